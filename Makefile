@@ -1,0 +1,110 @@
+# tonetree build. `make run` and `make test` are the two commands a newcomer needs: both first
+# install any missing Debian package (scripts/deps.sh), so they work on a fresh Debian 12 machine.
+
+CC      ?= cc
+CLANG   ?= clang
+BUILD   ?= build
+WARN    = -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc
+# pkg-config runs when a recipe runs (recursive '='), after deps.sh has installed the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags sndfile soxr espeak-ng)
+FLITE_LIBS = -lflite_cmu_us_kal16 -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb \
+             -lflite_usenglish -lflite_cmulex -lflite
+LIBS       = $(shell pkg-config --libs sndfile soxr espeak-ng) -liniparser $(FLITE_LIBS) -lm
+SAN        = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  = $(filter-out src/cli.c,$(wildcard src/*.c))
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_HELPERS = $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+BENCH_SRC = $(wildcard bench/bench_*.c)
+
+LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TESTS    = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCHES  = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+ASAN_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/asan/obj/%.o)
+ASAN_TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%)
+
+DEPS_OK  = $(BUILD)/.deps-ok
+GUIDE    = menus/no-contact-order.ini
+CACHE   ?= $(BUILD)/cache
+
+.PHONY: all run test unit asan fuzz check-menus bench deps clean
+all: $(BUILD)/libtonetree.a $(BUILD)/tonetree
+
+deps: $(DEPS_OK)
+$(DEPS_OK): scripts/deps.sh
+	@./scripts/deps.sh
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/obj/%.o: src/%.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtonetree.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/tonetree: $(BUILD)/obj/cli.o $(BUILD)/libtonetree.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(BUILD)/libtonetree.a | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(TEST_HELPERS) \
+	    $(BUILD)/libtonetree.a -lcmocka $(LIBS)
+
+$(BUILD)/asan/obj/%.o: src/%.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(SAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/libtonetree.a: $(ASAN_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/asan/tests/%: tests/%.c $(TEST_HELPERS) $(BUILD)/asan/libtonetree.a | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(SAN) -o $@ $< $(TEST_HELPERS) \
+	    $(BUILD)/asan/libtonetree.a -lcmocka $(LIBS)
+
+$(BUILD)/fuzz/fuzz_menu: tests/fuzz/fuzz_menu.c $(LIB_SRC) | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(LIB_SRC) $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libtonetree.a | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libtonetree.a $(LIBS)
+
+# Until the kiosk driver lands, "running the guide" renders a sample walk through it offline
+# and prints the transcript; the audio is in $(BUILD)/guide.wav.
+run: all
+	$(BUILD)/tonetree render $(GUIDE) --cache $(CACHE) --keys "2 1 # # 0 1 9" \
+	    -o $(BUILD)/guide.wav --transcript -
+
+# Tests run the suite twice (plain, then under AddressSanitizer and UndefinedBehaviorSanitizer),
+# lint every shipped menu, and give the menu loader's fuzzer a short run.
+test: unit asan check-menus fuzz
+	@echo "tonetree: all tests passed"
+
+unit: $(TESTS) $(BUILD)/tonetree
+	@./tests/run-suite.sh $(TESTS)
+
+asan: $(ASAN_TESTS) $(BUILD)/tonetree
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    ./tests/run-suite.sh $(ASAN_TESTS)
+
+check-menus: $(BUILD)/tonetree
+	@for m in menus/*.ini; do $(BUILD)/tonetree check "$$m" || exit 1; done
+
+FUZZ_SECONDS ?= 30
+fuzz: $(BUILD)/fuzz/fuzz_menu
+	@mkdir -p $(BUILD)/fuzz/corpus
+	@cp menus/*.ini tests/data/*.ini $(BUILD)/fuzz/corpus/ 2>/dev/null || true
+	$(BUILD)/fuzz/fuzz_menu -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	    -print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 | tail -n 12
+
+bench: $(BENCHES) $(BUILD)/tonetree
+	@for b in $(BENCHES); do $$b || exit 1; done
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

@@ -1,0 +1,216 @@
+/*
+ * tonetree: an accessible voice menu engine.
+ *
+ * This header is the whole public API. A menu (an immutable tree read from an INI file) is
+ * driven by a session (a pure state machine: events in, events out, no I/O and no clock of
+ * its own), whose "say" events are turned into audio by a prompt store (recordings decoded
+ * with libsndfile, speech synthesized with flite or espeak-ng, all resampled once with
+ * libsoxr). Drivers (offline render, kiosk, telephone line) own the clock and the devices.
+ *
+ * Every function that can fail returns 0 or a positive errno value; what went wrong, with the
+ * file and line where there is one, is added to the caller's tt_diag for the caller to report.
+ */
+#ifndef TONETREE_H
+#define TONETREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Time in milliseconds since a session began. Drivers own the clock; the core never reads it. */
+typedef int64_t tt_ms;
+#define TT_NEVER INT64_MAX
+
+typedef struct tt_diag tt_diag;
+typedef struct tt_menu tt_menu;
+typedef struct tt_phrases tt_phrases;
+typedef struct tt_session tt_session;
+typedef struct tt_store tt_store;
+
+/* ---- Diagnostics: messages for the one place that reports them ---------------------------- */
+
+enum tt_severity { TT_NOTE, TT_WARNING, TT_ERROR };
+
+/** Make an empty diagnostics list. Returns NULL only when out of memory. */
+tt_diag *tt_diag_new(void);
+void tt_diag_free(tt_diag *d);
+/** Add a message. file may be NULL; line 0 means "no line". */
+void tt_diag_add(tt_diag *d, enum tt_severity sev, const char *file, int line,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+size_t tt_diag_count(const tt_diag *d, enum tt_severity sev);
+/** Print every message as "file:line: error: text" lines, in the order added. */
+void tt_diag_print(const tt_diag *d, FILE *f);
+/** Drop every message (for reuse between runs). */
+void tt_diag_clear(tt_diag *d);
+
+/* ---- Menus ---------------------------------------------------------------------------------- */
+
+/**
+ * Load and validate a menu file.
+ * @param menup  set to the menu on success (free with tt_menu_free)
+ * @param path   the INI file
+ * @param diag   receives every error and warning, with the file and line
+ * @return 0, EINVAL when the file has errors (all of them are in diag), or another errno
+ */
+int tt_menu_load(tt_menu **menup, const char *path, tt_diag *diag);
+/** The same from bytes in memory; name is used in messages and to find nothing on disk. */
+int tt_menu_load_mem(tt_menu **menup, const char *name, const char *data, size_t len,
+                     tt_diag *diag);
+void tt_menu_free(tt_menu *m);
+
+size_t tt_menu_node_count(const tt_menu *m);
+/** The node's index, or -1. Ids are case-insensitive, as iniparser lowercases them. */
+int tt_menu_find(const tt_menu *m, const char *id);
+const char *tt_menu_node_id(const tt_menu *m, int node);
+size_t tt_menu_lang_count(const tt_menu *m);
+/** Language code (e.g. "en") by index; index 0 is the default language. */
+const char *tt_menu_lang(const tt_menu *m, size_t i);
+/** Index of a language code, or -1. */
+int tt_menu_lang_index(const tt_menu *m, const char *code);
+/** The voice for a language: "engine:name", e.g. "flite:kal16" or "espeak-ng:es". */
+const char *tt_menu_voice(const tt_menu *m, size_t lang);
+/** Directory holding prompts/<lang>/... for this menu (from the file, or next to it). */
+const char *tt_menu_prompts_dir(const tt_menu *m);
+
+/* ---- Phrases: the engine's own words, per language, from prompts/<lang>/phrases.ini ------- */
+
+/** Load one language's phrases; every phrase the engine needs must be there. */
+int tt_phrases_load(tt_phrases **pp, const char *path, tt_diag *diag);
+void tt_phrases_free(tt_phrases *p);
+/**
+ * Load the phrases of every language of a menu, from <prompts_dir>/<lang>/phrases.ini.
+ * @param ph  an array of tt_menu_lang_count(m) slots, filled on success
+ * @param prompts_dir  NULL for the menu's own (tt_menu_prompts_dir)
+ */
+int tt_phrases_load_all(const tt_menu *m, const char *prompts_dir, tt_phrases **ph,
+                        tt_diag *diag);
+
+/* ---- Sessions ------------------------------------------------------------------------------ */
+
+enum tt_end_mode {
+    TT_END_GOODBYE, /* the end key says goodbye, then the session ends (telephone, render) */
+    TT_END_RESET    /* the end key stops at once, wipes and starts again at the welcome (kiosk) */
+};
+
+struct tt_session_opts {
+    int lang;                 /* starting language index */
+    enum tt_end_mode end_mode;
+};
+
+enum tt_event_type {
+    TT_EV_START,   /* session began: node = start node, lang */
+    TT_EV_SAY,     /* speak text (node = whose words; part: TT_PART_*); driver calls done after */
+    TT_EV_STOP,    /* cut the audio now (barge-in); node = what was cut */
+    TT_EV_KEY,     /* a key arrived: key */
+    TT_EV_GO,      /* moved to node */
+    TT_EV_INVALID, /* key is not a choice in node */
+    TT_EV_TIMEOUT, /* silence after a prompt: count = silent/invalid tries so far */
+    TT_EV_HELP,    /* entered help (count > 0 when sent there by failed tries) */
+    TT_EV_LANG,    /* language changed to lang */
+    TT_EV_RESET,   /* everything the listener did was wiped */
+    TT_EV_END      /* the session is over */
+};
+
+enum tt_part {
+    TT_PART_BODY,   /* the node's own text: a recording may stand in for it */
+    TT_PART_ENGINE  /* words the engine composed from phrases (choices, help, warnings, ...) */
+};
+
+struct tt_event {
+    enum tt_event_type type;
+    tt_ms at;
+    int node;          /* node index, or -1 for the help menu / none */
+    int lang;          /* language index the text is in */
+    enum tt_part part; /* for SAY */
+    bool first;        /* for SAY: the first part of a new prompt (barge-in times count from it) */
+    char key;          /* for KEY and INVALID */
+    int count;         /* for TIMEOUT and HELP */
+    const char *text;  /* for SAY: the exact words; valid until the next call into the session */
+};
+
+int tt_session_new(tt_session **sp, const tt_menu *m, tt_phrases *const *phrases,
+                   const struct tt_session_opts *opts);
+void tt_session_free(tt_session *s);
+/** Begin: speaks the start node. */
+void tt_session_start(tt_session *s, tt_ms now);
+/** A key was pressed: '0'-'9', '*', '#'. Any key interrupts speech at once. */
+void tt_session_key(tt_session *s, char key, tt_ms now);
+/** The audio of the last SAY finished playing. */
+void tt_session_done(tt_session *s, tt_ms now);
+/** Time passed; call when now reaches tt_session_deadline(). */
+void tt_session_tick(tt_session *s, tt_ms now);
+/** When tick must next be called (TT_NEVER if nothing is pending). */
+tt_ms tt_session_deadline(const tt_session *s);
+/** True while a SAY is playing (between a SAY and its done, or a STOP). */
+bool tt_session_speaking(const tt_session *s);
+/** True when the whole current prompt has been spoken and the session waits for a key. */
+bool tt_session_waiting(const tt_session *s);
+bool tt_session_ended(const tt_session *s);
+/** Take the next event; false when there is none. Drain after every call above. */
+bool tt_session_next_event(tt_session *s, struct tt_event *ev);
+/** Render an event as one transcript line (no newline) into buf; returns its length. */
+size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, size_t size);
+
+/* ---- Prompt store: audio for what a session says -------------------------------------------- */
+
+struct tt_store_opts {
+    int rate;               /* output sample rate, Hz */
+    const char *prompts_dir; /* recordings: <dir>/<lang>/<node>.<ext> */
+    const char *cache_dir;   /* synthesized speech cache; NULL for no disk cache */
+};
+
+/** One prompt's audio: mono int16 at the store's rate, owned by the store. */
+struct tt_clip {
+    const int16_t *pcm;
+    size_t frames;
+    bool recorded; /* from a recording, not synthesized */
+};
+
+struct tt_store_stats {
+    unsigned synthesized;   /* texts sent to a speech engine */
+    unsigned disk_hits;     /* speech read back from the disk cache */
+    unsigned recordings;    /* recordings decoded */
+    unsigned fallbacks;     /* recordings that could not be used: spoke the text instead */
+};
+
+int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag);
+void tt_store_free(tt_store *s);
+/**
+ * Audio for words in a language.
+ * @param lang   language code ("en")
+ * @param voice  "engine:voice" ("flite:kal16", "espeak-ng:es")
+ * @param node   node id whose recording may stand in for the text, or NULL
+ * @param text   the words (the transcript, and the fallback when there is no recording)
+ */
+int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
+                 const char *text, const struct tt_clip **clip);
+void tt_store_stats(const tt_store *s, struct tt_store_stats *st);
+
+/* ---- Offline render: a key script in, a WAV and a transcript out ------------------------------ */
+
+struct tt_render_opts {
+    const char *keys;      /* the key script: "1 #@2.5 +10 9" (docs/render.md) */
+    const char *wav_path;  /* where the session's audio goes, or NULL */
+    FILE *transcript;      /* one line per event, or NULL */
+    int lang;              /* starting language index */
+    int rate;              /* output rate: must be the store's */
+    enum tt_end_mode end_mode;
+    tt_ms max_ms;          /* give up on a session longer than this (0: one hour) */
+};
+
+/**
+ * Run a whole session with no device: keys from the script, audio into a WAV file.
+ * @return 0, EINVAL for a bad script (message in diag), or the error that stopped it
+ */
+int tt_render(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
+              const struct tt_render_opts *o, tt_diag *diag);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install the Debian packages tonetree builds, runs and tests with, if any are missing.
+# Called by the Makefile before every build so that `make run` and `make test` work on a
+# fresh Debian 12 machine. Checking with dpkg first keeps a second run silent and fast.
+set -eu
+
+pkgs="build-essential pkg-config clang libclang-rt-14-dev
+libsndfile1-dev libsoxr-dev libiniparser-dev portaudio19-dev libasound2-dev
+flite1-dev libespeak-ng-dev espeak-ng-data libcmocka-dev"
+
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "tonetree: installing missing Debian packages:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

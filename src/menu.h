@@ -1,0 +1,55 @@
+/*
+ * The menu tree as the rest of the engine sees it. A loaded menu is immutable: the session,
+ * the prompt store and the drivers only read it, so one menu can serve many sessions.
+ * Nodes are addressed by index; links that go nowhere are -1.
+ */
+#ifndef TT_MENU_H
+#define TT_MENU_H
+
+#include "tonetree.h"
+
+#define TT_MAX_LANGS 8
+#define TT_MAX_CHOICES 10 /* keys '0'..'9'; which of them are free for choices depends on [tonetree] */
+
+/* The keys the engine itself answers to ([tonetree] key.* settings). */
+struct tt_keys {
+    char repeat, back, skip, help, end;
+};
+
+struct tt_node {
+    char *id;                    /* lowercased section name */
+    int line;                    /* line of its [section] header */
+    char *title[TT_MAX_LANGS];   /* NULL where the language has none (validation forbids it) */
+    char *text[TT_MAX_LANGS];
+    int choice[TT_MAX_CHOICES];  /* child node index per digit key, or -1 */
+    int next, prev;              /* page sequence neighbours, or -1 (prev is derived from next) */
+};
+
+struct tt_menu {
+    char *path;                  /* as given, for messages */
+    char *prompts_dir;
+    char *title[TT_MAX_LANGS];
+    int start;
+    size_t nlangs;
+    char lang[TT_MAX_LANGS][12];
+    char *voice[TT_MAX_LANGS];
+    struct tt_keys keys;
+    tt_ms timeout;               /* silence after a prompt before it counts as a try */
+    tt_ms gap;                   /* pause between the parts of a prompt */
+    int tries;                   /* silent or invalid tries before help */
+    struct tt_node *nodes;
+    size_t nnodes;
+    void *index;                 /* id -> node lookup (menu_load.c's private hash) */
+};
+
+/** Digit key ('0'..'9') to choice slot, or -1 for any other character. */
+static inline int tt_key_slot(char key) { return key >= '0' && key <= '9' ? key - '0' : -1; }
+
+/** Does the node offer key as one of its choices? */
+static inline int tt_node_choice(const struct tt_node *n, char key)
+{
+    int slot = tt_key_slot(key);
+    return slot < 0 ? -1 : n->choice[slot];
+}
+
+#endif
