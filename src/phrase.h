@@ -1,0 +1,55 @@
+/*
+ * The engine's own words. Everything the engine says that is not a node's text comes from a
+ * per-language phrase file (prompts/<lang>/phrases.ini, section [phrases]) that a court can
+ * re-word; the C code only knows the phrase names and which {placeholders} each may use.
+ */
+#ifndef TT_PHRASE_H
+#define TT_PHRASE_H
+
+#include <stddef.h>
+
+#include "tonetree.h"
+
+enum tt_phrase_id {
+    TT_PH_CHOICE,        /* {title} {key}: one choice, "To hear {title}, press {key}." */
+    TT_PH_NEXT_PAGE,     /* {key} */
+    TT_PH_PREV_PAGE,     /* {key} */
+    TT_PH_BACK,          /* {title} {key}: "To go back to {title}, press {key}." (leaves, last pages) */
+    TT_PH_HELP_HINT,     /* {key}: said after the start node's choices */
+    TT_PH_INVALID,       /* {key}: "{key} is not a choice here." */
+    TT_PH_WARN,          /* "Are you still there? Press any key for more time." */
+    TT_PH_TO_HELP,       /* said before help when failed tries sent the listener there */
+    TT_PH_HELP,          /* heading of the help menu */
+    TT_PH_HELP_WHERE,    /* {key} */
+    TT_PH_HELP_RESTART,  /* {key} */
+    TT_PH_HELP_LANGUAGE, /* {key}: taken from the *target* language's file, in its own words */
+    TT_PH_HELP_RETURN,   /* {key} */
+    TT_PH_HELP_KEYS,     /* {repeat} {back} {skip} {end}: the keys that work everywhere */
+    TT_PH_WHERE,         /* {path}: "You are in {path}." */
+    TT_PH_PATH_SEP,      /* joins titles in {path} */
+    TT_PH_AT_START,      /* back pressed at the start node */
+    TT_PH_GOODBYE,
+    TT_PH_KEY_STAR,      /* how the * key is named aloud */
+    TT_PH_KEY_HASH,      /* how the # key is named aloud */
+    TT_PH_COUNT
+};
+
+/** The phrase file's name for a phrase ("choice", "next_page", ...). */
+const char *tt_phrase_name(enum tt_phrase_id id);
+/** The raw phrase text, placeholders unexpanded. */
+const char *tt_phrase_get(const tt_phrases *p, enum tt_phrase_id id);
+
+/* Values for {placeholders}; NULL ones are not used by the phrase. Keys are raw ('1', '*'). */
+struct tt_phrase_args {
+    const char *title, *path;
+    char key, repeat, back, skip, end;
+};
+
+struct tt_strbuf;
+/** Append a phrase with its placeholders filled in (keys named aloud: "star", "1"). */
+void tt_phrase_say(const tt_phrases *p, enum tt_phrase_id id, const struct tt_phrase_args *a,
+                   struct tt_strbuf *out);
+/** Append how a key is named aloud. */
+void tt_phrase_key(const tt_phrases *p, char key, struct tt_strbuf *out);
+
+#endif

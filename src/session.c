@@ -1,0 +1,576 @@
+/*
+ * The session: where one listener is in a menu, and what the engine says next.
+ *
+ * It is a pure state machine. Drivers hand it events that carry their own time (a key, "the
+ * audio you asked for has finished", "time passed") and take events out (say this, stop,
+ * the session is over), so the same code runs at a kiosk, on a phone line and offline, and
+ * every rule here is testable to the millisecond without a sound card or a clock.
+ *
+ * A prompt is a short list of parts (the node's own text, then the choices the engine composes)
+ * said one after another with a short pause between them. Any key stops speech at once. After
+ * a prompt, the session waits; silence or a wrong key counts as a try, and after the menu's
+ * number of tries the listener is taken to help, so nobody is left in a dead end or silence.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose.h"
+#include "menu.h"
+#include "phrase.h"
+
+#define MAX_PARTS (4 + TT_MAX_LANGS)
+#define QUEUE_LEN 32
+#define HELP_NODE (-1)
+
+struct part {
+    enum tt_part kind;
+    int node;
+    int lang;
+    char *text;
+};
+
+struct prompt {
+    struct part part[MAX_PARTS];
+    size_t n;
+};
+
+enum state {
+    ST_IDLE,     /* not started */
+    ST_SPEAKING, /* a part is playing; the driver will call done */
+    ST_PAUSE,    /* between parts, or before the answer to a key */
+    ST_WAITING,  /* the prompt is over: waiting for a key until the deadline */
+    ST_ENDED
+};
+
+struct tt_session {
+    const tt_menu *m;
+    tt_phrases *ph[TT_MAX_LANGS];
+    struct tt_session_opts opts;
+
+    int lang;
+    int node;     /* where the listener is; in help, where they return to */
+    bool in_help;
+    struct tt_help_menu help;
+    int *hist;    /* the nodes the listener came through, oldest first: * walks it back */
+    size_t nhist, caphist;
+    int tries;    /* silent or invalid tries since the last good key */
+    bool warned;  /* the last prompt asked "are you still there?" */
+    bool ending;  /* saying goodbye: the session ends when it is done */
+
+    /* Two prompt slots, used in turn: a SAY event may still point at the old prompt's words
+     * until the driver drains it, so the old slot is only reused one prompt later. */
+    struct prompt prompts[2];
+    int cur;
+    size_t part; /* the part playing, or the next to play */
+
+    enum state st;
+    tt_ms deadline;
+
+    struct tt_event q[QUEUE_LEN];
+    size_t qhead, qlen;
+};
+
+/* ---- events out ------------------------------------------------------------------------------ */
+
+static void emit(tt_session *s, enum tt_event_type type, tt_ms at, int node)
+{
+    if (s->qlen == QUEUE_LEN) /* a driver that never drains loses its oldest events */
+        s->qhead = (s->qhead + 1) % QUEUE_LEN, s->qlen--;
+    struct tt_event *ev = &s->q[(s->qhead + s->qlen++) % QUEUE_LEN];
+    memset(ev, 0, sizeof(*ev));
+    ev->type = type;
+    ev->at = at;
+    ev->node = node;
+    ev->lang = s->lang;
+}
+
+static struct tt_event *last_event(tt_session *s)
+{
+    return &s->q[(s->qhead + s->qlen - 1) % QUEUE_LEN];
+}
+
+bool tt_session_next_event(tt_session *s, struct tt_event *ev)
+{
+    if (!s->qlen)
+        return false;
+    *ev = s->q[s->qhead];
+    s->qhead = (s->qhead + 1) % QUEUE_LEN;
+    s->qlen--;
+    return true;
+}
+
+/* ---- prompts ------------------------------------------------------------------------------------ */
+
+static struct prompt *prompt_now(tt_session *s)
+{
+    return &s->prompts[s->cur];
+}
+
+static void prompt_clear(struct prompt *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->part[i].text);
+    p->n = 0;
+}
+
+static struct prompt *prompt_new(tt_session *s)
+{
+    s->cur ^= 1;
+    prompt_clear(prompt_now(s));
+    return prompt_now(s);
+}
+
+/* Takes text (may be NULL when composing ran out of memory: that part is then not said). */
+static void prompt_add(tt_session *s, enum tt_part kind, int node, int lang, char *text)
+{
+    struct prompt *p = prompt_now(s);
+    if (!text || !*text || p->n == MAX_PARTS) {
+        free(text);
+        return;
+    }
+    p->part[p->n++] = (struct part){kind, node, lang, text};
+}
+
+static void say_part(tt_session *s, tt_ms now)
+{
+    const struct part *pt = &prompt_now(s)->part[s->part];
+    emit(s, TT_EV_SAY, now, pt->node);
+    struct tt_event *ev = last_event(s);
+    ev->lang = pt->lang;
+    ev->part = pt->kind;
+    ev->first = s->part == 0;
+    ev->text = pt->text;
+    s->st = ST_SPEAKING;
+    s->deadline = TT_NEVER;
+}
+
+static void wait_for_key(tt_session *s, tt_ms now)
+{
+    s->st = ST_WAITING;
+    s->deadline = now + s->m->timeout;
+}
+
+/* Start saying the current prompt from part `from`, after `delay` ms of quiet. */
+static void prompt_start(tt_session *s, size_t from, tt_ms now, tt_ms delay)
+{
+    s->part = from;
+    if (s->part >= prompt_now(s)->n) {
+        wait_for_key(s, now);
+    } else if (delay > 0) {
+        s->st = ST_PAUSE;
+        s->deadline = now + delay;
+    } else {
+        say_part(s, now);
+    }
+}
+
+static int back_target(const tt_session *s)
+{
+    return s->nhist ? s->hist[s->nhist - 1] : -1;
+}
+
+static void add_choices(tt_session *s, int node)
+{
+    prompt_add(s, TT_PART_ENGINE, node, s->lang,
+               tt_compose_choices(s->m, s->ph, s->lang, node, back_target(s)));
+}
+
+/* The node's own words, then its choices. */
+static void say_node(tt_session *s, tt_ms now, tt_ms delay)
+{
+    const struct tt_node *n = &s->m->nodes[s->node];
+    prompt_new(s);
+    prompt_add(s, TT_PART_BODY, s->node, s->lang, strdup(n->text[s->lang]));
+    add_choices(s, s->node);
+    prompt_start(s, 0, now, delay);
+}
+
+/* A phrase (with a key named in it), then the node's choices again. */
+static void say_phrase_then_choices(tt_session *s, enum tt_phrase_id id, char key, tt_ms now,
+                                    tt_ms delay)
+{
+    char *choices = tt_compose_choices(s->m, s->ph, s->lang, s->node, back_target(s));
+    prompt_new(s);
+    prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
+               tt_compose_phrase(s->m, s->ph[s->lang], id, key, choices));
+    free(choices);
+    prompt_start(s, 0, now, delay);
+}
+
+static void say_help(tt_session *s, int lead, char invalid_key, tt_ms now, tt_ms delay)
+{
+    prompt_new(s);
+    if (invalid_key)
+        prompt_add(s, TT_PART_ENGINE, HELP_NODE, s->lang,
+                   tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_INVALID, invalid_key, NULL));
+    prompt_add(s, TT_PART_ENGINE, HELP_NODE, s->lang,
+               tt_compose_help(s->m, s->ph, s->lang, &s->help, lead));
+    /* Each language offers itself in its own words and voice. */
+    for (size_t i = 0; i < s->help.n; i++) {
+        const struct tt_help_item *it = &s->help.item[i];
+        if (it->action == TT_HELP_LANGUAGE)
+            prompt_add(s, TT_PART_ENGINE, HELP_NODE, it->lang,
+                       tt_compose_phrase(s->m, s->ph[it->lang], TT_PH_HELP_LANGUAGE, it->key,
+                                         NULL));
+    }
+    prompt_add(s, TT_PART_ENGINE, HELP_NODE, s->lang,
+               tt_compose_help_tail(s->m, s->ph[s->lang]));
+    prompt_start(s, 0, now, delay);
+}
+
+/* ---- moving about ---------------------------------------------------------------------------- */
+
+static void good_key(tt_session *s)
+{
+    s->tries = 0;
+    s->warned = false;
+}
+
+static int hist_push(tt_session *s, int node)
+{
+    if (s->nhist == s->caphist) {
+        size_t cap = s->caphist ? s->caphist * 2 : 16;
+        int *h = realloc(s->hist, cap * sizeof(*h));
+        if (!h)
+            return ENOMEM;
+        s->hist = h;
+        s->caphist = cap;
+    }
+    s->hist[s->nhist++] = node;
+    return 0;
+}
+
+/* Move to a node and say it. push: the listener chose it, so * comes back here. */
+static void go(tt_session *s, int node, bool push, tt_ms now, tt_ms delay)
+{
+    /* Out of memory, the way back is lost but the listener still moves and still hears. */
+    if (push)
+        (void)hist_push(s, s->node);
+    s->node = node;
+    s->in_help = false;
+    emit(s, TT_EV_GO, now, node);
+    say_node(s, now, delay);
+}
+
+static void enter_help(tt_session *s, int lead, tt_ms now, tt_ms delay)
+{
+    s->in_help = true;
+    tt_help_build(s->m, s->lang, &s->help);
+    emit(s, TT_EV_HELP, now, HELP_NODE);
+    last_event(s)->count = lead >= 0 ? s->tries : 0;
+    s->tries = 0;
+    s->warned = false;
+    say_help(s, lead, 0, now, delay);
+}
+
+static void end_session(tt_session *s, tt_ms now)
+{
+    s->st = ST_ENDED;
+    s->deadline = TT_NEVER;
+    emit(s, TT_EV_END, now, s->in_help ? HELP_NODE : s->node);
+}
+
+static void wipe(tt_session *s)
+{
+    /* Whatever the listener did must not outlive them: clear the path, not just shorten it. */
+    if (s->hist)
+        memset(s->hist, 0, s->caphist * sizeof(*s->hist));
+    s->nhist = 0;
+    s->tries = 0;
+    s->warned = false;
+    s->in_help = false;
+    s->ending = false;
+    s->lang = s->opts.lang;
+    s->node = s->m->start;
+}
+
+static void end_key(tt_session *s, tt_ms now)
+{
+    if (s->opts.end_mode == TT_END_RESET) {
+        wipe(s);
+        emit(s, TT_EV_RESET, now, s->node);
+        go(s, s->m->start, false, now, 0);
+        return;
+    }
+    s->ending = true;
+    prompt_new(s);
+    prompt_add(s, TT_PART_ENGINE, s->in_help ? HELP_NODE : s->node, s->lang,
+               tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_GOODBYE, 0, NULL));
+    prompt_start(s, 0, now, 0);
+    if (s->st == ST_WAITING) /* nothing to say: end now */
+        end_session(s, now);
+}
+
+static void back_key(tt_session *s, tt_ms now, tt_ms delay)
+{
+    const struct tt_node *n = &s->m->nodes[s->node];
+    if (n->prev >= 0) {
+        go(s, n->prev, false, now, delay);
+    } else if (s->nhist) {
+        int to = s->hist[--s->nhist];
+        go(s, to, false, now, delay);
+    } else {
+        say_phrase_then_choices(s, TT_PH_AT_START, 0, now, delay);
+    }
+}
+
+static void skip_key(tt_session *s, bool interrupted, tt_ms now, tt_ms delay)
+{
+    const struct tt_node *n = &s->m->nodes[s->node];
+    const struct prompt *p = prompt_now(s);
+    if (!s->in_help && n->next >= 0) {
+        go(s, n->next, false, now, delay);
+    } else if (!s->in_help && n->prev >= 0 && s->nhist) {
+        /* The last page: moving on leaves the sequence for where the listener entered it. */
+        int to = s->hist[--s->nhist];
+        go(s, to, false, now, delay);
+    } else if (interrupted && s->part < p->n && p->part[s->part].kind == TT_PART_BODY) {
+        prompt_start(s, s->part + 1, now, delay); /* skip the text, keep the choices */
+    } else {
+        wait_for_key(s, now); /* nothing left to skip: wait afresh */
+    }
+}
+
+static void invalid_key(tt_session *s, char key, tt_ms now, tt_ms delay)
+{
+    if (s->warned) {
+        /* "Press any key for more time": this was that key, not a mistake. */
+        good_key(s);
+        prompt_new(s);
+        add_choices(s, s->node);
+        prompt_start(s, 0, now, delay);
+        return;
+    }
+    emit(s, TT_EV_INVALID, now, s->node);
+    last_event(s)->key = key;
+    if (++s->tries >= s->m->tries)
+        enter_help(s, TT_PH_TO_HELP, now, delay);
+    else
+        say_phrase_then_choices(s, TT_PH_INVALID, key, now, delay);
+}
+
+/* The path from the top: the nodes chosen on the way, then (for a page) the page that
+ * began its sequence, then where the listener is. */
+static char *say_where(tt_session *s)
+{
+    size_t base = s->nhist;
+    int head = s->node;
+    while (s->m->nodes[head].prev >= 0)
+        head = s->m->nodes[head].prev;
+    bool ok = true;
+    if (head != s->node && (!s->nhist || s->hist[s->nhist - 1] != head))
+        ok = !hist_push(s, head);
+    ok = ok && !hist_push(s, s->node);
+    char *where = ok ? tt_compose_where(s->m, s->ph[s->lang], s->lang, s->hist, s->nhist)
+                     : NULL;
+    s->nhist = base;
+    return where;
+}
+
+static void help_key(tt_session *s, char key, tt_ms now, tt_ms delay)
+{
+    const struct tt_keys *k = &s->m->keys;
+    const struct tt_help_item *it = tt_help_find(&s->help, key);
+    if (key == k->back) {
+        good_key(s);
+        go(s, s->node, false, now, delay);
+    } else if (key == k->repeat || key == k->help) {
+        good_key(s);
+        say_help(s, -1, 0, now, delay);
+    } else if (key == k->skip) {
+        wait_for_key(s, now);
+    } else if (it && it->action == TT_HELP_WHERE) {
+        good_key(s);
+        s->in_help = false;
+        char *where = say_where(s);
+        prompt_new(s);
+        prompt_add(s, TT_PART_ENGINE, s->node, s->lang, where);
+        add_choices(s, s->node);
+        prompt_start(s, 0, now, delay);
+    } else if (it && it->action == TT_HELP_RESTART) {
+        good_key(s);
+        s->nhist = 0;
+        go(s, s->m->start, false, now, delay);
+    } else if (it && it->action == TT_HELP_LANGUAGE) {
+        good_key(s);
+        s->lang = it->lang;
+        emit(s, TT_EV_LANG, now, s->node);
+        go(s, s->node, false, now, delay);
+    } else {
+        /* In help a wrong key is named and help is said again; help is the last stop, so
+         * it does not count towards anything. */
+        emit(s, TT_EV_INVALID, now, HELP_NODE);
+        last_event(s)->key = key;
+        say_help(s, -1, key, now, delay);
+    }
+}
+
+static void node_key(tt_session *s, char key, bool interrupted, tt_ms now, tt_ms delay)
+{
+    const struct tt_keys *k = &s->m->keys;
+    int child = tt_node_choice(&s->m->nodes[s->node], key);
+    if (key == k->help) {
+        enter_help(s, -1, now, delay);
+    } else if (key == k->repeat) {
+        good_key(s);
+        say_node(s, now, delay);
+    } else if (key == k->back) {
+        good_key(s);
+        back_key(s, now, delay);
+    } else if (key == k->skip) {
+        good_key(s);
+        skip_key(s, interrupted, now, delay);
+    } else if (child >= 0) {
+        good_key(s);
+        go(s, child, true, now, delay);
+    } else {
+        invalid_key(s, key, now, delay);
+    }
+}
+
+/* ---- the public verbs ------------------------------------------------------------------------- */
+
+int tt_session_new(tt_session **sp, const tt_menu *m, tt_phrases *const *phrases,
+                   const struct tt_session_opts *opts)
+{
+    *sp = NULL;
+    tt_session *s = calloc(1, sizeof(*s));
+    if (!s)
+        return ENOMEM;
+    s->m = m;
+    if (opts)
+        s->opts = *opts;
+    if (s->opts.lang < 0 || (size_t)s->opts.lang >= m->nlangs) {
+        free(s);
+        return EINVAL;
+    }
+    for (size_t i = 0; i < m->nlangs; i++) {
+        if (!phrases[i]) {
+            free(s);
+            return EINVAL;
+        }
+        s->ph[i] = phrases[i];
+    }
+    s->st = ST_IDLE;
+    s->deadline = TT_NEVER;
+    wipe(s);
+    *sp = s;
+    return 0;
+}
+
+void tt_session_free(tt_session *s)
+{
+    if (!s)
+        return;
+    prompt_clear(&s->prompts[0]);
+    prompt_clear(&s->prompts[1]);
+    if (s->hist)
+        memset(s->hist, 0, s->caphist * sizeof(*s->hist));
+    free(s->hist);
+    free(s);
+}
+
+void tt_session_start(tt_session *s, tt_ms now)
+{
+    if (s->st != ST_IDLE)
+        return;
+    emit(s, TT_EV_START, now, s->m->start);
+    say_node(s, now, 0);
+}
+
+void tt_session_key(tt_session *s, char key, tt_ms now)
+{
+    if (s->st == ST_ENDED || s->st == ST_IDLE)
+        return;
+    bool interrupted = s->st == ST_SPEAKING;
+    emit(s, TT_EV_KEY, now, s->in_help ? HELP_NODE : s->node);
+    last_event(s)->key = key;
+    if (interrupted)
+        emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
+    if (s->ending) { /* a key during goodbye: the listener is done, so end at once */
+        end_session(s, now);
+        return;
+    }
+    if (key == s->m->keys.end) {
+        end_key(s, now);
+        return;
+    }
+    /* The answer to a key comes after a short pause: the cut is heard as a cut, and the next
+     * words do not run into the last ones. */
+    tt_ms delay = s->m->gap;
+    if (s->in_help)
+        help_key(s, key, now, delay);
+    else
+        node_key(s, key, interrupted, now, delay);
+}
+
+void tt_session_done(tt_session *s, tt_ms now)
+{
+    if (s->st != ST_SPEAKING)
+        return;
+    s->part++;
+    if (s->part < prompt_now(s)->n) {
+        s->st = ST_PAUSE;
+        s->deadline = now + s->m->gap;
+    } else if (s->ending) {
+        end_session(s, now);
+    } else {
+        wait_for_key(s, now);
+    }
+}
+
+static void timeout(tt_session *s, tt_ms now)
+{
+    s->tries++;
+    emit(s, TT_EV_TIMEOUT, now, s->in_help ? HELP_NODE : s->node);
+    last_event(s)->count = s->tries;
+    if (s->in_help) {
+        if (s->tries >= s->m->tries) {
+            /* Nobody has answered help either: they have gone. At a kiosk that means a clean
+             * slate for the next person; on a phone, goodbye. */
+            end_key(s, now);
+            return;
+        }
+        s->warned = true;
+        say_help(s, TT_PH_WARN, 0, now, 0);
+        return;
+    }
+    if (s->tries >= s->m->tries) {
+        enter_help(s, TT_PH_TO_HELP, now, 0);
+        return;
+    }
+    s->warned = true;
+    say_phrase_then_choices(s, TT_PH_WARN, 0, now, 0);
+}
+
+void tt_session_tick(tt_session *s, tt_ms now)
+{
+    if (now < s->deadline)
+        return;
+    if (s->st == ST_PAUSE)
+        say_part(s, now);
+    else if (s->st == ST_WAITING)
+        timeout(s, now);
+}
+
+tt_ms tt_session_deadline(const tt_session *s)
+{
+    return s->deadline;
+}
+
+bool tt_session_speaking(const tt_session *s)
+{
+    return s->st == ST_SPEAKING;
+}
+
+bool tt_session_waiting(const tt_session *s)
+{
+    return s->st == ST_WAITING;
+}
+
+bool tt_session_ended(const tt_session *s)
+{
+    return s->st == ST_ENDED;
+}

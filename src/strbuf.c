@@ -1,0 +1,66 @@
+/*
+ * A growable string. Allocation failure is remembered rather than returned at every append,
+ * so composing a sentence from many pieces stays readable and is checked once at the end.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+void tt_sb_init(struct tt_strbuf *b)
+{
+    b->s = NULL;
+    b->len = b->cap = 0;
+    b->err = 0;
+}
+
+void tt_sb_free(struct tt_strbuf *b)
+{
+    free(b->s);
+    tt_sb_init(b);
+}
+
+void tt_sb_addn(struct tt_strbuf *b, const char *s, size_t n)
+{
+    if (b->err)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->err = ENOMEM;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void tt_sb_add(struct tt_strbuf *b, const char *s)
+{
+    tt_sb_addn(b, s, strlen(s));
+}
+
+void tt_sb_sentence(struct tt_strbuf *b, const char *s)
+{
+    if (b->len > 0 && b->s[b->len - 1] != ' ')
+        tt_sb_addn(b, " ", 1);
+    tt_sb_add(b, s);
+}
+
+char *tt_sb_take(struct tt_strbuf *b)
+{
+    char *s = b->err ? NULL : b->s;
+    if (b->err)
+        free(b->s);
+    else if (!s)
+        s = strdup("");
+    tt_sb_init(b);
+    return s;
+}

@@ -1,0 +1,65 @@
+/*
+ * Transcript lines: one event a line, "SECONDS EVENT DETAILS", e.g.
+ *   12.400 say steps To hear step one, press 1.
+ * The same words that are spoken go to a braille display or screen reader, and court staff
+ * read these lines to review a session; so a line must be self-contained and easy to grep.
+ * docs/transcript.md is the reference.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "menu.h"
+
+/* Help is not a node of the menu; '@' cannot start a node id, so this name never collides. */
+#define HELP_NAME "@help"
+
+static const char *node_name(const tt_menu *m, int node)
+{
+    return node >= 0 && (size_t)node < m->nnodes ? m->nodes[node].id : HELP_NAME;
+}
+
+size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, size_t size)
+{
+    char when[32];
+    snprintf(when, sizeof(when), "%" PRId64 ".%03" PRId64, ev->at / 1000, ev->at % 1000);
+    const char *node = node_name(m, ev->node);
+    int n = 0;
+    switch (ev->type) {
+    case TT_EV_START:
+        n = snprintf(buf, size, "%s start %s lang=%s", when, node, m->lang[ev->lang]);
+        break;
+    case TT_EV_SAY:
+        n = snprintf(buf, size, "%s say %s %s", when, node, ev->text ? ev->text : "");
+        break;
+    case TT_EV_STOP:
+        n = snprintf(buf, size, "%s stop %s", when, node);
+        break;
+    case TT_EV_KEY:
+        n = snprintf(buf, size, "%s key %c", when, ev->key);
+        break;
+    case TT_EV_GO:
+        n = snprintf(buf, size, "%s go %s", when, node);
+        break;
+    case TT_EV_INVALID:
+        n = snprintf(buf, size, "%s invalid %c %s", when, ev->key, node);
+        break;
+    case TT_EV_TIMEOUT:
+        n = snprintf(buf, size, "%s timeout %s %d", when, node, ev->count);
+        break;
+    case TT_EV_HELP:
+        n = snprintf(buf, size, "%s help %d", when, ev->count);
+        break;
+    case TT_EV_LANG:
+        n = snprintf(buf, size, "%s lang %s", when, m->lang[ev->lang]);
+        break;
+    case TT_EV_RESET:
+        n = snprintf(buf, size, "%s reset", when);
+        break;
+    case TT_EV_END:
+        n = snprintf(buf, size, "%s end", when);
+        break;
+    }
+    if (n < 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : (size ? size - 1 : 0);
+}
