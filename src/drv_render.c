@@ -1,0 +1,232 @@
+/*
+ * The render driver: a whole session offline, from a key script to a WAV and a transcript.
+ *
+ * It is the reference driver: the clock is the count of samples written, so every key lands
+ * on an exact sample and tests can measure the audio around it. Between events it writes
+ * whatever the player gives (speech, a fading cut, or silence) up to the next thing that can
+ * happen: the clip ending, the session's deadline, or the script's next key.
+ */
+#include <errno.h>
+#include <sndfile.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyscript.h"
+#include "menu.h"
+#include "player.h"
+
+#define CHUNK 1024
+#define DEFAULT_MAX_MS (3600 * 1000)
+
+enum until { UNTIL_TIME, UNTIL_WAITING, UNTIL_PROMPT };
+
+struct render {
+    const tt_menu *m;
+    tt_store *store;
+    tt_session *s;
+    tt_diag *diag;
+    const struct tt_render_opts *o;
+    struct tt_player player;
+    SNDFILE *wav;
+    int64_t now;          /* frames written so far: the session's clock */
+    int64_t prompt_start; /* frame where the current prompt's first part began */
+    bool prompt_pending;  /* a key was answered but its prompt has not begun yet */
+    int64_t max_frames;
+};
+
+static tt_ms ms_at(const struct render *r, int64_t frames)
+{
+    return frames * 1000 / r->o->rate;
+}
+
+static int64_t frames_at(const struct render *r, tt_ms ms)
+{
+    return (ms * r->o->rate + 999) / 1000;
+}
+
+static int on_say(struct render *r, const struct tt_event *ev)
+{
+    const struct tt_clip *clip;
+    const char *node = ev->part == TT_PART_BODY ? tt_menu_node_id(r->m, ev->node) : NULL;
+    int err = tt_store_get(r->store, tt_menu_lang(r->m, (size_t)ev->lang),
+                           tt_menu_voice(r->m, (size_t)ev->lang), node, ev->text, &clip);
+    if (err)
+        return err;
+    if (ev->first) {
+        r->prompt_start = r->now;
+        r->prompt_pending = false;
+    }
+    if (clip->frames == 0) {
+        tt_session_done(r->s, ms_at(r, r->now));
+        return 0;
+    }
+    tt_player_play(&r->player, clip);
+    return 0;
+}
+
+/* Act on what the session said: audio events drive the player, every event is transcribed. */
+static int drain(struct render *r)
+{
+    struct tt_event ev;
+    int err = 0;
+    while (!err && tt_session_next_event(r->s, &ev)) {
+        if (r->o->transcript) {
+            char line[8192];
+            tt_event_format(r->m, &ev, line, sizeof(line));
+            fprintf(r->o->transcript, "%s\n", line);
+        }
+        if (ev.type == TT_EV_SAY)
+            err = on_say(r, &ev);
+        else if (ev.type == TT_EV_STOP)
+            tt_player_stop(&r->player);
+    }
+    return err;
+}
+
+static int write_frames(struct render *r, int64_t n)
+{
+    int16_t buf[CHUNK];
+    while (n > 0) {
+        size_t k = n > CHUNK ? CHUNK : (size_t)n;
+        tt_player_pull(&r->player, buf, k);
+        if (r->wav && sf_writef_short(r->wav, buf, (sf_count_t)k) != (sf_count_t)k) {
+            tt_diag_add(r->diag, TT_ERROR, r->o->wav_path, 0, "cannot write audio: %s",
+                        sf_strerror(r->wav));
+            return EIO;
+        }
+        r->now += (int64_t)k;
+        n -= (int64_t)k;
+    }
+    return 0;
+}
+
+static bool reached(const struct render *r, enum until until, int64_t target)
+{
+    if (tt_session_ended(r->s))
+        return true;
+    switch (until) {
+    case UNTIL_WAITING:
+        return tt_session_waiting(r->s);
+    case UNTIL_PROMPT:
+        return !r->prompt_pending || tt_session_waiting(r->s);
+    default:
+        return r->now >= target;
+    }
+}
+
+/* Run the session forward until the condition holds, writing audio as time passes. */
+static int advance(struct render *r, enum until until, int64_t target)
+{
+    int err;
+    for (;;) {
+        if ((err = drain(r)))
+            return err;
+        if (reached(r, until, target))
+            return 0;
+        if (r->now >= r->max_frames) {
+            tt_diag_add(r->diag, TT_ERROR, NULL, 0,
+                        "render: the session went on past %lld s without reaching the next "
+                        "step of the key script",
+                        (long long)(r->max_frames / r->o->rate));
+            return ETIMEDOUT;
+        }
+        int64_t next = until == UNTIL_TIME ? target : r->max_frames;
+        size_t left = tt_player_left(&r->player);
+        if (left && r->now + (int64_t)left < next)
+            next = r->now + (int64_t)left;
+        tt_ms dl = tt_session_deadline(r->s);
+        if (dl != TT_NEVER) {
+            int64_t at = frames_at(r, dl);
+            if (at < next)
+                next = at > r->now ? at : r->now;
+        }
+        if ((err = write_frames(r, next - r->now)))
+            return err;
+        if (left && tt_player_left(&r->player) == 0)
+            tt_session_done(r->s, ms_at(r, r->now));
+        else if (dl != TT_NEVER && ms_at(r, r->now) >= dl)
+            tt_session_tick(r->s, ms_at(r, r->now));
+    }
+}
+
+static int press(struct render *r, char key)
+{
+    if (tt_session_ended(r->s)) {
+        tt_diag_add(r->diag, TT_WARNING, NULL, 0,
+                    "render: the session ended before key %c of the key script", key);
+        return 0;
+    }
+    r->prompt_pending = true;
+    tt_session_key(r->s, key, ms_at(r, r->now));
+    return 0;
+}
+
+static int run_steps(struct render *r, const struct tt_step *st, size_t n)
+{
+    int err = 0;
+    for (size_t i = 0; !err && i < n; i++) {
+        switch (st[i].kind) {
+        case TT_STEP_KEY:
+            if (!(err = advance(r, UNTIL_WAITING, 0)))
+                err = press(r, st[i].key);
+            break;
+        case TT_STEP_KEY_AT:
+            /* "S seconds after the current prompt began": wait for the answer to the last
+             * key to begin first, or the time would count from the prompt before it. */
+            if ((err = advance(r, UNTIL_PROMPT, 0)))
+                break;
+            if (!(err = advance(r, UNTIL_TIME, r->prompt_start + frames_at(r, st[i].ms))))
+                err = press(r, st[i].key);
+            break;
+        case TT_STEP_PASS:
+            err = advance(r, UNTIL_TIME, r->now + frames_at(r, st[i].ms));
+            break;
+        }
+    }
+    /* Let the last answer be heard in full. */
+    if (!err)
+        err = advance(r, UNTIL_WAITING, 0);
+    return err;
+}
+
+int tt_render(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
+              const struct tt_render_opts *o, tt_diag *diag)
+{
+    struct tt_step *steps = NULL;
+    size_t nsteps = 0;
+    struct render r = {.m = m, .store = store, .diag = diag, .o = o};
+    int err = tt_keyscript_parse(o->keys ? o->keys : "", &steps, &nsteps, diag);
+    if (err)
+        return err;
+    if (o->rate <= 0) {
+        err = EINVAL;
+        goto out;
+    }
+    r.max_frames = (int64_t)(o->max_ms > 0 ? o->max_ms : DEFAULT_MAX_MS) * o->rate / 1000;
+    tt_player_init(&r.player, o->rate);
+    struct tt_session_opts so = {.lang = o->lang, .end_mode = o->end_mode};
+    if ((err = tt_session_new(&r.s, m, phrases, &so)))
+        goto out;
+    if (o->wav_path) {
+        SF_INFO info = {.samplerate = o->rate, .channels = 1,
+                        .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+        r.wav = sf_open(o->wav_path, SFM_WRITE, &info);
+        if (!r.wav) {
+            tt_diag_add(diag, TT_ERROR, o->wav_path, 0, "cannot create this audio file: %s",
+                        sf_strerror(NULL));
+            err = EIO;
+            goto out;
+        }
+    }
+    r.prompt_pending = true;
+    tt_session_start(r.s, 0);
+    err = run_steps(&r, steps, nsteps);
+out:
+    if (r.wav && sf_close(r.wav) && !err) {
+        tt_diag_add(diag, TT_ERROR, o->wav_path, 0, "cannot finish writing this audio file");
+        err = EIO;
+    }
+    tt_session_free(r.s);
+    free(steps);
+    return err;
+}

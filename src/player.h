@@ -1,0 +1,32 @@
+/* The player: frames out of the current clip, with a short fade whenever a clip is cut. */
+#ifndef TT_PLAYER_H
+#define TT_PLAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tonetree.h"
+
+#define TT_FADE_MS 5
+
+struct tt_player {
+    const int16_t *pcm;  /* the clip playing, or NULL */
+    size_t frames, pos;
+    const int16_t *tail; /* what remains of a cut clip, faded out over the next few ms */
+    size_t tail_len, tail_pos;
+    size_t fade;         /* fade length in frames */
+    float gain;          /* linear */
+};
+
+void tt_player_init(struct tt_player *p, int rate);
+/** Play a clip from its start, replacing what was playing (which is cut with a fade). */
+void tt_player_play(struct tt_player *p, const struct tt_clip *c);
+/** Cut the clip now: the next TT_FADE_MS ramp down to silence, so the cut never clicks. */
+void tt_player_stop(struct tt_player *p);
+/** Frames left in the playing clip (0 when none is playing). */
+size_t tt_player_left(const struct tt_player *p);
+/** Fill out with the next n frames (silence when nothing plays). Never allocates or blocks. */
+void tt_player_pull(struct tt_player *p, int16_t *out, size_t n);
+
+#endif
