@@ -28,6 +28,8 @@ ASAN_TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%)
 DEPS_OK  = $(BUILD)/.deps-ok
 GUIDE    = menus/no-contact-order.ini
 CACHE   ?= $(BUILD)/cache
+# The sample walk `make run` renders: the steps, two pages on, where am I, then end.
+RUN_KEYS ?= 3 \# \# 0 1 9
 
 .PHONY: all run test unit asan fuzz check-menus bench deps clean
 all: $(BUILD)/libtonetree.a $(BUILD)/tonetree
@@ -76,7 +78,8 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libtonetree.a | $(DEPS_OK)
 # Until the kiosk driver lands, "running the guide" renders a sample walk through it offline
 # and prints the transcript; the audio is in $(BUILD)/guide.wav.
 run: all
-	$(BUILD)/tonetree render $(GUIDE) --cache $(CACHE) --keys "2 1 # # 0 1 9" \
+	$(BUILD)/tonetree prompts $(GUIDE) --cache $(CACHE)
+	$(BUILD)/tonetree render $(GUIDE) --cache $(CACHE) --keys "$(RUN_KEYS)" \
 	    -o $(BUILD)/guide.wav --transcript -
 
 # Tests run the suite twice (plain, then under AddressSanitizer and UndefinedBehaviorSanitizer),

@@ -92,6 +92,10 @@ char *tt_compose_choices(const tt_menu *m, tt_phrases *const *ph, int lang, int 
         if (n->prev >= 0) {
             a = key_args(m, m->keys.back, NULL);
             tt_phrase_say(p, TT_PH_PREV_PAGE, &a, &sb);
+        } else if (back_to >= 0) {
+            /* The first page: the back key leaves the sequence, so say where it goes. */
+            a = key_args(m, m->keys.back, back_title);
+            tt_phrase_say(p, TT_PH_BACK, &a, &sb);
         }
     } else if (n->prev >= 0) {
         a = key_args(m, m->keys.back, NULL);
@@ -164,14 +168,11 @@ char *tt_compose_where(const tt_menu *m, const tt_phrases *p, int lang, const in
     return tt_sb_take(&sb);
 }
 
-char *tt_compose_phrase(const tt_menu *m, const tt_phrases *p, enum tt_phrase_id id, char key,
-                        const char *then)
+char *tt_compose_phrase(const tt_menu *m, const tt_phrases *p, enum tt_phrase_id id, char key)
 {
     struct tt_strbuf sb;
     struct tt_phrase_args a = key_args(m, key, NULL);
     tt_sb_init(&sb);
     tt_phrase_say(p, id, &a, &sb);
-    if (then && *then)
-        tt_sb_sentence(&sb, then);
     return tt_sb_take(&sb);
 }

@@ -43,8 +43,7 @@ char *tt_compose_help_tail(const tt_menu *m, const tt_phrases *p);
 /** "You are in the main menu, then the steps, then step two." */
 char *tt_compose_where(const tt_menu *m, const tt_phrases *p, int lang, const int *path,
                        size_t n);
-/** One phrase, optionally followed by more words (e.g. the invalid key, then the choices). */
-char *tt_compose_phrase(const tt_menu *m, const tt_phrases *p, enum tt_phrase_id id, char key,
-                        const char *then);
+/** One phrase, with a key named in it where the phrase has {key}. */
+char *tt_compose_phrase(const tt_menu *m, const tt_phrases *p, enum tt_phrase_id id, char key);
 
 #endif

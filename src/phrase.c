@@ -140,12 +140,22 @@ int tt_phrases_load(tt_phrases **pp, const char *path, tt_diag *diag)
     tt_phrases *p = calloc(1, sizeof(*p));
     if (!p)
         return ENOMEM;
-    dictionary *d = iniparser_load(path);
-    if (!d) {
+    dictionary *d = NULL;
+    /* Check first, so the message is ours (iniparser would print its own to stderr). */
+    FILE *f = fopen(path, "r");
+    if (!f) {
         tt_diag_add(diag, TT_ERROR, path, 0,
-                    "cannot read this phrase file; every language of a menu needs one "
-                    "(copy prompts/en/phrases.ini and translate it)");
+                    "cannot read this phrase file (%s); every language of a menu needs one: "
+                    "copy prompts/en/phrases.ini and translate it",
+                    strerror(errno));
         err = ENOENT;
+        goto out;
+    }
+    fclose(f);
+    if (!(d = iniparser_load(path))) {
+        tt_diag_add(diag, TT_ERROR, path, 0,
+                    "this phrase file is not a valid INI file: see the lines iniparser named");
+        err = EINVAL;
         goto out;
     }
     for (int id = 0; id < TT_PH_COUNT; id++) {

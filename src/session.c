@@ -187,15 +187,15 @@ static void say_node(tt_session *s, tt_ms now, tt_ms delay)
     prompt_start(s, 0, now, delay);
 }
 
-/* A phrase (with a key named in it), then the node's choices again. */
+/* A phrase (with a key named in it), then the node's choices again. The choices are a part
+ * of their own so that their audio is the same clip every time (prepared, cached). */
 static void say_phrase_then_choices(tt_session *s, enum tt_phrase_id id, char key, tt_ms now,
                                     tt_ms delay)
 {
-    char *choices = tt_compose_choices(s->m, s->ph, s->lang, s->node, back_target(s));
     prompt_new(s);
     prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
-               tt_compose_phrase(s->m, s->ph[s->lang], id, key, choices));
-    free(choices);
+               tt_compose_phrase(s->m, s->ph[s->lang], id, key));
+    add_choices(s, s->node);
     prompt_start(s, 0, now, delay);
 }
 
@@ -204,7 +204,7 @@ static void say_help(tt_session *s, int lead, char invalid_key, tt_ms now, tt_ms
     prompt_new(s);
     if (invalid_key)
         prompt_add(s, TT_PART_ENGINE, HELP_NODE, s->lang,
-                   tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_INVALID, invalid_key, NULL));
+                   tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_INVALID, invalid_key));
     prompt_add(s, TT_PART_ENGINE, HELP_NODE, s->lang,
                tt_compose_help(s->m, s->ph, s->lang, &s->help, lead));
     /* Each language offers itself in its own words and voice. */
@@ -212,8 +212,7 @@ static void say_help(tt_session *s, int lead, char invalid_key, tt_ms now, tt_ms
         const struct tt_help_item *it = &s->help.item[i];
         if (it->action == TT_HELP_LANGUAGE)
             prompt_add(s, TT_PART_ENGINE, HELP_NODE, it->lang,
-                       tt_compose_phrase(s->m, s->ph[it->lang], TT_PH_HELP_LANGUAGE, it->key,
-                                         NULL));
+                       tt_compose_phrase(s->m, s->ph[it->lang], TT_PH_HELP_LANGUAGE, it->key));
     }
     prompt_add(s, TT_PART_ENGINE, HELP_NODE, s->lang,
                tt_compose_help_tail(s->m, s->ph[s->lang]));
@@ -297,7 +296,7 @@ static void end_key(tt_session *s, tt_ms now)
     s->ending = true;
     prompt_new(s);
     prompt_add(s, TT_PART_ENGINE, s->in_help ? HELP_NODE : s->node, s->lang,
-               tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_GOODBYE, 0, NULL));
+               tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_GOODBYE, 0));
     prompt_start(s, 0, now, 0);
     if (s->st == ST_WAITING) /* nothing to say: end now */
         end_session(s, now);
