@@ -1,0 +1,374 @@
+/*
+ * The prompt store: audio for everything a session says, ready before it is needed.
+ *
+ * A request is (language, voice, node, text). If the node has a recording in
+ * <prompts_dir>/<lang>/<node>.<ext>, people hear the recording: a clerk's own voice beats any
+ * synthesizer. Otherwise, or when the recording cannot be used (a warning says why), the text
+ * is spoken by the voice. Either way the audio is converted once to the output rate and kept
+ * in memory for the store's life, so the real-time side only ever copies samples; speech is
+ * also kept on disk (cache.c), so a restart synthesizes nothing.
+ *
+ * The store is not thread-safe: one thread fills it (usually all at once when a menu loads,
+ * see prepare.c), and clips, once returned, never move or change until tt_store_free.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "audio.h"
+#include "cache.h"
+#include "tts.h"
+
+/* Formats libsndfile reads, in the order a recording is looked for: the first found wins. */
+static const char *const recording_ext[] = {"wav", "flac", "ogg", "oga", "opus",
+                                            "mp3", "aiff", "aif", "au"};
+#define N_EXT (sizeof(recording_ext) / sizeof(recording_ext[0]))
+
+#define MIN_RATE 4000
+#define MAX_RATE 384000
+#define SILENCE_MS 100 /* empty text: a short pause, so the session still gets its "done" */
+
+struct entry {
+    struct entry *next; /* in the same bucket */
+    uint64_t hash;
+    char *lang, *voice, *node, *text; /* node may be NULL */
+    struct tt_clip clip;
+};
+
+/* Voices already checked, so tt_tts_voice_parse (which asks espeak-ng) runs once each. */
+struct voice_memo {
+    char *spec;
+    struct tt_tts_voice v;
+};
+
+struct tt_store {
+    int rate;
+    char *prompts_dir; /* NULL: no recordings */
+    tt_diag *diag;
+    struct tt_cache *cache; /* NULL: no disk cache */
+    struct entry **bucket;
+    size_t nbucket, n;
+    struct voice_memo *voice;
+    size_t nvoice;
+    struct tt_store_stats st;
+};
+
+/* ---- the in-memory table ----------------------------------------------------------------- */
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    /* FNV-1a; a NULL string hashes differently from "" through the terminator byte. */
+    if (!s)
+        return (h ^ 0xff) * 0x100000001b3u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    return h * 0x100000001b3u; /* the terminator, so ("ab", "c") differs from ("a", "bc") */
+}
+
+static uint64_t request_hash(const char *lang, const char *voice, const char *node,
+                             const char *text)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    h = hash_str(h, lang);
+    h = hash_str(h, voice);
+    h = hash_str(h, node);
+    return hash_str(h, text);
+}
+
+static bool same(const char *a, const char *b)
+{
+    return a && b ? !strcmp(a, b) : a == b;
+}
+
+static struct entry *lookup(const tt_store *s, uint64_t h, const char *lang, const char *voice,
+                            const char *node, const char *text)
+{
+    for (struct entry *e = s->bucket[h % s->nbucket]; e; e = e->next)
+        if (e->hash == h && same(e->lang, lang) && same(e->voice, voice) &&
+            same(e->node, node) && same(e->text, text))
+            return e;
+    return NULL;
+}
+
+static void entry_free(struct entry *e)
+{
+    if (!e)
+        return;
+    free(e->lang);
+    free(e->voice);
+    free(e->node);
+    free(e->text);
+    free((void *)e->clip.pcm);
+    free(e);
+}
+
+static struct entry *entry_new(uint64_t h, const char *lang, const char *voice,
+                               const char *node, const char *text)
+{
+    struct entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->hash = h;
+    e->lang = strdup(lang);
+    e->voice = strdup(voice);
+    e->node = node ? strdup(node) : NULL;
+    e->text = strdup(text);
+    if (!e->lang || !e->voice || (node && !e->node) || !e->text) {
+        entry_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+static int insert(tt_store *s, struct entry *e)
+{
+    /* Keep chains short: double the buckets when there are as many entries. */
+    if (s->n >= s->nbucket) {
+        size_t nb = s->nbucket * 2;
+        struct entry **b = calloc(nb, sizeof(*b));
+        if (!b)
+            return ENOMEM;
+        for (size_t i = 0; i < s->nbucket; i++)
+            for (struct entry *x = s->bucket[i], *next; x; x = next) {
+                next = x->next;
+                x->next = b[x->hash % nb];
+                b[x->hash % nb] = x;
+            }
+        free(s->bucket);
+        s->bucket = b;
+        s->nbucket = nb;
+    }
+    e->next = s->bucket[e->hash % s->nbucket];
+    s->bucket[e->hash % s->nbucket] = e;
+    s->n++;
+    return 0;
+}
+
+/* ---- where audio comes from -------------------------------------------------------------- */
+
+static int find_voice(tt_store *s, const char *spec, const struct tt_tts_voice **vp)
+{
+    for (size_t i = 0; i < s->nvoice; i++)
+        if (!strcmp(s->voice[i].spec, spec)) {
+            *vp = &s->voice[i].v;
+            return 0;
+        }
+    struct tt_tts_voice v;
+    int err = tt_tts_voice_parse(&v, spec, s->diag);
+    if (err)
+        return err;
+    struct voice_memo *m = realloc(s->voice, (s->nvoice + 1) * sizeof(*m));
+    if (!m)
+        return ENOMEM;
+    s->voice = m;
+    if (!(m[s->nvoice].spec = strdup(spec)))
+        return ENOMEM;
+    m[s->nvoice].v = v;
+    *vp = &m[s->nvoice++].v;
+    return 0;
+}
+
+/* A name that stays inside its folder: menu ids and language codes never need more. */
+static bool plain_name(const char *s)
+{
+    return *s && *s != '.' && !strchr(s, '/');
+}
+
+/* The node's recording, if one exists: 0 with its path, or ENOENT. */
+static int find_recording(const tt_store *s, const char *lang, const char *node, char *path,
+                          size_t size)
+{
+    if (!s->prompts_dir || !node || !plain_name(lang) || !plain_name(node))
+        return ENOENT;
+    for (size_t i = 0; i < N_EXT; i++) {
+        struct stat st;
+        int n = snprintf(path, size, "%s/%s/%s.%s", s->prompts_dir, lang, node,
+                         recording_ext[i]);
+        if (n > 0 && (size_t)n < size && stat(path, &st) == 0)
+            return 0;
+    }
+    return ENOENT;
+}
+
+static int silence(int rate, int16_t **pcm, size_t *frames)
+{
+    *frames = (size_t)rate * SILENCE_MS / 1000;
+    *pcm = calloc(*frames, sizeof(**pcm));
+    return *pcm ? 0 : ENOMEM;
+}
+
+/* Speech for a text at the store's rate: from the disk cache, or synthesized and cached. */
+static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, int16_t **pcm,
+                 size_t *frames)
+{
+    int16_t *raw = NULL;
+    size_t raw_n = 0, key_len = 0;
+    int raw_rate = 0;
+    char *key = NULL;
+    int err = 0;
+
+    *pcm = NULL;
+    *frames = 0;
+    if (!*text)
+        return silence(s->rate, pcm, frames);
+    if (!(key = tt_cache_key(v, TT_TTS_SPEED_NORMAL, s->rate, text, &key_len))) {
+        err = ENOMEM;
+        goto out;
+    }
+    if (s->cache) {
+        err = tt_cache_get(s->cache, key, key_len, s->rate, pcm, frames);
+        if (!err) {
+            s->st.disk_hits++;
+            goto out;
+        }
+        if (err != ENOENT)
+            goto out;
+    }
+    err = tt_tts_speak(v, text, TT_TTS_SPEED_NORMAL, &raw, &raw_n, &raw_rate, s->diag);
+    s->st.synthesized++;
+    if (err)
+        goto out;
+    if ((err = tt_audio_resample(raw, raw_n, raw_rate, s->rate, pcm, frames))) {
+        tt_diag_add(s->diag, TT_ERROR, NULL, 0, "cannot resample speech from %d Hz to %d Hz",
+                    raw_rate, s->rate);
+        goto out;
+    }
+    /* Text with nothing to say (only punctuation, say) is a pause, like empty text. */
+    if (*frames == 0 && (err = silence(s->rate, pcm, frames)))
+        goto out;
+    /* A cache that cannot be written costs time at the next start, not this prompt. */
+    if (s->cache)
+        tt_cache_put(s->cache, key, key_len, s->rate, *pcm, *frames);
+out:
+    if (err) {
+        free(*pcm);
+        *pcm = NULL;
+        *frames = 0;
+    }
+    free(raw);
+    free(key);
+    return err;
+}
+
+/* ---- the interface ----------------------------------------------------------------------- */
+
+int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag)
+{
+    int err = 0;
+    tt_store *s = NULL;
+    *sp = NULL;
+    if (!o || o->rate < MIN_RATE || o->rate > MAX_RATE) {
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "the output rate must be %d to %d Hz, not %d",
+                    MIN_RATE, MAX_RATE, o ? o->rate : 0);
+        return EINVAL;
+    }
+    if (!(s = calloc(1, sizeof(*s)))) {
+        err = ENOMEM;
+        goto out;
+    }
+    s->rate = o->rate;
+    s->diag = diag;
+    s->nbucket = 64;
+    if (!(s->bucket = calloc(s->nbucket, sizeof(*s->bucket))) ||
+        (o->prompts_dir && !(s->prompts_dir = strdup(o->prompts_dir)))) {
+        err = ENOMEM;
+        goto out;
+    }
+    if (o->cache_dir && (err = tt_cache_open(&s->cache, o->cache_dir, diag))) {
+        if (err == EINVAL)
+            tt_diag_add(diag, TT_ERROR, NULL, 0, "the speech cache folder has an empty name");
+        goto out;
+    }
+    *sp = s;
+    s = NULL;
+out:
+    tt_store_free(s);
+    return err;
+}
+
+void tt_store_free(tt_store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nbucket; i++)
+        for (struct entry *e = s->bucket[i], *next; e; e = next) {
+            next = e->next;
+            entry_free(e);
+        }
+    for (size_t i = 0; i < s->nvoice; i++)
+        free(s->voice[i].spec);
+    free(s->voice);
+    free(s->bucket);
+    free(s->prompts_dir);
+    tt_cache_close(s->cache);
+    free(s);
+}
+
+int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
+                 const char *text, const struct tt_clip **clip)
+{
+    const struct tt_tts_voice *v;
+    struct entry *e = NULL;
+    int16_t *pcm = NULL;
+    size_t frames = 0;
+    char path[4096];
+    int err;
+
+    if (!s || !lang || !voice || !text || !clip)
+        return EINVAL;
+    *clip = NULL;
+    uint64_t h = request_hash(lang, voice, node, text);
+    if ((e = lookup(s, h, lang, voice, node, text))) {
+        *clip = &e->clip;
+        return 0;
+    }
+    /* The voice is checked even when a recording stands in: a menu with a misspelt voice is
+     * wrong, and would speak nothing the day a recording is removed. */
+    if ((err = find_voice(s, voice, &v)))
+        goto out;
+    if (!(e = entry_new(h, lang, voice, node, text))) {
+        err = ENOMEM;
+        goto out;
+    }
+
+    if (find_recording(s, lang, node, path, sizeof(path)) == 0) {
+        char why[256];
+        err = tt_audio_load(path, s->rate, &pcm, &frames, why, sizeof(why));
+        if (err == ENOMEM)
+            goto out;
+        if (!err) {
+            e->clip.recorded = true;
+            s->st.recordings++;
+        } else {
+            /* Never silence: the text is the recording's transcript, so say it instead. */
+            tt_diag_add(s->diag, TT_WARNING, path, 0,
+                        "cannot read this recording (%s); speaking the node's text instead",
+                        why);
+            s->st.fallbacks++;
+            err = 0;
+        }
+    }
+    if (!e->clip.recorded && (err = speak(s, v, text, &pcm, &frames)))
+        goto out;
+    e->clip.pcm = pcm;
+    e->clip.frames = frames;
+    pcm = NULL;
+    if ((err = insert(s, e)))
+        goto out;
+    *clip = &e->clip;
+    e = NULL;
+out:
+    free(pcm);
+    entry_free(e);
+    return err;
+}
+
+void tt_store_stats(const tt_store *s, struct tt_store_stats *st)
+{
+    if (s)
+        *st = s->st;
+    else
+        memset(st, 0, sizeof(*st));
+}

@@ -1,0 +1,830 @@
+/*
+ * The prompt store, checked by measuring the audio it returns: speech is long enough and loud
+ * enough to be speech, recordings keep their pitch and duration through resampling, the disk
+ * cache makes a second start synthesize nothing, and nothing a clerk can get wrong on disk
+ * (a damaged recording, a damaged cache) ever turns a prompt into silence.
+ *
+ * Every file a test needs is made inside a fresh temporary folder.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "audio.h"
+#include "cache.h"
+#include "diag.h"
+#include "tonetree.h"
+#include "tts.h"
+
+#define EN "flite:kal16"
+#define ES "espeak-ng:es"
+#define EN_TEXT "This guide explains how to ask a court to drop a no-contact order."
+#define ES_TEXT "Esta guía explica cómo pedir a un tribunal que anule una orden de no contacto."
+
+static const int rates[] = {8000, 16000, 48000};
+
+struct fx {
+    char dir[64];
+    char prompts[128];
+    char cache[128];
+    tt_diag *diag;
+    tt_store *store;
+};
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static void rm_rf(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                continue;
+            char sub[1024];
+            snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+            rm_rf(sub);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    strcpy(f->dir, "/tmp/tt-prompt-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->prompts, sizeof(f->prompts), "%s/prompts", f->dir);
+    snprintf(f->cache, sizeof(f->cache), "%s/cache", f->dir);
+    char sub[192];
+    assert_int_equal(mkdir(f->prompts, 0755), 0);
+    snprintf(sub, sizeof(sub), "%s/en", f->prompts);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(sub, sizeof(sub), "%s/es", f->prompts);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    f->diag = tt_diag_new();
+    assert_non_null(f->diag);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    tt_store_free(f->store);
+    tt_diag_free(f->diag);
+    rm_rf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Replace the fixture's store with a new one. */
+static tt_store *open_store(struct fx *f, int rate, const char *prompts, const char *cache)
+{
+    tt_store_free(f->store);
+    f->store = NULL;
+    struct tt_store_opts o = {.rate = rate, .prompts_dir = prompts, .cache_dir = cache};
+    assert_int_equal(tt_store_new(&f->store, &o, f->diag), 0);
+    return f->store;
+}
+
+static const struct tt_clip *get(tt_store *s, const char *lang, const char *voice,
+                                 const char *node, const char *text)
+{
+    const struct tt_clip *c = NULL;
+    int err = tt_store_get(s, lang, voice, node, text, &c);
+    assert_int_equal(err, 0);
+    assert_non_null(c);
+    return c;
+}
+
+static struct tt_store_stats stats(const tt_store *s)
+{
+    struct tt_store_stats st;
+    tt_store_stats(s, &st);
+    return st;
+}
+
+static double rms(const struct tt_clip *c)
+{
+    double sum = 0;
+    for (size_t i = 0; i < c->frames; i++)
+        sum += (double)c->pcm[i] * c->pcm[i];
+    return c->frames ? sqrt(sum / (double)c->frames) : 0;
+}
+
+/* Goertzel: the clip's power at one frequency. */
+static double power_at(const struct tt_clip *c, int rate, double hz)
+{
+    double k = 2 * cos(2 * M_PI * hz / rate), s1 = 0, s2 = 0;
+    for (size_t i = 0; i < c->frames; i++) {
+        double s0 = c->pcm[i] + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - k * s1 * s2;
+}
+
+/* Speech: loud enough to hear and as long as a sentence takes to say. */
+static void assert_speech(const struct tt_clip *c, int rate)
+{
+    double seconds = (double)c->frames / rate;
+    assert_false(c->recorded);
+    assert_true(seconds > 0.3 && seconds < 10);
+    assert_true(rms(c) > 500); /* silence is 0; flite and espeak-ng speak at RMS 1000-4000 */
+}
+
+/* A sine tone, written by libsndfile in any format it writes. */
+static void write_tone(const char *path, int format, int rate, int channels, double hz,
+                       double seconds, double amp)
+{
+    SF_INFO info = {.samplerate = rate, .channels = channels, .format = format};
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    assert_non_null(sf);
+    size_t n = (size_t)(seconds * rate);
+    float *buf = malloc(n * (size_t)channels * sizeof(*buf));
+    assert_non_null(buf);
+    for (size_t i = 0; i < n; i++)
+        for (int ch = 0; ch < channels; ch++)
+            buf[i * (size_t)channels + (size_t)ch] = (float)(amp * sin(2 * M_PI * hz * i / rate));
+    assert_int_equal(sf_writef_float(sf, buf, (sf_count_t)n), (sf_count_t)n);
+    assert_int_equal(sf_close(sf), 0);
+    free(buf);
+}
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* The 440 Hz tone came through: its length at the store's rate, its pitch, its level. */
+static void assert_tone(const struct tt_clip *c, int rate, double seconds, double amp)
+{
+    assert_true(c->recorded);
+    double want = seconds * rate;
+    assert_true(fabs((double)c->frames - want) <= 4);
+    assert_true(power_at(c, rate, 440) > 1000 * power_at(c, rate, 1000));
+    double want_rms = amp * 32768 / sqrt(2);
+    assert_true(fabs(rms(c) - want_rms) < 0.02 * want_rms);
+}
+
+/* How many diag messages of a severity mention a string (in the file or the text). */
+static size_t messages_about(const tt_diag *d, enum tt_severity sev, const char *what)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < tt_diag_len(d); i++) {
+        const struct tt_diag_msg *m = tt_diag_get(d, i);
+        if (m->sev == sev && ((m->file && strstr(m->file, what)) || strstr(m->text, what)))
+            n++;
+    }
+    return n;
+}
+
+static size_t count_files(const char *dir, const char *suffix, size_t *others)
+{
+    size_t n = 0;
+    *others = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        size_t len = strlen(de->d_name);
+        if (len == 16 + strlen(suffix) && !strcmp(de->d_name + 16, suffix))
+            n++;
+        else
+            (*others)++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void cache_file_of(struct fx *f, int rate, const char *voice, const char *text,
+                          char *path, size_t size)
+{
+    struct tt_tts_voice v;
+    struct tt_cache *c;
+    size_t len;
+    assert_int_equal(tt_tts_voice_parse(&v, voice, f->diag), 0);
+    char *key = tt_cache_key(&v, TT_TTS_SPEED_NORMAL, rate, text, &len);
+    assert_non_null(key);
+    assert_int_equal(tt_cache_open(&c, f->cache, f->diag), 0);
+    assert_int_equal(tt_cache_path(c, key, len, path, size), 0);
+    tt_cache_close(c);
+    free(key);
+}
+
+/* ---- speech ------------------------------------------------------------------------------- */
+
+static void english_speech_is_a_plausible_sentence_at_every_rate(void **state)
+{
+    struct fx *f = *state;
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        tt_store *s = open_store(f, rates[i], NULL, NULL);
+        assert_speech(get(s, "en", EN, NULL, EN_TEXT), rates[i]);
+        assert_int_equal(stats(s).synthesized, 1);
+    }
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void spanish_speech_is_a_plausible_sentence_at_every_rate(void **state)
+{
+    struct fx *f = *state;
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        tt_store *s = open_store(f, rates[i], NULL, NULL);
+        assert_speech(get(s, "es", ES, NULL, ES_TEXT), rates[i]);
+        assert_int_equal(stats(s).synthesized, 1);
+    }
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void speech_is_resampled_to_the_same_duration_at_every_rate(void **state)
+{
+    struct fx *f = *state;
+    size_t at16 = get(open_store(f, 16000, NULL, NULL), "en", EN, NULL, EN_TEXT)->frames;
+    size_t at48 = get(open_store(f, 48000, NULL, NULL), "en", EN, NULL, EN_TEXT)->frames;
+    size_t at8 = get(open_store(f, 8000, NULL, NULL), "en", EN, NULL, EN_TEXT)->frames;
+    /* flite speaks at 16 kHz: the other rates are the same seconds, a few samples apart. */
+    assert_true(labs((long)at48 - 3 * (long)at16) <= 4);
+    assert_true(labs(2 * (long)at8 - (long)at16) <= 4);
+}
+
+static void asking_again_returns_the_same_clip_without_work(void **state)
+{
+    struct fx *f = *state;
+    tt_store *s = open_store(f, 16000, f->prompts, NULL);
+    const struct tt_clip *a = get(s, "en", EN, NULL, EN_TEXT);
+    const struct tt_clip *b = get(s, "en", EN, NULL, EN_TEXT);
+    assert_ptr_equal(a, b);
+    assert_int_equal(stats(s).synthesized, 1);
+    /* Another text, or the same text as a node's words, is another clip. */
+    const struct tt_clip *other = get(s, "en", EN, NULL, "Press one.");
+    const struct tt_clip *as_node = get(s, "en", EN, "main", EN_TEXT);
+    assert_ptr_not_equal(other, a);
+    assert_ptr_not_equal(as_node, a);
+    assert_ptr_equal(get(s, "en", EN, NULL, EN_TEXT), a);
+    assert_ptr_equal(get(s, "en", EN, "main", EN_TEXT), as_node);
+}
+
+static void empty_text_is_a_short_silence(void **state)
+{
+    struct fx *f = *state;
+    tt_store *s = open_store(f, 8000, NULL, f->cache);
+    const struct tt_clip *c = get(s, "en", EN, NULL, "");
+    assert_true(c->frames > 0 && c->frames <= 8000 / 4);
+    assert_true(rms(c) == 0);
+    assert_int_equal(stats(s).synthesized, 0);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void unknown_voices_are_refused_with_a_message(void **state)
+{
+    struct fx *f = *state;
+    static const char *const bad[] = {"klingon:kal16", "flite:nobody", "flite:", "kal16",
+                                      "espeak-ng:no-such-language", ""};
+    tt_store *s = open_store(f, 16000, f->prompts, NULL);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const struct tt_clip *c = (const void *)1;
+        tt_diag_clear(f->diag);
+        assert_int_equal(tt_store_get(s, "en", bad[i], NULL, "Hello.", &c), EINVAL);
+        assert_null(c);
+        assert_int_equal(tt_diag_count(f->diag, TT_ERROR), 1);
+        const char *text = tt_diag_get(f->diag, 0)->text;
+        assert_non_null(strstr(text, "voice"));
+        if (*bad[i])
+            assert_non_null(strstr(text, bad[i]));
+        if (strncmp(bad[i], "espeak-ng:", 10)) /* what is allowed: the list of voices */
+            assert_non_null(strstr(text, "flite:kal16"));
+    }
+    assert_int_equal(stats(s).synthesized, 0);
+}
+
+static void other_voices_speak_too(void **state)
+{
+    struct fx *f = *state;
+    static const char *const voices[] = {"flite:slt", "flite:rms", "flite:awb", "flite:kal",
+                                         "espeak-ng:fr"};
+    tt_store *s = open_store(f, 16000, NULL, NULL);
+    for (size_t i = 0; i < sizeof(voices) / sizeof(voices[0]); i++)
+        assert_speech(get(s, "en", voices[i], NULL, "Press one for the steps."), 16000);
+}
+
+static void speed_changes_the_length_and_the_cache_key(void **state)
+{
+    struct fx *f = *state;
+    static const char *const voices[] = {EN, ES};
+    for (size_t i = 0; i < 2; i++) {
+        struct tt_tts_voice v;
+        int16_t *pcm[3];
+        size_t n[3];
+        int rate;
+        static const int speed[3] = {50, 100, 200};
+        assert_int_equal(tt_tts_voice_parse(&v, voices[i], f->diag), 0);
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(tt_tts_speak(&v, i ? ES_TEXT : EN_TEXT, speed[k], &pcm[k], &n[k],
+                                          &rate, f->diag),
+                             0);
+        assert_true(n[0] > n[1] * 3 / 2); /* half speed: clearly longer */
+        assert_true(n[2] < n[1] * 3 / 4); /* double speed: clearly shorter */
+        for (int k = 0; k < 3; k++)
+            free(pcm[k]);
+
+        size_t l1, l2;
+        char *k1 = tt_cache_key(&v, 100, 16000, "Hello.", &l1);
+        char *k2 = tt_cache_key(&v, 120, 16000, "Hello.", &l2);
+        assert_string_not_equal(k1, k2);
+        free(k1);
+        free(k2);
+    }
+    struct tt_tts_voice v;
+    int16_t *pcm;
+    size_t n;
+    int rate;
+    assert_int_equal(tt_tts_voice_parse(&v, EN, f->diag), 0);
+    assert_int_equal(tt_tts_speak(&v, "Hi.", 5, &pcm, &n, &rate, f->diag), EINVAL);
+}
+
+/* ---- the disk cache ----------------------------------------------------------------------- */
+
+static const char *const texts[] = {
+    EN_TEXT, "To hear the steps, press 1.", "Step one: examine your motives.",
+    "It is general information, not legal advice.",
+};
+
+static void a_warm_cache_synthesizes_nothing_and_gives_the_same_samples(void **state)
+{
+    struct fx *f = *state;
+    size_t n = sizeof(texts) / sizeof(texts[0]);
+    int16_t *cold[8 + 1];
+    size_t cold_n[8 + 1];
+
+    tt_store *s = open_store(f, 48000, NULL, f->cache);
+    for (size_t i = 0; i <= n; i++) {
+        const struct tt_clip *c = i < n ? get(s, "en", EN, NULL, texts[i])
+                                        : get(s, "es", ES, NULL, ES_TEXT);
+        cold_n[i] = c->frames;
+        cold[i] = malloc(c->frames * sizeof(int16_t));
+        memcpy(cold[i], c->pcm, c->frames * sizeof(int16_t));
+    }
+    assert_int_equal(stats(s).synthesized, n + 1);
+    assert_int_equal(stats(s).disk_hits, 0);
+
+    s = open_store(f, 48000, NULL, f->cache);
+    for (size_t i = 0; i <= n; i++) {
+        const struct tt_clip *c = i < n ? get(s, "en", EN, NULL, texts[i])
+                                        : get(s, "es", ES, NULL, ES_TEXT);
+        assert_int_equal(c->frames, cold_n[i]);
+        assert_memory_equal(c->pcm, cold[i], cold_n[i] * sizeof(int16_t));
+        free(cold[i]);
+    }
+    assert_int_equal(stats(s).synthesized, 0);
+    assert_int_equal(stats(s).disk_hits, n + 1);
+
+    /* Another output rate is another file: it is synthesized, not resampled from disk. */
+    s = open_store(f, 8000, NULL, f->cache);
+    get(s, "en", EN, NULL, texts[0]);
+    assert_int_equal(stats(s).synthesized, 1);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void two_processes_can_fill_one_cache_at_once(void **state)
+{
+    struct fx *f = *state;
+    size_t n = sizeof(texts) / sizeof(texts[0]);
+    pid_t pid[2];
+    for (int p = 0; p < 2; p++) {
+        pid[p] = fork();
+        assert_true(pid[p] >= 0);
+        if (pid[p] == 0) { /* no cmocka in here: it would jump into the parent's stack */
+            tt_diag *d = tt_diag_new();
+            tt_store *s;
+            struct tt_store_opts o = {.rate = 16000, .cache_dir = f->cache};
+            int bad = !d || tt_store_new(&s, &o, d);
+            for (size_t i = 0; !bad && i < 4 * n; i++) {
+                const struct tt_clip *c;
+                /* Different orders, and each text several times in a fresh store. */
+                size_t k = p ? i % n : n - 1 - i % n;
+                if (i % n == 0 && i) {
+                    tt_store_free(s);
+                    bad = tt_store_new(&s, &o, d);
+                }
+                bad = bad || tt_store_get(s, "en", EN, NULL, texts[k], &c) || !c->frames;
+            }
+            bad = bad || tt_diag_len(d) != 0;
+            _exit(bad);
+        }
+    }
+    for (int p = 0; p < 2; p++) {
+        int status;
+        assert_int_equal(waitpid(pid[p], &status, 0), pid[p]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    for (size_t i = 0; i < n; i++)
+        assert_speech(get(s, "en", EN, NULL, texts[i]), 16000);
+    assert_int_equal(stats(s).synthesized, 0);
+    assert_int_equal(stats(s).disk_hits, n);
+    size_t others;
+    assert_int_equal(count_files(f->cache, ".wav", &others), n);
+    assert_int_equal(others, 0);
+}
+
+static void the_cache_folder_is_created_and_holds_only_finished_files(void **state)
+{
+    struct fx *f = *state;
+    char deep[256];
+    snprintf(deep, sizeof(deep), "%s/a/b/c", f->cache);
+    tt_store *s = open_store(f, 16000, NULL, deep);
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        get(s, "en", EN, NULL, texts[i]);
+    size_t others;
+    assert_int_equal(count_files(deep, ".wav", &others), sizeof(texts) / sizeof(texts[0]));
+    assert_int_equal(others, 0); /* no temporary file left behind */
+    /* Each is a WAV file any player reads: mono, 16-bit, at the output rate. */
+    char path[512];
+    cache_file_of(f, 16000, EN, texts[0], path, sizeof(path));
+    char *slash = strrchr(path, '/');
+    char real[512];
+    snprintf(real, sizeof(real), "%s%s", deep, slash);
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(real, SFM_READ, &info);
+    assert_non_null(sf);
+    assert_int_equal(info.channels, 1);
+    assert_int_equal(info.samplerate, 16000);
+    assert_int_equal(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    assert_int_equal(info.frames, get(s, "en", EN, NULL, texts[0])->frames);
+    sf_close(sf);
+}
+
+static void a_garbage_cache_file_is_a_miss_and_is_replaced(void **state)
+{
+    struct fx *f = *state;
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    size_t frames = get(s, "en", EN, NULL, EN_TEXT)->frames;
+
+    char path[512];
+    cache_file_of(f, 16000, EN, EN_TEXT, path, sizeof(path));
+    write_bytes(path, "RIFF\x10\x00\x00\x00WAVEgarbage", 20);
+    s = open_store(f, 16000, NULL, f->cache);
+    const struct tt_clip *c = get(s, "en", EN, NULL, EN_TEXT);
+    assert_int_equal(stats(s).synthesized, 1);
+    assert_int_equal(stats(s).disk_hits, 0);
+    assert_int_equal(c->frames, frames);
+    assert_speech(c, 16000);
+
+    /* ... and the file was written again: the next start reads it. */
+    s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, EN_TEXT);
+    assert_int_equal(stats(s).synthesized, 0);
+    assert_int_equal(stats(s).disk_hits, 1);
+
+    /* A file cut short (as a crash in a naive writer would leave it) is a miss too. */
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(ftruncate(fileno(fp), 2000), 0);
+    fclose(fp);
+    s = open_store(f, 16000, NULL, f->cache);
+    assert_int_equal(get(s, "en", EN, NULL, EN_TEXT)->frames, frames);
+    assert_int_equal(stats(s).synthesized, 1);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void a_cache_file_holding_another_key_is_a_miss(void **state)
+{
+    struct fx *f = *state;
+    const char *other = "Press nine to leave at once.";
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    size_t want = get(s, "en", EN, NULL, EN_TEXT)->frames;
+    size_t other_frames = get(s, "en", EN, NULL, other)->frames;
+    assert_true(want != other_frames);
+
+    /* Put the other text's valid file where this text's file belongs, as a hash collision
+     * would: the store must notice the key inside and not say the wrong words. */
+    char path[512], other_path[512];
+    cache_file_of(f, 16000, EN, EN_TEXT, path, sizeof(path));
+    cache_file_of(f, 16000, EN, other, other_path, sizeof(other_path));
+    assert_int_equal(rename(other_path, path), 0);
+
+    s = open_store(f, 16000, NULL, f->cache);
+    const struct tt_clip *c = get(s, "en", EN, NULL, EN_TEXT);
+    assert_int_equal(c->frames, want);
+    assert_int_equal(stats(s).synthesized, 1);
+    assert_int_equal(stats(s).disk_hits, 0);
+}
+
+static void a_cache_that_cannot_be_written_is_a_warning(void **state)
+{
+    struct fx *f = *state;
+    /* A cache folder under a regular file cannot be created, even by root. */
+    char blocker[192], cache[256];
+    snprintf(blocker, sizeof(blocker), "%s/not-a-folder", f->dir);
+    write_bytes(blocker, "x", 1);
+    snprintf(cache, sizeof(cache), "%s/cache", blocker);
+    tt_store *s = open_store(f, 16000, NULL, cache);
+    assert_speech(get(s, "en", EN, NULL, texts[0]), 16000);
+    assert_speech(get(s, "en", EN, NULL, texts[1]), 16000);
+    assert_int_equal(tt_diag_count(f->diag, TT_ERROR), 0);
+    assert_int_equal(tt_diag_count(f->diag, TT_WARNING), 1); /* once, not per prompt */
+    assert_int_equal(messages_about(f->diag, TT_WARNING, "speech cache"), 1);
+}
+
+static void the_wav_codec_refuses_what_it_did_not_write(void **state)
+{
+    (void)state;
+    int16_t pcm[5] = {0, 1, -1, 32767, -32768};
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(tt_audio_wav_encode(pcm, 5, 22050, "odd", 3, &buf, &len), 0);
+    int rate;
+    const char *note;
+    size_t note_len, frames;
+    int16_t *back;
+    assert_int_equal(tt_audio_wav_decode(buf, len, &rate, &note, &note_len, &back, &frames), 0);
+    assert_int_equal(rate, 22050);
+    assert_int_equal(frames, 5);
+    assert_memory_equal(back, pcm, sizeof(pcm));
+    assert_int_equal(note_len, 3);
+    assert_memory_equal(note, "odd", 3);
+    free(back);
+    /* Every shorter prefix is refused, as is a file with no note. */
+    for (size_t cut = 0; cut < len; cut++)
+        assert_int_equal(tt_audio_wav_decode(buf, cut, &rate, &note, &note_len, &back, &frames),
+                         EINVAL);
+    memcpy(buf + 36, "junk", 4);
+    assert_int_equal(tt_audio_wav_decode(buf, len, &rate, &note, &note_len, &back, &frames),
+                     EINVAL);
+    free(buf);
+}
+
+/* ---- recordings --------------------------------------------------------------------------- */
+
+static void a_wav_recording_overrides_speech_at_every_rate(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    write_tone(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, 440, 1.5, 0.5);
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        tt_store *s = open_store(f, rates[i], f->prompts, f->cache);
+        assert_tone(get(s, "en", EN, "main", EN_TEXT), rates[i], 1.5, 0.5);
+        assert_int_equal(stats(s).recordings, 1);
+        assert_int_equal(stats(s).synthesized, 0);
+        assert_int_equal(stats(s).fallbacks, 0);
+    }
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void a_flac_recording_overrides_speech(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/es/main.flac", f->prompts);
+    write_tone(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 22050, 1, 440, 2.0, 0.3);
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        tt_store *s = open_store(f, rates[i], f->prompts, NULL);
+        assert_tone(get(s, "es", ES, "main", ES_TEXT), rates[i], 2.0, 0.3);
+        assert_int_equal(stats(s).recordings, 1);
+    }
+}
+
+static void a_recording_at_the_output_rate_is_kept_sample_for_sample(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    write_tone(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 440, 0.5, 0.5);
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    assert_non_null(sf);
+    short *want = malloc((size_t)info.frames * sizeof(*want));
+    assert_int_equal(sf_readf_short(sf, want, info.frames), info.frames);
+    sf_close(sf);
+    const struct tt_clip *c = get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x");
+    assert_int_equal(c->frames, info.frames);
+    assert_memory_equal(c->pcm, want, c->frames * sizeof(*want));
+    free(want);
+}
+
+static void recordings_in_every_common_format_are_decoded(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        const char *ext;
+        int format, rate;
+    } fmt[] = {
+        {"ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 44100},
+        {"opus", SF_FORMAT_OGG | SF_FORMAT_OPUS, 48000},
+        {"mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100},
+        {"aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_24, 32000},
+        {"au", SF_FORMAT_AU | SF_FORMAT_ULAW, 8000},
+        {"wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 96000},
+    };
+    for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/en/main.%s", f->prompts, fmt[i].ext);
+        write_tone(path, fmt[i].format, fmt[i].rate, 2, 440, 1.5, 0.5);
+        tt_store *s = open_store(f, 16000, f->prompts, NULL);
+        /* Lossy codecs keep the level within 1%; the tone check allows 2%. */
+        assert_tone(get(s, "en", EN, "main", "x"), 16000, 1.5, 0.5);
+        unlink(path);
+    }
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void a_too_loud_recording_is_clipped_not_wrapped(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    /* A float file can hold samples over full scale; int16 cannot. */
+    write_tone(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, 440, 1.0, 1.5);
+    const struct tt_clip *c = get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x");
+    assert_int_equal(c->frames, 16000);
+    int16_t lo = 0, hi = 0;
+    for (size_t i = 1000; i < c->frames - 1000; i++) {
+        double want = 1.5 * 32768 * sin(2 * M_PI * 440 * (double)i / 16000);
+        want = want > 32767 ? 32767 : want < -32768 ? -32768 : want;
+        assert_true(fabs(c->pcm[i] - want) < 1500); /* a wrapped sample is 65536 off */
+        lo = c->pcm[i] < lo ? c->pcm[i] : lo;
+        hi = c->pcm[i] > hi ? c->pcm[i] : hi;
+    }
+    assert_int_equal(hi, 32767);
+    assert_int_equal(lo, -32768);
+}
+
+static void the_first_format_found_wins(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.flac", f->prompts);
+    write_tone(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 16000, 1, 1000, 1.0, 0.5);
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    write_tone(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 440, 1.0, 0.5);
+    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0,
+                0.5);
+}
+
+static void a_recording_stands_in_only_for_its_node_and_language(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    write_tone(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 440, 1.0, 0.5);
+    tt_store *s = open_store(f, 16000, f->prompts, NULL);
+    assert_speech(get(s, "en", EN, NULL, EN_TEXT), 16000);    /* engine words: no node */
+    assert_speech(get(s, "en", EN, "steps", EN_TEXT), 16000); /* another node */
+    assert_speech(get(s, "es", ES, "main", ES_TEXT), 16000);  /* another language */
+    assert_speech(get(s, "en", EN, "../en/main", EN_TEXT), 16000); /* outside the folder */
+    assert_true(get(s, "en", EN, "main", EN_TEXT)->recorded);
+    assert_int_equal(stats(s).recordings, 1);
+    /* No prompts folder at all: speech. */
+    s = open_store(f, 16000, NULL, NULL);
+    assert_speech(get(s, "en", EN, "main", EN_TEXT), 16000);
+}
+
+static void check_fallback(struct fx *f, const char *name, const void *bytes, size_t len)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/%s", f->prompts, name);
+    write_bytes(path, bytes, len);
+    tt_store *s = open_store(f, 16000, f->prompts, f->cache);
+    const struct tt_clip *c = get(s, "en", EN, "main", EN_TEXT);
+    assert_speech(c, 16000); /* never silence */
+    assert_ptr_equal(get(s, "en", EN, "main", EN_TEXT), c);
+    assert_int_equal(stats(s).fallbacks, 1);
+    assert_int_equal(stats(s).recordings, 0);
+    assert_int_equal(tt_diag_count(f->diag, TT_WARNING), 1);
+    assert_int_equal(tt_diag_count(f->diag, TT_ERROR), 0);
+    assert_int_equal(messages_about(f->diag, TT_WARNING, path), 1);
+    assert_int_equal(messages_about(f->diag, TT_WARNING, "cannot read this recording"), 1);
+    unlink(path);
+    tt_diag_clear(f->diag);
+}
+
+static void a_recording_of_random_bytes_falls_back_to_speech(void **state)
+{
+    uint8_t junk[4096];
+    srand(7);
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)rand();
+    check_fallback(*state, "main.wav", junk, sizeof(junk));
+}
+
+static void a_wav_header_with_no_audio_falls_back_to_speech(void **state)
+{
+    /* A 44-byte WAV header for 16 kHz mono 16-bit, data size 0. */
+    static const uint8_t hdr[44] = {'R', 'I', 'F', 'F', 36, 0, 0, 0, 'W', 'A', 'V', 'E',
+                                    'f', 'm', 't', ' ', 16, 0, 0, 0, 1, 0, 1, 0,
+                                    0x80, 0x3e, 0, 0, 0, 0x7d, 0, 0, 2, 0, 16, 0,
+                                    'd', 'a', 't', 'a', 0, 0, 0, 0};
+    check_fallback(*state, "main.wav", hdr, sizeof(hdr));
+}
+
+static void a_wav_header_promising_audio_that_is_not_there_falls_back_to_speech(void **state)
+{
+    /* The same header claiming 32000 bytes of samples, cut off right after it. */
+    static const uint8_t hdr[44] = {'R', 'I', 'F', 'F', 36, 0x7d, 0, 0, 'W', 'A', 'V', 'E',
+                                    'f', 'm', 't', ' ', 16, 0, 0, 0, 1, 0, 1, 0,
+                                    0x80, 0x3e, 0, 0, 0, 0x7d, 0, 0, 2, 0, 16, 0,
+                                    'd', 'a', 't', 'a', 0, 0x7d, 0, 0};
+    check_fallback(*state, "main.wav", hdr, sizeof(hdr));
+}
+
+static void a_text_file_named_flac_falls_back_to_speech(void **state)
+{
+    static const char text[] = "Record step one here before the kiosk goes live.\n";
+    check_fallback(*state, "main.flac", text, sizeof(text) - 1);
+}
+
+static void a_silent_recording_falls_back_to_speech(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    write_tone(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 440, 1.0, 0.0);
+    tt_store *s = open_store(f, 16000, f->prompts, NULL);
+    assert_speech(get(s, "en", EN, "main", EN_TEXT), 16000);
+    assert_int_equal(stats(s).fallbacks, 1);
+    assert_int_equal(messages_about(f->diag, TT_WARNING, "silent"), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(english_speech_is_a_plausible_sentence_at_every_rate,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(spanish_speech_is_a_plausible_sentence_at_every_rate,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(speech_is_resampled_to_the_same_duration_at_every_rate,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(asking_again_returns_the_same_clip_without_work, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(empty_text_is_a_short_silence, setup, teardown),
+        cmocka_unit_test_setup_teardown(unknown_voices_are_refused_with_a_message, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(other_voices_speak_too, setup, teardown),
+        cmocka_unit_test_setup_teardown(speed_changes_the_length_and_the_cache_key, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            a_warm_cache_synthesizes_nothing_and_gives_the_same_samples, setup, teardown),
+        cmocka_unit_test_setup_teardown(two_processes_can_fill_one_cache_at_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            the_cache_folder_is_created_and_holds_only_finished_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_garbage_cache_file_is_a_miss_and_is_replaced, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_cache_file_holding_another_key_is_a_miss, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_cache_that_cannot_be_written_is_a_warning, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(the_wav_codec_refuses_what_it_did_not_write, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_wav_recording_overrides_speech_at_every_rate, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_flac_recording_overrides_speech, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_recording_at_the_output_rate_is_kept_sample_for_sample, setup, teardown),
+        cmocka_unit_test_setup_teardown(recordings_in_every_common_format_are_decoded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_too_loud_recording_is_clipped_not_wrapped, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(the_first_format_found_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_recording_stands_in_only_for_its_node_and_language,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_recording_of_random_bytes_falls_back_to_speech, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_wav_header_with_no_audio_falls_back_to_speech, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            a_wav_header_promising_audio_that_is_not_there_falls_back_to_speech, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(a_text_file_named_flac_falls_back_to_speech, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_silent_recording_falls_back_to_speech, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests_name("prompt store", tests, NULL, NULL);
+}
