@@ -190,6 +190,13 @@ void tt_store_free(tt_store *s);
 int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
                  const char *text, const struct tt_clip **clip);
 void tt_store_stats(const tt_store *s, struct tt_store_stats *st);
+/**
+ * Get the audio of everything a session of this menu can say that is known ahead (each node's
+ * text and choices, help, the engine's phrases), in every language, so nobody waits later.
+ * @param progress  called after each prompt with how many are done of how many, or NULL
+ */
+int tt_store_prepare(tt_store *store, const tt_menu *m, tt_phrases *const *phrases,
+                     void (*progress)(size_t done, size_t total, void *arg), void *arg);
 
 /* ---- Offline render: a key script in, a WAV and a transcript out ------------------------------ */
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tonetree.h"
 
@@ -22,6 +23,8 @@ static const char usage_text[] =
     "  render MENU --keys SCRIPT -o OUT.wav [--transcript FILE|-] [--lang CODE]\n"
     "         [--rate HZ] [--cache DIR | --no-cache] [--prompts DIR] [--end goodbye|reset]\n"
     "      run a whole session with no audio device; see docs/render.md\n"
+    "  prompts MENU [--rate HZ] [--cache DIR] [--prompts DIR]\n"
+    "      prepare every prompt ahead of time (synthesize and cache what has no recording)\n"
     "  check MENU...\n"
     "      load and validate menus; exit 0 with no errors, 1 with errors\n"
     "  help\n"
@@ -86,41 +89,114 @@ static char *default_cache_dir(void)
     return strdup(buf);
 }
 
+/* What render and prompts share: a menu, its phrases and a prompt store. */
+struct setup {
+    const char *prompts; /* --prompts, or NULL for the menu's own */
+    char *cache;         /* --cache, the default, or NULL for none */
+    int rate;
+    const char *lang;
+    int lang_index;
+    tt_menu *m;
+    tt_phrases *ph[8];
+    tt_store *store;
+};
+
+/* Options both commands take; returns 1 when it took one, 0 when it is not one of them,
+ * and -1 (after printing usage) when its value is wrong. */
+static int setup_option(struct setup *su, int c, const char *arg)
+{
+    switch (c) {
+    case 'p':
+        su->prompts = arg;
+        return 1;
+    case 'l':
+        su->lang = arg;
+        return 1;
+    case 'c':
+        free(su->cache);
+        su->cache = strdup(arg);
+        return 1;
+    case 'C':
+        free(su->cache);
+        su->cache = NULL;
+        return 1;
+    case 'r':
+        su->rate = atoi(arg);
+        if (su->rate < 8000 || su->rate > 192000) {
+            usage("--rate takes a sample rate from 8000 to 192000 Hz");
+            return -1;
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int setup_open(struct setup *su, const char *menu, tt_diag *d)
+{
+    int err = tt_menu_load(&su->m, menu, d);
+    if (err)
+        return err;
+    if (su->lang && (su->lang_index = tt_menu_lang_index(su->m, su->lang)) < 0) {
+        tt_diag_add(d, TT_ERROR, menu, 0,
+                    "this menu has no language '%s'; its languages are listed in "
+                    "[tonetree] languages",
+                    su->lang);
+        return EINVAL;
+    }
+    if ((err = tt_phrases_load_all(su->m, su->prompts, su->ph, d)))
+        return err;
+    struct tt_store_opts so = {
+        .rate = su->rate,
+        .prompts_dir = su->prompts ? su->prompts : tt_menu_prompts_dir(su->m),
+        .cache_dir = su->cache,
+    };
+    return tt_store_new(&su->store, &so, d);
+}
+
+static void setup_close(struct setup *su)
+{
+    tt_store_free(su->store);
+    if (su->m)
+        for (size_t l = 0; l < tt_menu_lang_count(su->m); l++)
+            tt_phrases_free(su->ph[l]);
+    tt_menu_free(su->m);
+    free(su->cache);
+}
+
+static const struct option setup_opts[] = {
+    {"lang", required_argument, NULL, 'l'},   {"rate", required_argument, NULL, 'r'},
+    {"cache", required_argument, NULL, 'c'},  {"no-cache", no_argument, NULL, 'C'},
+    {"prompts", required_argument, NULL, 'p'},
+};
+#define SETUP_SHORT "l:r:c:Cp:"
+
 static int cmd_render(int argc, char **argv, tt_diag *d)
 {
     static const struct option opts[] = {
-        {"keys", required_argument, NULL, 'k'},   {"output", required_argument, NULL, 'o'},
-        {"transcript", required_argument, NULL, 't'}, {"lang", required_argument, NULL, 'l'},
-        {"rate", required_argument, NULL, 'r'},   {"cache", required_argument, NULL, 'c'},
-        {"no-cache", no_argument, NULL, 'C'},     {"prompts", required_argument, NULL, 'p'},
-        {"end", required_argument, NULL, 'e'},    {NULL, 0, NULL, 0},
+        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
+        {"keys", required_argument, NULL, 'k'}, {"output", required_argument, NULL, 'o'},
+        {"transcript", required_argument, NULL, 't'}, {"end", required_argument, NULL, 'e'},
+        {NULL, 0, NULL, 0},
     };
-    const char *keys = "", *out = NULL, *transcript = NULL, *lang = NULL, *prompts = NULL;
-    char *cache = default_cache_dir();
-    int rate = 16000, c, rc = 0, err = 0;
+    struct setup su = {.cache = default_cache_dir(), .rate = 16000};
+    const char *keys = "", *out = NULL, *transcript = NULL;
+    int c, rc = 0, err = 0, took;
     enum tt_end_mode end_mode = TT_END_GOODBYE;
-    tt_menu *m = NULL;
-    tt_store *store = NULL;
-    tt_phrases *ph[8] = {0};
     FILE *tf = NULL;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "k:o:t:l:r:c:Cp:e:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "k:o:t:e:", opts, NULL)) != -1) {
+        if ((took = setup_option(&su, c, optarg)) < 0) {
+            rc = EXIT_RUN;
+            goto out;
+        }
+        if (took)
+            continue;
         switch (c) {
         case 'k': keys = optarg; break;
         case 'o': out = optarg; break;
         case 't': transcript = optarg; break;
-        case 'l': lang = optarg; break;
-        case 'p': prompts = optarg; break;
-        case 'c': free(cache); cache = strdup(optarg); break;
-        case 'C': free(cache); cache = NULL; break;
-        case 'r':
-            rate = atoi(optarg);
-            if (rate < 8000 || rate > 192000) {
-                rc = usage("--rate takes a sample rate from 8000 to 192000 Hz");
-                goto out;
-            }
-            break;
         case 'e':
             if (!strcmp(optarg, "goodbye")) {
                 end_mode = TT_END_GOODBYE;
@@ -144,25 +220,7 @@ static int cmd_render(int argc, char **argv, tt_diag *d)
         rc = usage("render needs -o OUT.wav, --transcript FILE, or both");
         goto out;
     }
-    if ((err = tt_menu_load(&m, argv[optind], d)))
-        goto report;
-    int lang_index = 0;
-    if (lang && (lang_index = tt_menu_lang_index(m, lang)) < 0) {
-        tt_diag_add(d, TT_ERROR, argv[optind], 0,
-                    "this menu has no language '%s'; its languages are listed in "
-                    "[tonetree] languages",
-                    lang);
-        err = EINVAL;
-        goto report;
-    }
-    if ((err = tt_phrases_load_all(m, prompts, ph, d)))
-        goto report;
-    struct tt_store_opts so = {
-        .rate = rate,
-        .prompts_dir = prompts ? prompts : tt_menu_prompts_dir(m),
-        .cache_dir = cache,
-    };
-    if ((err = tt_store_new(&store, &so, d)))
+    if ((err = setup_open(&su, argv[optind], d)))
         goto report;
     if (transcript) {
         tf = strcmp(transcript, "-") ? fopen(transcript, "w") : stdout;
@@ -177,11 +235,11 @@ static int cmd_render(int argc, char **argv, tt_diag *d)
         .keys = keys,
         .wav_path = out,
         .transcript = tf,
-        .lang = lang_index,
-        .rate = rate,
+        .lang = su.lang_index,
+        .rate = su.rate,
         .end_mode = end_mode,
     };
-    err = tt_render(m, ph, store, &ro, d);
+    err = tt_render(su.m, su.ph, su.store, &ro, d);
 report:
     rc = report(d, err);
 out:
@@ -189,12 +247,54 @@ out:
         fprintf(stderr, "%s: cannot finish writing the transcript\n", transcript);
         rc = EXIT_RUN;
     }
-    tt_store_free(store);
-    if (m)
-        for (size_t l = 0; l < tt_menu_lang_count(m); l++)
-            tt_phrases_free(ph[l]);
-    tt_menu_free(m);
-    free(cache);
+    setup_close(&su);
+    return rc;
+}
+
+/* A progress bar on a terminal; nothing when stderr is a file or a pipe. */
+static void show_progress(size_t done, size_t total, void *arg)
+{
+    (void)arg;
+    if (!isatty(STDERR_FILENO) || !total)
+        return;
+    int width = 40, filled = (int)(done * (size_t)width / total);
+    fprintf(stderr, "\rpreparing prompts [%.*s%*s] %zu/%zu", filled,
+            "########################################", width - filled, "", done, total);
+    if (done == total)
+        fputc('\n', stderr);
+}
+
+static int cmd_prompts(int argc, char **argv, tt_diag *d)
+{
+    static const struct option opts[] = {
+        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
+        {NULL, 0, NULL, 0},
+    };
+    struct setup su = {.cache = default_cache_dir(), .rate = 16000};
+    int c, rc = 0, err = 0, took;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, SETUP_SHORT, opts, NULL)) != -1) {
+        if ((took = setup_option(&su, c, optarg)) <= 0) {
+            rc = took < 0 ? EXIT_RUN : usage("unknown option for prompts");
+            goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        rc = usage("prompts needs exactly one menu file");
+        goto out;
+    }
+    if (!(err = setup_open(&su, argv[optind], d)))
+        err = tt_store_prepare(su.store, su.m, su.ph, show_progress, NULL);
+    if (!err) {
+        struct tt_store_stats st;
+        tt_store_stats(su.store, &st);
+        printf("prompts ready: %u recorded, %u synthesized now, %u from the cache, "
+               "%u recordings that could not be used\n",
+               st.recordings, st.synthesized, st.disk_hits, st.fallbacks);
+    }
+    rc = report(d, err);
+out:
+    setup_close(&su);
     return rc;
 }
 
@@ -213,6 +313,8 @@ int main(int argc, char **argv)
     int rc;
     if (!strcmp(cmd, "render"))
         rc = cmd_render(argc - 1, argv + 1, d);
+    else if (!strcmp(cmd, "prompts"))
+        rc = cmd_prompts(argc - 1, argv + 1, d);
     else if (!strcmp(cmd, "check"))
         rc = cmd_check(argc - 1, argv + 1, d);
     else

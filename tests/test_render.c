@@ -1,0 +1,262 @@
+/*
+ * Offline render, checked in the audio itself: real speech from the real engines, written to
+ * a WAV, then measured around the times the transcript gives.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#include "testlib.h"
+
+#define RATE 16000
+
+static const char menu_ini[] =
+    "[tonetree]\n"
+    "start = main\n"
+    "[main]\n"
+    "title = the main menu\n"
+    "text = Welcome to the test menu. This sentence is long enough to be cut off.\n"
+    "1 = info\n"
+    "[info]\n"
+    "title = more information\n"
+    "text = Here are some facts.\n";
+
+struct run {
+    char *dir;
+    char wav[512], transcript[512];
+    int16_t *pcm;
+    size_t frames;
+    char *text;
+    char *lines[512];
+    size_t nlines;
+    struct tt_store_stats stats;
+};
+
+/* Render a session of `ini` with `keys`; prompts_dir NULL for the test phrases. */
+static int render(struct run *r, const char *ini, const char *keys, const char *prompts_dir)
+{
+    memset(r, 0, sizeof(*r));
+    r->dir = tl_tmpdir();
+    snprintf(r->wav, sizeof(r->wav), "%s/out.wav", r->dir);
+    snprintf(r->transcript, sizeof(r->transcript), "%s/out.txt", r->dir);
+    char cache[512];
+    snprintf(cache, sizeof(cache), "%s/cache", r->dir);
+
+    tt_menu *m = tl_menu(ini);
+    tt_phrases *ph[8] = {0};
+    tt_diag *d = tt_diag_new();
+    assert_int_equal(tt_phrases_load_all(m, prompts_dir, ph, d), 0);
+    tt_store *store = NULL;
+    struct tt_store_opts so = {
+        .rate = RATE,
+        .prompts_dir = prompts_dir ? prompts_dir : tt_menu_prompts_dir(m),
+        .cache_dir = cache,
+    };
+    assert_int_equal(tt_store_new(&store, &so, d), 0);
+    FILE *tf = fopen(r->transcript, "w");
+    assert_non_null(tf);
+    struct tt_render_opts ro = {
+        .keys = keys, .wav_path = r->wav, .transcript = tf, .rate = RATE,
+    };
+    int err = tt_render(m, ph, store, &ro, d);
+    fclose(tf);
+    if (err)
+        tt_diag_print(d, stderr);
+    tt_store_stats(store, &r->stats);
+    tt_store_free(store);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+    tt_diag_free(d);
+    if (err)
+        return err;
+    r->pcm = tl_read_wav(r->wav, &r->frames, &(int){0});
+    r->text = tl_slurp(r->transcript);
+    for (char *s = strtok(r->text, "\n"); s && r->nlines < 512; s = strtok(NULL, "\n"))
+        r->lines[r->nlines++] = s;
+    return 0;
+}
+
+static void run_free(struct run *r)
+{
+    tl_rmtree(r->dir);
+    free(r->dir);
+    free(r->pcm);
+    free(r->text);
+}
+
+/* The sample where the first line containing `what` happened, or fail. */
+static size_t at(const struct run *r, const char *what)
+{
+    for (size_t i = 0; i < r->nlines; i++)
+        if (strstr(r->lines[i], what))
+            return (size_t)(strtod(r->lines[i], NULL) * RATE + 0.5);
+    for (size_t i = 0; i < r->nlines; i++)
+        fprintf(stderr, "    | %s\n", r->lines[i]);
+    fail_msg("no transcript line with '%s'", what);
+    return 0;
+}
+
+static void after_a_key_the_output_is_silent_within_10_ms_and_the_next_prompt_follows(
+    void **state)
+{
+    (void)state;
+    struct run r;
+    assert_int_equal(render(&r, menu_ini, "1@1.5", NULL), 0);
+    size_t key = at(&r, "key 1");
+    assert_int_equal(key, (size_t)(1.5 * RATE));
+    size_t next = at(&r, "say info Here are some facts.");
+    /* speech was playing when the key came */
+    assert_true(tl_rms(r.pcm, key - RATE / 5, key) > 300.0);
+    /* from 10 ms after the key until the answer begins: digital silence */
+    assert_int_equal(tl_peak(r.pcm, key + RATE / 100, next), 0);
+    /* the answer comes after the 0.4 s pause, and it is speech */
+    assert_int_equal(next - key, (size_t)(0.4 * RATE));
+    assert_true(tl_rms(r.pcm, next, next + RATE) > 300.0);
+    run_free(&r);
+}
+
+static void the_cut_fades_out_over_5_ms_instead_of_clicking(void **state)
+{
+    (void)state;
+    struct run cut, whole;
+    assert_int_equal(render(&cut, menu_ini, "1@1.5", NULL), 0);
+    assert_int_equal(render(&whole, menu_ini, "", NULL), 0);
+    size_t key = at(&cut, "key 1");
+    size_t fade = RATE * 5 / 1000;
+    /* up to the key, the same speech; over the next 5 ms, that speech ramped down to zero */
+    for (size_t i = key - 100; i < key; i++)
+        assert_int_equal(cut.pcm[i], whole.pcm[i]);
+    assert_true(tl_rms(whole.pcm, key, key + fade) > 100.0); /* there was something to fade */
+    for (size_t i = 0; i < fade; i++) {
+        double k = 1.0 - (double)(i + 1) / (double)fade;
+        double want = k * whole.pcm[key + i];
+        assert_true(fabs(cut.pcm[key + i] - want) <= 1.0);
+    }
+    assert_int_equal(tl_peak(cut.pcm, key + fade, key + 2 * fade), 0);
+    run_free(&cut);
+    run_free(&whole);
+}
+
+static void parts_of_a_prompt_are_separated_by_the_pause_and_nothing_else(void **state)
+{
+    (void)state;
+    struct run r;
+    assert_int_equal(render(&r, menu_ini, "", NULL), 0);
+    size_t choices = at(&r, "say main To hear more information, press 1.");
+    /* the 0.4 s before the choices are the pause: silent (the transcript's times are whole
+     * milliseconds, so leave one out at the start, where the text's last samples may be) */
+    assert_int_equal(tl_peak(r.pcm, choices - (size_t)(0.4 * RATE) + RATE / 1000, choices), 0);
+    /* and the session's audio ends with the end of the choices */
+    assert_true(r.frames > choices + RATE / 2);
+    assert_true(tl_rms(r.pcm, choices, r.frames) > 300.0);
+    run_free(&r);
+}
+
+static void silence_reaches_the_warning_exactly_seven_seconds_after_the_prompt(void **state)
+{
+    (void)state;
+    struct run r;
+    assert_int_equal(render(&r, menu_ini, "+20", NULL), 0);
+    size_t timeout = at(&r, "timeout main 1");
+    size_t warn = at(&r, "say main Are you still there?");
+    assert_int_equal(timeout, warn);
+    /* seven seconds of silence before it: the prompt ended exactly then */
+    assert_int_equal(tl_peak(r.pcm, timeout - 7 * RATE + RATE / 1000, timeout), 0);
+    assert_true(tl_rms(r.pcm, timeout - 7 * RATE - RATE / 2, timeout - 7 * RATE) > 100.0);
+    assert_true(tl_rms(r.pcm, warn, warn + RATE) > 300.0);
+    run_free(&r);
+}
+
+static void a_whole_session_ends_and_the_audio_lasts_until_the_end_line(void **state)
+{
+    (void)state;
+    struct run r;
+    assert_int_equal(render(&r, menu_ini, "1 * 7 0 1 9", NULL), 0);
+    const char *last = r.lines[r.nlines - 1];
+    assert_string_equal(last + strlen(last) - 4, " end");
+    size_t end = (size_t)(strtod(last, NULL) * RATE + 0.5);
+    /* the transcript has whole milliseconds: up to one of them apart */
+    assert_true(r.frames >= end && r.frames - end < RATE / 1000);
+    at(&r, "invalid 7 main");
+    at(&r, "say main You are in the main menu.");
+    at(&r, "say main Goodbye.");
+    run_free(&r);
+}
+
+static void a_recording_named_after_a_node_plays_instead_of_its_text(void **state)
+{
+    (void)state;
+    char *prompts = tl_tmpdir();
+    char path[600];
+    snprintf(path, sizeof(path), "%s/en", prompts);
+    assert_int_equal(mkdir(path, 0755), 0);
+    char *phrases = tl_slurp("tests/prompts/en/phrases.ini");
+    snprintf(path, sizeof(path), "%s/en/phrases.ini", prompts);
+    FILE *f = fopen(path, "w");
+    fputs(phrases, f);
+    fclose(f);
+    free(phrases);
+    /* one second of 440 Hz at 44.1 kHz: the store must resample it to 16 kHz */
+    int16_t tone[44100];
+    for (int i = 0; i < 44100; i++)
+        tone[i] = (int16_t)(8000.0 * sin(2.0 * M_PI * 440.0 * i / 44100.0));
+    snprintf(path, sizeof(path), "%s/en/main.wav", prompts);
+    tl_write_wav(path, tone, 44100, 44100);
+
+    struct run r;
+    assert_int_equal(render(&r, menu_ini, "", prompts), 0);
+    at(&r, "0.000 say main Welcome to the test menu.");
+    size_t choices = at(&r, "say main To hear more information");
+    /* the recording, one second long, then the pause */
+    assert_int_equal(choices, RATE + (size_t)(0.4 * RATE));
+    assert_true(tl_tone(r.pcm, RATE, RATE, 440.0) > 100.0 * tl_tone(r.pcm, RATE, RATE, 1000.0));
+    assert_int_equal(r.stats.recordings, 1);
+    run_free(&r);
+    tl_rmtree(prompts);
+    free(prompts);
+}
+
+static void a_bad_key_script_is_refused_with_the_token_named(void **state)
+{
+    (void)state;
+    tt_menu *m = tl_menu(menu_ini);
+    tt_phrases *ph[8] = {0};
+    tt_diag *d = tt_diag_new();
+    tl_phrases(m, ph);
+    struct tt_render_opts ro = {.keys = "1 2@x", .rate = RATE};
+    assert_int_equal(tt_render(m, ph, NULL, &ro, d), EINVAL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&buf, &len);
+    tt_diag_print(d, mf);
+    fclose(mf);
+    assert_non_null(strstr(buf, "token 2 '2@x'"));
+    free(buf);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+    tt_diag_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(
+            after_a_key_the_output_is_silent_within_10_ms_and_the_next_prompt_follows),
+        cmocka_unit_test(the_cut_fades_out_over_5_ms_instead_of_clicking),
+        cmocka_unit_test(parts_of_a_prompt_are_separated_by_the_pause_and_nothing_else),
+        cmocka_unit_test(silence_reaches_the_warning_exactly_seven_seconds_after_the_prompt),
+        cmocka_unit_test(a_whole_session_ends_and_the_audio_lasts_until_the_end_line),
+        cmocka_unit_test(a_recording_named_after_a_node_plays_instead_of_its_text),
+        cmocka_unit_test(a_bad_key_script_is_refused_with_the_token_named),
+    };
+    return cmocka_run_group_tests_name("render", tests, NULL, NULL);
+}
