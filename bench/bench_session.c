@@ -72,9 +72,7 @@ static double first_audio(const char *cache, tt_diag *d)
 out:
     tt_session_free(s);
     tt_store_free(store);
-    if (m)
-        for (size_t i = 0; i < tt_menu_lang_count(m); i++)
-            tt_phrases_free(ph[i]);
+    tt_phrases_free_all(m, ph);
     tt_menu_free(m);
     return t;
 }
@@ -163,9 +161,7 @@ out:
     if (rc)
         tt_diag_print(d, stderr);
     tt_store_free(store);
-    if (m)
-        for (size_t i = 0; i < tt_menu_lang_count(m); i++)
-            tt_phrases_free(ph[i]);
+    tt_phrases_free_all(m, ph);
     tt_menu_free(m);
     return rc;
 }

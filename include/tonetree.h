@@ -89,6 +89,8 @@ void tt_phrases_free(tt_phrases *p);
  */
 int tt_phrases_load_all(const tt_menu *m, const char *prompts_dir, tt_phrases **ph,
                         tt_diag *diag);
+/** Free what tt_phrases_load_all loaded (m may be NULL: then nothing was loaded). */
+void tt_phrases_free_all(const tt_menu *m, tt_phrases **ph);
 
 /* ---- Sessions ------------------------------------------------------------------------------ */
 

@@ -62,8 +62,7 @@ static int cmd_check(int argc, char **argv, tt_diag *d)
         tt_phrases *ph[8] = {0};
         if (!err) {
             err = tt_phrases_load_all(m, NULL, ph, d);
-            for (size_t l = 0; l < tt_menu_lang_count(m); l++)
-                tt_phrases_free(ph[l]);
+            tt_phrases_free_all(m, ph);
         }
         int rc = report(d, err);
         tt_diag_clear(d);
@@ -157,9 +156,7 @@ static int setup_open(struct setup *su, const char *menu, tt_diag *d)
 static void setup_close(struct setup *su)
 {
     tt_store_free(su->store);
-    if (su->m)
-        for (size_t l = 0; l < tt_menu_lang_count(su->m); l++)
-            tt_phrases_free(su->ph[l]);
+    tt_phrases_free_all(su->m, su->ph);
     tt_menu_free(su->m);
     free(su->cache);
 }

@@ -267,11 +267,17 @@ int tt_phrases_load_all(const tt_menu *m, const char *prompts_dir, tt_phrases **
         if (e && !err)
             err = e;
     }
-    if (err) {
-        for (size_t i = 0; i < n; i++) {
-            tt_phrases_free(ph[i]);
-            ph[i] = NULL;
-        }
-    }
+    if (err)
+        tt_phrases_free_all(m, ph);
     return err;
+}
+
+void tt_phrases_free_all(const tt_menu *m, tt_phrases **ph)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < tt_menu_lang_count(m); i++) {
+        tt_phrases_free(ph[i]);
+        ph[i] = NULL;
+    }
 }

@@ -40,8 +40,7 @@ void tl_phrases(const tt_menu *m, tt_phrases **ph)
 
 void tl_phrases_free(const tt_menu *m, tt_phrases **ph)
 {
-    for (size_t i = 0; i < tt_menu_lang_count(m); i++)
-        tt_phrases_free(ph[i]);
+    tt_phrases_free_all(m, ph);
 }
 
 static void drain(struct tl_sim *t)
