@@ -92,6 +92,31 @@ int tt_phrases_load_all(const tt_menu *m, const char *prompts_dir, tt_phrases **
 /** Free what tt_phrases_load_all loaded (m may be NULL: then nothing was loaded). */
 void tt_phrases_free_all(const tt_menu *m, tt_phrases **ph);
 
+/* ---- Keys ------------------------------------------------------------------------------------ */
+
+/* A key is '0'-'9', '*' or '#' (the twelve telephone keys, as themselves), or one of the named
+ * keys some kiosk keypads have (EZ Access style), which a keymap file assigns. */
+enum tt_key {
+    TT_KEY_UP = 0x100, /* browse: the previous choice */
+    TT_KEY_DOWN,       /* browse: the next choice */
+    TT_KEY_SELECT,     /* browse: take the choice just heard */
+    TT_KEY_BACK,       /* as the back key (*) */
+    TT_KEY_HELP,       /* as the help key (0) */
+    TT_KEY_REPEAT,     /* as the repeat key (5) */
+    TT_KEY_LOUDER,
+    TT_KEY_SOFTER,
+    TT_KEY_SLOWER,
+    TT_KEY_FASTER,
+    TT_KEY_PAUSE,      /* pause, and resume */
+    TT_KEY_EXIT,       /* as the end key (9) */
+    TT_KEY_LAST = TT_KEY_EXIT
+};
+
+/** A key's name as keymaps and transcripts write it: "1", "*", "#", "up", "louder", ... */
+const char *tt_key_name(int key);
+/** The key a name stands for, or -1. */
+int tt_key_parse(const char *name);
+
 /* ---- Sessions ------------------------------------------------------------------------------ */
 
 enum tt_end_mode {
@@ -130,7 +155,7 @@ struct tt_event {
     int lang;          /* language index the text is in */
     enum tt_part part; /* for SAY */
     bool first;        /* for SAY: the first part of a new prompt (barge-in times count from it) */
-    char key;          /* for KEY and INVALID */
+    int key;           /* for KEY and INVALID: a char '0'-'9' '*' '#', or an enum tt_key */
     int count;         /* for TIMEOUT and HELP */
     const char *text;  /* for SAY: the exact words; valid until the next call into the session */
 };
@@ -140,8 +165,8 @@ int tt_session_new(tt_session **sp, const tt_menu *m, tt_phrases *const *phrases
 void tt_session_free(tt_session *s);
 /** Begin: speaks the start node. */
 void tt_session_start(tt_session *s, tt_ms now);
-/** A key was pressed: '0'-'9', '*', '#'. Any key interrupts speech at once. */
-void tt_session_key(tt_session *s, char key, tt_ms now);
+/** A key was pressed (see enum tt_key). Any key interrupts speech at once. */
+void tt_session_key(tt_session *s, int key, tt_ms now);
 /** The audio of the last SAY finished playing. */
 void tt_session_done(tt_session *s, tt_ms now);
 /** Time passed; call when now reaches tt_session_deadline(). */

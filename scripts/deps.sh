@@ -6,6 +6,7 @@ set -eu
 
 pkgs="build-essential pkg-config clang libclang-rt-14-dev
 libsndfile1-dev libsoxr-dev libiniparser-dev portaudio19-dev libasound2-dev
+libevdev-dev librubberband-dev
 flite1-dev libespeak-ng-dev espeak-ng-data libcmocka-dev"
 
 missing=""

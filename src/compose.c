@@ -11,11 +11,11 @@
 /* Choice keys in the order people expect to hear them: 1 to 9, then 0. */
 static const char choice_order[] = "1234567890";
 
-static struct tt_phrase_args key_args(const tt_menu *m, char key, const char *title)
+static struct tt_phrase_args key_args(const tt_menu *m, int key, const char *title)
 {
     struct tt_phrase_args a = {
         .title = title,
-        .key = key,
+        .key = key > 0 && key < 0x100 ? (char)key : 0,
         .repeat = m->keys.repeat,
         .back = m->keys.back,
         .skip = m->keys.skip,
@@ -59,7 +59,7 @@ void tt_help_build(const tt_menu *m, int lang, struct tt_help_menu *h)
     }
 }
 
-const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, char key)
+const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, int key)
 {
     for (size_t i = 0; i < h->n; i++)
         if (h->item[i].key == key)
@@ -168,7 +168,7 @@ char *tt_compose_where(const tt_menu *m, const tt_phrases *p, int lang, const in
     return tt_sb_take(&sb);
 }
 
-char *tt_compose_phrase(const tt_menu *m, const tt_phrases *p, enum tt_phrase_id id, char key)
+char *tt_compose_phrase(const tt_menu *m, const tt_phrases *p, enum tt_phrase_id id, int key)
 {
     struct tt_strbuf sb;
     struct tt_phrase_args a = key_args(m, key, NULL);

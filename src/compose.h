@@ -26,7 +26,7 @@ struct tt_help_menu {
 /** The help menu's items for a session in language lang (one per other language). */
 void tt_help_build(const tt_menu *m, int lang, struct tt_help_menu *h);
 /** The item a key picks in help, or NULL. */
-const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, char key);
+const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, int key);
 
 /**
  * The choices of a node: one sentence per choice, then the page keys, then a way back.
@@ -44,6 +44,6 @@ char *tt_compose_help_tail(const tt_menu *m, const tt_phrases *p);
 char *tt_compose_where(const tt_menu *m, const tt_phrases *p, int lang, const int *path,
                        size_t n);
 /** One phrase, with a key named in it where the phrase has {key}. */
-char *tt_compose_phrase(const tt_menu *m, const tt_phrases *p, enum tt_phrase_id id, char key);
+char *tt_compose_phrase(const tt_menu *m, const tt_phrases *p, enum tt_phrase_id id, int key);
 
 #endif

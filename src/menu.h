@@ -43,10 +43,10 @@ struct tt_menu {
 };
 
 /** Digit key ('0'..'9') to choice slot, or -1 for any other character. */
-static inline int tt_key_slot(char key) { return key >= '0' && key <= '9' ? key - '0' : -1; }
+static inline int tt_key_slot(int key) { return key >= '0' && key <= '9' ? key - '0' : -1; }
 
 /** Does the node offer key as one of its choices? */
-static inline int tt_node_choice(const struct tt_node *n, char key)
+static inline int tt_node_choice(const struct tt_node *n, int key)
 {
     int slot = tt_key_slot(key);
     return slot < 0 ? -1 : n->choice[slot];

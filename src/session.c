@@ -189,7 +189,7 @@ static void say_node(tt_session *s, tt_ms now, tt_ms delay)
 
 /* A phrase (with a key named in it), then the node's choices again. The choices are a part
  * of their own so that their audio is the same clip every time (prepared, cached). */
-static void say_phrase_then_choices(tt_session *s, enum tt_phrase_id id, char key, tt_ms now,
+static void say_phrase_then_choices(tt_session *s, enum tt_phrase_id id, int key, tt_ms now,
                                     tt_ms delay)
 {
     prompt_new(s);
@@ -332,10 +332,11 @@ static void skip_key(tt_session *s, bool interrupted, tt_ms now, tt_ms delay)
     }
 }
 
-static void invalid_key(tt_session *s, char key, tt_ms now, tt_ms delay)
+static void invalid_key(tt_session *s, int key, tt_ms now, tt_ms delay)
 {
-    if (s->warned) {
-        /* "Press any key for more time": this was that key, not a mistake. */
+    if (s->warned || key >= TT_KEY_UP) {
+        /* A named key this session has no use for is not the listener's mistake either. */
+        /* After "press any key for more time", this was that key, not a mistake. */
         good_key(s);
         prompt_new(s);
         add_choices(s, s->node);
@@ -368,7 +369,7 @@ static char *say_where(tt_session *s)
     return where;
 }
 
-static void help_key(tt_session *s, char key, tt_ms now, tt_ms delay)
+static void help_key(tt_session *s, int key, tt_ms now, tt_ms delay)
 {
     const struct tt_keys *k = &s->m->keys;
     const struct tt_help_item *it = tt_help_find(&s->help, key);
@@ -406,7 +407,7 @@ static void help_key(tt_session *s, char key, tt_ms now, tt_ms delay)
     }
 }
 
-static void node_key(tt_session *s, char key, bool interrupted, tt_ms now, tt_ms delay)
+static void node_key(tt_session *s, int key, bool interrupted, tt_ms now, tt_ms delay)
 {
     const struct tt_keys *k = &s->m->keys;
     int child = tt_node_choice(&s->m->nodes[s->node], key);
@@ -426,6 +427,24 @@ static void node_key(tt_session *s, char key, bool interrupted, tt_ms now, tt_ms
         go(s, child, true, now, delay);
     } else {
         invalid_key(s, key, now, delay);
+    }
+}
+
+/* Named keys that do what a telephone key does become that key, so the rules stay in one
+ * place whatever keypad is in use. */
+static int engine_key(const tt_menu *m, int key)
+{
+    switch (key) {
+    case TT_KEY_BACK:
+        return m->keys.back;
+    case TT_KEY_HELP:
+        return m->keys.help;
+    case TT_KEY_REPEAT:
+        return m->keys.repeat;
+    case TT_KEY_EXIT:
+        return m->keys.end;
+    default:
+        return key;
     }
 }
 
@@ -479,13 +498,14 @@ void tt_session_start(tt_session *s, tt_ms now)
     say_node(s, now, 0);
 }
 
-void tt_session_key(tt_session *s, char key, tt_ms now)
+void tt_session_key(tt_session *s, int key, tt_ms now)
 {
     if (s->st == ST_ENDED || s->st == ST_IDLE)
         return;
     bool interrupted = s->st == ST_SPEAKING;
     emit(s, TT_EV_KEY, now, s->in_help ? HELP_NODE : s->node);
     last_event(s)->key = key;
+    key = engine_key(s->m, key);
     if (interrupted)
         emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
     if (s->ending) { /* a key during goodbye: the listener is done, so end at once */

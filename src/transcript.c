@@ -35,13 +35,13 @@ size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, s
         n = snprintf(buf, size, "%s stop %s", when, node);
         break;
     case TT_EV_KEY:
-        n = snprintf(buf, size, "%s key %c", when, ev->key);
+        n = snprintf(buf, size, "%s key %s", when, tt_key_name(ev->key));
         break;
     case TT_EV_GO:
         n = snprintf(buf, size, "%s go %s", when, node);
         break;
     case TT_EV_INVALID:
-        n = snprintf(buf, size, "%s invalid %c %s", when, ev->key, node);
+        n = snprintf(buf, size, "%s invalid %s %s", when, tt_key_name(ev->key), node);
         break;
     case TT_EV_TIMEOUT:
         n = snprintf(buf, size, "%s timeout %s %d", when, node, ev->count);
