@@ -31,7 +31,7 @@ struct tt_menu {
     char *title[TT_MAX_LANGS];
     int start;
     size_t nlangs;
-    char lang[TT_MAX_LANGS][12];
+    char lang[TT_MAX_LANGS][16];
     char *voice[TT_MAX_LANGS];
     struct tt_keys keys;
     tt_ms timeout;               /* silence after a prompt before it counts as a try */

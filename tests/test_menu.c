@@ -1,0 +1,1164 @@
+/*
+ * The menu loader's tests: every rule of the menu format, each checked by the exact line it
+ * reports and the words that tell the writer what to fix; then inputs a fuzzer would try.
+ *
+ * Most menus are inline strings loaded with tt_menu_load_mem under the name "menus/t.ini";
+ * the line number a test expects is written beside the line it means. A few files in
+ * tests/data/ check loading from disk (run from the project's top folder).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "diag.h"
+#include "menu_priv.h"
+
+#define NAME "menus/t.ini"
+
+static tt_diag *D;
+
+static void dump(void)
+{
+    tt_diag_print(D, stderr);
+}
+
+static int load(const char *ini, tt_menu **m)
+{
+    tt_diag_clear(D);
+    return tt_menu_load_mem(m, NAME, ini, strlen(ini), D);
+}
+
+/* Load a menu that must have no errors (warnings allowed). */
+static tt_menu *ok(const char *ini)
+{
+    tt_menu *m = NULL;
+    int rc = load(ini, &m);
+    if (rc != 0 || !m) {
+        dump();
+        fail_msg("expected the menu to load, got %d", rc);
+    }
+    return m;
+}
+
+/* Load a menu that must be rejected. */
+static void bad(const char *ini)
+{
+    tt_menu *m = (tt_menu *)1;
+    int rc = load(ini, &m);
+    if (rc != EINVAL) {
+        dump();
+        fail_msg("expected EINVAL, got %d", rc);
+    }
+    assert_null(m);
+    assert_true(tt_diag_count(D, TT_ERROR) > 0);
+}
+
+/* A message of this severity on this line containing all the given words. */
+static const struct tt_diag_msg *find(enum tt_severity sev, int line, const char *a,
+                                      const char *b)
+{
+    for (size_t i = 0; i < tt_diag_len(D); i++) {
+        const struct tt_diag_msg *m = tt_diag_get(D, i);
+        if (m->sev == sev && m->line == line && strstr(m->text, a) && (!b || strstr(m->text, b)))
+            return m;
+    }
+    return NULL;
+}
+
+static void expect_sev(enum tt_severity sev, int line, const char *a, const char *b)
+{
+    if (!find(sev, line, a, b)) {
+        dump();
+        fail_msg("no %s on line %d with '%s'%s%s%s", sev == TT_ERROR ? "error" : "warning", line,
+                 a, b ? " and '" : "", b ? b : "", b ? "'" : "");
+    }
+}
+
+#define expect_error(line, a) expect_sev(TT_ERROR, line, a, NULL)
+#define expect_error2(line, a, b) expect_sev(TT_ERROR, line, a, b)
+#define expect_warning(line, a) expect_sev(TT_WARNING, line, a, NULL)
+
+static void expect_no(const char *a)
+{
+    for (size_t i = 0; i < tt_diag_len(D); i++) {
+        if (strstr(tt_diag_get(D, i)->text, a)) {
+            dump();
+            fail_msg("unexpected message with '%s'", a);
+        }
+    }
+}
+
+/* The first lines of most test menus: settings, then a start node. */
+#define HEAD                                                                                  \
+    "[tonetree]\n"   /* 1 */                                                                  \
+    "start = main\n" /* 2 */                                                                  \
+    "\n"             /* 3 */                                                                  \
+    "[main]\n"       /* 4 */                                                                  \
+    "title = Main\n" /* 5 */                                                                  \
+    "text = Hello.\n" /* 6 */
+
+/* A node that needs nothing: [name] with its title and text (three lines). */
+#define NODE(id) "[" id "]\ntitle = " id "\ntext = The " id " page.\n"
+
+/* ---- A menu that is right -------------------------------------------------------------------- */
+
+static void a_complete_menu_loads_with_its_nodes_links_languages_and_settings(void **state)
+{
+    (void)state;
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    int rc = tt_menu_load(&m, "tests/data/ok_full.ini", D);
+    if (rc)
+        dump();
+    assert_int_equal(rc, 0);
+    assert_int_equal(tt_diag_len(D), 0);
+
+    assert_int_equal(tt_menu_node_count(m), 5);
+    int main_ = tt_menu_find(m, "main"), steps = tt_menu_find(m, "steps");
+    int step1 = tt_menu_find(m, "step1"), step2 = tt_menu_find(m, "STEP2");
+    int warnings = tt_menu_find(m, "warnings");
+    assert_int_equal(main_, 0);
+    assert_int_equal(m->start, main_);
+    assert_true(steps >= 0 && step1 >= 0 && step2 >= 0 && warnings >= 0);
+    assert_int_equal(tt_menu_find(m, "nothing"), -1);
+    assert_string_equal(tt_menu_node_id(m, step1), "step1");
+    assert_int_equal(m->nodes[main_].line, 19);
+
+    /* choices (a value's case does not matter: "Warnings"), pages */
+    assert_int_equal(tt_node_choice(&m->nodes[main_], '1'), steps);
+    assert_int_equal(tt_node_choice(&m->nodes[main_], '2'), warnings);
+    assert_int_equal(tt_node_choice(&m->nodes[main_], '3'), -1);
+    assert_int_equal(tt_node_choice(&m->nodes[steps], '1'), step1);
+    assert_int_equal(m->nodes[step1].next, step2);
+    assert_int_equal(m->nodes[step2].prev, step1);
+    assert_int_equal(m->nodes[step1].prev, -1);
+    assert_int_equal(m->nodes[step2].next, -1);
+
+    /* languages and voices */
+    assert_int_equal(tt_menu_lang_count(m), 2);
+    assert_string_equal(tt_menu_lang(m, 0), "en");
+    assert_string_equal(tt_menu_lang(m, 1), "es");
+    assert_null(tt_menu_lang(m, 2));
+    assert_int_equal(tt_menu_lang_index(m, "ES"), 1);
+    assert_int_equal(tt_menu_lang_index(m, "fr"), -1);
+    assert_string_equal(tt_menu_voice(m, 0), "flite:slt");
+    assert_string_equal(tt_menu_voice(m, 1), "espeak-ng:es");
+    assert_string_equal(tt_menu_prompts_dir(m), "tests/data/../prompts");
+
+    /* words: quoted values whole, continued lines joined */
+    assert_string_equal(m->title[0], "Test help");
+    assert_string_equal(m->title[1], "Ayuda de prueba");
+    assert_string_equal(m->nodes[main_].title[1], "el menú principal");
+    assert_string_equal(m->nodes[main_].text[0], "Welcome; press a key. # skips.");
+    assert_string_equal(m->nodes[warnings].text[0], "Say \"stop\" if you need to.");
+    assert_string_equal(m->nodes[warnings].text[1], "Diga \"alto\".");
+    const char *joined = m->nodes[steps].text[0];
+    assert_true(!strncmp(joined, "There are two steps,", 20));
+    assert_non_null(strstr(joined, "read one after the other."));
+
+    /* timing and keys */
+    assert_int_equal(m->timeout, 12500);
+    assert_int_equal(m->tries, 2);
+    assert_int_equal(m->gap, 250);
+    assert_int_equal(m->keys.repeat, '5');
+    assert_int_equal(m->keys.back, '*');
+    assert_int_equal(m->keys.skip, '#');
+    assert_int_equal(m->keys.help, '0');
+    assert_int_equal(m->keys.end, '9');
+    tt_menu_free(m);
+}
+
+static void settings_left_out_take_their_defaults(void **state)
+{
+    (void)state;
+    tt_menu *m = ok(HEAD);
+    assert_int_equal(tt_menu_lang_count(m), 1);
+    assert_string_equal(tt_menu_lang(m, 0), "en");
+    assert_string_equal(tt_menu_voice(m, 0), "flite:kal16");
+    assert_int_equal(m->timeout, 7000);
+    assert_int_equal(m->tries, 3);
+    assert_int_equal(m->gap, 400);
+    assert_int_equal(m->keys.repeat, '5');
+    assert_int_equal(m->keys.back, '*');
+    assert_int_equal(m->keys.skip, '#');
+    assert_int_equal(m->keys.help, '0');
+    assert_int_equal(m->keys.end, '9');
+    assert_string_equal(tt_menu_prompts_dir(m), "menus/../prompts");
+    assert_null(m->title[0]);
+    assert_int_equal(m->start, 0);
+    assert_string_equal(m->path, NAME);
+    tt_menu_free(m);
+}
+
+static void other_languages_get_an_espeak_voice_and_lowercase_codes(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = main\nlanguage = ES\n"
+                    "[main]\ntitle = Inicio\ntext = Hola.\n");
+    assert_string_equal(tt_menu_lang(m, 0), "es");
+    assert_string_equal(tt_menu_voice(m, 0), "espeak-ng:es");
+    tt_menu_free(m);
+
+    m = ok("[tonetree]\nstart = main\nlanguages = pt-BR en\n"
+           "[main]\ntitle = Inicio\ntitle.en = Start\ntext = Ola.\ntext.EN = Hello.\n");
+    assert_string_equal(tt_menu_lang(m, 0), "pt-br");
+    assert_string_equal(tt_menu_voice(m, 0), "espeak-ng:pt-br");
+    assert_string_equal(tt_menu_voice(m, 1), "flite:kal16");
+    assert_string_equal(m->nodes[0].text[1], "Hello.");
+    tt_menu_free(m);
+}
+
+static void the_prompts_folder_is_found_from_the_menu_file_folder(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = main\nprompts = audio\n" NODE("main"));
+    assert_string_equal(tt_menu_prompts_dir(m), "menus/audio");
+    tt_menu_free(m);
+    m = ok("[tonetree]\nstart = main\nprompts = /srv/audio ; on the kiosk\n" NODE("main"));
+    assert_string_equal(tt_menu_prompts_dir(m), "/srv/audio");
+    tt_menu_free(m);
+    tt_diag_clear(D);
+    const char *ini = HEAD;
+    assert_int_equal(tt_menu_load_mem(&m, "t.ini", ini, strlen(ini), D), 0);
+    assert_string_equal(tt_menu_prompts_dir(m), "../prompts");
+    tt_menu_free(m);
+}
+
+static void a_title_given_as_title_en_counts_for_the_default_language(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = main\n[main]\ntitle.en = Main\ntext.en = Hi.\n");
+    assert_string_equal(m->nodes[0].title[0], "Main");
+    assert_string_equal(m->nodes[0].text[0], "Hi.");
+    tt_menu_free(m);
+
+    bad("[tonetree]\nstart = main\n"
+        "[main]\n"
+        "title = Main\n"    /* 4 */
+        "title.en = Main\n" /* 5 */
+        "text = Hi.\n");
+    expect_error2(5, "title.en gives the en title again", "line 4");
+}
+
+static void a_comment_after_a_one_word_setting_is_allowed(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = main ; the first node\ntimeout = 9 # seconds\n"
+                    "[main]\ntitle = Main\ntext = Hi.\n1 = other   ; a choice\n" NODE("other"));
+    assert_int_equal(m->timeout, 9000);
+    assert_int_equal(m->nodes[0].choice[1], 1);
+    tt_menu_free(m);
+}
+
+static void nodes_ids_are_lowercased_and_links_match_any_case(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = MAIN\n[Main]\ntitle = M\ntext = M.\n1 = Info_Page-2\n"
+                    "[INFO_page-2]\ntitle = I\ntext = I.\n");
+    assert_string_equal(tt_menu_node_id(m, 0), "main");
+    assert_string_equal(tt_menu_node_id(m, 1), "info_page-2");
+    assert_int_equal(tt_menu_find(m, "Info_Page-2"), 1);
+    assert_int_equal(m->nodes[0].choice[1], 1);
+    tt_menu_free(m);
+}
+
+static void an_unreachable_node_is_a_warning_and_the_menu_still_loads(void **state)
+{
+    (void)state;
+    tt_menu *m = ok(HEAD "\n"
+                         "[orphan]\n" /* 8 */
+                         "title = O\ntext = O.\n");
+    expect_warning(8, "node 'orphan' cannot be reached");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), 0);
+    tt_menu_free(m);
+}
+
+static void nodes_reached_only_through_pages_and_prev_are_reachable(void **state)
+{
+    (void)state;
+    /* start is the second page: the first is reached with back (prev). */
+    tt_menu *m = ok("[tonetree]\nstart = p2\n" NODE("p1") "next = p2\n" NODE("p2") "next = p3\n"
+                        NODE("p3"));
+    assert_int_equal(tt_diag_len(D), 0);
+    assert_int_equal(m->nodes[1].prev, 0);
+    assert_int_equal(m->nodes[2].prev, 1);
+    tt_menu_free(m);
+}
+
+static void more_than_four_choices_is_a_warning(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = main\n"
+                    "[main]\n" /* 3 */
+                    "title = M\ntext = M.\n1 = a\n2 = a\n3 = a\n4 = a\n6 = a\n" NODE("a"));
+    expect_warning(3, "offers 5 choices");
+    tt_menu_free(m);
+}
+
+/* ---- Links between nodes --------------------------------------------------------------------- */
+
+static void a_key_to_a_missing_node_names_the_line_and_suggests_the_closest_id(void **state)
+{
+    (void)state;
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load(&m, "tests/data/bad_dangling.ini", D), EINVAL);
+    assert_null(m);
+    expect_error(14, "key 3 goes to 'stpes', which is not a node (did you mean 'steps'?)");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), 1);
+
+    /* As printed for a person: file:line: error: text */
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    tt_diag_print(D, f);
+    fclose(f);
+    assert_non_null(strstr(out, "tests/data/bad_dangling.ini:14: error: key 3 goes to 'stpes', "
+                                "which is not a node (did you mean 'steps'?)\n"));
+    free(out);
+}
+
+static void next_and_start_to_missing_nodes_are_errors_with_suggestions(void **state)
+{
+    (void)state;
+    bad("[tonetree]\n"
+        "start = mian\n" /* 2 */
+        "[main]\ntitle = M\ntext = M.\n"
+        "next = paeg2\n" /* 6 */
+        NODE("page2"));
+    expect_error(2, "start goes to 'mian', which is not a node (did you mean 'main'?)");
+    expect_error(6, "next goes to 'paeg2', which is not a node (did you mean 'page2'?)");
+}
+
+static void a_link_with_no_near_name_gets_no_suggestion(void **state)
+{
+    (void)state;
+    bad(HEAD "1 = elsewhere\n"); /* 7 */
+    expect_error(7, "key 1 goes to 'elsewhere', which is not a node");
+    expect_no("did you mean");
+}
+
+static void a_link_to_the_settings_section_says_it_is_not_a_node(void **state)
+{
+    (void)state;
+    bad(HEAD "1 = tonetree\n");
+    expect_error(7, "holds the settings");
+}
+
+static void an_empty_link_is_an_error(void **state)
+{
+    (void)state;
+    bad(HEAD "1 =\n" /* 7 */ "next = \n" /* 8 */);
+    expect_error(7, "key 1 has no node");
+    expect_error(8, "next is empty");
+}
+
+static void a_missing_settings_section_or_start_is_an_error(void **state)
+{
+    (void)state;
+    bad(NODE("main"));
+    expect_error(0, "no [tonetree] section");
+    bad("[tonetree]\n"   /* 1 */
+        "title = Help\n" /* 2 */
+        NODE("main"));
+    expect_error(1, "[tonetree] has no start");
+}
+
+/* ---- Keys ------------------------------------------------------------------------------------ */
+
+static void a_choice_on_an_engine_key_says_what_the_key_does(void **state)
+{
+    (void)state;
+    bad(HEAD "5 = other\n" /* 7 */ "0 = other\n" /* 8 */ "9 = other\n" /* 9 */ NODE("other"));
+    expect_error2(7, "key 5 is the repeat key", "pick another digit");
+    expect_error2(8, "key 0 is the help key", "pick another digit");
+    expect_error2(9, "key 9 is the end key", "pick another digit");
+}
+
+static void a_moved_engine_key_frees_its_digit_and_takes_the_new_one(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = main\nkey.repeat = *\nkey.back = 7\n"
+                    "[main]\ntitle = M\ntext = M.\n5 = other\n" NODE("other"));
+    assert_int_equal(m->keys.repeat, '*');
+    assert_int_equal(m->keys.back, '7');
+    assert_int_equal(m->nodes[0].choice[5], 1);
+    tt_menu_free(m);
+
+    bad("[tonetree]\nstart = main\n"
+        "key.back = 7\n" /* 3 */
+        "key.repeat = *\n"
+        "[main]\ntitle = M\ntext = M.\n"
+        "7 = other\n" /* 8 */
+        NODE("other"));
+    expect_error2(8, "key 7 is the back key", "set by key.back on line 3");
+}
+
+static void star_is_not_a_choice(void **state)
+{
+    (void)state;
+    bad(HEAD "* = other\n" /* 7 */ NODE("other"));
+    expect_error2(7, "* cannot be a choice", "the back key");
+}
+
+static void hash_as_a_choice_is_an_error_though_iniparser_reads_a_comment(void **state)
+{
+    (void)state;
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load(&m, "tests/data/bad_hash_choice.ini", D), EINVAL);
+    expect_error2(9, "# is the skip/next-page key and cannot be a choice",
+                  "a line starting with # is read as a comment");
+
+    bad(HEAD "  #=other ; the skip key\n" /* 7 */ NODE("other"));
+    expect_error(7, "# is the skip/next-page key");
+}
+
+static void comment_lines_that_merely_start_with_hash_equals_are_fine(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("#==========================\n"
+                    "# = see the guide below =\n"
+                    "#= main menu\n" HEAD);
+    tt_menu_free(m);
+}
+
+static void a_choice_key_must_be_one_digit(void **state)
+{
+    (void)state;
+    bad(HEAD "10 = other\n" NODE("other"));
+    expect_error(7, "a choice is one digit");
+}
+
+static void engine_keys_must_be_a_keypad_key_and_all_different(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\n"
+        "key.back = x\n"   /* 3 */
+        "key.skip = #\n"   /* 4 */
+        "key.help = 5\n"   /* 5 */
+        "key.end = 99\n"   /* 6 */
+        "key.stop = 1\n"   /* 7 */
+        NODE("main"));
+    expect_error(3, "an engine key is one of 0-9, * or #");
+    expect_error2(4, "key.skip is empty", "key.skip = \"#\"");
+    expect_error2(5, "key.help = 5 clashes with key.repeat (by default)", "the repeat key");
+    expect_error(6, "an engine key is one of 0-9, * or #");
+    expect_error(7, "key.stop is not a setting of [tonetree]");
+
+    bad("[tonetree]\nstart = main\n"
+        "key.help = 1\n" /* 3 */
+        "key.end = 1\n"  /* 4 */
+        NODE("main"));
+    expect_error2(4, "key.end = 1 clashes with key.help (line 3)", "each engine key");
+}
+
+/* ---- Keys nobody knows ----------------------------------------------------------------------- */
+
+static void unknown_keys_are_errors_that_suggest_the_closest_known_key(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\nlanguages = en, es\n"
+        "timout = 7\n"  /* 4 */
+        "voice.es = espeak-ng:es\n"
+        "[main]\ntitle = M\ntitle.es = M\ntext = M.\ntext.es = M.\n"
+        "titel = M\n"   /* 11 */
+        "txt.es = M\n"  /* 12 */
+        "colour = red\n" /* 13 */);
+    expect_error(4, "timout is not a setting of [tonetree] (did you mean 'timeout'?)");
+    expect_error(11, "titel is not a key a node can have (did you mean 'title'?)");
+    expect_error(12, "(did you mean 'text.es'?)");
+    expect_error(13, "colour is not a key a node can have;");
+}
+
+static void prev_is_an_error_because_it_comes_from_next(void **state)
+{
+    (void)state;
+    bad(HEAD "prev = other\n" /* 7 */ NODE("other"));
+    expect_error2(7, "prev cannot be set", "next = main");
+}
+
+static void settings_in_a_node_and_node_keys_in_the_settings_are_errors(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\n"
+        "1 = main\n"  /* 3 */
+        "text = x\n"  /* 4 */
+        "[main]\ntitle = M\ntext = M.\n"
+        "timeout = 5\n" /* 8 */);
+    expect_error(3, "belongs in a node's [section]");
+    expect_error(4, "belongs in a node's [section]");
+    expect_error(8, "move it to [tonetree]");
+}
+
+static void a_key_before_any_section_is_an_error(void **state)
+{
+    (void)state;
+    bad("start = main\n" HEAD);
+    expect_error(1, "comes before any [section]");
+}
+
+/* ---- What iniparser would hide --------------------------------------------------------------- */
+
+static void a_duplicate_key_names_both_lines(void **state)
+{
+    (void)state;
+    bad(HEAD "1 = other\n" /* 7 */ "1 = main\n" /* 8 */ NODE("other"));
+    expect_error2(8, "1 is set twice in [main]", "first on line 7");
+}
+
+static void a_repeated_section_names_both_lines(void **state)
+{
+    (void)state;
+    bad(HEAD NODE("other") /* 7-9 */
+        "[main]\n"         /* 10 */
+        "1 = other\n");
+    expect_error2(10, "[main] was already started on line 4", "merge");
+}
+
+static void an_unquoted_semicolon_or_hash_in_words_is_an_error_with_the_fix(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\n[main]\ntitle = Main\n"
+        "text = Press #, then *.\n"            /* 5 */
+        "title = x\n"                          /* 6: a duplicate too, to show both are found */
+        );
+    expect_error2(5, "text is cut short at the '#'", "put the whole value in double quotes");
+
+    bad("[tonetree]\nstart = main\n[main]\n"
+        "title = Main ; the top\n" /* 4 */
+        "text = Call 555-1234;ask for the clerk.\n" /* 5 */);
+    expect_error2(4, "title is cut short at the ';'", "double quotes");
+    expect_error(5, "text is cut short at the ';'");
+
+    /* in a one-word setting, a # glued to the value is a cut too */
+    bad(HEAD "next = other#2\n" /* 7 */ NODE("other"));
+    expect_error(7, "next is cut short at the '#'");
+}
+
+static void quoted_words_are_kept_whole(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = main\n[main]\ntitle = \"Main; menu\" ; comment\n"
+                    "text = 'Press #, then *.'\n");
+    assert_string_equal(m->nodes[0].title[0], "Main; menu");
+    assert_string_equal(m->nodes[0].text[0], "Press #, then *.");
+    tt_menu_free(m);
+}
+
+static void words_after_a_closing_quote_or_an_unclosed_quote_are_errors(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\n[main]\ntitle = M\n"
+        "text = \"He said \"no\" twice\"\n" /* 5 */
+        "text.en = x\n");
+    expect_error2(5, "words after the closing \" of text would be dropped", "single quotes");
+
+    bad("[tonetree]\nstart = main\n[main]\ntitle = M\n"
+        "text = \"open\n" /* 5 */);
+    expect_error(5, "never closed");
+}
+
+static void continued_lines_are_joined_and_a_dangling_backslash_is_an_error(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = main\n[main]\ntitle = M\ntext = one \\\ntwo\n");
+    assert_string_equal(m->nodes[0].text[0], "one two");
+    tt_menu_free(m);
+
+    bad("[tonetree]\nstart = main\n[main]\ntitle = M\ntext = one \\\n" /* 5 */);
+    expect_error(5, "ends with \\");
+}
+
+static void a_line_longer_than_iniparser_reads_is_an_error_saying_what_to_do(void **state)
+{
+    (void)state;
+    /* "text = " is 7 bytes: 1015 more make 1022, the most iniparser reads. */
+    char ini[4096];
+    char words[1100];
+    memset(words, 'a', sizeof(words));
+    snprintf(ini, sizeof(ini), "[tonetree]\nstart = main\n[main]\ntitle = M\ntext = %.*s\n", 1015,
+             words);
+    tt_menu *m = ok(ini);
+    assert_int_equal(strlen(m->nodes[0].text[0]), 1015);
+    tt_menu_free(m);
+
+    snprintf(ini, sizeof(ini),
+             "[tonetree]\nstart = main\n[main]\ntitle = M\n"
+             "text = %.*s\n" /* 5 */
+             "title = again\n" /* 6: still scanned, still reported */,
+             1016, words);
+    bad(ini);
+    expect_error2(5, "this line is 1023 bytes long", "move part of the words to a next page");
+    expect_error(6, "title is set twice");
+
+    /* joining lines with \ does not help: iniparser joins them into the same buffer */
+    snprintf(ini, sizeof(ini),
+             "[tonetree]\nstart = main\n[main]\ntitle = M\n"
+             "text = %.*s \\\n" /* 5 */
+             "%.*s\n",
+             600, words, 600, words);
+    bad(ini);
+    expect_error2(5, "lines 5-6 joined", "at most 1022");
+}
+
+static void iniparser_syntax_errors_become_file_and_line_errors(void **state)
+{
+    (void)state;
+    bad(HEAD "just some words\n" /* 7 */);
+    expect_error2(7, "not a [section], a key = value or a comment", "just some words");
+
+    bad("[tonetree]\nstart = main\n"
+        "[main] ; the first node\n" /* 3 */
+        "title = M\ntext = M.\n");
+    expect_error2(3, "does not end with ]", "put a comment on a line of its own");
+
+    bad("[tonetree]\nstart = main\n"
+        "[main\n" /* 3 */
+        "title = M\ntext = M.\n");
+    expect_error(3, "does not end with ]");
+
+    bad("[tonetree]\nstart = main\n"
+        "[main] ; a = b\n" /* 3: iniparser would read a key named "[main] ; a" */
+        "title = M\ntext = M.\n");
+    expect_error(3, "does not end with ]");
+
+    bad(HEAD "= other\n" /* 7 */);
+    expect_error(7, "no key before the =");
+}
+
+/* ---- Node names, languages, translations ----------------------------------------------------- */
+
+static void node_names_must_be_safe_file_names(void **state)
+{
+    (void)state;
+    bad(HEAD "[step.1]\n" /* 7 */ "title = x\ntext = x\n"
+             "[../etc]\n" /* 10 */
+             "[]\n"       /* 11 */
+             "[a b]\n"    /* 12 */
+             "[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n" /* 13: 65 */);
+    expect_error2(7, "'step.1' cannot be a node name", "(not '.')");
+    expect_error2(10, "cannot be a node name", "(not '.')");
+    expect_error(11, "[] has no name");
+    expect_error(12, "'a b' cannot be a node name");
+    expect_error(13, "is 65 characters long");
+
+    /* 64 is fine */
+#define ID64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    tt_menu *m = ok("[tonetree]\nstart = " ID64 "\n" NODE(ID64));
+#undef ID64
+    tt_menu_free(m);
+}
+
+static void a_missing_title_or_text_names_the_node_its_line_and_the_language(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\nlanguages = en, es\n"
+        "[main]\n" /* 4 */
+        "title = Main\ntitle.es = Principal\ntext = Hello.\n"
+        "[other]\n" /* 8 */
+        "title.es = Otro\ntext.es = Otro.\n"
+        "text = \n" /* 11 */);
+    expect_error(4, "node 'main' has no text in es: add text.es = ...");
+    expect_error(8, "node 'other' has no title in en: add title = ...");
+    expect_error(11, "the text of node 'other' in en is empty");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), 3);
+}
+
+static void a_suffix_for_a_language_the_menu_does_not_have_is_an_error(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\n"
+        "title.fr = Aide\n" /* 3 */
+        "voice.de = espeak-ng:de\n" /* 4 */
+        "[main]\ntitle = M\ntext = M.\n"
+        "text.es = M.\n" /* 8 */);
+    expect_error2(3, "fr is not one of this menu's languages (en)", "add it to languages");
+    expect_error(4, "de is not one of this menu's languages");
+    expect_error(8, "es is not one of this menu's languages");
+}
+
+static void the_menu_title_once_given_is_needed_in_every_language(void **state)
+{
+    (void)state;
+    bad("[tonetree]\n" /* 1 */
+        "start = main\nlanguages = en, es\ntitle = Help\n"
+        "[main]\ntitle = M\ntitle.es = M\ntext = M.\ntext.es = M.\n");
+    expect_error(1, "[tonetree] has a title, but none in es: add title.es = ...");
+}
+
+static void language_codes_are_checked(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\n"
+        "languages = en, e1, english, es-, en\n" /* 3 */
+        NODE("main"));
+    expect_error(3, "'e1' is not a language code");
+    expect_error(3, "'english' is not a language code");
+    expect_error(3, "'es-' is not a language code");
+    expect_error(3, "en is listed twice");
+
+    bad("[tonetree]\nstart = main\n"
+        "language = en\n"    /* 3 */
+        "languages = en\n"   /* 4 */
+        NODE("main"));
+    expect_error2(4, "languages and language (line 3) both name the languages", "keep one");
+
+    bad("[tonetree]\nstart = main\nlanguages = ,\n" NODE("main"));
+    expect_error(3, "languages is empty");
+}
+
+static void ten_languages_are_rejected_and_eight_are_fine(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\n"
+        "languages = en, es, fr, de, it, pt, nl, pl, sv, fi\n" /* 3 */
+        NODE("main"));
+    expect_error(3, "lists 10 languages: a menu can have at most 8");
+
+    tt_menu *m = ok("[tonetree]\nstart = main\nlanguages = en, es, fr, de, it, pt, nl, pl\n"
+                    "[main]\n"
+                    "title = a\ntitle.es = a\ntitle.fr = a\ntitle.de = a\ntitle.it = a\n"
+                    "title.pt = a\ntitle.nl = a\ntitle.pl = a\n"
+                    "text = a\ntext.es = a\ntext.fr = a\ntext.de = a\ntext.it = a\n"
+                    "text.pt = a\ntext.nl = a\ntext.pl = a\n");
+    assert_int_equal(tt_menu_lang_count(m), 8);
+    assert_string_equal(tt_menu_lang(m, 7), "pl");
+    assert_string_equal(tt_menu_voice(m, 7), "espeak-ng:pl");
+    tt_menu_free(m);
+}
+
+static void voices_name_a_known_engine_and_voice(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\nlanguages = en, es, fr\n"
+        "voice.en = flite:kal1\n"    /* 4 */
+        "voice.es = espeak:es\n"     /* 5 */
+        "voice.fr = kal16\n"         /* 6 */
+        "[main]\ntitle = a\ntitle.es = a\ntitle.fr = a\ntext = a\ntext.es = a\ntext.fr = a\n");
+    expect_error2(4, "flite has no voice 'kal1' (did you mean 'kal16'?)", "kal16, kal, slt");
+    expect_error2(5, "'espeak' is not a speech engine (did you mean 'espeak-ng'?)",
+                  "flite (English) or espeak-ng");
+    expect_error(6, "write engine:voice");
+
+    tt_menu *m = ok("[tonetree]\nstart = main\nlanguage = es\n"
+                    "voice.es = flite:kal16\n" /* 4 */
+                    "[main]\ntitle = a\ntext = a\n");
+    expect_warning(4, "flite speaks only English");
+    assert_string_equal(tt_menu_voice(m, 0), "flite:kal16");
+    tt_menu_free(m);
+}
+
+/* ---- Timing ---------------------------------------------------------------------------------- */
+
+static void timing_out_of_range_or_not_a_number_is_an_error(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\n"
+        "timeout = 0.4\n" /* 3 */
+        "tries = 11\n"    /* 4 */
+        "gap = 5.5\n"     /* 5 */
+        NODE("main"));
+    expect_error2(3, "timeout = 0.4 is out of range", "0.5 to 600 seconds");
+    expect_error(4, "tries = 11: give a whole number from 1 to 10");
+    expect_error2(5, "gap = 5.5 is out of range", "0 to 5 seconds");
+
+    bad("[tonetree]\nstart = main\n"
+        "timeout = seven\n" /* 3 */
+        "tries = 2.5\n"     /* 4 */
+        "gap = -1\n"        /* 5 */
+        NODE("main"));
+    expect_error(3, "timeout = seven is not a number of seconds");
+    expect_error(4, "tries = 2.5: give a whole number");
+    expect_error(5, "gap = -1 is not a number of seconds");
+
+    tt_menu *m = ok("[tonetree]\nstart = main\ntimeout = .5\ntries = 10\ngap = 0\n" NODE("main"));
+    assert_int_equal(m->timeout, 500);
+    assert_int_equal(m->tries, 10);
+    assert_int_equal(m->gap, 0);
+    tt_menu_free(m);
+    m = ok("[tonetree]\nstart = main\ntimeout = 600\ngap = 5.0\n" NODE("main"));
+    assert_int_equal(m->timeout, 600000);
+    assert_int_equal(m->gap, 5000);
+    tt_menu_free(m);
+}
+
+/* ---- Page sequences -------------------------------------------------------------------------- */
+
+static void a_page_may_follow_only_one_page(void **state)
+{
+    (void)state;
+    bad(HEAD "1 = a\n2 = b\n" /* 7-8 */
+        "[a]\ntitle = a\ntext = a\n"
+        "next = c\n" /* 12 */
+        "[b]\ntitle = b\ntext = b\n"
+        "next = c\n" /* 16 */
+        NODE("c"));
+    expect_error2(16, "'c' is already the next page after 'a' (line 12)", "only one page");
+}
+
+static void a_page_sequence_that_loops_is_an_error_naming_the_loop(void **state)
+{
+    (void)state;
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load(&m, "tests/data/bad_page_loop.ini", D), EINVAL);
+    expect_error(13, "the pages loop: page1 -> page2 -> page1");
+
+    bad(HEAD "next = main\n" /* 7 */);
+    expect_error(7, "the pages loop: main -> main");
+
+    /* a loop that the start does not enter is found too, once */
+    bad(HEAD "1 = x\n" NODE("x") "next = y\n" NODE("y") "next = z\n" NODE("z")
+        "next = y\n" /* 19 */);
+    expect_error(19, "the pages loop: y -> z -> y");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), 2); /* and y follows both x and z */
+}
+
+/* ---- Everything at once ---------------------------------------------------------------------- */
+
+static void every_error_is_reported_not_only_the_first(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = mian\ntries = 0\n"
+        "[main]\ntitle = M\n"
+        "1 = nowhere\n"
+        "5 = main\n"
+        "colour = red\n"
+        "[b.c]\n");
+    expect_error(2, "start goes to 'mian'");
+    expect_error(3, "tries = 0");
+    expect_error(4, "has no text in en");
+    expect_error(6, "key 1 goes to 'nowhere'");
+    expect_error(7, "key 5 is the repeat key");
+    expect_error(8, "colour is not a key");
+    expect_error(9, "'b.c' cannot be a node name");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), 7);
+}
+
+static void a_load_without_a_diag_list_still_fails_cleanly(void **state)
+{
+    (void)state;
+    tt_menu *m = NULL;
+    const char *ini = "[tonetree]\n";
+    assert_int_equal(tt_menu_load_mem(&m, NAME, ini, strlen(ini), NULL), EINVAL);
+    assert_null(m);
+    ini = HEAD;
+    assert_int_equal(tt_menu_load_mem(&m, NULL, ini, strlen(ini), NULL), 0);
+    tt_menu_free(m);
+}
+
+/* ---- Files and bytes that are not menus ------------------------------------------------------ */
+
+static void a_missing_file_or_a_folder_is_reported_with_its_errno(void **state)
+{
+    (void)state;
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load(&m, "tests/data/no-such-menu.ini", D), ENOENT);
+    assert_null(m);
+    expect_error(0, "cannot open the menu");
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load(&m, "tests/data", D), EISDIR);
+    expect_error(0, "a folder");
+}
+
+static void an_empty_file_is_an_error(void **state)
+{
+    (void)state;
+    bad("");
+    expect_error(0, "the file is empty");
+    bad("\n\n; only a comment\n");
+    expect_error(0, "no [tonetree] section");
+}
+
+static void a_nul_byte_is_an_error_naming_its_line(void **state)
+{
+    (void)state;
+    tt_menu *m = (tt_menu *)1;
+    static const char ini[] = "[tonetree]\nstart = main\ntitle = a\0b\n";
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load_mem(&m, NAME, ini, sizeof(ini) - 1, D), EINVAL);
+    assert_null(m);
+    expect_error(3, "NUL byte");
+}
+
+static void a_file_saved_as_utf16_or_with_a_bom_is_an_error(void **state)
+{
+    (void)state;
+    tt_menu *m = NULL;
+    static const char u16[] = "\xFF\xFE[\0t\0";
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load_mem(&m, NAME, u16, sizeof(u16) - 1, D), EINVAL);
+    expect_error(1, "UTF-16");
+
+    bad("\xEF\xBB\xBF" HEAD);
+    expect_error(1, "byte order mark");
+}
+
+static void text_that_is_not_utf8_names_the_first_bad_line(void **state)
+{
+    (void)state;
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load(&m, "tests/data/bad_latin1.ini", D), EINVAL);
+    expect_error2(6, "not valid UTF-8", "and 1 more line");
+    /* overlong forms and surrogates are not UTF-8 either */
+    bad(HEAD "title.x = \xC0\xAF\n");
+    expect_error(7, "not valid UTF-8");
+    bad(HEAD "\n\n; \xED\xA0\x80\n" /* 9 */);
+    expect_error(9, "not valid UTF-8");
+}
+
+static void a_file_over_8_mib_is_an_error(void **state)
+{
+    (void)state;
+    size_t len = 10u << 20;
+    char *big = malloc(len);
+    assert_non_null(big);
+    memset(big, 'a', len);
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load_mem(&m, NAME, big, len, D), EINVAL);
+    expect_error(0, "at most 8 MiB");
+    free(big);
+}
+
+static void a_5000_byte_line_is_an_error_not_a_crash(void **state)
+{
+    (void)state;
+    char *ini = malloc(6000);
+    assert_non_null(ini);
+    int n = snprintf(ini, 6000, "[tonetree]\nstart = main\n[main]\ntitle = ");
+    memset(ini + n, 'x', 5000);
+    strcpy(ini + n + 5000, "\ntext = t\n");
+    bad(ini);
+    expect_error(4, "bytes long");
+    free(ini);
+}
+
+static void odd_little_files_are_errors_not_crashes(void **state)
+{
+    (void)state;
+    static const char *const inputs[] = {
+        "[", "]", "=", "\\", "[]", "[tonetree]", "[tonetree]\nstart=\n", "\n\n\n",
+        "[tonetree]\nstart = main\n[main]\n1 = main\n2 = main\n", "#", ";", "a=b",
+        "[tonetree]\nstart = a\n[a]\nnext = a\n", "\"", "[x]\n=\n", "[tonetree\n",
+    };
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(*inputs); i++) {
+        bad(inputs[i]);
+        assert_true(tt_diag_len(D) > 0);
+    }
+}
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(void)
+{
+    rnd_state = rnd_state * 1664525u + 1013904223u;
+    return rnd_state >> 8;
+}
+
+static void random_binary_is_rejected_with_a_message(void **state)
+{
+    (void)state;
+    char *buf = malloc(65536);
+    assert_non_null(buf);
+    for (int round = 0; round < 20; round++) {
+        size_t len = 1 + rnd() % 65536;
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (char)rnd();
+        tt_menu *m = NULL;
+        tt_diag_clear(D);
+        assert_int_equal(tt_menu_load_mem(&m, NAME, buf, len, D), EINVAL);
+        assert_null(m);
+        assert_true(tt_diag_len(D) > 0);
+    }
+    free(buf);
+}
+
+/* Random menus from INI-shaped pieces: whatever the mix, the answer is a menu or EINVAL with
+ * an error, never a crash (run under the sanitizers by `make asan`), and iniparser never
+ * reads a line otherwise than the line scan expects. */
+static void random_ini_shaped_text_gives_a_menu_or_errors(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "[tonetree]\n", "start = a\n", "[a]\n", "[b]\n", "[A]\n", "title = t\n", "text = t\n",
+        "1 = b\n", "2 = a\n", "5 = a\n", "next = b\n", "next = a\n", "# = a\n", "\\\n", "=\n",
+        "languages = en, es\n", "title.es = t\n", "text.es = \"t;#\"\n", "key.help = 1\n",
+        "text = a ; b\n", "x = 'y\n", "[a\n", "\xC3\n", "gap = 9\n", "tries = 2\n", "\n", " ",
+        "prev = a\n", "* = b\n", "[b]\nnext = b\n", "1 = zz\n",
+    };
+    char buf[4096];
+    int loaded = 0;
+    for (int round = 0; round < 400; round++) {
+        size_t len = 0;
+        int parts = (int)(rnd() % 24);
+        for (int p = 0; p < parts; p++) {
+            const char *s = pieces[rnd() % (sizeof(pieces) / sizeof(*pieces))];
+            size_t n = strlen(s);
+            if (len + n >= sizeof(buf))
+                break;
+            memcpy(buf + len, s, n);
+            len += n;
+        }
+        tt_menu *m = NULL;
+        tt_diag_clear(D);
+        int rc = tt_menu_load_mem(&m, NAME, buf, len, D);
+        assert_int_equal(tt_menu_scan_misses, 0); /* the scan read each line as iniparser did */
+        if (rc == 0) {
+            assert_non_null(m);
+            assert_int_equal(tt_diag_count(D, TT_ERROR), 0);
+            assert_true(m->start >= 0 && (size_t)m->start < m->nnodes);
+            loaded++;
+            tt_menu_free(m);
+        } else {
+            assert_int_equal(rc, EINVAL);
+            assert_null(m);
+            assert_true(tt_diag_count(D, TT_ERROR) > 0);
+        }
+    }
+    (void)loaded;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Thousands of broken links must not make "did you mean" compare every pair: the load stays
+ * fast, and the first links still get their suggestion. */
+static void a_menu_full_of_broken_links_still_loads_in_bounded_time(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    size_t cap = (size_t)N * 80 + 64, len = 0;
+    char *ini = malloc(cap);
+    assert_non_null(ini);
+    len += (size_t)snprintf(ini, cap, "[tonetree]\nstart = node0\n");
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(ini + len, cap - len, "[node%d]\ntitle = t\ntext = t\n1 = nod%d\n",
+                                i, i);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load_mem(&m, NAME, ini, len, D), EINVAL);
+    double s = seconds_since(&t0);
+    expect_error(6, "key 1 goes to 'nod0', which is not a node (did you mean 'node0'?)");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), N);
+    assert_true(s < 10.0); /* iniparser's own quadratic load is most of it */
+    free(ini);
+}
+
+static void accessors_are_safe_on_nothing(void **state)
+{
+    (void)state;
+    assert_int_equal(tt_menu_node_count(NULL), 0);
+    assert_int_equal(tt_menu_find(NULL, "x"), -1);
+    assert_null(tt_menu_node_id(NULL, 0));
+    assert_int_equal(tt_menu_lang_count(NULL), 0);
+    assert_null(tt_menu_lang(NULL, 0));
+    assert_int_equal(tt_menu_lang_index(NULL, "en"), -1);
+    assert_null(tt_menu_voice(NULL, 0));
+    assert_null(tt_menu_prompts_dir(NULL));
+    tt_menu_free(NULL);
+    tt_menu *m = ok(HEAD);
+    assert_null(tt_menu_node_id(m, 1));
+    assert_null(tt_menu_node_id(m, -1));
+    assert_null(tt_menu_voice(m, 1));
+    assert_int_equal(
+        tt_menu_find(m, "a-name-that-is-longer-than-sixty-four-characters-cannot-be-a-node"), -1);
+    tt_menu_free(m);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    D = tt_diag_new();
+    return D ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tt_diag_free(D);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_complete_menu_loads_with_its_nodes_links_languages_and_settings),
+        cmocka_unit_test(settings_left_out_take_their_defaults),
+        cmocka_unit_test(other_languages_get_an_espeak_voice_and_lowercase_codes),
+        cmocka_unit_test(the_prompts_folder_is_found_from_the_menu_file_folder),
+        cmocka_unit_test(a_title_given_as_title_en_counts_for_the_default_language),
+        cmocka_unit_test(a_comment_after_a_one_word_setting_is_allowed),
+        cmocka_unit_test(nodes_ids_are_lowercased_and_links_match_any_case),
+        cmocka_unit_test(an_unreachable_node_is_a_warning_and_the_menu_still_loads),
+        cmocka_unit_test(nodes_reached_only_through_pages_and_prev_are_reachable),
+        cmocka_unit_test(more_than_four_choices_is_a_warning),
+        cmocka_unit_test(a_key_to_a_missing_node_names_the_line_and_suggests_the_closest_id),
+        cmocka_unit_test(next_and_start_to_missing_nodes_are_errors_with_suggestions),
+        cmocka_unit_test(a_link_with_no_near_name_gets_no_suggestion),
+        cmocka_unit_test(a_link_to_the_settings_section_says_it_is_not_a_node),
+        cmocka_unit_test(an_empty_link_is_an_error),
+        cmocka_unit_test(a_missing_settings_section_or_start_is_an_error),
+        cmocka_unit_test(a_choice_on_an_engine_key_says_what_the_key_does),
+        cmocka_unit_test(a_moved_engine_key_frees_its_digit_and_takes_the_new_one),
+        cmocka_unit_test(star_is_not_a_choice),
+        cmocka_unit_test(hash_as_a_choice_is_an_error_though_iniparser_reads_a_comment),
+        cmocka_unit_test(comment_lines_that_merely_start_with_hash_equals_are_fine),
+        cmocka_unit_test(a_choice_key_must_be_one_digit),
+        cmocka_unit_test(engine_keys_must_be_a_keypad_key_and_all_different),
+        cmocka_unit_test(unknown_keys_are_errors_that_suggest_the_closest_known_key),
+        cmocka_unit_test(prev_is_an_error_because_it_comes_from_next),
+        cmocka_unit_test(settings_in_a_node_and_node_keys_in_the_settings_are_errors),
+        cmocka_unit_test(a_key_before_any_section_is_an_error),
+        cmocka_unit_test(a_duplicate_key_names_both_lines),
+        cmocka_unit_test(a_repeated_section_names_both_lines),
+        cmocka_unit_test(an_unquoted_semicolon_or_hash_in_words_is_an_error_with_the_fix),
+        cmocka_unit_test(quoted_words_are_kept_whole),
+        cmocka_unit_test(words_after_a_closing_quote_or_an_unclosed_quote_are_errors),
+        cmocka_unit_test(continued_lines_are_joined_and_a_dangling_backslash_is_an_error),
+        cmocka_unit_test(a_line_longer_than_iniparser_reads_is_an_error_saying_what_to_do),
+        cmocka_unit_test(iniparser_syntax_errors_become_file_and_line_errors),
+        cmocka_unit_test(node_names_must_be_safe_file_names),
+        cmocka_unit_test(a_missing_title_or_text_names_the_node_its_line_and_the_language),
+        cmocka_unit_test(a_suffix_for_a_language_the_menu_does_not_have_is_an_error),
+        cmocka_unit_test(the_menu_title_once_given_is_needed_in_every_language),
+        cmocka_unit_test(language_codes_are_checked),
+        cmocka_unit_test(ten_languages_are_rejected_and_eight_are_fine),
+        cmocka_unit_test(voices_name_a_known_engine_and_voice),
+        cmocka_unit_test(timing_out_of_range_or_not_a_number_is_an_error),
+        cmocka_unit_test(a_page_may_follow_only_one_page),
+        cmocka_unit_test(a_page_sequence_that_loops_is_an_error_naming_the_loop),
+        cmocka_unit_test(every_error_is_reported_not_only_the_first),
+        cmocka_unit_test(a_load_without_a_diag_list_still_fails_cleanly),
+        cmocka_unit_test(a_missing_file_or_a_folder_is_reported_with_its_errno),
+        cmocka_unit_test(an_empty_file_is_an_error),
+        cmocka_unit_test(a_nul_byte_is_an_error_naming_its_line),
+        cmocka_unit_test(a_file_saved_as_utf16_or_with_a_bom_is_an_error),
+        cmocka_unit_test(text_that_is_not_utf8_names_the_first_bad_line),
+        cmocka_unit_test(a_file_over_8_mib_is_an_error),
+        cmocka_unit_test(a_5000_byte_line_is_an_error_not_a_crash),
+        cmocka_unit_test(odd_little_files_are_errors_not_crashes),
+        cmocka_unit_test(random_binary_is_rejected_with_a_message),
+        cmocka_unit_test(random_ini_shaped_text_gives_a_menu_or_errors),
+        cmocka_unit_test(a_menu_full_of_broken_links_still_loads_in_bounded_time),
+        cmocka_unit_test(accessors_are_safe_on_nothing),
+    };
+    return cmocka_run_group_tests_name("menu loader", tests, setup, teardown);
+}
