@@ -63,7 +63,7 @@ static double first_audio(const char *cache, tt_diag *d)
         const struct tt_clip *clip;
         if (tt_store_get(store, tt_menu_lang(m, (size_t)ev.lang), tt_menu_voice(m, (size_t)ev.lang),
                          ev.part == TT_PART_BODY ? tt_menu_node_id(m, ev.node) : NULL, ev.text,
-                         &clip))
+                         100, &clip))
             goto out;
         if (clip->frames)
             t = now_ms() - t0;
@@ -130,7 +130,7 @@ static int bench_barge_in(tt_diag *d)
             const struct tt_clip *clip;
             if (ev.type == TT_EV_SAY &&
                 !tt_store_get(store, tt_menu_lang(m, 0), tt_menu_voice(m, 0),
-                              tt_menu_node_id(m, ev.node), ev.text, &clip))
+                              tt_menu_node_id(m, ev.node), ev.text, 100, &clip))
                 tt_player_play(&p, clip);
         }
         tt_player_pull(&p, buf, RATE / 2); /* half a second into the welcome */

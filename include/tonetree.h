@@ -156,7 +156,8 @@ struct tt_event {
     enum tt_part part; /* for SAY */
     bool first;        /* for SAY: the first part of a new prompt (barge-in times count from it) */
     int key;           /* for KEY and INVALID: a char '0'-'9' '*' '#', or an enum tt_key */
-    int count;         /* for TIMEOUT and HELP */
+    int count;         /* for TIMEOUT and HELP: tries; for VOLUME: the level; for SPEED: percent */
+    int speed;         /* for SAY: percent of normal speed to say it at */
     const char *text;  /* for SAY: the exact words; valid until the next call into the session */
 };
 
@@ -213,9 +214,11 @@ void tt_store_free(tt_store *s);
  * @param voice  "engine:voice" ("flite:kal16", "espeak-ng:es")
  * @param node   node id whose recording may stand in for the text, or NULL
  * @param text   the words (the transcript, and the fallback when there is no recording)
+ * @param speed  percent of normal speed, 25 to 400 (0 means 100): speech is synthesized at
+ *               that speed, recordings are time-stretched with their pitch kept
  */
 int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
-                 const char *text, const struct tt_clip **clip);
+                 const char *text, int speed, const struct tt_clip **clip);
 void tt_store_stats(const tt_store *s, struct tt_store_stats *st);
 /**
  * Get the audio of everything a session of this menu can say that is known ahead (each node's

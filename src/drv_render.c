@@ -49,7 +49,8 @@ static int on_say(struct render *r, const struct tt_event *ev)
     const struct tt_clip *clip;
     const char *node = ev->part == TT_PART_BODY ? tt_menu_node_id(r->m, ev->node) : NULL;
     int err = tt_store_get(r->store, tt_menu_lang(r->m, (size_t)ev->lang),
-                           tt_menu_voice(r->m, (size_t)ev->lang), node, ev->text, &clip);
+                           tt_menu_voice(r->m, (size_t)ev->lang), node, ev->text,
+                           ev->speed, &clip);
     if (err)
         return err;
     if (ev->first) {

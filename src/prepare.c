@@ -34,7 +34,8 @@ static void want(struct walk *w, int lang, int node, enum tt_part part, char *te
     } else if (!w->err) {
         const struct tt_clip *clip;
         const char *id = part == TT_PART_BODY ? w->m->nodes[node].id : NULL;
-        w->err = tt_store_get(w->store, w->m->lang[lang], w->m->voice[lang], id, text, &clip);
+        w->err = tt_store_get(w->store, w->m->lang[lang], w->m->voice[lang], id, text, 100,
+                              &clip);
         w->done++;
         if (w->progress)
             w->progress(w->done, w->total, w->arg);

@@ -19,6 +19,7 @@
 
 #include "audio.h"
 #include "cache.h"
+#include "stretch.h"
 #include "tts.h"
 
 /* Formats libsndfile reads, in the order a recording is looked for: the first found wins. */
@@ -34,6 +35,7 @@ struct entry {
     struct entry *next; /* in the same bucket */
     uint64_t hash;
     char *lang, *voice, *node, *text; /* node may be NULL */
+    int speed;                        /* percent of normal speed */
     struct tt_clip clip;
 };
 
@@ -68,9 +70,9 @@ static uint64_t hash_str(uint64_t h, const char *s)
 }
 
 static uint64_t request_hash(const char *lang, const char *voice, const char *node,
-                             const char *text)
+                             const char *text, int speed)
 {
-    uint64_t h = 0xcbf29ce484222325u;
+    uint64_t h = (0xcbf29ce484222325u ^ (uint64_t)speed) * 0x100000001b3u;
     h = hash_str(h, lang);
     h = hash_str(h, voice);
     h = hash_str(h, node);
@@ -83,10 +85,10 @@ static bool same(const char *a, const char *b)
 }
 
 static struct entry *lookup(const tt_store *s, uint64_t h, const char *lang, const char *voice,
-                            const char *node, const char *text)
+                            const char *node, const char *text, int speed)
 {
     for (struct entry *e = s->bucket[h % s->nbucket]; e; e = e->next)
-        if (e->hash == h && same(e->lang, lang) && same(e->voice, voice) &&
+        if (e->hash == h && e->speed == speed && same(e->lang, lang) && same(e->voice, voice) &&
             same(e->node, node) && same(e->text, text))
             return e;
     return NULL;
@@ -105,12 +107,13 @@ static void entry_free(struct entry *e)
 }
 
 static struct entry *entry_new(uint64_t h, const char *lang, const char *voice,
-                               const char *node, const char *text)
+                               const char *node, const char *text, int speed)
 {
     struct entry *e = calloc(1, sizeof(*e));
     if (!e)
         return NULL;
     e->hash = h;
+    e->speed = speed;
     e->lang = strdup(lang);
     e->voice = strdup(voice);
     e->node = node ? strdup(node) : NULL;
@@ -200,8 +203,8 @@ static int silence(int rate, int16_t **pcm, size_t *frames)
 }
 
 /* Speech for a text at the store's rate: from the disk cache, or synthesized and cached. */
-static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, int16_t **pcm,
-                 size_t *frames)
+static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, int speed,
+                 int16_t **pcm, size_t *frames)
 {
     int16_t *raw = NULL;
     size_t raw_n = 0, key_len = 0;
@@ -213,7 +216,7 @@ static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, in
     *frames = 0;
     if (!*text)
         return silence(s->rate, pcm, frames);
-    if (!(key = tt_cache_key(v, TT_TTS_SPEED_NORMAL, s->rate, text, &key_len))) {
+    if (!(key = tt_cache_key(v, speed, s->rate, text, &key_len))) {
         err = ENOMEM;
         goto out;
     }
@@ -226,7 +229,7 @@ static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, in
         if (err != ENOENT)
             goto out;
     }
-    err = tt_tts_speak(v, text, TT_TTS_SPEED_NORMAL, &raw, &raw_n, &raw_rate, s->diag);
+    err = tt_tts_speak(v, text, speed, &raw, &raw_n, &raw_rate, s->diag);
     s->st.synthesized++;
     if (err)
         goto out;
@@ -306,8 +309,22 @@ void tt_store_free(tt_store *s)
     free(s);
 }
 
+/* A recording at another speed: stretched in time, pitch kept (stretch.c). */
+static int stretch_recording(tt_store *s, int speed, int16_t **pcm, size_t *frames)
+{
+    int16_t *out;
+    size_t n;
+    int err = tt_stretch(*pcm, *frames, s->rate, speed, &out, &n);
+    if (err)
+        return err;
+    free(*pcm);
+    *pcm = out;
+    *frames = n;
+    return 0;
+}
+
 int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
-                 const char *text, const struct tt_clip **clip)
+                 const char *text, int speed, const struct tt_clip **clip)
 {
     const struct tt_tts_voice *v;
     struct entry *e = NULL;
@@ -319,8 +336,15 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
     if (!s || !lang || !voice || !text || !clip)
         return EINVAL;
     *clip = NULL;
-    uint64_t h = request_hash(lang, voice, node, text);
-    if ((e = lookup(s, h, lang, voice, node, text))) {
+    if (speed == 0)
+        speed = TT_TTS_SPEED_NORMAL;
+    if (speed < 25 || speed > 400) {
+        tt_diag_add(s->diag, TT_ERROR, NULL, 0, "speech speed %d%% is out of range (25 to 400)",
+                    speed);
+        return EINVAL;
+    }
+    uint64_t h = request_hash(lang, voice, node, text, speed);
+    if ((e = lookup(s, h, lang, voice, node, text, speed))) {
         *clip = &e->clip;
         return 0;
     }
@@ -328,7 +352,7 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
      * wrong, and would speak nothing the day a recording is removed. */
     if ((err = find_voice(s, voice, &v)))
         goto out;
-    if (!(e = entry_new(h, lang, voice, node, text))) {
+    if (!(e = entry_new(h, lang, voice, node, text, speed))) {
         err = ENOMEM;
         goto out;
     }
@@ -337,6 +361,8 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
         char why[256];
         err = tt_audio_load(path, s->rate, &pcm, &frames, why, sizeof(why));
         if (err == ENOMEM)
+            goto out;
+        if (!err && speed != TT_TTS_SPEED_NORMAL && (err = stretch_recording(s, speed, &pcm, &frames)))
             goto out;
         if (!err) {
             e->clip.recorded = true;
@@ -350,7 +376,7 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
             err = 0;
         }
     }
-    if (!e->clip.recorded && (err = speak(s, v, text, &pcm, &frames)))
+    if (!e->clip.recorded && (err = speak(s, v, text, speed, &pcm, &frames)))
         goto out;
     e->clip.pcm = pcm;
     e->clip.frames = frames;

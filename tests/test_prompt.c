@@ -110,7 +110,7 @@ static const struct tt_clip *get(tt_store *s, const char *lang, const char *voic
                                  const char *node, const char *text)
 {
     const struct tt_clip *c = NULL;
-    int err = tt_store_get(s, lang, voice, node, text, &c);
+    int err = tt_store_get(s, lang, voice, node, text, 100, &c);
     assert_int_equal(err, 0);
     assert_non_null(c);
     return c;
@@ -309,7 +309,7 @@ static void unknown_voices_are_refused_with_a_message(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const struct tt_clip *c = (const void *)1;
         tt_diag_clear(f->diag);
-        assert_int_equal(tt_store_get(s, "en", bad[i], NULL, "Hello.", &c), EINVAL);
+        assert_int_equal(tt_store_get(s, "en", bad[i], NULL, "Hello.", 100, &c), EINVAL);
         assert_null(c);
         assert_int_equal(tt_diag_count(f->diag, TT_ERROR), 1);
         const char *text = tt_diag_get(f->diag, 0)->text;
@@ -431,7 +431,7 @@ static void two_processes_can_fill_one_cache_at_once(void **state)
                     tt_store_free(s);
                     bad = tt_store_new(&s, &o, d);
                 }
-                bad = bad || tt_store_get(s, "en", EN, NULL, texts[k], &c) || !c->frames;
+                bad = bad || tt_store_get(s, "en", EN, NULL, texts[k], 100, &c) || !c->frames;
             }
             bad = bad || tt_diag_len(d) != 0;
             _exit(bad);
