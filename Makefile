@@ -102,8 +102,11 @@ FUZZ_SECONDS ?= 30
 fuzz: $(BUILD)/fuzz/fuzz_menu
 	@mkdir -p $(BUILD)/fuzz/corpus
 	@cp menus/*.ini tests/data/*.ini $(BUILD)/fuzz/corpus/ 2>/dev/null || true
-	$(BUILD)/fuzz/fuzz_menu -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	    -print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 | tail -n 12
+	@echo "fuzzing the menu loader for $(FUZZ_SECONDS) s"
+	@$(BUILD)/fuzz/fuzz_menu -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	    -print_final_stats=1 $(BUILD)/fuzz/corpus >$(BUILD)/fuzz/log 2>&1; rc=$$?; \
+	    grep -E "^(Done|stat::number_of_executed_units)|ERROR|SUMMARY" $(BUILD)/fuzz/log; \
+	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/log; echo "fuzz: FAILED"; exit 1; }
 
 bench: $(BENCHES) $(BUILD)/tonetree
 	@for b in $(BENCHES); do $$b || exit 1; done
