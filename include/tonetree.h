@@ -127,7 +127,16 @@ enum tt_end_mode {
 struct tt_session_opts {
     int lang;                 /* starting language index */
     enum tt_end_mode end_mode;
+    tt_ms idle_ms;            /* a kiosk left alone this long forgets everything (0: never) */
 };
+
+/* Volume and speed are the listener's, so the session keeps them (and wipes them on reset);
+ * drivers apply them: VOLUME events carry a level, SAY and SPEED events a speed in percent. */
+#define TT_VOLUME_LEVELS 9
+#define TT_VOLUME_DEFAULT 4
+#define TT_VOLUME_STEP_DB 3 /* 9 levels, 3 dB apart: 24 dB, the loudest at full scale */
+/** The linear gain of a volume level (the default is 12 dB under full scale). */
+double tt_volume_gain(int level);
 
 enum tt_event_type {
     TT_EV_START,   /* session began: node = start node, lang */
@@ -139,7 +148,11 @@ enum tt_event_type {
     TT_EV_TIMEOUT, /* silence after a prompt: count = silent/invalid tries so far */
     TT_EV_HELP,    /* entered help (count > 0 when sent there by failed tries) */
     TT_EV_LANG,    /* language changed to lang */
-    TT_EV_RESET,   /* everything the listener did was wiped */
+    TT_EV_RESET,   /* everything the listener did was wiped (count: 0 end key, 1 left idle) */
+    TT_EV_VOLUME,  /* apply volume level count (see tt_volume_gain) */
+    TT_EV_SPEED,   /* speech speed is now count percent (later SAY events carry it) */
+    TT_EV_PAUSE,   /* the listener paused: nothing more is said until a key */
+    TT_EV_RESUME,  /* and went on */
     TT_EV_END      /* the session is over */
 };
 
@@ -179,6 +192,8 @@ bool tt_session_speaking(const tt_session *s);
 /** True when the whole current prompt has been spoken and the session waits for a key. */
 bool tt_session_waiting(const tt_session *s);
 bool tt_session_ended(const tt_session *s);
+/** True while the listener has paused (the one silence with no deadline: they asked for it). */
+bool tt_session_paused(const tt_session *s);
 /** Take the next event; false when there is none. Drain after every call above. */
 bool tt_session_next_event(tt_session *s, struct tt_event *ev);
 /** Render an event as one transcript line (no newline) into buf; returns its length. */

@@ -31,31 +31,38 @@ static int is_engine_key(const tt_menu *m, char key)
            key == k->end;
 }
 
-void tt_help_build(const tt_menu *m, int lang, struct tt_help_menu *h)
+void tt_help_build(const tt_menu *m, int lang, bool settings, struct tt_help_menu *h)
 {
-    const char *next_key = choice_order;
+    static const enum tt_help_action help_items[] = {TT_HELP_WHERE, TT_HELP_SETTINGS,
+                                                     TT_HELP_RESTART};
+    static const enum tt_help_action settings_items[] = {
+        TT_HELP_SLOWER, TT_HELP_FASTER, TT_HELP_LOUDER, TT_HELP_SOFTER, TT_HELP_PAUSE};
+    const enum tt_help_action *want = settings ? settings_items : help_items;
+    size_t nwant = settings ? 5 : 3;
+    int other = 0; /* the next other language to offer */
+    h->settings = settings;
     h->n = 0;
-    /* Help's own items take the free digits in order, like any menu's choices. */
-    size_t want = 2 + (m->nlangs > 0 ? m->nlangs - 1 : 0);
-    for (size_t i = 0; i < want && *next_key; next_key++) {
-        if (is_engine_key(m, *next_key))
+    /* The items take the free digits in order, like any menu's choices. Languages come last
+     * and are offered while digits last (eight languages cannot all fit). */
+    for (const char *k = choice_order; *k; k++) {
+        if (is_engine_key(m, *k))
             continue;
         struct tt_help_item *it = &h->item[h->n];
-        it->key = *next_key;
+        it->key = *k;
         it->lang = -1;
-        if (i == 0) {
-            it->action = TT_HELP_WHERE;
-        } else if (i == 1) {
-            it->action = TT_HELP_RESTART;
-        } else {
-            int other = (int)(i - 2);
-            if (other >= lang)
+        if (h->n < nwant) {
+            it->action = want[h->n];
+        } else if (!settings && other < (int)m->nlangs) {
+            if (other == lang)
                 other++;
+            if (other >= (int)m->nlangs)
+                break;
             it->action = TT_HELP_LANGUAGE;
-            it->lang = other;
+            it->lang = other++;
+        } else {
+            break;
         }
         h->n++;
-        i++;
     }
 }
 
@@ -119,20 +126,26 @@ char *tt_compose_choices(const tt_menu *m, tt_phrases *const *ph, int lang, int 
 char *tt_compose_help(const tt_menu *m, tt_phrases *const *ph, int lang,
                       const struct tt_help_menu *h, int lead)
 {
+    static const enum tt_phrase_id said_as[] = {
+        [TT_HELP_WHERE] = TT_PH_HELP_WHERE,   [TT_HELP_SETTINGS] = TT_PH_HELP_SETTINGS,
+        [TT_HELP_RESTART] = TT_PH_HELP_RESTART, [TT_HELP_LANGUAGE] = TT_PH_HELP_LANGUAGE,
+        [TT_HELP_SLOWER] = TT_PH_SET_SLOWER,  [TT_HELP_FASTER] = TT_PH_SET_FASTER,
+        [TT_HELP_LOUDER] = TT_PH_SET_LOUDER,  [TT_HELP_SOFTER] = TT_PH_SET_SOFTER,
+        [TT_HELP_PAUSE] = TT_PH_SET_PAUSE,
+    };
     const tt_phrases *p = ph[lang];
     struct tt_strbuf sb;
     struct tt_phrase_args a;
     tt_sb_init(&sb);
     if (lead >= 0)
         tt_phrase_say(p, (enum tt_phrase_id)lead, NULL, &sb);
-    tt_phrase_say(p, TT_PH_HELP, NULL, &sb);
+    tt_phrase_say(p, h->settings ? TT_PH_SETTINGS : TT_PH_HELP, NULL, &sb);
     for (size_t i = 0; i < h->n; i++) {
-        a = key_args(m, h->item[i].key, NULL);
-        if (h->item[i].action == TT_HELP_WHERE)
-            tt_phrase_say(p, TT_PH_HELP_WHERE, &a, &sb);
-        else if (h->item[i].action == TT_HELP_RESTART)
-            tt_phrase_say(p, TT_PH_HELP_RESTART, &a, &sb);
         /* Language items are said by the session in their own language, as their own part. */
+        if (h->item[i].action == TT_HELP_LANGUAGE)
+            continue;
+        a = key_args(m, h->item[i].key, NULL);
+        tt_phrase_say(p, said_as[h->item[i].action], &a, &sb);
     }
     return tt_sb_take(&sb);
 }
@@ -165,6 +178,32 @@ char *tt_compose_where(const tt_menu *m, const tt_phrases *p, int lang, const in
     struct tt_phrase_args a = {.path = joined};
     tt_phrase_say(p, TT_PH_WHERE, &a, &sb);
     free(joined);
+    return tt_sb_take(&sb);
+}
+
+size_t tt_browse_items(const tt_menu *m, int node, int *items)
+{
+    const struct tt_node *n = &m->nodes[node];
+    size_t count = 0;
+    for (const char *k = choice_order; *k; k++)
+        if (tt_node_choice(n, *k) >= 0)
+            items[count++] = tt_node_choice(n, *k);
+    if (n->next >= 0)
+        items[count++] = n->next;
+    if (n->prev >= 0)
+        items[count++] = n->prev;
+    return count;
+}
+
+char *tt_compose_browse(const tt_menu *m, const tt_phrases *p, int lang, int item, size_t n,
+                        size_t count)
+{
+    struct tt_strbuf sb;
+    struct tt_phrase_args a = key_args(m, 0, m->nodes[item].title[lang]);
+    a.n = (int)n;
+    a.count = (int)count;
+    tt_sb_init(&sb);
+    tt_phrase_say(p, TT_PH_BROWSE, &a, &sb);
     return tt_sb_take(&sb);
 }
 

@@ -9,23 +9,38 @@
 #include "menu.h"
 #include "phrase.h"
 
-/* What help offers besides its fixed keys (* to return, 5 to repeat, 9 to end). */
-enum tt_help_action { TT_HELP_WHERE, TT_HELP_RESTART, TT_HELP_LANGUAGE };
+#include <stdbool.h>
+
+/* What help and its settings page offer besides their fixed keys (* to return, 5 to repeat,
+ * 9 to end). */
+enum tt_help_action {
+    TT_HELP_WHERE,
+    TT_HELP_SETTINGS,
+    TT_HELP_RESTART,
+    TT_HELP_LANGUAGE,
+    TT_HELP_SLOWER,
+    TT_HELP_FASTER,
+    TT_HELP_LOUDER,
+    TT_HELP_SOFTER,
+    TT_HELP_PAUSE
+};
 
 struct tt_help_item {
-    char key;
+    int key;
     enum tt_help_action action;
     int lang; /* for TT_HELP_LANGUAGE: the language it switches to */
 };
 
 struct tt_help_menu {
-    struct tt_help_item item[TT_MAX_LANGS + 2];
+    bool settings; /* the settings page rather than help itself */
+    struct tt_help_item item[TT_MAX_LANGS + 4];
     size_t n;
 };
 
-/** The help menu's items for a session in language lang (one per other language). */
-void tt_help_build(const tt_menu *m, int lang, struct tt_help_menu *h);
-/** The item a key picks in help, or NULL. */
+/** Help's items for a session in language lang (one per other language, as keys allow), or
+ *  with settings, the settings page's. */
+void tt_help_build(const tt_menu *m, int lang, bool settings, struct tt_help_menu *h);
+/** The item a key picks, or NULL. */
 const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, int key);
 
 /**
@@ -43,6 +58,14 @@ char *tt_compose_help_tail(const tt_menu *m, const tt_phrases *p);
 /** "You are in the main menu, then the steps, then step two." */
 char *tt_compose_where(const tt_menu *m, const tt_phrases *p, int lang, const int *path,
                        size_t n);
+/**
+ * What up and down step through at a node: its choices (1 to 9, then 0), then its next and
+ * previous pages. Fills items (room for TT_MAX_CHOICES + 2) and returns how many.
+ */
+size_t tt_browse_items(const tt_menu *m, int node, int *items);
+/** "Choice 2 of 3: the warnings. To choose it, press select." */
+char *tt_compose_browse(const tt_menu *m, const tt_phrases *p, int lang, int item, size_t n,
+                        size_t count);
 /** One phrase, with a key named in it where the phrase has {key}. */
 char *tt_compose_phrase(const tt_menu *m, const tt_phrases *p, enum tt_phrase_id id, int key);
 

@@ -80,6 +80,11 @@ static int drain(struct render *r)
             err = on_say(r, &ev);
         else if (ev.type == TT_EV_STOP)
             tt_player_stop(&r->player);
+        else if (ev.type == TT_EV_VOLUME)
+            /* Render keeps prompts at their own level by default (so a render can be compared
+             * with the recordings); listener volume steps are relative to that. */
+            r->player.gain =
+                (float)(tt_volume_gain(ev.count) / tt_volume_gain(TT_VOLUME_DEFAULT));
     }
     return err;
 }
@@ -150,11 +155,12 @@ static int advance(struct render *r, enum until until, int64_t target)
     }
 }
 
-static int press(struct render *r, char key)
+static int press(struct render *r, int key)
 {
     if (tt_session_ended(r->s)) {
         tt_diag_add(r->diag, TT_WARNING, NULL, 0,
-                    "render: the session ended before key %c of the key script", key);
+                    "render: the session ended before key %s of the key script",
+                    tt_key_name(key));
         return 0;
     }
     r->prompt_pending = true;

@@ -11,9 +11,15 @@
 
 #define MAX_SECONDS 86400.0 /* a day: longer is a typo, and would make render run for ever */
 
-static int is_key(char c)
+/* A key as a script writes it: one of the twelve telephone keys, or a named key ("down"). */
+static int parse_key(const char *s, size_t len)
 {
-    return (c >= '0' && c <= '9') || c == '*' || c == '#';
+    char name[16];
+    if (len == 0 || len >= sizeof(name))
+        return -1;
+    memcpy(name, s, len);
+    name[len] = '\0';
+    return tt_key_parse(name);
 }
 
 /* Seconds as written ("2", "0.25"): digits with at most one point; returns -1 if not that. */
@@ -37,7 +43,9 @@ static int bad_token(tt_diag *diag, size_t index, const char *tok, size_t len)
 {
     tt_diag_add(diag, TT_ERROR, NULL, 0,
                 "key script: token %zu '%.*s' is not a step; write K (press K after the prompt), "
-                "K@SECONDS (press during the prompt) or +SECONDS (wait), where K is 0-9, * or #",
+                "K@SECONDS (press during the prompt) or +SECONDS (wait), where K is 0-9, * or #, "
+                "or a named key (up, down, select, back, help, repeat, louder, softer, slower, "
+                "faster, pause, exit)",
                 index, (int)(len > 40 ? 40 : len), tok);
     return EINVAL;
 }
@@ -57,18 +65,18 @@ int tt_keyscript_parse(const char *script, struct tt_step **steps, size_t *n, tt
         size_t len = strcspn(p, " \t\r\n,");
         index++;
         struct tt_step st = {0};
+        const char *at = memchr(p, '@', len);
+        size_t key_len = at ? (size_t)(at - p) : len;
         if (p[0] == '+') {
             st.kind = TT_STEP_PASS;
             st.ms = parse_seconds(p + 1, len - 1);
-        } else if (is_key(p[0]) && len == 1) {
-            st.kind = TT_STEP_KEY;
-            st.key = p[0];
-        } else if (is_key(p[0]) && len > 2 && p[1] == '@') {
-            st.kind = TT_STEP_KEY_AT;
-            st.key = p[0];
-            st.ms = parse_seconds(p + 2, len - 2);
-        } else {
+        } else if ((st.key = parse_key(p, key_len)) < 0) {
             st.ms = -1;
+        } else if (at) {
+            st.kind = TT_STEP_KEY_AT;
+            st.ms = parse_seconds(at + 1, len - key_len - 1);
+        } else {
+            st.kind = TT_STEP_KEY;
         }
         if (st.ms < 0) {
             err = bad_token(diag, index, p, len);

@@ -1,4 +1,4 @@
-/* Key scripts for offline render: "1 #@2.5 +10 9" (see docs/render.md). */
+/* Key scripts for offline render: "1 #@2.5 +10 down select 9" (see docs/render.md). */
 #ifndef TT_KEYSCRIPT_H
 #define TT_KEYSCRIPT_H
 
@@ -14,7 +14,7 @@ enum tt_step_kind {
 
 struct tt_step {
     enum tt_step_kind kind;
-    char key;
+    int key; /* '0'-'9' '*' '#', or an enum tt_key */
     tt_ms ms;
 };
 

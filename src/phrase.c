@@ -24,6 +24,8 @@ enum {
     A_BACK = 1 << 4,
     A_SKIP = 1 << 5,
     A_END = 1 << 6,
+    A_N = 1 << 7,
+    A_COUNT = 1 << 8,
 };
 
 static const struct {
@@ -50,6 +52,24 @@ static const struct {
     [TT_PH_GOODBYE] = {"goodbye", 0, 0},
     [TT_PH_KEY_STAR] = {"key_star", 0, 0},
     [TT_PH_KEY_HASH] = {"key_hash", 0, 0},
+    [TT_PH_BROWSE] = {"browse", A_N | A_COUNT | A_TITLE, A_TITLE},
+    [TT_PH_BROWSE_NONE] = {"browse_none", 0, 0},
+    [TT_PH_HELP_SETTINGS] = {"help_settings", A_KEY, A_KEY},
+    [TT_PH_SETTINGS] = {"settings", 0, 0},
+    [TT_PH_SET_SLOWER] = {"set_slower", A_KEY, A_KEY},
+    [TT_PH_SET_FASTER] = {"set_faster", A_KEY, A_KEY},
+    [TT_PH_SET_LOUDER] = {"set_louder", A_KEY, A_KEY},
+    [TT_PH_SET_SOFTER] = {"set_softer", A_KEY, A_KEY},
+    [TT_PH_SET_PAUSE] = {"set_pause", A_KEY, A_KEY},
+    [TT_PH_SLOWER] = {"slower", 0, 0},
+    [TT_PH_FASTER] = {"faster", 0, 0},
+    [TT_PH_LOUDER] = {"louder", 0, 0},
+    [TT_PH_SOFTER] = {"softer", 0, 0},
+    [TT_PH_SLOWEST] = {"slowest", 0, 0},
+    [TT_PH_FASTEST] = {"fastest", 0, 0},
+    [TT_PH_LOUDEST] = {"loudest", 0, 0},
+    [TT_PH_SOFTEST] = {"softest", 0, 0},
+    [TT_PH_PAUSED] = {"paused", 0, 0},
 };
 
 static const struct {
@@ -57,7 +77,8 @@ static const struct {
     unsigned bit;
 } placeholders[] = {
     {"title", A_TITLE}, {"key", A_KEY},   {"path", A_PATH}, {"repeat", A_REPEAT},
-    {"back", A_BACK},   {"skip", A_SKIP}, {"end", A_END},
+    {"back", A_BACK},   {"skip", A_SKIP}, {"end", A_END},     {"n", A_N},
+    {"count", A_COUNT},
 };
 
 struct tt_phrases {
@@ -244,6 +265,13 @@ void tt_phrase_say(const tt_phrases *p, enum tt_phrase_id id, const struct tt_ph
         case A_END:
             tt_phrase_key(p, a->end, out);
             break;
+        case A_N:
+        case A_COUNT: {
+            char num[16];
+            snprintf(num, sizeof(num), "%d", bit == A_N ? a->n : a->count);
+            tt_sb_add(out, num);
+            break;
+        }
         default:
             tt_sb_addn(out, open, (size_t)(close - open + 1));
         }

@@ -31,6 +31,24 @@ enum tt_phrase_id {
     TT_PH_GOODBYE,
     TT_PH_KEY_STAR,      /* how the * key is named aloud */
     TT_PH_KEY_HASH,      /* how the # key is named aloud */
+    TT_PH_BROWSE,        /* {n} {count} {title}: one choice at a time, for up/down/select */
+    TT_PH_BROWSE_NONE,   /* up/down where there is nothing to choose */
+    TT_PH_HELP_SETTINGS, /* {key}: help's way into the settings */
+    TT_PH_SETTINGS,      /* heading of the settings menu */
+    TT_PH_SET_SLOWER,    /* {key} */
+    TT_PH_SET_FASTER,    /* {key} */
+    TT_PH_SET_LOUDER,    /* {key} */
+    TT_PH_SET_SOFTER,    /* {key} */
+    TT_PH_SET_PAUSE,     /* {key} */
+    TT_PH_SLOWER,        /* said back after each change ... */
+    TT_PH_FASTER,
+    TT_PH_LOUDER,
+    TT_PH_SOFTER,
+    TT_PH_SLOWEST,       /* ... or that there is no further step */
+    TT_PH_FASTEST,
+    TT_PH_LOUDEST,
+    TT_PH_SOFTEST,
+    TT_PH_PAUSED,        /* "Paused. Press any key to go on." */
     TT_PH_COUNT
 };
 
@@ -43,6 +61,7 @@ const char *tt_phrase_get(const tt_phrases *p, enum tt_phrase_id id);
 struct tt_phrase_args {
     const char *title, *path;
     char key, repeat, back, skip, end;
+    int n, count; /* browse: choice n of count */
 };
 
 struct tt_strbuf;

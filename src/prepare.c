@@ -62,9 +62,11 @@ static void walk_engine(struct walk *w, tt_phrases *const *ph, int lang)
 {
     const tt_menu *m = w->m;
     static const char keys[] = "0123456789*#";
-    struct tt_help_menu h;
-    tt_help_build(m, lang, &h);
+    struct tt_help_menu h, settings;
+    tt_help_build(m, lang, false, &h);
+    tt_help_build(m, lang, true, &settings);
     want(w, lang, -1, TT_PART_ENGINE, tt_compose_help(m, ph, lang, &h, -1));
+    want(w, lang, -1, TT_PART_ENGINE, tt_compose_help(m, ph, lang, &settings, -1));
     want(w, lang, -1, TT_PART_ENGINE, tt_compose_help(m, ph, lang, &h, TT_PH_TO_HELP));
     want(w, lang, -1, TT_PART_ENGINE, tt_compose_help(m, ph, lang, &h, TT_PH_WARN));
     want(w, lang, -1, TT_PART_ENGINE, tt_compose_help_tail(m, ph[lang]));
@@ -74,7 +76,12 @@ static void walk_engine(struct walk *w, tt_phrases *const *ph, int lang)
                  tt_compose_phrase(m, ph[h.item[i].lang], TT_PH_HELP_LANGUAGE, h.item[i].key));
     want(w, lang, -1, TT_PART_ENGINE, tt_compose_phrase(m, ph[lang], TT_PH_WARN, 0));
     want(w, lang, -1, TT_PART_ENGINE, tt_compose_phrase(m, ph[lang], TT_PH_AT_START, 0));
-    want(w, lang, -1, TT_PART_ENGINE, tt_compose_phrase(m, ph[lang], TT_PH_GOODBYE, 0));
+    static const enum tt_phrase_id short_ones[] = {
+        TT_PH_GOODBYE, TT_PH_BROWSE_NONE, TT_PH_PAUSED,  TT_PH_SLOWER,  TT_PH_FASTER,
+        TT_PH_LOUDER,  TT_PH_SOFTER,      TT_PH_SLOWEST, TT_PH_FASTEST, TT_PH_LOUDEST,
+        TT_PH_SOFTEST};
+    for (size_t i = 0; i < sizeof(short_ones) / sizeof(short_ones[0]); i++)
+        want(w, lang, -1, TT_PART_ENGINE, tt_compose_phrase(m, ph[lang], short_ones[i], 0));
     for (const char *k = keys; *k; k++)
         want(w, lang, -1, TT_PART_ENGINE, tt_compose_phrase(m, ph[lang], TT_PH_INVALID, *k));
 }

@@ -12,6 +12,7 @@
  * number of tries the listener is taken to help, so nobody is left in a dead end or silence.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,12 @@
 #include "phrase.h"
 
 #define MAX_PARTS (4 + TT_MAX_LANGS)
+
+/* Speech speeds in percent of normal, slowest first: small steps near normal, where most
+ * listeners settle, and the default in the middle. */
+static const int speeds[] = {50, 60, 70, 85, 100, 115, 130, 150, 175};
+#define N_SPEEDS (int)(sizeof(speeds) / sizeof(speeds[0]))
+#define SPEED_DEFAULT 4
 #define QUEUE_LEN 32
 #define HELP_NODE (-1)
 
@@ -58,6 +65,13 @@ struct tt_session {
     int tries;    /* silent or invalid tries since the last good key */
     bool warned;  /* the last prompt asked "are you still there?" */
     bool ending;  /* saying goodbye: the session ends when it is done */
+    int browse;   /* the item up/down is on (index into tt_browse_items), or -1 */
+    int volume;   /* level, 0 .. TT_VOLUME_LEVELS - 1 */
+    int speed;    /* index into speeds[] */
+    bool paused;  /* nothing is said until a key */
+    struct prompt saved; /* what pausing interrupted, said again on resume */
+    bool asleep;  /* left idle at a kiosk: silent at the start until a key */
+    tt_ms last_key; /* for the idle timer */
 
     /* Two prompt slots, used in turn: a SAY event may still point at the old prompt's words
      * until the driver drains it, so the old slot is only reused one prompt later. */
@@ -142,6 +156,7 @@ static void say_part(tt_session *s, tt_ms now)
     ev->part = pt->kind;
     ev->first = s->part == 0;
     ev->text = pt->text;
+    ev->speed = speeds[s->speed];
     s->st = ST_SPEAKING;
     s->deadline = TT_NEVER;
 }
@@ -149,7 +164,8 @@ static void say_part(tt_session *s, tt_ms now)
 static void wait_for_key(tt_session *s, tt_ms now)
 {
     s->st = ST_WAITING;
-    s->deadline = now + s->m->timeout;
+    /* Paused or asleep, silence is what the listener asked for: no try is counted. */
+    s->deadline = s->paused || s->asleep ? TT_NEVER : now + s->m->timeout;
 }
 
 /* Start saying the current prompt from part `from`, after `delay` ms of quiet. */
@@ -249,6 +265,7 @@ static void go(tt_session *s, int node, bool push, tt_ms now, tt_ms delay)
         (void)hist_push(s, s->node);
     s->node = node;
     s->in_help = false;
+    s->browse = -1;
     emit(s, TT_EV_GO, now, node);
     say_node(s, now, delay);
 }
@@ -256,7 +273,7 @@ static void go(tt_session *s, int node, bool push, tt_ms now, tt_ms delay)
 static void enter_help(tt_session *s, int lead, tt_ms now, tt_ms delay)
 {
     s->in_help = true;
-    tt_help_build(s->m, s->lang, &s->help);
+    tt_help_build(s->m, s->lang, false, &s->help);
     emit(s, TT_EV_HELP, now, HELP_NODE);
     last_event(s)->count = lead >= 0 ? s->tries : 0;
     s->tries = 0;
@@ -281,8 +298,34 @@ static void wipe(tt_session *s)
     s->warned = false;
     s->in_help = false;
     s->ending = false;
+    s->browse = -1;
+    s->paused = false;
+    prompt_clear(&s->saved);
     s->lang = s->opts.lang;
     s->node = s->m->start;
+}
+
+/* Volume and speed go back to their defaults with everything else; the driver is told. */
+static void wipe_settings(tt_session *s, tt_ms now)
+{
+    s->volume = TT_VOLUME_DEFAULT;
+    s->speed = SPEED_DEFAULT;
+    emit(s, TT_EV_VOLUME, now, s->node);
+    last_event(s)->count = s->volume;
+    emit(s, TT_EV_SPEED, now, s->node);
+    last_event(s)->count = speeds[s->speed];
+}
+
+/* A kiosk nobody is using: forget the last person and wait, silent, for the next. */
+static void fall_asleep(tt_session *s, tt_ms now)
+{
+    wipe(s);
+    emit(s, TT_EV_RESET, now, s->node);
+    last_event(s)->count = 1;
+    wipe_settings(s, now);
+    s->asleep = true;
+    prompt_new(s);
+    wait_for_key(s, now);
 }
 
 static void end_key(tt_session *s, tt_ms now)
@@ -290,6 +333,7 @@ static void end_key(tt_session *s, tt_ms now)
     if (s->opts.end_mode == TT_END_RESET) {
         wipe(s);
         emit(s, TT_EV_RESET, now, s->node);
+        wipe_settings(s, now);
         go(s, s->m->start, false, now, 0);
         return;
     }
@@ -369,6 +413,145 @@ static char *say_where(tt_session *s)
     return where;
 }
 
+/* ---- the listener's controls: speed, volume, pause; browsing ---------------------------- */
+
+/* A copy of the current prompt's parts from `from` on, to be said again later. */
+static void copy_rest(tt_session *s, size_t from, struct prompt *to)
+{
+    const struct prompt *p = prompt_now(s);
+    for (size_t i = from; i < p->n && to->n < MAX_PARTS; i++) {
+        char *text = strdup(p->part[i].text);
+        if (text)
+            to->part[to->n++] = (struct part){p->part[i].kind, p->part[i].node,
+                                              p->part[i].lang, text};
+    }
+}
+
+/* The part a key cut off, and what came after it: where the listener was in the prompt. */
+static size_t cut_part(tt_session *s, bool interrupted)
+{
+    return interrupted || s->st == ST_PAUSE ? s->part : prompt_now(s)->n;
+}
+
+/* Say a short confirmation, then go on with what was being said (from the start of the part
+ * that was cut off), so a change of volume or speed never loses the listener's place. */
+static void confirm_then_go_on(tt_session *s, enum tt_phrase_id said, bool interrupted,
+                               tt_ms now)
+{
+    struct prompt rest = {0};
+    if (!s->in_help)
+        copy_rest(s, cut_part(s, interrupted), &rest);
+    prompt_new(s);
+    prompt_add(s, TT_PART_ENGINE, s->in_help ? HELP_NODE : s->node, s->lang,
+               tt_compose_phrase(s->m, s->ph[s->lang], said, 0));
+    struct prompt *p = prompt_now(s);
+    for (size_t i = 0; i < rest.n; i++)
+        if (p->n < MAX_PARTS)
+            p->part[p->n++] = rest.part[i];
+        else
+            free(rest.part[i].text);
+    prompt_start(s, 0, now, 0);
+}
+
+static void pause_key(tt_session *s, bool interrupted, tt_ms now)
+{
+    prompt_clear(&s->saved);
+    if (!s->in_help)
+        copy_rest(s, cut_part(s, interrupted), &s->saved);
+    s->paused = true;
+    emit(s, TT_EV_PAUSE, now, s->in_help ? HELP_NODE : s->node);
+    prompt_new(s);
+    prompt_add(s, TT_PART_ENGINE, s->in_help ? HELP_NODE : s->node, s->lang,
+               tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_PAUSED, 0));
+    prompt_start(s, 0, now, 0);
+}
+
+/* Any key after a pause goes on: with what the pause cut off, or else the choices. */
+static void resume(tt_session *s, tt_ms now)
+{
+    s->paused = false;
+    s->in_help = false;
+    emit(s, TT_EV_RESUME, now, s->node);
+    prompt_new(s);
+    struct prompt *p = prompt_now(s);
+    *p = s->saved;
+    s->saved.n = 0;
+    if (!p->n)
+        add_choices(s, s->node);
+    prompt_start(s, 0, now, 0);
+}
+
+/* Louder, softer, slower, faster: one step, said back; at the end of the range, said so. */
+static void control(tt_session *s, enum tt_help_action a, bool interrupted, tt_ms now)
+{
+    enum tt_phrase_id said;
+    int *level = a == TT_HELP_LOUDER || a == TT_HELP_SOFTER ? &s->volume : &s->speed;
+    int top = level == &s->volume ? TT_VOLUME_LEVELS - 1 : N_SPEEDS - 1;
+    bool up = a == TT_HELP_LOUDER || a == TT_HELP_FASTER;
+    if (up ? *level >= top : *level <= 0) {
+        said = a == TT_HELP_LOUDER   ? TT_PH_LOUDEST
+               : a == TT_HELP_SOFTER ? TT_PH_SOFTEST
+               : a == TT_HELP_FASTER ? TT_PH_FASTEST
+                                     : TT_PH_SLOWEST;
+    } else {
+        *level += up ? 1 : -1;
+        said = a == TT_HELP_LOUDER   ? TT_PH_LOUDER
+               : a == TT_HELP_SOFTER ? TT_PH_SOFTER
+               : a == TT_HELP_FASTER ? TT_PH_FASTER
+                                     : TT_PH_SLOWER;
+        bool vol = level == &s->volume;
+        emit(s, vol ? TT_EV_VOLUME : TT_EV_SPEED, now, s->in_help ? HELP_NODE : s->node);
+        last_event(s)->count = vol ? s->volume : speeds[s->speed];
+    }
+    confirm_then_go_on(s, said, interrupted, now);
+}
+
+static int control_of(int key)
+{
+    switch (key) {
+    case TT_KEY_LOUDER:
+        return TT_HELP_LOUDER;
+    case TT_KEY_SOFTER:
+        return TT_HELP_SOFTER;
+    case TT_KEY_SLOWER:
+        return TT_HELP_SLOWER;
+    case TT_KEY_FASTER:
+        return TT_HELP_FASTER;
+    case TT_KEY_PAUSE:
+        return TT_HELP_PAUSE;
+    default:
+        return -1;
+    }
+}
+
+/* Up, down and select: the node's choices one at a time, for people who would rather not
+ * hold a list of numbers in mind. The same tree, with nothing extra to author. */
+static void browse_key(tt_session *s, int key, tt_ms now, tt_ms delay)
+{
+    int items[TT_MAX_CHOICES + 2];
+    int n = (int)tt_browse_items(s->m, s->node, items);
+    if (!n) {
+        say_phrase_then_choices(s, TT_PH_BROWSE_NONE, 0, now, delay);
+        return;
+    }
+    if (key == TT_KEY_SELECT && s->browse >= 0) {
+        int to = items[s->browse];
+        const struct tt_node *here = &s->m->nodes[s->node];
+        /* A page move is not a step down the tree: the way back stays as it was. */
+        go(s, to, to != here->next && to != here->prev, now, delay);
+        return;
+    }
+    if (key == TT_KEY_UP)
+        s->browse = s->browse <= 0 ? n - 1 : s->browse - 1;
+    else
+        s->browse = s->browse < 0 || s->browse >= n - 1 ? 0 : s->browse + 1;
+    prompt_new(s);
+    prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
+               tt_compose_browse(s->m, s->ph[s->lang], s->lang, items[s->browse],
+                                 (size_t)s->browse + 1, (size_t)n));
+    prompt_start(s, 0, now, delay);
+}
+
 static void help_key(tt_session *s, int key, tt_ms now, tt_ms delay)
 {
     const struct tt_keys *k = &s->m->keys;
@@ -398,6 +581,16 @@ static void help_key(tt_session *s, int key, tt_ms now, tt_ms delay)
         s->lang = it->lang;
         emit(s, TT_EV_LANG, now, s->node);
         go(s, s->node, false, now, delay);
+    } else if (it && it->action == TT_HELP_SETTINGS) {
+        good_key(s);
+        tt_help_build(s->m, s->lang, true, &s->help);
+        say_help(s, -1, 0, now, delay);
+    } else if (it && it->action == TT_HELP_PAUSE) {
+        good_key(s);
+        pause_key(s, false, now);
+    } else if (it) {
+        good_key(s);
+        control(s, it->action, false, now);
     } else {
         /* In help a wrong key is named and help is said again; help is the last stop, so
          * it does not count towards anything. */
@@ -425,6 +618,9 @@ static void node_key(tt_session *s, int key, bool interrupted, tt_ms now, tt_ms 
     } else if (child >= 0) {
         good_key(s);
         go(s, child, true, now, delay);
+    } else if (key == TT_KEY_UP || key == TT_KEY_DOWN || key == TT_KEY_SELECT) {
+        good_key(s);
+        browse_key(s, key, now, delay);
     } else {
         invalid_key(s, key, now, delay);
     }
@@ -473,6 +669,8 @@ int tt_session_new(tt_session **sp, const tt_menu *m, tt_phrases *const *phrases
     }
     s->st = ST_IDLE;
     s->deadline = TT_NEVER;
+    s->volume = TT_VOLUME_DEFAULT;
+    s->speed = SPEED_DEFAULT;
     wipe(s);
     *sp = s;
     return 0;
@@ -484,6 +682,7 @@ void tt_session_free(tt_session *s)
         return;
     prompt_clear(&s->prompts[0]);
     prompt_clear(&s->prompts[1]);
+    prompt_clear(&s->saved);
     if (s->hist)
         memset(s->hist, 0, s->caphist * sizeof(*s->hist));
     free(s->hist);
@@ -495,6 +694,7 @@ void tt_session_start(tt_session *s, tt_ms now)
     if (s->st != ST_IDLE)
         return;
     emit(s, TT_EV_START, now, s->m->start);
+    s->last_key = now;
     say_node(s, now, 0);
 }
 
@@ -503,17 +703,36 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
     if (s->st == ST_ENDED || s->st == ST_IDLE)
         return;
     bool interrupted = s->st == ST_SPEAKING;
+    s->last_key = now;
     emit(s, TT_EV_KEY, now, s->in_help ? HELP_NODE : s->node);
     last_event(s)->key = key;
     key = engine_key(s->m, key);
     if (interrupted)
         emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
+    if (s->asleep) { /* someone came: the key wakes the kiosk, which greets them */
+        s->asleep = false;
+        go(s, s->m->start, false, now, 0);
+        return;
+    }
     if (s->ending) { /* a key during goodbye: the listener is done, so end at once */
         end_session(s, now);
         return;
     }
     if (key == s->m->keys.end) {
         end_key(s, now);
+        return;
+    }
+    if (s->paused) {
+        resume(s, now);
+        return;
+    }
+    int c = control_of(key);
+    if (c == TT_HELP_PAUSE) {
+        pause_key(s, interrupted, now);
+        return;
+    }
+    if (c >= 0) {
+        control(s, (enum tt_help_action)c, interrupted, now);
         return;
     }
     /* The answer to a key comes after a short pause: the cut is heard as a cut, and the next
@@ -549,7 +768,10 @@ static void timeout(tt_session *s, tt_ms now)
         if (s->tries >= s->m->tries) {
             /* Nobody has answered help either: they have gone. At a kiosk that means a clean
              * slate for the next person; on a phone, goodbye. */
-            end_key(s, now);
+            if (s->opts.end_mode == TT_END_RESET)
+                fall_asleep(s, now);
+            else
+                end_key(s, now);
             return;
         }
         s->warned = true;
@@ -564,8 +786,19 @@ static void timeout(tt_session *s, tt_ms now)
     say_phrase_then_choices(s, TT_PH_WARN, 0, now, 0);
 }
 
+static tt_ms idle_at(const tt_session *s)
+{
+    if (!s->opts.idle_ms || s->asleep || s->st == ST_IDLE || s->st == ST_ENDED)
+        return TT_NEVER;
+    return s->last_key + s->opts.idle_ms;
+}
+
 void tt_session_tick(tt_session *s, tt_ms now)
 {
+    if (now >= idle_at(s)) {
+        fall_asleep(s, now);
+        return;
+    }
     if (now < s->deadline)
         return;
     if (s->st == ST_PAUSE)
@@ -576,7 +809,17 @@ void tt_session_tick(tt_session *s, tt_ms now)
 
 tt_ms tt_session_deadline(const tt_session *s)
 {
-    return s->deadline;
+    tt_ms idle = idle_at(s);
+    return idle < s->deadline ? idle : s->deadline;
+}
+
+double tt_volume_gain(int level)
+{
+    if (level < 0)
+        level = 0;
+    if (level > TT_VOLUME_LEVELS - 1)
+        level = TT_VOLUME_LEVELS - 1;
+    return pow(10.0, (level - (TT_VOLUME_LEVELS - 1)) * TT_VOLUME_STEP_DB / 20.0);
 }
 
 bool tt_session_speaking(const tt_session *s)
@@ -587,6 +830,11 @@ bool tt_session_speaking(const tt_session *s)
 bool tt_session_waiting(const tt_session *s)
 {
     return s->st == ST_WAITING;
+}
+
+bool tt_session_paused(const tt_session *s)
+{
+    return s->paused;
 }
 
 bool tt_session_ended(const tt_session *s)

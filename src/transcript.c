@@ -53,7 +53,19 @@ size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, s
         n = snprintf(buf, size, "%s lang %s", when, m->lang[ev->lang]);
         break;
     case TT_EV_RESET:
-        n = snprintf(buf, size, "%s reset", when);
+        n = snprintf(buf, size, "%s reset%s", when, ev->count ? " idle" : "");
+        break;
+    case TT_EV_VOLUME:
+        n = snprintf(buf, size, "%s volume %d", when, ev->count);
+        break;
+    case TT_EV_SPEED:
+        n = snprintf(buf, size, "%s speed %d", when, ev->count);
+        break;
+    case TT_EV_PAUSE:
+        n = snprintf(buf, size, "%s pause", when);
+        break;
+    case TT_EV_RESUME:
+        n = snprintf(buf, size, "%s resume", when);
         break;
     case TT_EV_END:
         n = snprintf(buf, size, "%s end", when);

@@ -33,6 +33,22 @@ static void the_three_forms_parse_with_times_in_milliseconds(void **state)
     free(st);
 }
 
+static void named_keys_parse_alone_and_with_a_time(void **state)
+{
+    (void)state;
+    struct tt_step *st;
+    size_t n;
+    assert_int_equal(tt_keyscript_parse("down select@0.5 louder", &st, &n, NULL), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(st[0].kind, TT_STEP_KEY);
+    assert_int_equal(st[0].key, TT_KEY_DOWN);
+    assert_int_equal(st[1].kind, TT_STEP_KEY_AT);
+    assert_int_equal(st[1].key, TT_KEY_SELECT);
+    assert_int_equal(st[1].ms, 500);
+    assert_int_equal(st[2].key, TT_KEY_LOUDER);
+    free(st);
+}
+
 static void an_empty_script_is_no_steps(void **state)
 {
     (void)state;
@@ -47,7 +63,8 @@ static void malformed_tokens_are_refused_and_named(void **state)
 {
     (void)state;
     static const char *bad[] = {"a", "12", "1@", "+", "1@x", "1@1.2.3", "+.5", "+-1",
-                                "+100000", "1@ 2", "@1", "A@1", "+1e3", "1@1.0000000000000000001"};
+                                "+100000", "1@ 2", "@1", "A@1", "+1e3", "1@1.0000000000000000001",
+                                "Down", "downn", "select@", "louder@x", "1@2@3"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         tt_diag *d = tt_diag_new();
         struct tt_step *st = (void *)1;
@@ -71,6 +88,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_three_forms_parse_with_times_in_milliseconds),
+        cmocka_unit_test(named_keys_parse_alone_and_with_a_time),
         cmocka_unit_test(an_empty_script_is_no_steps),
         cmocka_unit_test(malformed_tokens_are_refused_and_named),
     };

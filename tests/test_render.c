@@ -225,6 +225,49 @@ static void a_recording_named_after_a_node_plays_instead_of_its_text(void **stat
     free(prompts);
 }
 
+static void louder_is_louder_by_the_promised_step_in_the_audio(void **state)
+{
+    (void)state;
+    struct run r;
+    assert_int_equal(render(&r, menu_ini, "louder@0.6", NULL), 0);
+    size_t first = at(&r, "0.000 say main Welcome");
+    at(&r, "say main Louder.");
+    /* the welcome is said again after the confirmation: find its second start */
+    size_t again = 0;
+    for (size_t i = 0; i < r.nlines; i++)
+        if (strstr(r.lines[i], "say main Welcome") && strtod(r.lines[i], NULL) > 0.5)
+            again = (size_t)(strtod(r.lines[i], NULL) * RATE + 0.5);
+    assert_true(again > first);
+    /* sample for sample, the same speech 3 dB up (until a sample would clip) */
+    double step = pow(10.0, 3.0 / 20.0);
+    size_t compared = 0;
+    for (size_t i = 0; i < (size_t)(0.5 * RATE); i++) {
+        double want = r.pcm[first + i] * step;
+        if (fabs(want) > 32000.0)
+            continue;
+        assert_true(fabs(r.pcm[again + i] - want) <= 1.0);
+        compared++;
+    }
+    assert_true(compared > (size_t)(0.45 * RATE));
+    assert_true(tl_rms(r.pcm, again, again + RATE / 2) >
+                1.4 * tl_rms(r.pcm, first, first + RATE / 2));
+    run_free(&r);
+}
+
+static void down_then_select_browses_to_a_choice_in_the_render_path(void **state)
+{
+    (void)state;
+    struct run r;
+    assert_int_equal(render(&r, menu_ini, "down select", NULL), 0);
+    at(&r, "key down");
+    size_t choice = at(&r, "say main Choice 1 of 1: more information.");
+    assert_true(tl_rms(r.pcm, choice, choice + RATE / 2) > 300.0);
+    at(&r, "key select");
+    size_t info = at(&r, "say info Here are some facts.");
+    assert_true(tl_rms(r.pcm, info, info + RATE / 2) > 300.0);
+    run_free(&r);
+}
+
 static void a_bad_key_script_is_refused_with_the_token_named(void **state)
 {
     (void)state;
@@ -256,6 +299,8 @@ int main(void)
         cmocka_unit_test(silence_reaches_the_warning_exactly_seven_seconds_after_the_prompt),
         cmocka_unit_test(a_whole_session_ends_and_the_audio_lasts_until_the_end_line),
         cmocka_unit_test(a_recording_named_after_a_node_plays_instead_of_its_text),
+        cmocka_unit_test(louder_is_louder_by_the_promised_step_in_the_audio),
+        cmocka_unit_test(down_then_select_browses_to_a_choice_in_the_render_path),
         cmocka_unit_test(a_bad_key_script_is_refused_with_the_token_named),
     };
     return cmocka_run_group_tests_name("render", tests, NULL, NULL);

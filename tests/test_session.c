@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "testlib.h"
 
@@ -248,8 +249,8 @@ static void three_wrong_keys_lead_to_help_not_a_dead_end(void **state)
     tl_run_to_wait(t);
     tl_expect(t, "help 3", NULL);
     tl_expect(t, "say @help Let me help. Help. To hear where you are, press 1. "
-                 "To start again, press 2.", NULL);
-    tl_expect(t, "say @help Para escuchar en español, oprima 3.", NULL);
+                 "For speed and volume, press 2. To start again, press 3.", NULL);
+    tl_expect(t, "say @help Para escuchar en español, oprima 4.", NULL);
     tl_expect(t, "say @help To go back to where you were, press star.", NULL);
 }
 
@@ -359,7 +360,7 @@ static void help_can_start_again_from_the_beginning(void **state)
     tl_key(t, '0');
     tl_run_to_wait(t);
     tl_mark(t);
-    tl_key(t, '2');
+    tl_key(t, '3');
     tl_run_to_wait(t);
     tl_expect(t, "go main", NULL);
     /* the way back is forgotten: star at the start says so */
@@ -377,7 +378,7 @@ static void help_switches_language_and_says_the_node_in_it(void **state)
     tl_key(t, '0');
     tl_run_to_wait(t);
     tl_mark(t);
-    tl_key(t, '3');
+    tl_key(t, '4');
     tl_run_to_wait(t);
     tl_expect(t, "lang es", NULL);
     tl_expect(t, "say main Bienvenido.", NULL);
@@ -385,7 +386,7 @@ static void help_switches_language_and_says_the_node_in_it(void **state)
     /* help now offers English, in English */
     tl_key(t, '0');
     tl_run_to_wait(t);
-    tl_expect(t, "say @help To hear this in English, press 3.", NULL);
+    tl_expect(t, "say @help To hear this in English, press 4.", NULL);
 }
 
 static void a_wrong_key_in_help_is_named_and_help_said_again(void **state)
@@ -443,7 +444,7 @@ static void at_a_kiosk_nine_stops_at_once_wipes_and_welcomes_again(void **state)
     tl_run_to_wait(t);
     tl_key(t, '0');
     tl_run_to_wait(t);
-    tl_key(t, '3'); /* Spanish */
+    tl_key(t, '4'); /* Spanish */
     tl_run_to_wait(t);
     tl_key(t, '1');
     tl_run_until(t, t->now + 900);
@@ -493,12 +494,277 @@ static void tick_before_the_deadline_changes_nothing(void **state)
     assert_int_equal(tt_session_deadline(t->s), dl);
 }
 
+
+static void down_and_up_step_through_the_choices_one_at_a_time(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    tl_mark(t);
+    tl_key(t, TT_KEY_DOWN);
+    tl_run_to_wait(t);
+    tl_expect(t, "key down", NULL);
+    tl_expect(t, "say main Choice 1 of 2: the steps. To choose it, press select.", NULL);
+    tl_key(t, TT_KEY_DOWN);
+    tl_run_to_wait(t);
+    tl_expect(t, "say main Choice 2 of 2: more information.", NULL);
+    tl_mark(t);
+    tl_key(t, TT_KEY_DOWN); /* past the last: round to the first */
+    tl_run_to_wait(t);
+    tl_expect(t, "Choice 1 of 2: the steps.", NULL);
+    tl_mark(t);
+    tl_key(t, TT_KEY_UP); /* and back round to the last */
+    tl_run_to_wait(t);
+    tl_expect(t, "Choice 2 of 2: more information.", NULL);
+    tl_mark(t);
+    tl_key(t, TT_KEY_SELECT);
+    tl_run_to_wait(t);
+    tl_expect(t, "go info", NULL);
+    /* it was a step down the tree: back returns */
+    tl_mark(t);
+    tl_key(t, TT_KEY_BACK);
+    tl_run_to_wait(t);
+    tl_expect(t, "go main", NULL);
+}
+
+static void browsing_a_page_offers_the_next_and_previous_pages(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    tl_key(t, '1');
+    tl_run_to_wait(t);
+    tl_key(t, '#');
+    tl_run_to_wait(t); /* step one */
+    tl_mark(t);
+    tl_key(t, TT_KEY_DOWN);
+    tl_run_to_wait(t);
+    tl_expect(t, "say step1 Choice 1 of 2: step two.", NULL);
+    tl_key(t, TT_KEY_DOWN);
+    tl_run_to_wait(t);
+    tl_expect(t, "say step1 Choice 2 of 2: the steps.", NULL);
+    tl_key(t, TT_KEY_SELECT);
+    tl_run_to_wait(t);
+    tl_expect(t, "go steps", NULL);
+    /* a page move kept the way back: back from the first page leaves for the menu */
+    tl_mark(t);
+    tl_key(t, TT_KEY_BACK);
+    tl_run_to_wait(t);
+    tl_expect(t, "go main", NULL);
+}
+
+static void browsing_where_there_is_nothing_to_choose_says_so(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    tl_key(t, '2');
+    tl_run_to_wait(t);
+    tl_mark(t);
+    tl_key(t, TT_KEY_DOWN);
+    tl_run_to_wait(t);
+    tl_expect(t, "say info There are no choices here.", NULL);
+    tl_expect(t, "say info To go back to the main menu, press star.", NULL);
+    tl_mark(t);
+    tl_key(t, TT_KEY_SELECT);
+    tl_run_to_wait(t);
+    tl_expect_not(t, " go main", NULL);
+    tl_expect_not(t, " go info", NULL);
+}
+
+static void louder_is_said_back_and_the_cut_part_goes_on(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_until(t, 500); /* half way through "Welcome." */
+    tl_mark(t);
+    tl_key(t, TT_KEY_LOUDER);
+    tl_run_to_wait(t);
+    assert_string_equal(t->line[t->mark], "0.500 key louder");
+    assert_string_equal(t->line[t->mark + 1], "0.500 stop main");
+    assert_string_equal(t->line[t->mark + 2], "0.500 volume 5");
+    assert_string_equal(t->line[t->mark + 3], "0.500 say main Louder.");
+    /* then the part that was cut, from its start, and the rest of the prompt */
+    assert_string_equal(t->line[t->mark + 4], "1.900 say main Welcome.");
+    tl_expect(t, main_choices, NULL);
+}
+
+static void volume_has_nine_levels_and_says_when_there_is_no_further_step(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    for (int i = 0; i < 4; i++) {
+        tl_key(t, TT_KEY_LOUDER);
+        tl_run_to_wait(t);
+    }
+    tl_expect(t, "volume 8", NULL);
+    tl_mark(t);
+    tl_key(t, TT_KEY_LOUDER);
+    tl_run_to_wait(t);
+    tl_expect(t, "say main This is the loudest.", NULL);
+    tl_expect_not(t, "volume", NULL);
+    for (int i = 0; i < 8; i++) {
+        tl_key(t, TT_KEY_SOFTER);
+        tl_run_to_wait(t);
+    }
+    tl_expect(t, "volume 0", NULL);
+    tl_mark(t);
+    tl_key(t, TT_KEY_SOFTER);
+    tl_run_to_wait(t);
+    tl_expect(t, "This is the softest.", NULL);
+    /* the levels are 3 dB apart and span 24 dB, the loudest at full scale */
+    assert_true(fabs(tt_volume_gain(8) - 1.0) < 1e-9);
+    assert_true(fabs(20 * log10(tt_volume_gain(5) / tt_volume_gain(4)) - 3.0) < 1e-9);
+    assert_true(fabs(20 * log10(tt_volume_gain(8) / tt_volume_gain(0)) - 24.0) < 1e-9);
+}
+
+static void slower_speech_is_asked_of_every_later_prompt(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    assert_int_equal(t->speed, 100);
+    tl_mark(t);
+    tl_key(t, TT_KEY_SLOWER);
+    tl_expect(t, "speed 85", NULL);
+    tl_expect(t, "say main Slower.", NULL);
+    assert_int_equal(t->speed, 85);
+    tl_run_to_wait(t);
+    tl_key(t, '2');
+    tl_run_to_wait(t);
+    assert_int_equal(t->speed, 85);
+    tl_key(t, TT_KEY_FASTER);
+    tl_key(t, TT_KEY_FASTER);
+    tl_run_to_wait(t);
+    assert_int_equal(t->speed, 115);
+}
+
+static void help_leads_to_settings_for_speed_volume_and_pause(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    tl_key(t, '0');
+    tl_run_to_wait(t);
+    tl_mark(t);
+    tl_key(t, '2');
+    tl_run_to_wait(t);
+    tl_expect(t, "say @help Settings. To slow down, press 1. To speed up, press 2. "
+                 "For louder, press 3. For softer, press 4. To pause, press 6.", NULL);
+    tl_mark(t);
+    tl_key(t, '3');
+    tl_run_to_wait(t);
+    tl_expect(t, "volume 5", NULL);
+    tl_expect(t, "say @help Louder.", NULL);
+    /* still in settings: another step is one key away */
+    tl_mark(t);
+    tl_key(t, '1');
+    tl_run_to_wait(t);
+    tl_expect(t, "speed 85", NULL);
+    tl_mark(t);
+    tl_key(t, '*');
+    tl_run_to_wait(t);
+    tl_expect(t, "go main", NULL);
+}
+
+static void pause_stays_silent_without_counting_tries_until_a_key(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_until(t, 1700); /* into the choices */
+    tl_mark(t);
+    tl_key(t, TT_KEY_PAUSE);
+    tl_run_to_wait(t);
+    tl_expect(t, "pause", NULL);
+    tl_expect(t, "say main Paused. Press any key to go on.", NULL);
+    assert_true(tt_session_paused(t->s));
+    assert_int_equal(tt_session_deadline(t->s), TT_NEVER);
+    tl_mark(t);
+    tl_run_until(t, t->now + 600000);
+    assert_int_equal(t->n, t->mark); /* ten minutes: nothing said, no try counted */
+    tl_key(t, '7'); /* any key goes on, with what the pause cut off */
+    tl_run_to_wait(t);
+    tl_expect(t, "resume", NULL);
+    tl_expect_not(t, "invalid", NULL);
+    tl_expect(t, main_choices, NULL);
+    assert_false(tt_session_paused(t->s));
+}
+
+static void a_kiosk_left_idle_forgets_everything_and_waits_silently(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_sim_free(t);
+    struct tt_session_opts o = {.end_mode = TT_END_RESET, .idle_ms = 120000};
+    tl_sim_init_opts(t, f->m, f->ph, &o);
+    tl_run_to_wait(t);
+    tl_key(t, TT_KEY_LOUDER);
+    tl_run_to_wait(t);
+    tl_key(t, '1');
+    tl_run_to_wait(t);
+    /* paused, no try is ever counted: only the idle timer can end it */
+    tl_key(t, TT_KEY_PAUSE);
+    tt_ms last = t->now;
+    tl_mark(t);
+    tl_run_until(t, last + 120000);
+    int reset = tl_find(t, "reset idle", NULL);
+    assert_true(reset >= 0);
+    assert_int_equal(tl_time(t, reset), last + 120000);
+    tl_expect(t, "volume 4", NULL);
+    tl_expect(t, "speed 100", NULL);
+    /* then nothing at all, however long nobody comes */
+    tl_mark(t);
+    tl_run_until(t, t->now + 3600000);
+    assert_int_equal(t->n, t->mark);
+    /* the next person's first key wakes it with the welcome, and nothing of the last one */
+    tl_key(t, '5');
+    tl_run_to_wait(t);
+    tl_expect(t, "say main Welcome.", NULL);
+    tl_mark(t);
+    tl_key(t, '*');
+    tl_run_to_wait(t);
+    tl_expect(t, "You are at the beginning.", NULL);
+}
+
+static void a_kiosk_nobody_answers_goes_quiet_after_help_instead_of_talking_forever(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    tl_run_until(t, 200000);
+    tl_expect(t, "help 3", NULL);
+    int reset = tl_find(t, "reset idle", NULL);
+    assert_true(reset >= 0);
+    assert_int_equal(t->n, (size_t)reset + 3); /* reset, volume, speed: then silence */
+}
+
+static void the_end_key_at_a_kiosk_also_resets_volume_and_speed(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    tl_key(t, TT_KEY_SLOWER);
+    tl_key(t, TT_KEY_SOFTER);
+    tl_run_to_wait(t);
+    tl_mark(t);
+    tl_key(t, TT_KEY_EXIT);
+    tl_expect(t, "reset", NULL);
+    tl_expect(t, "volume 4", NULL);
+    tl_expect(t, "speed 100", NULL);
+    tl_run_to_wait(t);
+    assert_int_equal(t->speed, 100);
+}
+
 /* A listener pressing anything at any time, for simulated hours: the session must always be
  * saying something, about to, or waiting with a deadline; never silent for good. */
 static void random_keys_at_random_times_never_leave_the_listener_in_silence(void **state)
 {
     struct fixture *f = *state;
-    static const char keys[] = "0123456789*#";
+    static const int keys[] = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#',
+                               TT_KEY_UP, TT_KEY_DOWN, TT_KEY_SELECT, TT_KEY_LOUDER,
+                               TT_KEY_SLOWER, TT_KEY_FASTER, TT_KEY_PAUSE, TT_KEY_BACK};
     unsigned seed = 12345;
     for (int run = 0; run < 40; run++) {
         struct tl_sim *t = &f->sim;
@@ -510,12 +776,13 @@ static void random_keys_at_random_times_never_leave_the_listener_in_silence(void
             tl_run_until(t, t->now + (tt_ms)(seed >> 16) % 9000);
             if (tt_session_ended(t->s))
                 break;
-            assert_true(tt_session_speaking(t->s) || tt_session_deadline(t->s) != TT_NEVER);
+            assert_true(tt_session_speaking(t->s) || tt_session_paused(t->s) ||
+                        tt_session_deadline(t->s) != TT_NEVER);
             seed = seed * 1103515245u + 12345u;
             t->n = t->mark = 0; /* keep only recent lines */
-            tl_key(t, keys[(seed >> 16) % 12]);
+            tl_key(t, keys[(seed >> 16) % (sizeof(keys) / sizeof(keys[0]))]);
             assert_true(tt_session_ended(t->s) || tt_session_speaking(t->s) ||
-                        tt_session_deadline(t->s) != TT_NEVER);
+                        tt_session_paused(t->s) || tt_session_deadline(t->s) != TT_NEVER);
             for (size_t l = 0; l < t->n; l++)
                 if (strstr(t->line[l], " say "))
                     assert_true(strlen(strstr(t->line[l], " say ")) > 8);
@@ -568,6 +835,29 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(tick_before_the_deadline_changes_nothing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(down_and_up_step_through_the_choices_one_at_a_time,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(browsing_a_page_offers_the_next_and_previous_pages,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(browsing_where_there_is_nothing_to_choose_says_so,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(louder_is_said_back_and_the_cut_part_goes_on, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            volume_has_nine_levels_and_says_when_there_is_no_further_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(slower_speech_is_asked_of_every_later_prompt, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(help_leads_to_settings_for_speed_volume_and_pause,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(pause_stays_silent_without_counting_tries_until_a_key,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_kiosk_left_idle_forgets_everything_and_waits_silently,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(the_end_key_at_a_kiosk_also_resets_volume_and_speed,
+                                        setup_kiosk, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_kiosk_nobody_answers_goes_quiet_after_help_instead_of_talking_forever, setup_kiosk,
+            teardown),
         cmocka_unit_test_setup_teardown(
             random_keys_at_random_times_never_leave_the_listener_in_silence, setup, teardown),
     };

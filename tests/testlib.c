@@ -50,24 +50,32 @@ static void drain(struct tl_sim *t)
         assert_true(t->n < TL_MAX_LINES);
         tt_event_format(t->m, &ev, t->line[t->n], sizeof(t->line[0]));
         t->n++;
-        if (ev.type == TT_EV_SAY)
+        if (ev.type == TT_EV_SAY) {
             t->say_end = t->now + t->say_ms;
+            t->speed = ev.speed;
+        }
         else if (ev.type == TT_EV_STOP)
             t->say_end = TT_NEVER;
     }
 }
 
-void tl_sim_init(struct tl_sim *t, const tt_menu *m, tt_phrases **ph, enum tt_end_mode mode,
-                 int lang)
+void tl_sim_init_opts(struct tl_sim *t, const tt_menu *m, tt_phrases **ph,
+                      const struct tt_session_opts *o)
 {
     memset(t, 0, sizeof(*t));
     t->m = m;
     t->say_ms = 1000;
     t->say_end = TT_NEVER;
-    struct tt_session_opts o = {.lang = lang, .end_mode = mode};
-    assert_int_equal(tt_session_new(&t->s, m, ph, &o), 0);
+    assert_int_equal(tt_session_new(&t->s, m, ph, o), 0);
     tt_session_start(t->s, 0);
     drain(t);
+}
+
+void tl_sim_init(struct tl_sim *t, const tt_menu *m, tt_phrases **ph, enum tt_end_mode mode,
+                 int lang)
+{
+    struct tt_session_opts o = {.lang = lang, .end_mode = mode};
+    tl_sim_init_opts(t, m, ph, &o);
 }
 
 void tl_sim_free(struct tl_sim *t)
@@ -117,7 +125,7 @@ void tl_run_to_wait(struct tl_sim *t)
     }
 }
 
-void tl_key(struct tl_sim *t, char key)
+void tl_key(struct tl_sim *t, int key)
 {
     tt_session_key(t->s, key, t->now);
     drain(t);

@@ -29,17 +29,21 @@ struct tl_sim {
     char line[TL_MAX_LINES][1024];
     size_t n;
     size_t mark;    /* tl_since() looks at lines from here on */
+    int speed;      /* the speed of the last SAY */
 };
 
 void tl_sim_init(struct tl_sim *t, const tt_menu *m, tt_phrases **ph, enum tt_end_mode mode,
                  int lang);
+/** The same, with every session option given. */
+void tl_sim_init_opts(struct tl_sim *t, const tt_menu *m, tt_phrases **ph,
+                      const struct tt_session_opts *o);
 void tl_sim_free(struct tl_sim *t);
 /** Run the session until time `until` (ms), playing and waiting as a driver would. */
 void tl_run_until(struct tl_sim *t, tt_ms until);
 /** Run until the session waits for a key (or ends); fails the test after an hour. */
 void tl_run_to_wait(struct tl_sim *t);
 /** Press a key at the current time (transcript lines recorded). */
-void tl_key(struct tl_sim *t, char key);
+void tl_key(struct tl_sim *t, int key);
 /** Start looking at transcript lines from now on. */
 void tl_mark(struct tl_sim *t);
 /** Index of the first line at or after the mark whose text contains all of the words
