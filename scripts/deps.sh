@@ -1,5 +1,7 @@
 #!/bin/sh
 # Install the Debian packages tonetree builds, runs and tests with, if any are missing.
+# (PulseAudio is for the kiosk tests: a null sink is a real-time audio device on a machine
+# with no sound card.)
 # Called by the Makefile before every build so that `make run` and `make test` work on a
 # fresh Debian 12 machine. Checking with dpkg first keeps a second run silent and fast.
 set -eu
@@ -7,6 +9,7 @@ set -eu
 pkgs="build-essential pkg-config clang libclang-rt-14-dev
 libsndfile1-dev libsoxr-dev libiniparser-dev portaudio19-dev libasound2-dev
 libevdev-dev librubberband-dev
+pulseaudio pulseaudio-utils libasound2-plugins
 flite1-dev libespeak-ng-dev espeak-ng-data libcmocka-dev"
 
 missing=""
