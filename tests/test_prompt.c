@@ -597,6 +597,30 @@ static void a_wav_recording_overrides_speech_at_every_rate(void **state)
     assert_int_equal(tt_diag_len(f->diag), 0);
 }
 
+static void a_slower_recording_is_stretched_in_time_with_its_pitch_kept(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    write_tone(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 440, 2.0, 0.5);
+    tt_store *s = open_store(f, 16000, f->prompts, f->cache);
+    static const int speeds[] = {50, 85, 150};
+    for (size_t i = 0; i < sizeof(speeds) / sizeof(speeds[0]); i++) {
+        const struct tt_clip *c = NULL;
+        assert_int_equal(tt_store_get(s, "en", EN, "main", EN_TEXT, speeds[i], &c), 0);
+        assert_true(c->recorded);
+        /* two seconds at half speed last about four, and so on (rubberband may pad a little) */
+        double want = 2.0 * 100.0 / speeds[i] * 16000;
+        assert_true(fabs((double)c->frames - want) < 0.03 * want);
+        /* the pitch stays 440 Hz: a plain resampling would have moved it */
+        double at = power_at(c, 16000, 440);
+        double moved = power_at(c, 16000, 440.0 * speeds[i] / 100.0);
+        assert_true(at > 20 * moved);
+        assert_true(rms(c) > 0.5 * 0.5 * 32768 / sqrt(2));
+    }
+    assert_int_equal(stats(s).fallbacks, 0);
+}
+
 static void a_flac_recording_overrides_speech(void **state)
 {
     struct fx *f = *state;
@@ -804,6 +828,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_wav_recording_overrides_speech_at_every_rate, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_slower_recording_is_stretched_in_time_with_its_pitch_kept,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(a_flac_recording_overrides_speech, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_recording_at_the_output_rate_is_kept_sample_for_sample, setup, teardown),
