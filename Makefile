@@ -29,10 +29,10 @@ ASAN_TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%)
 DEPS_OK  = $(BUILD)/.deps-ok
 GUIDE    = menus/no-contact-order.ini
 CACHE   ?= $(BUILD)/cache
-# The sample walk `make run` renders: the steps, two pages on, where am I, then end.
+# The sample walk `make demo` renders: the steps, two pages on, where am I, then end.
 RUN_KEYS ?= 3 \# \# 0 1 9
 
-.PHONY: all run test unit asan fuzz check-menus bench deps clean
+.PHONY: all run demo test unit asan fuzz check-menus bench deps clean
 all: $(BUILD)/libtonetree.a $(BUILD)/tonetree
 
 deps: $(DEPS_OK)
@@ -76,10 +76,13 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libtonetree.a $(LIBS)
 
-# Until the kiosk driver lands, "running the guide" renders a sample walk through it offline
-# and prints the transcript; the audio is in $(BUILD)/guide.wav.
+# The main job: the guide, spoken on the default audio device, keys from this terminal.
+# (With no device it says so and shows the words instead.) Ctrl-C ends it.
 run: all
-	$(BUILD)/tonetree prompts $(GUIDE) --cache $(CACHE)
+	$(BUILD)/tonetree run $(GUIDE) --cache $(CACHE)
+
+# A sample walk through the guide offline: the transcript, and the audio in build/guide.wav.
+demo: all
 	$(BUILD)/tonetree render $(GUIDE) --cache $(CACHE) --keys "$(RUN_KEYS)" \
 	    -o $(BUILD)/guide.wav --transcript -
 

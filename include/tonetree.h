@@ -262,6 +262,28 @@ struct tt_render_opts {
 int tt_render(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
               const struct tt_render_opts *o, tt_diag *diag);
 
+/* ---- The kiosk: a live session on an audio device, keys from a terminal ----------------------- */
+
+struct tt_kiosk_opts {
+    const char *device;  /* output device: NULL for the default, a number, or part of a name */
+    int rate;            /* output rate: must be the store's */
+    int lang;            /* starting language index */
+    tt_ms idle_ms;       /* left alone this long, the kiosk forgets everything (0: never) */
+    int key_fd;          /* where keys come from: a terminal (raw mode) or any readable fd */
+    FILE *transcript;    /* the words said, one line each (for a braille display), or NULL */
+    const char *log_path; /* navigation by node id only, appended; NULL for none */
+    const char *keymap_path; /* a USB keypad's keymap file (in keymaps/), or NULL for none */
+    const char *keypad_path; /* its evdev device (/dev/input/eventN), or NULL or "auto" to find it */
+};
+
+/**
+ * Run the kiosk until the keys end (Ctrl-C at the terminal, end of input) or SIGINT/SIGTERM.
+ * With no audio device it says so on stderr and goes on with the words on the transcript.
+ * @return 0, or the error that stopped it
+ */
+int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
+                 const struct tt_kiosk_opts *o, tt_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audio_out.h"
 #include "tonetree.h"
 
 #define EXIT_INPUT 1
@@ -20,6 +21,12 @@ static const char usage_text[] =
     "usage: tonetree COMMAND [options]\n"
     "\n"
     "commands:\n"
+    "  run MENU [--device NAME|INDEX] [--idle SECONDS] [--log FILE] [--lang CODE]\n"
+    "         [--keymap keymaps/usb-numpad.ini [--keypad /dev/input/eventN|auto]]\n"
+    "         [--rate HZ] [--cache DIR] [--prompts DIR]\n"
+    "      the kiosk: speak the menu on the audio device, keys from this terminal\n"
+    "  devices\n"
+    "      list the audio output devices\n"
     "  render MENU --keys SCRIPT -o OUT.wav [--transcript FILE|-] [--lang CODE]\n"
     "         [--rate HZ] [--cache DIR | --no-cache] [--prompts DIR] [--end goodbye|reset]\n"
     "      run a whole session with no audio device; see docs/render.md\n"
@@ -248,6 +255,70 @@ out:
     return rc;
 }
 
+static void show_progress(size_t done, size_t total, void *arg);
+
+static int cmd_run(int argc, char **argv, tt_diag *d)
+{
+    static const struct option opts[] = {
+        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
+        {"device", required_argument, NULL, 'd'}, {"idle", required_argument, NULL, 'i'},
+        {"log", required_argument, NULL, 'L'},   {"keymap", required_argument, NULL, 'K'},
+        {"keypad", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
+    };
+    struct setup su = {.cache = default_cache_dir(), .rate = 48000};
+    struct tt_kiosk_opts ko = {.idle_ms = 120000, .key_fd = STDIN_FILENO, .transcript = stdout};
+    int c, rc = 0, err = 0, took;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "d:i:L:K:P:", opts, NULL)) != -1) {
+        if ((took = setup_option(&su, c, optarg)) < 0) {
+            rc = EXIT_RUN;
+            goto out;
+        }
+        if (took)
+            continue;
+        switch (c) {
+        case 'd': ko.device = optarg; break;
+        case 'L': ko.log_path = optarg; break;
+        case 'K': ko.keymap_path = optarg; break;
+        case 'P': ko.keypad_path = optarg; break;
+        case 'i': {
+            char *end;
+            double sec = strtod(optarg, &end);
+            if (*end || sec < 0 || sec > 86400) {
+                rc = usage("--idle takes seconds, 0 to 86400 (0: never)");
+                goto out;
+            }
+            ko.idle_ms = (tt_ms)(sec * 1000);
+            break;
+        }
+        default:
+            rc = usage("unknown option for run");
+            goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        rc = usage("run needs exactly one menu file");
+        goto out;
+    }
+    if (!(err = setup_open(&su, argv[optind], d)) &&
+        !(err = tt_store_prepare(su.store, su.m, su.ph, show_progress, NULL))) {
+        tt_diag_print(d, stderr); /* warnings (a recording that cannot be used, ...) first */
+        tt_diag_clear(d);
+        ko.rate = su.rate;
+        ko.lang = su.lang_index;
+        err = tt_kiosk_run(su.m, su.ph, su.store, &ko, d);
+    }
+    rc = report(d, err);
+out:
+    setup_close(&su);
+    return rc;
+}
+
+static int cmd_devices(tt_diag *d)
+{
+    return report(d, tt_out_list(stdout, d));
+}
+
 /* A progress bar on a terminal; nothing when stderr is a file or a pipe. */
 static void show_progress(size_t done, size_t total, void *arg)
 {
@@ -310,6 +381,10 @@ int main(int argc, char **argv)
     int rc;
     if (!strcmp(cmd, "render"))
         rc = cmd_render(argc - 1, argv + 1, d);
+    else if (!strcmp(cmd, "run"))
+        rc = cmd_run(argc - 1, argv + 1, d);
+    else if (!strcmp(cmd, "devices"))
+        rc = cmd_devices(d);
     else if (!strcmp(cmd, "prompts"))
         rc = cmd_prompts(argc - 1, argv + 1, d);
     else if (!strcmp(cmd, "check"))

@@ -27,6 +27,13 @@ void tt_player_stop(struct tt_player *p)
     p->frames = p->pos = 0;
 }
 
+void tt_player_drop(struct tt_player *p)
+{
+    p->pcm = NULL;
+    p->frames = p->pos = 0;
+    p->tail_len = p->tail_pos = 0;
+}
+
 void tt_player_play(struct tt_player *p, const struct tt_clip *c)
 {
     tt_player_stop(p);

@@ -24,6 +24,8 @@ void tt_player_init(struct tt_player *p, int rate);
 void tt_player_play(struct tt_player *p, const struct tt_clip *c);
 /** Cut the clip now: the next TT_FADE_MS ramp down to silence, so the cut never clicks. */
 void tt_player_stop(struct tt_player *p);
+/** Drop the clip now with no fade here: for drivers whose output fades what is queued. */
+void tt_player_drop(struct tt_player *p);
 /** Frames left in the playing clip (0 when none is playing). */
 size_t tt_player_left(const struct tt_player *p);
 /** Fill out with the next n frames (silence when nothing plays). Never allocates or blocks. */

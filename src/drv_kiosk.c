@@ -1,0 +1,371 @@
+/*
+ * The kiosk driver: the courthouse terminal. Keys from the terminal (and USB keypads), audio
+ * to the default output through PortAudio, the session in between, on one thread.
+ *
+ * The loop owns the clock (CLOCK_MONOTONIC, in ms since the session began) and sleeps in
+ * poll() until a key, the session's deadline, or the moment the output wants more audio. It
+ * pulls frames from the player into the output's ring, never more than the ring takes, so it
+ * never blocks; the real-time callback on the other side only copies. A clip is "done" when
+ * the device has consumed its last frame, so the session's pauses and timeouts are measured
+ * from what the listener actually heard.
+ *
+ * With no audio device the kiosk still runs: it says so plainly, shows the words on the
+ * terminal (where a braille display reads them), keeps the same timing as if the audio were
+ * playing, and tries the device again every few seconds.
+ *
+ * Privacy: the terminal shows the words said, never the keys pressed; the log (optional)
+ * records navigation by node id only; a reset clears the screen and the scrollback.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audio_out.h"
+#include "evdev.h"
+#include "keymap.h"
+#include "player.h"
+#include "term.h"
+
+#define CHUNK 512
+#define RETRY_MS 3000   /* how often a missing or lost device is tried again */
+#define FEED_MS 5       /* how often the ring is topped up while audio plays */
+
+struct kiosk {
+    const tt_menu *m;
+    tt_store *store;
+    tt_diag *diag;
+    const struct tt_kiosk_opts *o;
+    tt_session *s;
+    struct tt_term *term;
+    struct tt_keymap *keymap;
+    struct tt_evdev *keypad; /* NULL without one, or while it is unplugged */
+    char keypad_path[256];
+    struct tt_out *out;      /* NULL while there is no device */
+    int rate;
+    struct tt_player player;
+    bool playing;            /* a clip was asked for and the session has not heard done */
+    int64_t clip_end;        /* output position of the clip's last frame, once all written */
+    tt_ms clip_due;          /* with no device: when the clip would have ended */
+    tt_ms next_retry;
+    tt_ms next_keypad;
+    struct timespec t0;
+    float gain;
+    FILE *log;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static tt_ms now_ms(const struct kiosk *k)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (tt_ms)(t.tv_sec - k->t0.tv_sec) * 1000 + (t.tv_nsec - k->t0.tv_nsec) / 1000000;
+}
+
+/* The terminal is in raw mode: lines need a carriage return too. */
+static void show(struct kiosk *k, const char *text)
+{
+    if (!k->o->transcript)
+        return;
+    fputs(text, k->o->transcript);
+    fputs(k->term && tt_term_is_raw(k->term) ? "\r\n" : "\n", k->o->transcript);
+    fflush(k->o->transcript);
+}
+
+static void log_line(struct kiosk *k, const char *what, int node)
+{
+    if (!k->log)
+        return;
+    char when[32];
+    time_t t = time(NULL);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+    fprintf(k->log, "%s %s%s%s\n", when, what, node >= 0 ? " " : "",
+            node >= 0 ? tt_menu_node_id(k->m, node) : "");
+    fflush(k->log);
+}
+
+static void open_output(struct kiosk *k, bool first)
+{
+    struct tt_out_opts oo = {.device = k->o->device, .rate = k->rate};
+    tt_diag *d = tt_diag_new();
+    int err = tt_out_open(&k->out, &oo, d);
+    if (!err && tt_out_rate(k->out) != k->rate) {
+        /* The prompts were prepared at our rate; a device that wants another gets asked for
+         * by name rather than played at the wrong speed. */
+        tt_diag_add(d, TT_ERROR, NULL, 0,
+                    "the audio device only plays at %d Hz: start tonetree with --rate %d",
+                    tt_out_rate(k->out), tt_out_rate(k->out));
+        tt_out_close(k->out);
+        k->out = NULL;
+        err = EINVAL;
+    }
+    if (!err) {
+        tt_out_set_gain(k->out, k->gain);
+        if (!first)
+            show(k, "[audio output is back]");
+    } else if (first) {
+        /* Said once, plainly, then the kiosk carries on with words on the screen. */
+        tt_diag_print(d, stderr);
+        show(k, "[no audio output: the words are shown here; tonetree tries the device again "
+                "every few seconds]");
+    }
+    tt_diag_free(d);
+}
+
+static int on_say(struct kiosk *k, const struct tt_event *ev, tt_ms now)
+{
+    const struct tt_clip *clip;
+    const char *node = ev->part == TT_PART_BODY ? tt_menu_node_id(k->m, ev->node) : NULL;
+    int err = tt_store_get(k->store, tt_menu_lang(k->m, (size_t)ev->lang),
+                           tt_menu_voice(k->m, (size_t)ev->lang), node, ev->text, ev->speed,
+                           &clip);
+    if (err)
+        return err;
+    show(k, ev->text);
+    tt_player_play(&k->player, clip);
+    k->playing = true;
+    k->clip_end = -1;
+    k->clip_due = now + (tt_ms)(clip->frames * 1000 / (size_t)k->rate);
+    if (k->out)
+        tt_out_set_playing(k->out, true);
+    return 0;
+}
+
+static int drain(struct kiosk *k, tt_ms now)
+{
+    struct tt_event ev;
+    int err = 0;
+    while (!err && tt_session_next_event(k->s, &ev)) {
+        switch (ev.type) {
+        case TT_EV_SAY:
+            err = on_say(k, &ev, now);
+            break;
+        case TT_EV_STOP:
+            /* The output fades what it has queued; the player drops the rest at once. */
+            tt_player_drop(&k->player);
+            if (k->out)
+                tt_out_cut(k->out);
+            k->playing = false;
+            break;
+        case TT_EV_VOLUME:
+            k->gain = (float)tt_volume_gain(ev.count);
+            if (k->out)
+                tt_out_set_gain(k->out, k->gain);
+            break;
+        case TT_EV_GO:
+            log_line(k, "go", ev.node);
+            break;
+        case TT_EV_RESET:
+            log_line(k, ev.count ? "reset idle" : "reset", -1);
+            /* What was shown of the last person's session goes too. */
+            if (k->o->transcript && isatty(fileno(k->o->transcript)))
+                fputs("\033[H\033[2J\033[3J", k->o->transcript);
+            break;
+        case TT_EV_START:
+            log_line(k, "start", ev.node);
+            break;
+        default:
+            break;
+        }
+    }
+    return err;
+}
+
+/* Top the output up from the player; notice when the clip has been heard to its end. */
+static void feed(struct kiosk *k, tt_ms now)
+{
+    if (!k->playing)
+        return;
+    if (!k->out) {
+        if (now >= k->clip_due) {
+            k->playing = false;
+            tt_session_done(k->s, now);
+        }
+        return;
+    }
+    int16_t buf[CHUNK];
+    size_t space;
+    while ((space = tt_out_space(k->out)) > 0 && tt_player_left(&k->player) > 0) {
+        size_t n = tt_player_left(&k->player);
+        n = n < space ? n : space;
+        n = n < CHUNK ? n : CHUNK;
+        tt_player_pull(&k->player, buf, n);
+        tt_out_write(k->out, buf, n);
+    }
+    if (tt_player_left(&k->player) == 0 && k->clip_end < 0)
+        k->clip_end = tt_out_written(k->out);
+    if (k->clip_end >= 0 && tt_out_played(k->out) >= k->clip_end) {
+        k->playing = false;
+        tt_out_set_playing(k->out, false);
+        tt_session_done(k->s, now);
+    }
+}
+
+static int poll_timeout(const struct kiosk *k, tt_ms now)
+{
+    tt_ms wait = 1000;
+    tt_ms dl = tt_session_deadline(k->s);
+    if (dl != TT_NEVER)
+        wait = dl > now ? dl - now : 0;
+    if (k->playing)
+        wait = k->out ? (wait < FEED_MS ? wait : FEED_MS)
+                      : (k->clip_due > now ? (k->clip_due - now < wait ? k->clip_due - now : wait)
+                                           : 0);
+    if (!k->out && k->next_retry - now < wait)
+        wait = k->next_retry > now ? k->next_retry - now : 0;
+    return (int)wait;
+}
+
+static int press(struct kiosk *k, const int *keys, int n)
+{
+    for (int i = 0; i < n; i++) {
+        tt_session_key(k->s, keys[i], now_ms(k));
+        int err = drain(k, now_ms(k));
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static int terminal_keys(struct kiosk *k, bool *quit)
+{
+    int keys[32], n, err = 0;
+    /* A full batch means more may be waiting that poll() would not show again. */
+    do {
+        if ((n = tt_term_read(k->term, keys, 32, quit)) < 0)
+            return -n;
+        err = press(k, keys, n);
+    } while (!err && n == 32);
+    return err;
+}
+
+static void reopen_keypad(struct kiosk *k)
+{
+    if (tt_evdev_open(&k->keypad, k->keypad_path, k->keymap, TT_EVDEV_GRAB, NULL) == 0)
+        show(k, "[the keypad is back]");
+}
+
+static int keypad_keys(struct kiosk *k, tt_ms now)
+{
+    int keys[32], n, err = 0;
+    do {
+        n = tt_evdev_read(k->keypad, keys, 32);
+        if (n == -ENODEV) {
+            /* Unplugged: the terminal still works; the keypad is looked for again. */
+            show(k, "[the keypad was unplugged]");
+            tt_evdev_close(k->keypad);
+            k->keypad = NULL;
+            k->next_keypad = now + RETRY_MS;
+            return 0;
+        }
+        if (n < 0)
+            return -n;
+        err = press(k, keys, n);
+    } while (!err && n == 32);
+    return err;
+}
+
+static int loop(struct kiosk *k)
+{
+    int err = 0;
+    tt_session_start(k->s, 0);
+    while (!err && !stop_requested) {
+        tt_ms now = now_ms(k);
+        if ((err = drain(k, now)))
+            break;
+        feed(k, now);
+        if (k->out && tt_out_lost(k->out)) {
+            show(k, "[the audio output was lost: trying to open it again]");
+            tt_out_close(k->out);
+            k->out = NULL;
+            k->next_retry = now + RETRY_MS;
+        }
+        if (!k->out && now >= k->next_retry) {
+            open_output(k, false);
+            k->next_retry = now + RETRY_MS;
+        }
+        tt_ms dl = tt_session_deadline(k->s);
+        if (dl != TT_NEVER && now >= dl) {
+            tt_session_tick(k->s, now);
+            continue;
+        }
+        struct pollfd pfd[2] = {{.fd = tt_term_fd(k->term), .events = POLLIN},
+                                {.fd = k->keypad ? tt_evdev_fd(k->keypad) : -1,
+                                 .events = POLLIN}};
+        int r = poll(pfd, 2, poll_timeout(k, now));
+        if (r < 0 && errno != EINTR) {
+            err = errno;
+            break;
+        }
+        bool quit = false;
+        if (r > 0 && pfd[0].revents)
+            err = terminal_keys(k, &quit);
+        if (!err && r > 0 && pfd[1].revents)
+            err = keypad_keys(k, now);
+        if (!k->keypad && k->keymap && now >= k->next_keypad) {
+            reopen_keypad(k);
+            k->next_keypad = now + RETRY_MS;
+        }
+        if (quit)
+            break;
+    }
+    return err;
+}
+
+int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
+                 const struct tt_kiosk_opts *o, tt_diag *diag)
+{
+    struct kiosk k = {.m = m, .store = store, .diag = diag, .o = o, .rate = o->rate};
+    struct sigaction sa = {.sa_handler = on_stop_signal}, old_int, old_term;
+    int err;
+    k.gain = (float)tt_volume_gain(TT_VOLUME_DEFAULT);
+    clock_gettime(CLOCK_MONOTONIC, &k.t0);
+    tt_player_init(&k.player, k.rate);
+    struct tt_session_opts so = {.lang = o->lang, .end_mode = TT_END_RESET, .idle_ms = o->idle_ms};
+    if ((err = tt_session_new(&k.s, m, phrases, &so)))
+        return err;
+    if (o->log_path && !(k.log = fopen(o->log_path, "a"))) {
+        tt_diag_add(diag, TT_ERROR, o->log_path, 0, "cannot open the log: %s", strerror(errno));
+        err = EIO;
+        goto out;
+    }
+    if ((err = tt_term_open(&k.term, o->key_fd, diag)))
+        goto out;
+    if (o->keymap_path) {
+        if ((err = tt_keymap_load(&k.keymap, o->keymap_path, diag)))
+            goto out;
+        if (o->keypad_path && strcmp(o->keypad_path, "auto"))
+            snprintf(k.keypad_path, sizeof(k.keypad_path), "%s", o->keypad_path);
+        else if ((err = tt_evdev_find(k.keypad_path, sizeof(k.keypad_path), k.keymap, diag)))
+            goto out;
+        if ((err = tt_evdev_open(&k.keypad, k.keypad_path, k.keymap, TT_EVDEV_GRAB, diag)))
+            goto out;
+    }
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    open_output(&k, true);
+    k.next_retry = RETRY_MS;
+    err = loop(&k);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+out:
+    tt_out_close(k.out);
+    tt_evdev_close(k.keypad);
+    tt_keymap_free(k.keymap);
+    tt_term_close(k.term);
+    tt_session_free(k.s);
+    if (k.log)
+        fclose(k.log);
+    return err;
+}
