@@ -27,6 +27,7 @@
 #include <libevdev/libevdev.h>
 
 #include "keymap.h"
+#include "suggest.h"
 
 /* A keymap has a dozen lines; anything this big is the wrong file (a WAV, a log). */
 #define KEYMAP_FILE_MAX (256 * 1024)
@@ -215,28 +216,10 @@ static int ini_error(const char *fmt, ...)
 
 /* ---- Names and suggestions ------------------------------------------------------------------- */
 
-/* Levenshtein distance of two short strings (both under NAME_MAX_LEN). */
+/* Levenshtein distance, up to a bound: only close names are worth suggesting. */
 static int distance(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    int row[2][NAME_MAX_LEN + 1];
-    if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        row[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int *prev = row[(i - 1) & 1], *cur = row[i & 1];
-        cur[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int v = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            if (prev[j] + 1 < v)
-                v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v)
-                v = cur[j - 1] + 1;
-            cur[j] = v;
-        }
-    }
-    return row[la & 1][lb];
+    return tt_edit_distance(a, strlen(a), b, strlen(b), 3, NULL);
 }
 
 /* libevdev knows KEY_MAX and KEY_RESERVED by name, but neither is a key a keypad can send. */

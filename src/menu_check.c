@@ -19,37 +19,9 @@
 #include <string.h>
 
 #include "menu_priv.h"
+#include "suggest.h"
 
 /* ---- Suggestions ----------------------------------------------------------------------------- */
-
-/* Levenshtein distance if it is at most k, else k + 1. Stops as soon as a whole row of the
- * table exceeds k (the distance can only grow from there). Charges its work to *budget. */
-static int distance(const char *a, size_t la, const char *b, size_t lb, int k, long *budget)
-{
-    int row[2][TT_ID_MAX + 8];
-    if ((la > lb ? la - lb : lb - la) > (size_t)k || lb >= TT_ID_MAX + 8)
-        return k + 1;
-    for (size_t j = 0; j <= lb; j++)
-        row[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int *prev = row[(i - 1) & 1], *cur = row[i & 1];
-        int best = cur[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int v = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            if (prev[j] + 1 < v)
-                v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v)
-                v = cur[j - 1] + 1;
-            cur[j] = v;
-            if (v < best)
-                best = v;
-        }
-        *budget -= (long)lb;
-        if (best > k)
-            return k + 1;
-    }
-    return row[la & 1][lb];
-}
 
 bool tt_menu_suggest_init(struct tt_suggest *s, struct tt_load *ld, const char *word)
 {
@@ -71,7 +43,7 @@ void tt_menu_suggest_try(struct tt_suggest *s, const char *candidate)
     size_t cl = strlen(candidate);
     if (cl >= sizeof(s->best))
         return;
-    int d = distance(s->word, s->len, candidate, cl, s->dist - 1, s->budget);
+    int d = tt_edit_distance(s->word, s->len, candidate, cl, s->dist - 1, s->budget);
     if (d > 0 && d < s->dist) {
         s->dist = d;
         memcpy(s->best, candidate, cl + 1);
