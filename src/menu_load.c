@@ -3,9 +3,10 @@
  *
  * iniparser (4.1) does the INI reading; it only reads from a path, so bytes from memory are
  * handed to it through a memfd (/proc/self/fd/N), and a file is read once into memory so that
- * the scan and iniparser are sure to see the same bytes. Its dictionary is then walked once:
- * iniparser_getstring() searches the whole dictionary per call, which would make a big menu
- * quadratic, so every "section:key" is put in our own hash map and looked up from there.
+ * the scan and iniparser are sure to see the same bytes. Its dictionary searches every entry
+ * on each insert and on each iniparser_getstring(), so a big menu would be quadratic: the file
+ * goes to iniparser in chunks of sections, a small dictionary each (TT_INI_CHUNK), and every
+ * "section:key" of every chunk is put in our own hash map once and looked up from there.
  *
  * The line scan (menu_scan.c) says where each key is, so every message here names its line.
  * This file turns values into the menu's fields and reports values that make no sense on
@@ -222,8 +223,10 @@ char tt_menu_key_get(const struct tt_keys *keys, enum tt_menu_role k)
 /* ---- Handing bytes to iniparser -------------------------------------------------------------- */
 
 /* iniparser reports through one global callback with no user pointer: the load running on
- * this thread is kept here while iniparser_load() runs. */
+ * this thread is kept here while iniparser_load() runs, with the number of lines of the file
+ * before the chunk it is reading (its line numbers count from the chunk's start). */
 static _Thread_local struct tt_load *ini_current;
+static _Thread_local int ini_line0;
 _Thread_local unsigned long tt_menu_scan_misses;
 
 static int ini_error(const char *fmt, ...)
@@ -245,12 +248,12 @@ static int ini_error(const char *fmt, ...)
         tt_menu_scan_misses++;
     if (!strncmp(fmt, syntax, sizeof(syntax) - 1)) {
         (void)va_arg(ap, const char *);
-        int line = va_arg(ap, int);
+        int line = ini_line0 + va_arg(ap, int);
         const char *text = strstr(fmt + sizeof(syntax) - 1, "%s") ? va_arg(ap, const char *) : "";
         tt_menu_msg(ld, TT_ERROR, line, "iniparser cannot read this line: '%.60s'", text);
     } else if (!strncmp(fmt, too_long, sizeof(too_long) - 1)) {
         (void)va_arg(ap, const char *);
-        int line = va_arg(ap, int);
+        int line = ini_line0 + va_arg(ap, int);
         tt_menu_msg(ld, TT_ERROR, line,
                     "this line is too long for the INI reader (at most %d bytes)", TT_LINE_MAX);
     } else {
@@ -277,18 +280,17 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* Put the bytes where iniparser can open them by name: a memfd where Linux offers one (no
- * file on disk, nothing to clean up after a crash), else an unlinked-after-use temp file. */
-static int ini_file(const char *data, size_t len, char *path, size_t size, int *fdp, bool *tmp)
+/* A file iniparser can open by name, for the bytes: a memfd where Linux offers one (no file
+ * on disk, nothing to clean up after a crash), else an unlinked-after-use temp file. */
+static int ini_file(char *path, size_t size, int *fdp, bool *tmp)
 {
-    int err = 0;
     *tmp = false;
     *fdp = -1;
 #ifdef __linux__
     int fd = memfd_create("tonetree-menu", MFD_CLOEXEC);
     if (fd >= 0) {
         snprintf(path, size, "/proc/self/fd/%d", fd);
-        if (!write_all(fd, data, len) && !access(path, R_OK)) {
+        if (!access(path, R_OK)) {
             *fdp = fd;
             return 0;
         }
@@ -303,55 +305,132 @@ static int ini_file(const char *data, size_t len, char *path, size_t size, int *
     int tfd = mkstemp(path);
     if (tfd < 0)
         return errno;
-    err = write_all(tfd, data, len);
-    if (err) {
-        close(tfd);
-        unlink(path);
-        return err;
-    }
     *fdp = tfd;
     *tmp = true;
     return 0;
 }
 
-static int ini_parse(struct tt_load *ld, const char *data, size_t len, dictionary **dp)
+/* Make the file hold these bytes, and only these (iniparser opens it afresh each time). */
+static int ini_fill(int fd, const char *data, size_t len)
 {
-    char path[4096];
-    int fd;
-    bool tmp;
-    int err = ini_file(data, len, path, sizeof(path), &fd, &tmp);
-    if (err) {
-        tt_menu_msg(ld, TT_ERROR, 0, "cannot hand the menu to the INI reader: %s", strerror(err));
-        return err;
+    if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+        return errno;
+    return write_all(fd, data, len);
+}
+
+struct tt_ini {
+    size_t n;
+    dictionary *dict[]; /* in file order; NULL for a chunk iniparser rejected */
+};
+
+/* Where a chunk begins: its first byte, and the number of lines of the file before it. */
+struct ini_cut {
+    size_t at;
+    int line0;
+};
+
+/* Where to cut the file for iniparser. The first chunk starts at the top (with whatever comes
+ * before the first section); each other one at a section header, once the chunk before holds
+ * TT_INI_CHUNK sections. INI sections are independent, and iniparser starts a chunk in no
+ * section with no line half read, so it reads each chunk as it would in the whole file:
+ * - the cut is at the first line of the header's logical line; the scan joins lines with \
+ *   exactly as iniparser does, so no logical line is split (and a header that \ joins to the
+ *   line before is no header, to either);
+ * - the header enters its section whatever came before it. Not so "[]" or "[]x]": iniparser
+ *   then stays in the section before, its name cut to the header's length less one; no cut
+ *   there. */
+static size_t ini_cuts(const struct tt_scan *sc, struct ini_cut *cut)
+{
+    size_t n = 0, in_chunk = 0;
+    cut[n++] = (struct ini_cut){.at = 0, .line0 = 0};
+    for (size_t i = 0; i < sc->nsec; i++, in_chunk++) {
+        if (in_chunk >= TT_INI_CHUNK && sc->sec[i].starts) {
+            cut[n++] = (struct ini_cut){.at = sc->sec[i].offset, .line0 = sc->sec[i].line - 1};
+            in_chunk = 0;
+        }
     }
+    return n;
+}
+
+int tt_menu_ini_read(struct tt_load *ld, const char *data, size_t len, struct tt_ini **inip)
+{
+    /* At most one cut per TT_INI_CHUNK sections, plus the top of the file. */
+    size_t most = ld->scan.nsec / TT_INI_CHUNK + 1;
+    struct ini_cut *cut = malloc(most * sizeof(*cut));
+    struct tt_ini *ini = calloc(1, sizeof(*ini) + most * sizeof(ini->dict[0]));
+    char path[4096];
+    int fd = -1, err = 0;
+    bool tmp = false, rejected = false;
+    size_t n = 0;
+    *inip = NULL;
+    if (!cut || !ini) {
+        err = ENOMEM;
+    } else if ((err = ini_file(path, sizeof(path), &fd, &tmp)) != 0) {
+        tt_menu_msg(ld, TT_ERROR, 0, "cannot hand the menu to the INI reader: %s", strerror(err));
+    } else {
+        n = ini_cuts(&ld->scan, cut);
+    }
+
     /* The callback is process-wide: two threads loading at once may each see it reset by the
      * other, and then iniparser prints to stderr instead. Harmless in practice, as the scan has
      * already rejected every line iniparser would complain about. */
-    int errors = ld->errors;
     ini_current = ld;
     iniparser_set_error_callback(ini_error);
-    *dp = iniparser_load(path);
+    for (size_t c = 0; c < n && !ld->nomem; c++) {
+        size_t end = c + 1 < n ? cut[c + 1].at : len;
+        if ((err = ini_fill(fd, data + cut[c].at, end - cut[c].at)) != 0) {
+            tt_menu_msg(ld, TT_ERROR, 0, "cannot hand the menu to the INI reader: %s",
+                        strerror(err));
+            break;
+        }
+        int errors = ld->errors;
+        ini_line0 = cut[c].line0;
+        dictionary *d = iniparser_load(path);
+        ini->dict[ini->n++] = d;
+        if (!d) {
+            /* Read the other chunks still: every line iniparser rejects gets its message. */
+            rejected = true;
+            if (ld->errors == errors) {
+                tt_menu_scan_misses++;
+                tt_menu_msg(ld, TT_ERROR, 0, "the INI reader could not read the file");
+            }
+        }
+    }
     iniparser_set_error_callback(NULL);
     ini_current = NULL;
-    close(fd);
+    ini_line0 = 0;
+
+    if (fd >= 0)
+        close(fd);
     if (tmp)
         unlink(path);
-    if (ld->nomem)
-        return ENOMEM;
-    if (!*dp && ld->errors == errors) {
-        tt_menu_scan_misses++;
-        tt_menu_msg(ld, TT_ERROR, 0, "the INI reader could not read the file");
-    }
-    return 0;
+    free(cut);
+    if (!err && ld->nomem)
+        err = ENOMEM;
+    if (err || rejected)
+        tt_menu_ini_free(ini);
+    else
+        *inip = ini;
+    return err;
 }
 
-/* ---- From the dictionary to the menu --------------------------------------------------------- */
+void tt_menu_ini_free(struct tt_ini *ini)
+{
+    if (!ini)
+        return;
+    for (size_t c = 0; c < ini->n; c++)
+        if (ini->dict[c])
+            iniparser_freedict(ini->dict[c]);
+    free(ini);
+}
+
+/* ---- From the dictionaries to the menu ------------------------------------------------------- */
 
 struct build {
     struct tt_load *ld;
     tt_menu *m;
-    dictionary *d;
-    struct tt_menu_map dict;   /* "section:key" -> index in d->key[] / d->val[] */
+    struct tt_menu_map dict;   /* "section:key" -> index in val[] */
+    const char **val;     /* iniparser's values, from every chunk's dictionary */
     int *sec_node;        /* scan section -> node index, or -1 */
     int settings;         /* scan section of [tonetree], or -1 */
     int title_line[TT_MAX_LANGS];
@@ -376,6 +455,7 @@ static const char *value(struct build *b, const struct tt_scan_key *k)
     memcpy(full, sec, sl);
     full[sl] = ':';
     memcpy(full + sl + 1, k->name, kl);
+    full[sl + 1 + kl] = '\0'; /* for the message below */
     int i = tt_menu_map_get(&b->dict, 0, full, sl + 1 + kl);
     if (i < 0) {
         /* The scan and iniparser disagree about this line: say so rather than guess. */
@@ -384,14 +464,14 @@ static const char *value(struct build *b, const struct tt_scan_key *k)
                     k->name);
         return NULL;
     }
-    if (!b->d->val[i]) {
+    if (!b->val[i]) {
         /* iniparser stores [a:b] as the entry "a:b", the same as key b of [a]. */
         tt_menu_msg(b->ld, TT_ERROR, k->line,
                     "%.40s lost its value to a [section] named %s: rename that section", k->name,
                     full);
         return NULL;
     }
-    return b->d->val[i];
+    return b->val[i];
 }
 
 static void lang_list(const tt_menu *m, char *buf, size_t size)
@@ -994,22 +1074,40 @@ static int finish_settings(struct build *b)
     return 0;
 }
 
-static int build_menu(struct tt_load *ld, dictionary *d)
+/* One walk over each dictionary, instead of one iniparser_getstring() walk per key. The same
+ * "section:key" in two chunks (a [section] repeated, an error the scan reports) keeps the
+ * later value, as one dictionary would: the chunks are walked from the last, first one wins. */
+static int index_values(struct build *b, const struct tt_ini *ini)
 {
-    struct build b = {.ld = ld, .m = ld->m, .d = d};
-    const struct tt_scan *sc = &ld->scan;
-    int err = tt_menu_map_init(&b.dict, (size_t)(d->n > 0 ? d->n : 0));
-    if (err)
-        goto out;
-    /* One walk over the dictionary, instead of one iniparser_getstring() walk per key. */
-    for (ssize_t i = 0; i < d->size; i++) {
-        if (d->key[i] && tt_menu_map_put(&b.dict, 0, d->key[i], strlen(d->key[i]), (int)i, NULL) ==
-                             ENOMEM) {
-            err = ENOMEM;
-            goto out;
+    size_t entries = 0;
+    for (size_t c = 0; c < ini->n; c++)
+        entries += (size_t)(ini->dict[c]->n > 0 ? ini->dict[c]->n : 0);
+    b->val = malloc((entries ? entries : 1) * sizeof(*b->val));
+    if (!b->val || tt_menu_map_init(&b->dict, entries))
+        return ENOMEM;
+    size_t n = 0;
+    for (size_t c = ini->n; c-- > 0;) {
+        const dictionary *d = ini->dict[c];
+        for (ssize_t i = 0; i < d->size; i++) {
+            if (!d->key[i])
+                continue;
+            int err = tt_menu_map_put(&b->dict, 0, d->key[i], strlen(d->key[i]), (int)n, NULL);
+            if (err == ENOMEM)
+                return ENOMEM;
+            if (!err)
+                b->val[n++] = d->val[i];
         }
     }
-    err = make_nodes(&b);
+    return 0;
+}
+
+static int build_menu(struct tt_load *ld, const struct tt_ini *ini)
+{
+    struct build b = {.ld = ld, .m = ld->m};
+    const struct tt_scan *sc = &ld->scan;
+    int err = index_values(&b, ini);
+    if (!err)
+        err = make_nodes(&b);
     if (err)
         goto out;
     load_languages(&b);
@@ -1024,6 +1122,7 @@ static int build_menu(struct tt_load *ld, dictionary *d)
         err = finish_settings(&b);
 out:
     tt_menu_map_free(&b.dict);
+    free(b.val);
     free(b.sec_node);
     return err;
 }
@@ -1052,7 +1151,7 @@ static int load_bytes(tt_menu **menup, const char *name, const char *data, size_
                       tt_diag *diag)
 {
     struct tt_load ld = {.name = name, .diag = diag, .suggest_budget = 20 * 1000 * 1000};
-    dictionary *d = NULL;
+    struct tt_ini *ini = NULL;
     int err = 0;
 
     if (len > TT_FILE_MAX) {
@@ -1065,14 +1164,14 @@ static int load_bytes(tt_menu **menup, const char *name, const char *data, size_
     err = tt_menu_scan(&ld, data, len);
     if (err || ld.scan.fatal)
         goto out;
-    err = ini_parse(&ld, data, len, &d);
-    if (err || !d)
+    err = tt_menu_ini_read(&ld, data, len, &ini);
+    if (err || !ini)
         goto out;
     if (!(ld.m = menu_new(name))) {
         err = ENOMEM;
         goto out;
     }
-    err = build_menu(&ld, d);
+    err = build_menu(&ld, ini);
     if (!err)
         err = tt_menu_check(&ld);
 out:
@@ -1100,8 +1199,7 @@ out:
     free(ld.src);
     tt_menu_map_free(&ld.ids);
     tt_menu_scan_free(&ld.scan);
-    if (d)
-        iniparser_freedict(d);
+    tt_menu_ini_free(ini);
     return err;
 }
 

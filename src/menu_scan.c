@@ -31,6 +31,7 @@ struct scan_state {
     char line[TT_LINE_MAX + 1];
     size_t llen;
     int first_line;       /* physical line where the current logical line began */
+    size_t first_pos;     /* and its first byte */
     bool continued;       /* the last physical line ended with \ */
     int utf8_line;        /* first line that is not UTF-8, and how many more there are */
     int utf8_more;
@@ -211,8 +212,10 @@ static int section_line(struct scan_state *st, const char *s, size_t n, int line
                     "two; join them into one section or rename one",
                     name, sc->sec[old].line);
     }
-    sc->sec[sc->nsec++] = (struct tt_scan_section){
-        .name = name, .line = line, .first = err == EEXIST ? old : idx, .valid = valid};
+    sc->sec[sc->nsec++] = (struct tt_scan_section){.name = name, .line = line,
+                                                   .offset = st->first_pos,
+                                                   .first = err == EEXIST ? old : idx,
+                                                   .valid = valid, .starts = s[1] != ']'};
     /* Keys after a repeated header land in the first one, as they do in iniparser. */
     st->cur = err == EEXIST ? old : idx;
     return 0;
@@ -443,8 +446,12 @@ int tt_menu_scan(struct tt_load *ld, const char *data, size_t len)
             else
                 st.utf8_line = lineno;
         }
-        if (st.llen == 0)
+        /* A logical line starts on a line that no \ joins to the one before (after a line
+         * holding only \, the next starts afresh: in iniparser too). */
+        if (st.llen == 0) {
             st.first_line = lineno;
+            st.first_pos = (size_t)(p - data);
+        }
         if (st.llen + plen > TT_LINE_MAX) {
             too_long(&st, lineno, st.llen + plen);
             st.llen = 0;

@@ -856,6 +856,298 @@ static void a_load_without_a_diag_list_still_fails_cleanly(void **state)
     tt_menu_free(m);
 }
 
+/* ---- Big menus: iniparser reads them a chunk of sections at a time --------------------------- */
+
+/* A menu written line by line, remembering where each line went. */
+struct big {
+    char *s;
+    size_t len, cap;
+    int lines; /* complete lines so far */
+};
+
+/* Append text (printf-style); returns the line it starts on. */
+static int add(struct big *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add(struct big *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->s = realloc(b->s, b->cap);
+        assert_non_null(b->s);
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    int line = b->lines + 1;
+    for (int i = 0; i < n; i++)
+        b->lines += b->s[b->len + (size_t)i] == '\n';
+    b->len += (size_t)n;
+    return line;
+}
+
+/* [tonetree] is section 0 and node i section i + 1, so a chunk of TT_INI_CHUNK sections ends
+ * with node FIRST_OF(k) - 1 and the next chunk starts at the header of node FIRST_OF(k). */
+#define FIRST_OF(k) ((k) * TT_INI_CHUNK - 1)
+
+/* 1,000 nodes, 16 chunks: every value and link comes through, whichever chunks it spans. */
+static void a_menu_of_many_chunks_loads_with_every_value_and_link(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    static int header[N];
+    struct big b = {0};
+    add(&b, "; before the first section: comments go in the first chunk\n#\n\n");
+    add(&b, "[tonetree]\nstart = n0\nlanguages = en, es\ntimeout = 5\n\n");
+    for (int i = 0; i < N; i++) {
+        if (i == FIRST_OF(1)) /* a header continued with \, right where a chunk starts */
+            header[i] = add(&b, "[n\\\n%d]\n", i);
+        else
+            header[i] = add(&b, "[n%d]\n", i);
+        add(&b, "title = Title %d\ntitle.es = \"Título %d; es\"\n", i, i);
+        if (i == FIRST_OF(2) - 1) /* a value continued with \, in the last node of a chunk */
+            add(&b, "text = Text \\\n  %d\ntext.es = Texto %d\n", i, i);
+        else
+            add(&b, "text = Text %d\ntext.es = Texto %d\n", i, i);
+        /* A tree (1, 2), links forward and back across chunks (3, 4), pages among the
+         * leaves in fours. */
+        if (2 * i + 2 < N)
+            add(&b, "1 = n%d\n2 = n%d\n3 = N%d\n", 2 * i + 1, 2 * i + 2, (i + N / 2) % N);
+        if (i >= 300 && i < N / 2)
+            add(&b, "4 = n%d\n", i - 300);
+        if (i >= N / 2 && (i - N / 2) % 4 != 3 && i + 1 < N)
+            add(&b, "next = n%d\n", i + 1);
+        add(&b, "\n");
+    }
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    int rc = tt_menu_load_mem(&m, NAME, b.s, b.len, D);
+    if (rc)
+        dump();
+    assert_int_equal(rc, 0);
+    assert_int_equal(tt_menu_scan_misses, 0);
+    assert_int_equal(tt_menu_node_count(m), N);
+    assert_int_equal(m->timeout, 5000);
+    char want[64];
+    for (int i = 0; i < N; i++) {
+        snprintf(want, sizeof(want), "n%d", i);
+        int n = tt_menu_find(m, want);
+        assert_int_equal(n, i);
+        const struct tt_node *nd = &m->nodes[n];
+        assert_int_equal(nd->line, header[i]);
+        snprintf(want, sizeof(want), "Title %d", i);
+        assert_string_equal(nd->title[0], want);
+        snprintf(want, sizeof(want), "Título %d; es", i);
+        assert_string_equal(nd->title[1], want);
+        snprintf(want, sizeof(want), i == FIRST_OF(2) - 1 ? "Text   %d" : "Text %d", i);
+        assert_string_equal(nd->text[0], want);
+        snprintf(want, sizeof(want), "Texto %d", i);
+        assert_string_equal(nd->text[1], want);
+        assert_int_equal(nd->choice[1], 2 * i + 2 < N ? 2 * i + 1 : -1);
+        assert_int_equal(nd->choice[2], 2 * i + 2 < N ? 2 * i + 2 : -1);
+        assert_int_equal(nd->choice[3], 2 * i + 2 < N ? (i + N / 2) % N : -1);
+        assert_int_equal(nd->choice[4], i >= 300 && i < N / 2 ? i - 300 : -1);
+        bool paged = i >= N / 2 && (i - N / 2) % 4 != 3 && i + 1 < N;
+        assert_int_equal(nd->next, paged ? i + 1 : -1);
+    }
+    tt_menu_free(m);
+    free(b.s);
+}
+
+/* Messages name their line in the whole file, on either side of a cut. */
+static void errors_next_to_a_chunk_boundary_name_their_exact_lines(void **state)
+{
+    (void)state;
+    enum { N = 3 * TT_INI_CHUNK + 8 };
+    struct big b = {0};
+    add(&b, "; a comment\n");
+    int stray = add(&b, "stray = 1\n");
+    add(&b, "[tonetree]\nstart = n0\n");
+    int nowhere = 0, titel = 0, empty = 0, dotted = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == FIRST_OF(2))
+            empty = add(&b, "[]\n"); /* no cut here: iniparser stays in the section before */
+        if (i == FIRST_OF(2) + 5)
+            dotted = add(&b, "[step.%d]\n", i);
+        else
+            add(&b, "[n%d]\n", i);
+        if (i == FIRST_OF(1))
+            titel = add(&b, "titel = x\n"); /* the first key of a chunk */
+        add(&b, "title = t\ntext = t\n");
+        if (i + 1 < N)
+            add(&b, "1 = n%d\n", i + 1);
+        if (i == FIRST_OF(1) - 1)
+            nowhere = add(&b, "2 = nowhere\n"); /* the last line of a chunk */
+    }
+    tt_menu *m = (tt_menu *)1;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load_mem(&m, NAME, b.s, b.len, D), EINVAL);
+    assert_null(m);
+    expect_error(stray, "'stray' comes before any [section]");
+    expect_error(nowhere, "key 2 goes to 'nowhere', which is not a node");
+    expect_error2(titel, "titel is not a key a node can have", "did you mean 'title'?");
+    expect_error(empty, "[] has no name");
+    expect_error(dotted, "cannot be a node name");
+    expect_error(dotted - 1, "key 1 goes to 'n");  /* the link to the renamed node */
+    expect_no("INI reader");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), 6);
+    assert_int_equal(tt_menu_scan_misses, 0);
+    free(b.s);
+}
+
+/* A [section] started again in a later chunk: the scan reports it, and the keys of both parts
+ * are still found (iniparser has put them in two dictionaries). A key given in both has the
+ * later value, as in one dictionary: that is the value the messages go by. */
+static void a_section_repeated_in_a_later_chunk_is_an_error_and_its_keys_are_found(void **state)
+{
+    (void)state;
+    enum { N = 3 * TT_INI_CHUNK + 8 };
+    struct big b = {0};
+    add(&b, "[tonetree]\nstart = n0\n");
+    int first = 0, again = 0, twice = 0, title = 0, link = 0, link2 = 0;
+    for (int i = 0; i < N; i++) {
+        int h = add(&b, "[n%d]\n", i);
+        if (i == 5) {
+            first = h;
+            title = add(&b, "title = Five\n"); /* its text comes in the second part */
+        } else {
+            add(&b, "title = t\ntext = t\n");
+        }
+        if (i + 1 < N)
+            h = add(&b, "1 = n%d\n", i + 1);
+        if (i == 5)
+            link = h;
+        if (i == FIRST_OF(2) + 3) {
+            again = add(&b, "[n5]\n");
+            add(&b, "text = Five.\n");
+            twice = add(&b, "title = Five again\n");
+            link2 = add(&b, "1 = nowhere\n");
+        }
+    }
+    tt_menu *m = (tt_menu *)1;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load_mem(&m, NAME, b.s, b.len, D), EINVAL);
+    expect_error2(again, "[n5] was already started on line", "merge");
+    char was[32];
+    snprintf(was, sizeof(was), "line %d", first);
+    expect_error2(again, "[n5] was already started", was);
+    snprintf(was, sizeof(was), "first on line %d", title);
+    expect_error2(twice, "title is set twice in [n5]", was);
+    snprintf(was, sizeof(was), "first on line %d", link);
+    expect_error2(link2, "1 is set twice in [n5]", was);
+    expect_error(link, "key 1 goes to 'nowhere'");
+    expect_no("has no text"); /* text from the second part reached node n5 */
+    expect_no("INI reader");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), 4);
+    assert_int_equal(tt_menu_scan_misses, 0);
+    free(b.s);
+}
+
+/* A line ending with \ joins the next one, even a [header] where a chunk would start: the
+ * header is then part of a value, as iniparser reads the whole file, and no cut is made there. */
+static void a_header_joined_to_the_line_before_by_a_backslash_is_no_cut(void **state)
+{
+    (void)state;
+    enum { N = 2 * TT_INI_CHUNK };
+    struct big b = {0};
+    add(&b, "[tonetree]\nstart = n0\n");
+    for (int i = 0; i < N; i++) {
+        add(&b, "[n%d]\ntitle = t\n", i);
+        if (i + 1 < N)
+            add(&b, "1 = n%d\n", i + 1);
+        if (i == FIRST_OF(1) - 1)
+            add(&b, "text = the last words \\\n[swallowed]\n");
+        else
+            add(&b, "text = t\n");
+    }
+    tt_menu *m = NULL;
+    tt_diag_clear(D);
+    int rc = tt_menu_load_mem(&m, NAME, b.s, b.len, D);
+    if (rc)
+        dump();
+    assert_int_equal(rc, 0);
+    assert_int_equal(tt_menu_scan_misses, 0);
+    assert_string_equal(m->nodes[FIRST_OF(1) - 1].text[0], "the last words [swallowed]");
+    assert_int_equal(tt_menu_find(m, "swallowed"), -1);
+    tt_menu_free(m);
+    free(b.s);
+}
+
+/* "[]" does not start a section in iniparser: it stays in the one before, named by as many of
+ * its letters as the header's length less one ("n" after [n62]), so a key after it can replace
+ * one of node [n]. That is how the whole file reads; a cut just before "[]" would hide it. */
+static void an_empty_header_where_a_chunk_would_start_is_read_as_in_the_whole_file(void **state)
+{
+    (void)state;
+    enum { N = 2 * TT_INI_CHUNK };
+    struct big b = {0};
+    add(&b, "[tonetree]\nstart = n\n");
+    int link = 0, empty = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == FIRST_OF(1)) {
+            empty = add(&b, "[]\n");
+            add(&b, "1 = zz\n");
+        }
+        if (i == 0) {
+            add(&b, "[n]\ntitle = t\ntext = t\n");
+            link = add(&b, "1 = n1\n");
+        } else {
+            add(&b, "[n%d]\ntitle = t\ntext = t\n", i);
+            if (i + 1 < N)
+                add(&b, "1 = n%d\n", i + 1);
+        }
+    }
+    tt_menu *m = (tt_menu *)1;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load_mem(&m, NAME, b.s, b.len, D), EINVAL);
+    expect_error(empty, "[] has no name");
+    expect_error(link, "key 1 goes to 'zz', which is not a node");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), 2);
+    assert_int_equal(tt_menu_scan_misses, 0);
+    free(b.s);
+}
+
+/* The scan rejects every line iniparser cannot read, so the loader never lets iniparser see
+ * them; run it anyway: its messages name the line in the whole file, not in its chunk. */
+static void iniparser_errors_in_a_later_chunk_name_their_line_in_the_file(void **state)
+{
+    (void)state;
+    enum { N = 4 * TT_INI_CHUNK };
+    char words[1100];
+    memset(words, 'a', sizeof(words));
+    struct big b = {0};
+    add(&b, "[tonetree]\nstart = n0\n");
+    int syntax = 0, too_long = 0;
+    for (int i = 0; i < N; i++) {
+        add(&b, "[n%d]\ntitle = t\ntext = t\n", i);
+        if (i == FIRST_OF(2) + 2)
+            syntax = add(&b, "just some words\n");
+        if (i == FIRST_OF(3) + 1)
+            too_long = add(&b, "text.en = %.*s\n", (int)sizeof(words), words);
+    }
+    struct tt_load ld = {.name = NAME, .diag = D};
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_scan(&ld, b.s, b.len), 0);
+    assert_true(ld.scan.fatal); /* what the loader goes by: it stops here */
+    struct tt_ini *ini = (struct tt_ini *)1;
+    int rc = tt_menu_ini_read(&ld, b.s, b.len, &ini);
+    unsigned long misses = tt_menu_scan_misses;
+    tt_menu_scan_misses = 0; /* each was an error the scan had to foresee */
+    assert_int_equal(rc, 0);
+    assert_null(ini);
+    assert_int_equal(misses, 2);
+    tt_menu_msg_flush(&ld);
+    tt_menu_scan_free(&ld.scan);
+    expect_error2(syntax, "iniparser cannot read this line", "just some words");
+    expect_error(syntax, "not a [section], a key = value or a comment"); /* the scan's */
+    expect_error(too_long, "too long for the INI reader");
+    expect_error(too_long, "this line is 1110 bytes long"); /* the scan's */
+    free(b.s);
+}
+
 /* ---- Files and bytes that are not menus ------------------------------------------------------ */
 
 static void a_missing_file_or_a_folder_is_reported_with_its_errno(void **state)
@@ -1147,6 +1439,12 @@ int main(void)
         cmocka_unit_test(a_page_sequence_that_loops_is_an_error_naming_the_loop),
         cmocka_unit_test(every_error_is_reported_not_only_the_first),
         cmocka_unit_test(a_load_without_a_diag_list_still_fails_cleanly),
+        cmocka_unit_test(a_menu_of_many_chunks_loads_with_every_value_and_link),
+        cmocka_unit_test(errors_next_to_a_chunk_boundary_name_their_exact_lines),
+        cmocka_unit_test(a_section_repeated_in_a_later_chunk_is_an_error_and_its_keys_are_found),
+        cmocka_unit_test(a_header_joined_to_the_line_before_by_a_backslash_is_no_cut),
+        cmocka_unit_test(an_empty_header_where_a_chunk_would_start_is_read_as_in_the_whole_file),
+        cmocka_unit_test(iniparser_errors_in_a_later_chunk_name_their_line_in_the_file),
         cmocka_unit_test(a_missing_file_or_a_folder_is_reported_with_its_errno),
         cmocka_unit_test(an_empty_file_is_an_error),
         cmocka_unit_test(a_nul_byte_is_an_error_naming_its_line),
