@@ -72,6 +72,13 @@ $(BUILD)/fuzz/fuzz_menu: tests/fuzz/fuzz_menu.c $(LIB_SRC) | $(DEPS_OK)
 	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 	    -o $@ $< $(LIB_SRC) $(LIBS)
 
+# The same loader cutting the file for iniparser every 2 sections instead of 64, so that
+# small fuzz inputs cross the cuts too.
+$(BUILD)/fuzz/fuzz_menu_cuts: tests/fuzz/fuzz_menu.c $(LIB_SRC) | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	    -DTT_INI_CHUNK=2 -o $@ $< $(LIB_SRC) $(LIBS)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libtonetree.a $(LIBS)
@@ -101,15 +108,16 @@ asan: $(ASAN_TESTS) $(BUILD)/tonetree
 check-menus: $(BUILD)/tonetree
 	@for m in menus/*.ini; do $(BUILD)/tonetree check "$$m" || exit 1; done
 
-FUZZ_SECONDS ?= 30
-fuzz: $(BUILD)/fuzz/fuzz_menu
+FUZZ_SECONDS ?= 20
+FUZZ_RUN = run() { echo "fuzzing the menu loader ($$1) for $(FUZZ_SECONDS) s"; \
+	    $(BUILD)/fuzz/$$1 -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	    -print_final_stats=1 $(BUILD)/fuzz/corpus >$(BUILD)/fuzz/$$1.log 2>&1; rc=$$?; \
+	    grep -E "^(Done|stat::number_of_executed_units)|ERROR|SUMMARY" $(BUILD)/fuzz/$$1.log; \
+	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/$$1.log; echo "fuzz: FAILED"; return 1; }; }
+fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts
 	@mkdir -p $(BUILD)/fuzz/corpus
 	@cp menus/*.ini tests/data/*.ini $(BUILD)/fuzz/corpus/ 2>/dev/null || true
-	@echo "fuzzing the menu loader for $(FUZZ_SECONDS) s"
-	@$(BUILD)/fuzz/fuzz_menu -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	    -print_final_stats=1 $(BUILD)/fuzz/corpus >$(BUILD)/fuzz/log 2>&1; rc=$$?; \
-	    grep -E "^(Done|stat::number_of_executed_units)|ERROR|SUMMARY" $(BUILD)/fuzz/log; \
-	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/log; echo "fuzz: FAILED"; exit 1; }
+	@$(FUZZ_RUN); run fuzz_menu && run fuzz_menu_cuts
 
 bench: $(BENCHES) $(BUILD)/tonetree
 	@for b in $(BENCHES); do $$b || exit 1; done
