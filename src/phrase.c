@@ -7,6 +7,7 @@
  * have, is an error at load time: finding it mid-call would leave a person in silence.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <iniparser/iniparser.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,53 @@ static int line_of(const char *path, const char *name)
     return found ? line : 0;
 }
 
+/* iniparser silently cuts an unquoted value at ; or # (a court re-wording "press # to go on"
+ * would get "press"), and it has no line numbers: look at the raw lines first. */
+static int check_lines(const char *path, tt_diag *diag)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char buf[2048];
+    int line = 0, err = 0;
+    while (fgets(buf, sizeof(buf), f)) {
+        line++;
+        const char *s = buf + strspn(buf, " \t");
+        const char *eq = strchr(s, '=');
+        if (*s == ';' || *s == '#' || *s == '[' || !eq)
+            continue;
+        const char *v = eq + 1 + strspn(eq + 1, " \t");
+        if (*v != '"' && strpbrk(v, ";#")) {
+            tt_diag_add(diag, TT_ERROR, path, line,
+                        "this phrase would be cut at '%c': put the whole phrase in double "
+                        "quotes",
+                        *strpbrk(v, ";#"));
+            err = EINVAL;
+        }
+    }
+    fclose(f);
+    return err;
+}
+
+/* iniparser reports syntax errors through one global callback with no user pointer. */
+static _Thread_local struct {
+    const char *path;
+    tt_diag *diag;
+} ini_report;
+
+static int ini_error(const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    text[strcspn(text, "\n")] = '\0';
+    if (ini_report.diag)
+        tt_diag_add(ini_report.diag, TT_ERROR, ini_report.path, 0, "%s", text);
+    return 0;
+}
+
 static unsigned placeholder_bit(const char *name, size_t len)
 {
     for (size_t i = 0; i < sizeof(placeholders) / sizeof(placeholders[0]); i++)
@@ -173,7 +221,15 @@ int tt_phrases_load(tt_phrases **pp, const char *path, tt_diag *diag)
         goto out;
     }
     fclose(f);
-    if (!(d = iniparser_load(path))) {
+    if ((err = check_lines(path, diag)))
+        goto out;
+    ini_report.path = path;
+    ini_report.diag = diag;
+    iniparser_set_error_callback(ini_error);
+    d = iniparser_load(path);
+    iniparser_set_error_callback(NULL);
+    ini_report.diag = NULL;
+    if (!d) {
         tt_diag_add(diag, TT_ERROR, path, 0,
                     "this phrase file is not a valid INI file: see the lines iniparser named");
         err = EINVAL;
