@@ -33,7 +33,7 @@
 #include "tonetree.h"
 
 #define RATE 16000
-#define BUFFER_MS 10
+#define BUFFER_MS TT_OUT_BUFFER_MS
 #define CUTS 50
 #define LEVEL 8000      /* the audio that is cut: a constant, so the fade's steps stand out */
 #define AHEAD_MS 40     /* how far ahead the producer keeps the ring filled */

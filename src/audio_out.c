@@ -361,7 +361,7 @@ static int start_stream(struct tt_out *o, tt_diag *diag)
     err = choose_format(o, &p, info, o->rate ? o->rate : o->opts.rate, &rate, diag);
     if (err)
         return err;
-    int ms = o->opts.buffer_ms > 0 ? o->opts.buffer_ms : 10;
+    int ms = o->opts.buffer_ms > 0 ? o->opts.buffer_ms : TT_OUT_BUFFER_MS;
     unsigned long period = (unsigned long)rate * (unsigned long)ms / 1000;
     if (period < 16)
         period = 16;
@@ -480,6 +480,20 @@ void tt_out_close(struct tt_out *o)
     tt_ring_free(&o->ring);
     free(o->device);
     free(o);
+}
+
+int tt_out_standby(struct tt_out *o, bool standby, tt_diag *diag)
+{
+    if (standby) {
+        stop_stream(o);
+        return 0;
+    }
+    return o->stream ? 0 : start_stream(o, diag);
+}
+
+bool tt_out_in_standby(const struct tt_out *o)
+{
+    return !o->stream;
 }
 
 int tt_out_reopen(struct tt_out *o, tt_diag *diag)

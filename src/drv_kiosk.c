@@ -34,6 +34,7 @@
 #define CHUNK 512
 #define RETRY_MS 3000   /* how often a missing or lost device is tried again */
 #define FEED_MS 5       /* how often the ring is topped up while audio plays */
+#define STANDBY_MS 5000 /* silent this long, the output stream stops: an idle kiosk costs nothing */
 
 struct kiosk {
     const tt_menu *m;
@@ -53,6 +54,7 @@ struct kiosk {
     tt_ms clip_due;          /* with no device: when the clip would have ended */
     tt_ms next_retry;
     tt_ms next_keypad;
+    tt_ms quiet_since;       /* when the output last had nothing to play */
     struct timespec t0;
     float gain;
     FILE *log;
@@ -133,6 +135,8 @@ static int on_say(struct kiosk *k, const struct tt_event *ev, tt_ms now)
     if (err)
         return err;
     show(k, ev->text);
+    if (k->out && tt_out_in_standby(k->out) && tt_out_standby(k->out, false, NULL))
+        k->next_retry = now; /* the device would not start again: treat it as lost */
     tt_player_play(&k->player, clip);
     k->playing = true;
     k->clip_end = -1;
@@ -157,6 +161,7 @@ static int drain(struct kiosk *k, tt_ms now)
             if (k->out)
                 tt_out_cut(k->out);
             k->playing = false;
+            k->quiet_since = now;
             break;
         case TT_EV_VOLUME:
             k->gain = (float)tt_volume_gain(ev.count);
@@ -168,6 +173,16 @@ static int drain(struct kiosk *k, tt_ms now)
             break;
         case TT_EV_RESET:
             log_line(k, ev.count ? "reset idle" : "reset", -1);
+            /* An idle reset can come in the middle of a prompt, with no STOP before it: what
+             * was being said belongs to the last person, so it is cut here, now. */
+            if (k->playing) {
+                tt_player_drop(&k->player);
+                if (k->out) {
+                    tt_out_cut(k->out);
+                    tt_out_set_playing(k->out, false);
+                }
+                k->playing = false;
+            }
             /* What was shown of the last person's session goes too. */
             if (k->o->transcript && isatty(fileno(k->o->transcript)))
                 fputs("\033[H\033[2J\033[3J", k->o->transcript);
@@ -207,14 +222,24 @@ static void feed(struct kiosk *k, tt_ms now)
         k->clip_end = tt_out_written(k->out);
     if (k->clip_end >= 0 && tt_out_played(k->out) >= k->clip_end) {
         k->playing = false;
+        k->quiet_since = now;
         tt_out_set_playing(k->out, false);
         tt_session_done(k->s, now);
     }
 }
 
+/* Nothing has played for a while: stop the stream until the next prompt. */
+static void maybe_standby(struct kiosk *k, tt_ms now)
+{
+    if (k->out && !k->playing && !tt_out_in_standby(k->out) && now - k->quiet_since >= STANDBY_MS)
+        tt_out_standby(k->out, true, NULL);
+}
+
 static int poll_timeout(const struct kiosk *k, tt_ms now)
 {
     tt_ms wait = 1000;
+    if (k->out && !k->playing && !tt_out_in_standby(k->out))
+        wait = k->quiet_since + STANDBY_MS > now ? k->quiet_since + STANDBY_MS - now : 0;
     tt_ms dl = tt_session_deadline(k->s);
     if (dl != TT_NEVER)
         wait = dl > now ? dl - now : 0;
@@ -285,6 +310,7 @@ static int loop(struct kiosk *k)
         if ((err = drain(k, now)))
             break;
         feed(k, now);
+        maybe_standby(k, now);
         if (k->out && tt_out_lost(k->out)) {
             show(k, "[the audio output was lost: trying to open it again]");
             tt_out_close(k->out);

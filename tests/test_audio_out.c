@@ -260,6 +260,34 @@ static void a_signal_comes_out_byte_exact_at_unity_gain(void **state)
     tt_diag_free(d);
 }
 
+static void standby_stops_the_stream_and_audio_plays_again_after_it(void **state)
+{
+    struct env *e = *state;
+    use_conf(e, CONF_FILE);
+    tt_diag *d = tt_diag_new();
+    struct tt_out_opts opts = {.rate = RATE, .ring_ms = 2000};
+    struct tt_out *o = open_ok(e, &opts, d);
+    assert_false(tt_out_in_standby(o));
+    assert_int_equal(tt_out_standby(o, true, d), 0);
+    assert_true(tt_out_in_standby(o));
+    assert_false(tt_out_lost(o)); /* a stream we stopped is not a lost device */
+    /* written while stopped: queued, not played */
+    int16_t *sig = make_signal(RATE / 2, 440, 4000);
+    write_all(o, sig, RATE / 2);
+    sleep_ms(50);
+    assert_int_equal(tt_out_played(o), 0);
+    assert_int_equal(tt_out_standby(o, false, d), 0);
+    assert_false(tt_out_in_standby(o));
+    wait_played(o);
+    size_t n, at;
+    int16_t *got = wait_in_file(e->out, sig, 8, RATE / 2, &n, &at);
+    assert_memory_equal(got + at, sig, (RATE / 2) * sizeof(*sig));
+    free(got);
+    free(sig);
+    close_out(e);
+    tt_diag_free(d);
+}
+
 static void half_gain_halves_every_frame(void **state)
 {
     struct env *e = *state;
@@ -588,6 +616,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_signal_comes_out_byte_exact_at_unity_gain, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(standby_stops_the_stream_and_audio_plays_again_after_it,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(half_gain_halves_every_frame, setup, teardown),
         cmocka_unit_test_setup_teardown(a_gain_above_one_clamps_instead_of_wrapping, setup,
                                         teardown),
