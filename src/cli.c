@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "audio_out.h"
+#include "graph.h"
+#include "prompt_list.h"
+#include "script.h"
 #include "tonetree.h"
 
 #define EXIT_INPUT 1
@@ -30,8 +33,15 @@ static const char usage_text[] =
     "  render MENU --keys SCRIPT -o OUT.wav [--transcript FILE|-] [--lang CODE]\n"
     "         [--rate HZ] [--cache DIR | --no-cache] [--prompts DIR] [--end goodbye|reset]\n"
     "      run a whole session with no audio device; see docs/render.md\n"
-    "  prompts MENU [--rate HZ] [--cache DIR] [--prompts DIR]\n"
-    "      prepare every prompt ahead of time (synthesize and cache what has no recording)\n"
+    "  prompts MENU [--list | --missing] [--lang CODE] [--width N] [--rate HZ]\n"
+    "         [--cache DIR] [--prompts DIR]\n"
+    "      prepare every prompt ahead of time (synthesize and cache what has no recording);\n"
+    "      --list: recorded or synthesized, duration and text of each; --missing: a script\n"
+    "      of what still needs a human recording\n"
+    "  script MENU [--lang CODE] [--format txt|md|html] [--width N] [--prompts DIR]\n"
+    "      the whole spoken script, node by node, with the keys that reach each node\n"
+    "  graph MENU [--lang CODE] [--svg]\n"
+    "      the menu as a Graphviz graph (dot; --svg draws it through dot)\n"
     "  check MENU...\n"
     "      load and validate menus; exit 0 with no errors, 1 with errors\n"
     "  help\n"
@@ -314,6 +324,89 @@ out:
     return rc;
 }
 
+/* A menu and (for script) its phrases, in the language asked for: what script and graph read. */
+static int open_menu_lang(const char *path, const char *lang, tt_menu **m, int *li, tt_diag *d)
+{
+    int err = tt_menu_load(m, path, d);
+    if (err)
+        return err;
+    *li = 0;
+    if (lang && (*li = tt_menu_lang_index(*m, lang)) < 0) {
+        tt_diag_add(d, TT_ERROR, path, 0,
+                    "this menu has no language '%s'; its languages are listed in "
+                    "[tonetree] languages",
+                    lang);
+        return EINVAL;
+    }
+    return 0;
+}
+
+static int cmd_script(int argc, char **argv, tt_diag *d)
+{
+    static const struct option opts[] = {
+        {"lang", required_argument, NULL, 'l'},    {"format", required_argument, NULL, 'f'},
+        {"width", required_argument, NULL, 'w'},   {"prompts", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *lang = NULL, *prompts = NULL;
+    enum tt_script_format fmt = TT_SCRIPT_TXT;
+    struct tt_script_opts so = {0};
+    tt_menu *m = NULL;
+    tt_phrases *ph[8] = {0};
+    int c, li, err;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "l:f:w:p:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': lang = optarg; break;
+        case 'p': prompts = optarg; break;
+        case 'w': so.width = atoi(optarg); break;
+        case 'f':
+            if (tt_script_format_parse(optarg, &fmt))
+                return usage("--format takes txt, md or html");
+            break;
+        default:
+            return usage("unknown option for script");
+        }
+    }
+    if (optind != argc - 1)
+        return usage("script needs exactly one menu file");
+    if (!(err = open_menu_lang(argv[optind], lang, &m, &li, d)) &&
+        !(err = tt_phrases_load_all(m, prompts, ph, d))) {
+        so.prompts_dir = prompts ? prompts : tt_menu_prompts_dir(m);
+        err = tt_script_write(stdout, m, ph, li, fmt, &so, d);
+    }
+    tt_phrases_free_all(m, ph);
+    tt_menu_free(m);
+    return report(d, err);
+}
+
+static int cmd_graph(int argc, char **argv, tt_diag *d)
+{
+    static const struct option opts[] = {
+        {"lang", required_argument, NULL, 'l'}, {"svg", no_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *lang = NULL;
+    bool svg = false;
+    tt_menu *m = NULL;
+    int c, li, err;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "l:s", opts, NULL)) != -1) {
+        if (c == 'l')
+            lang = optarg;
+        else if (c == 's')
+            svg = true;
+        else
+            return usage("unknown option for graph");
+    }
+    if (optind != argc - 1)
+        return usage("graph needs exactly one menu file");
+    if (!(err = open_menu_lang(argv[optind], lang, &m, &li, d)))
+        err = svg ? tt_graph_svg(stdout, m, li, d) : tt_graph_write(stdout, m, li, d);
+    tt_menu_free(m);
+    return report(d, err);
+}
+
 static int cmd_devices(tt_diag *d)
 {
     return report(d, tt_out_list(stdout, d));
@@ -336,14 +429,26 @@ static int cmd_prompts(int argc, char **argv, tt_diag *d)
 {
     static const struct option opts[] = {
         setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
-        {NULL, 0, NULL, 0},
+        {"list", no_argument, NULL, 'T'}, {"missing", no_argument, NULL, 'M'},
+        {"width", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
     };
     struct setup su = {.cache = default_cache_dir(), .rate = 16000};
-    int c, rc = 0, err = 0, took;
+    int c, rc = 0, err = 0, took, width = 0;
+    bool list = false, missing = false;
     optind = 1;
-    while ((c = getopt_long(argc, argv, SETUP_SHORT, opts, NULL)) != -1) {
-        if ((took = setup_option(&su, c, optarg)) <= 0) {
-            rc = took < 0 ? EXIT_RUN : usage("unknown option for prompts");
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "w:", opts, NULL)) != -1) {
+        if ((took = setup_option(&su, c, optarg)) < 0) {
+            rc = EXIT_RUN;
+            goto out;
+        }
+        if (took)
+            continue;
+        switch (c) {
+        case 'T': list = true; break;
+        case 'M': missing = true; break;
+        case 'w': width = atoi(optarg); break;
+        default:
+            rc = usage("unknown option for prompts");
             goto out;
         }
     }
@@ -351,15 +456,32 @@ static int cmd_prompts(int argc, char **argv, tt_diag *d)
         rc = usage("prompts needs exactly one menu file");
         goto out;
     }
-    if (!(err = setup_open(&su, argv[optind], d)))
-        err = tt_store_prepare(su.store, su.m, su.ph, show_progress, NULL);
-    if (!err) {
+    if (list && missing) {
+        rc = usage("--list and --missing cannot go together");
+        goto out;
+    }
+    if ((err = setup_open(&su, argv[optind], d)))
+        goto report;
+    /* --missing only reads what is recorded: it synthesizes nothing. */
+    if (!missing && (err = tt_store_prepare(su.store, su.m, su.ph, show_progress, NULL)))
+        goto report;
+    if (list || missing) {
+        struct tt_prompts_list_opts po = {
+            .rate = su.rate,
+            .prompts_dir = su.prompts ? su.prompts : tt_menu_prompts_dir(su.m),
+            .lang = su.lang ? su.lang_index : -1,
+            .missing_only = missing,
+            .width = width,
+        };
+        err = tt_prompts_list(stdout, su.store, su.m, &po, d);
+    } else {
         struct tt_store_stats st;
         tt_store_stats(su.store, &st);
         printf("prompts ready: %u recorded, %u synthesized now, %u from the cache, "
                "%u recordings that could not be used\n",
                st.recordings, st.synthesized, st.disk_hits, st.fallbacks);
     }
+report:
     rc = report(d, err);
 out:
     setup_close(&su);
@@ -385,6 +507,10 @@ int main(int argc, char **argv)
         rc = cmd_run(argc - 1, argv + 1, d);
     else if (!strcmp(cmd, "devices"))
         rc = cmd_devices(d);
+    else if (!strcmp(cmd, "script"))
+        rc = cmd_script(argc - 1, argv + 1, d);
+    else if (!strcmp(cmd, "graph"))
+        rc = cmd_graph(argc - 1, argv + 1, d);
     else if (!strcmp(cmd, "prompts"))
         rc = cmd_prompts(argc - 1, argv + 1, d);
     else if (!strcmp(cmd, "check"))

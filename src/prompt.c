@@ -19,6 +19,7 @@
 
 #include "audio.h"
 #include "cache.h"
+#include "prompt.h"
 #include "stretch.h"
 #include "tts.h"
 
@@ -179,20 +180,25 @@ static bool plain_name(const char *s)
     return *s && *s != '.' && !strchr(s, '/');
 }
 
+int tt_prompt_recording(const char *prompts_dir, const char *lang, const char *node, char *path,
+                        size_t size)
+{
+    if (!prompts_dir || !lang || !node || !plain_name(lang) || !plain_name(node))
+        return ENOENT;
+    for (size_t i = 0; i < N_EXT; i++) {
+        struct stat st;
+        int n = snprintf(path, size, "%s/%s/%s.%s", prompts_dir, lang, node, recording_ext[i]);
+        if (n > 0 && (size_t)n < size && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            return 0;
+    }
+    return ENOENT;
+}
+
 /* The node's recording, if one exists: 0 with its path, or ENOENT. */
 static int find_recording(const tt_store *s, const char *lang, const char *node, char *path,
                           size_t size)
 {
-    if (!s->prompts_dir || !node || !plain_name(lang) || !plain_name(node))
-        return ENOENT;
-    for (size_t i = 0; i < N_EXT; i++) {
-        struct stat st;
-        int n = snprintf(path, size, "%s/%s/%s.%s", s->prompts_dir, lang, node,
-                         recording_ext[i]);
-        if (n > 0 && (size_t)n < size && stat(path, &st) == 0)
-            return 0;
-    }
-    return ENOENT;
+    return tt_prompt_recording(s->prompts_dir, lang, node, path, size);
 }
 
 static int silence(int rate, int16_t **pcm, size_t *frames)
