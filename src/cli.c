@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "audio_out.h"
+#include "diag.h"
+#include "lint.h"
 #include "graph.h"
 #include "prompt_list.h"
 #include "script.h"
@@ -42,8 +44,9 @@ static const char usage_text[] =
     "      the whole spoken script, node by node, with the keys that reach each node\n"
     "  graph MENU [--lang CODE] [--svg]\n"
     "      the menu as a Graphviz graph (dot; --svg draws it through dot)\n"
-    "  check MENU...\n"
-    "      load and validate menus; exit 0 with no errors, 1 with errors\n"
+    "  check [--format text|json] [--recordings] [--max-seconds N] [--max-depth N] MENU...\n"
+    "      lint menus (docs/lint-rules.md); exit 0 with no errors, 1 with errors, 2 when\n"
+    "      it could not run\n"
     "  help\n"
     "      this text\n";
 
@@ -70,23 +73,70 @@ static int report(tt_diag *d, int err)
 
 static int cmd_check(int argc, char **argv, tt_diag *d)
 {
-    if (argc < 2)
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},      {"recordings", no_argument, NULL, 'r'},
+        {"max-seconds", required_argument, NULL, 's'}, {"max-depth", required_argument, NULL, 'D'},
+        {NULL, 0, NULL, 0},
+    };
+    struct tt_lint_opts lo = {0};
+    bool json = false;
+    int c, worst = 0;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (strcmp(optarg, "json") && strcmp(optarg, "text"))
+                return usage("--format takes text or json");
+            json = !strcmp(optarg, "json");
+            break;
+        case 'r':
+            lo.expect_recordings = true;
+            break;
+        case 's':
+            lo.max_prompt_seconds = strtod(optarg, &end);
+            if (*end || !(lo.max_prompt_seconds >= 1 && lo.max_prompt_seconds <= 3600))
+                return usage("--max-seconds takes a number of seconds, 1 to 3600 (default 30)");
+            break;
+        case 'D':
+            lo.max_depth = (int)strtol(optarg, &end, 10);
+            if (*end || lo.max_depth < 1 || lo.max_depth > 1000)
+                return usage("--max-depth takes a whole number, 1 to 1000 (default 8)");
+            break;
+        default:
+            return usage("unknown option for check");
+        }
+    }
+    if (optind >= argc)
         return usage("check needs at least one menu file");
-    int worst = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = optind; i < argc; i++) {
+        size_t errors = tt_diag_count(d, TT_ERROR);
+        tt_phrases *ph[8] = {0};
         tt_menu *m = NULL;
         int err = tt_menu_load(&m, argv[i], d);
-        tt_phrases *ph[8] = {0};
         if (!err) {
-            err = tt_phrases_load_all(m, NULL, ph, d);
+            /* A menu that loaded is linted even when its phrase files have errors. */
+            int perr = tt_phrases_load_all(m, NULL, ph, d);
             tt_phrases_free_all(m, ph);
+            lo.prompts_dir = tt_menu_prompts_dir(m);
+            if (!(err = tt_lint(m, &lo, d)))
+                err = perr;
         }
-        int rc = report(d, err);
-        tt_diag_clear(d);
+        int rc = err && err != EINVAL ? EXIT_RUN
+                 : tt_diag_count(d, TT_ERROR) > errors ? EXIT_INPUT
+                                                        : 0;
+        if (rc == EXIT_RUN && tt_diag_count(d, TT_ERROR) == errors)
+            tt_diag_add(d, TT_ERROR, argv[i], 0, "cannot check this menu: %s", strerror(err));
+        if (!json) {
+            tt_diag_print_rules(d, stderr);
+            tt_diag_clear(d);
+        }
         if (rc > worst)
             worst = rc;
         tt_menu_free(m);
     }
+    if (json)
+        tt_diag_print_json(d, stdout); /* one array for all the menus */
     return worst;
 }
 

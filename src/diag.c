@@ -4,6 +4,7 @@
  * an embedding program decides where messages go, and tests can read them back.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@ void tt_diag_clear(tt_diag *d)
     for (size_t i = 0; i < d->n; i++) {
         free(d->msg[i].file);
         free(d->msg[i].text);
+        free(d->msg[i].rule);
     }
     d->n = 0;
     memset(d->count, 0, sizeof(d->count));
@@ -41,8 +43,8 @@ void tt_diag_free(tt_diag *d)
     free(d);
 }
 
-void tt_diag_add(tt_diag *d, enum tt_severity sev, const char *file, int line,
-                 const char *fmt, ...)
+static void diag_vadd(tt_diag *d, enum tt_severity sev, const char *file, int line,
+                      const char *rule, const char *fmt, va_list ap)
 {
     if (!d)
         return;
@@ -60,24 +62,41 @@ void tt_diag_add(tt_diag *d, enum tt_severity sev, const char *file, int line,
         d->msg = m;
         d->cap = cap;
     }
-    va_list ap;
-    va_start(ap, fmt);
-    int len = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
+    va_list aq;
+    va_copy(aq, ap);
+    int len = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
     if (len < 0)
         return;
     char *text = malloc((size_t)len + 1);
     if (!text)
         return;
-    va_start(ap, fmt);
     vsnprintf(text, (size_t)len + 1, fmt, ap);
-    va_end(ap);
     struct tt_diag_msg *m = &d->msg[d->n++];
     m->sev = sev;
     m->file = file ? strdup(file) : NULL;
     m->line = line;
     m->text = text;
+    m->rule = rule ? strdup(rule) : NULL;
     d->count[sev]++;
+}
+
+void tt_diag_add(tt_diag *d, enum tt_severity sev, const char *file, int line,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(d, sev, file, line, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void tt_diag_add_rule(tt_diag *d, enum tt_severity sev, const char *file, int line,
+                      const char *rule, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(d, sev, file, line, rule, fmt, ap);
+    va_end(ap);
 }
 
 size_t tt_diag_count(const tt_diag *d, enum tt_severity sev)
@@ -107,20 +126,128 @@ static const char *sev_word(enum tt_severity sev)
     }
 }
 
-void tt_diag_print(const tt_diag *d, FILE *f)
+static void print_lines(const tt_diag *d, FILE *f, bool rules)
 {
     if (!d)
         return;
     for (size_t i = 0; i < d->n; i++) {
         const struct tt_diag_msg *m = &d->msg[i];
         if (m->file && m->line > 0)
-            fprintf(f, "%s:%d: %s: %s\n", m->file, m->line, sev_word(m->sev), m->text);
+            fprintf(f, "%s:%d: %s: %s", m->file, m->line, sev_word(m->sev), m->text);
         else if (m->file)
-            fprintf(f, "%s: %s: %s\n", m->file, sev_word(m->sev), m->text);
+            fprintf(f, "%s: %s: %s", m->file, sev_word(m->sev), m->text);
         else
-            fprintf(f, "tonetree: %s: %s\n", sev_word(m->sev), m->text);
+            fprintf(f, "tonetree: %s: %s", sev_word(m->sev), m->text);
+        if (rules && m->rule)
+            fprintf(f, " [%s]", m->rule);
+        fputc('\n', f);
     }
     size_t total = d->count[TT_NOTE] + d->count[TT_WARNING] + d->count[TT_ERROR];
     if (total > d->n)
         fprintf(f, "tonetree: note: %zu more messages not shown\n", total - d->n);
+}
+
+void tt_diag_print(const tt_diag *d, FILE *f)
+{
+    print_lines(d, f, false);
+}
+
+void tt_diag_print_rules(const tt_diag *d, FILE *f)
+{
+    print_lines(d, f, true);
+}
+
+/* The length of the UTF-8 sequence at s (at most n bytes), or 0 when it is not one: overlong
+ * forms, surrogates and code points past U+10FFFF are refused, as JSON readers refuse them. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min, cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0)
+        len = 2, min = 0x80, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        len = 3, min = 0x800, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        len = 4, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* A JSON string, or null. Messages quote the menu's own bytes (cut at a byte count, or not
+ * UTF-8 at all), so every byte is checked rather than trusted. */
+static void json_string(FILE *f, const char *str)
+{
+    if (!str) {
+        fputs("null", f);
+        return;
+    }
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str);
+    fputc('"', f);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = utf8_len(s + i, n - i);
+        if (c == '"' || c == '\\') {
+            fputc('\\', f);
+            fputc(c, f);
+        } else if (c == '\n') {
+            fputs("\\n", f);
+        } else if (c == '\t') {
+            fputs("\\t", f);
+        } else if (c == '\r') {
+            fputs("\\r", f);
+        } else if (c < 0x20 || c == 0x7f) {
+            fprintf(f, "\\u%04x", c);
+        } else if (!len) {
+            fputs("\\ufffd", f);
+        } else {
+            fwrite(s + i, 1, len, f);
+        }
+        i += len ? len : 1;
+    }
+    fputc('"', f);
+}
+
+static void json_msg(FILE *f, const char *file, int line, enum tt_severity sev,
+                     const char *rule, const char *text)
+{
+    fputs("{\"file\": ", f);
+    json_string(f, file);
+    fprintf(f, ", \"line\": %d, \"severity\": \"%s\", \"rule\": ", line, sev_word(sev));
+    json_string(f, rule);
+    fputs(", \"message\": ", f);
+    json_string(f, text);
+    fputc('}', f);
+}
+
+void tt_diag_print_json(const tt_diag *d, FILE *f)
+{
+    size_t n = d ? d->n : 0;
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++) {
+        const struct tt_diag_msg *m = &d->msg[i];
+        fputs(i ? ",\n " : "\n ", f);
+        json_msg(f, m->file, m->line, m->sev, m->rule, m->text);
+    }
+    size_t total = d ? d->count[TT_NOTE] + d->count[TT_WARNING] + d->count[TT_ERROR] : 0;
+    if (total > n) {
+        char text[64];
+        snprintf(text, sizeof(text), "%zu more messages not shown", total - n);
+        fputs(n ? ",\n " : "\n ", f);
+        json_msg(f, NULL, 0, TT_NOTE, NULL, text);
+    }
+    fputs(n || total > n ? "\n]\n" : "]\n", f);
 }

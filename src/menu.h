@@ -23,6 +23,12 @@ struct tt_node {
     char *text[TT_MAX_LANGS];
     int choice[TT_MAX_CHOICES];  /* child node index per digit key, or -1 */
     int next, prev;              /* page sequence neighbours, or -1 (prev is derived from next) */
+    /* Where each key was written (0: not written), so that tools such as the linter can point
+     * at the line to change, not only at the [section]. */
+    int choice_line[TT_MAX_CHOICES];
+    int next_line;
+    int title_line[TT_MAX_LANGS];
+    int text_line[TT_MAX_LANGS];
 };
 
 struct tt_menu {

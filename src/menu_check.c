@@ -92,8 +92,9 @@ static int resolve(struct tt_load *ld, const struct tt_ref *r, const char *what)
         if (i >= 0)
             return i;
         if (!strcmp(low, TT_SETTINGS)) {
-            tt_menu_msg(ld, TT_ERROR, r->line,
-                        "%s goes to 'tonetree', which holds the settings and is not a node", what);
+            tt_menu_msg_rule(ld, TT_ERROR, r->line, "dangling-key",
+                             "%s goes to 'tonetree', which holds the settings and is not a node",
+                             what);
             return -1;
         }
     }
@@ -101,8 +102,8 @@ static int resolve(struct tt_load *ld, const struct tt_ref *r, const char *what)
     char hint[TT_ID_MAX + 24] = "";
     if (best)
         snprintf(hint, sizeof(hint), " (did you mean '%s'?)", best);
-    tt_menu_msg(ld, TT_ERROR, r->line, "%s goes to '%.40s', which is not a node%s", what, r->to,
-                hint);
+    tt_menu_msg_rule(ld, TT_ERROR, r->line, "dangling-key",
+                     "%s goes to '%.40s', which is not a node%s", what, r->to, hint);
     return -1;
 }
 
@@ -132,9 +133,9 @@ static void check_choices(struct tt_load *ld, int node)
             if (ld->key_line[e])
                 snprintf(set, sizeof(set), " (set by %s on line %d)", tt_menu_key_name(e),
                          ld->key_line[e]);
-            tt_menu_msg(ld, TT_ERROR, r->line,
-                        "key %c is %s%s: pick another digit for this choice", key,
-                        tt_menu_key_does(e), set);
+            tt_menu_msg_rule(ld, TT_ERROR, r->line, "reserved-key",
+                             "key %c is %s%s: pick another digit for this choice", key,
+                             tt_menu_key_does(e), set);
         }
         snprintf(what, sizeof(what), "key %c", key);
         int to = resolve(ld, r, what);
@@ -143,10 +144,10 @@ static void check_choices(struct tt_load *ld, int node)
         count++;
     }
     if (count > 4)
-        tt_menu_msg(ld, TT_WARNING, nd->line,
-                    "node '%s' offers %d choices: more than 4 are hard to keep in mind by ear; "
-                    "consider grouping them",
-                    nd->id, count);
+        tt_menu_msg_rule(ld, TT_WARNING, nd->line, "too-many-choices",
+                         "node '%s' offers %d choices: more than 4 are hard to keep in mind by "
+                         "ear; consider grouping them",
+                         nd->id, count);
     if (src->next.to)
         nd->next = resolve(ld, &src->next, "next");
 }
@@ -164,10 +165,10 @@ static void derive_prev(struct tt_load *ld)
             m->nodes[to].prev = (int)i;
             continue;
         }
-        tt_menu_msg(ld, TT_ERROR, ld->src[i].next.line,
-                    "'%s' is already the next page after '%s' (line %d): a page can follow only "
-                    "one page",
-                    m->nodes[to].id, m->nodes[before].id, ld->src[before].next.line);
+        tt_menu_msg_rule(ld, TT_ERROR, ld->src[i].next.line, "page-shared",
+                         "'%s' is already the next page after '%s' (line %d): a page can follow "
+                         "only one page",
+                         m->nodes[to].id, m->nodes[before].id, ld->src[before].next.line);
     }
 }
 
@@ -209,9 +210,9 @@ static int check_loops(struct tt_load *ld)
                                          m->nodes[path[k]].id);
             }
             snprintf(chain + used, sizeof(chain) - used, "%s", m->nodes[v].id);
-            tt_menu_msg(ld, TT_ERROR, ld->src[path[len - 1]].next.line,
-                        "the pages loop: %s; the last page of a sequence must have no next",
-                        chain);
+            tt_menu_msg_rule(ld, TT_ERROR, ld->src[path[len - 1]].next.line, "page-loop",
+                             "the pages loop: %s; the last page of a sequence must have no next",
+                             chain);
         }
         for (size_t k = 0; k < len; k++)
             state[path[k]] = 2;
@@ -234,11 +235,12 @@ static void check_words(struct tt_load *ld, const char *id, int line, char *cons
         else
             snprintf(key, sizeof(key), "%s.%s", what, m->lang[l]);
         if (!words[l])
-            tt_menu_msg(ld, TT_ERROR, line, "node '%s' has no %s in %s: add %s = ...", id, what,
-                        m->lang[l], key);
+            tt_menu_msg_rule(ld, TT_ERROR, line, l ? "missing-translation" : "missing-text",
+                             "node '%s' has no %s in %s: add %s = ...", id, what, m->lang[l],
+                             key);
         else if (!*words[l])
-            tt_menu_msg(ld, TT_ERROR, lines[l], "the %s of node '%s' in %s is empty", what, id,
-                        m->lang[l]);
+            tt_menu_msg_rule(ld, TT_ERROR, lines[l], "blank-text",
+                             "the %s of node '%s' in %s is empty", what, id, m->lang[l]);
     }
 }
 
@@ -256,9 +258,9 @@ static void check_translations(struct tt_load *ld)
         any |= m->title[l] != NULL;
     for (size_t l = 0; any && l < m->nlangs; l++)
         if (!m->title[l])
-            tt_menu_msg(ld, TT_ERROR, ld->settings_line,
-                        "[tonetree] has a title, but none in %s: add title%s%s = ...", m->lang[l],
-                        l ? "." : "", l ? m->lang[l] : "");
+            tt_menu_msg_rule(ld, TT_ERROR, ld->settings_line, "missing-translation",
+                             "[tonetree] has a title, but none in %s: add title%s%s = ...",
+                             m->lang[l], l ? "." : "", l ? m->lang[l] : "");
 }
 
 /* ---- Reachability ---------------------------------------------------------------------------- */
@@ -293,10 +295,10 @@ static int check_reachable(struct tt_load *ld)
     }
     for (size_t i = 0; i < n; i++)
         if (!seen[i])
-            tt_menu_msg(ld, TT_WARNING, m->nodes[i].line,
-                        "node '%s' cannot be reached: no choice or page leads to it from the "
-                        "start node '%s'",
-                        m->nodes[i].id, m->nodes[m->start].id);
+            tt_menu_msg_rule(ld, TT_WARNING, m->nodes[i].line, "unreachable-node",
+                             "node '%s' cannot be reached: no choice or page leads to it from "
+                             "the start node '%s'",
+                             m->nodes[i].id, m->nodes[m->start].id);
     free(seen);
     free(queue);
     return 0;

@@ -117,7 +117,8 @@ int tt_menu_map_put(struct tt_menu_map *m, int tag, const char *key, size_t len,
 
 /* ---- Messages and engine keys ---------------------------------------------------------------- */
 
-void tt_menu_msg(struct tt_load *ld, enum tt_severity sev, int line, const char *fmt, ...)
+static void menu_vmsg(struct tt_load *ld, enum tt_severity sev, int line, const char *rule,
+                      const char *fmt, va_list ap)
 {
     if (sev == TT_ERROR)
         ld->errors++;
@@ -134,10 +135,7 @@ void tt_menu_msg(struct tt_load *ld, enum tt_severity sev, int line, const char 
         return;
     }
     char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     struct tt_load_note *n = &ld->notes[ld->nnotes];
     if (!(n->text = strdup(buf))) {
         ld->nomem = true;
@@ -145,7 +143,25 @@ void tt_menu_msg(struct tt_load *ld, enum tt_severity sev, int line, const char 
     }
     n->line = line;
     n->sev = sev;
+    n->rule = rule;
     n->seq = (unsigned)ld->nnotes++;
+}
+
+void tt_menu_msg(struct tt_load *ld, enum tt_severity sev, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    menu_vmsg(ld, sev, line, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void tt_menu_msg_rule(struct tt_load *ld, enum tt_severity sev, int line, const char *rule,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    menu_vmsg(ld, sev, line, rule, fmt, ap);
+    va_end(ap);
 }
 
 static int note_order(const void *a, const void *b)
@@ -161,8 +177,12 @@ void tt_menu_msg_flush(struct tt_load *ld)
     if (ld->nnotes)
         qsort(ld->notes, ld->nnotes, sizeof(*ld->notes), note_order);
     for (size_t i = 0; i < ld->nnotes; i++) {
-        tt_diag_add(ld->diag, ld->notes[i].sev, ld->name, ld->notes[i].line, "%s",
-                    ld->notes[i].text);
+        /* Every message at a line is a finding of `tonetree check`: those no rule claims are
+         * about the file's format (syntax, unknown keys, bad values). Line 0 is about reading
+         * the file at all, which no rule covers. */
+        const struct tt_load_note *n = &ld->notes[i];
+        const char *rule = n->rule ? n->rule : n->line > 0 ? "menu-format" : NULL;
+        tt_diag_add_rule(ld->diag, n->sev, ld->name, n->line, rule, "%s", n->text);
         free(ld->notes[i].text);
     }
     /* The list is full by now: these only count. */
@@ -675,8 +695,9 @@ static void unknown_key(struct build *b, const struct tt_scan_key *k, int node)
         for (int e = 0; e < TT_ROLE_COUNT; e++)
             if (tt_menu_key_get(&m->keys, (enum tt_menu_role)e) == '*')
                 snprintf(hint, sizeof(hint), ": it is %s", tt_menu_key_does((enum tt_menu_role)e));
-        tt_menu_msg(b->ld, TT_ERROR, k->line,
-                    "* cannot be a choice%s; choices are the digits 0-9: pick a free digit", hint);
+        tt_menu_msg_rule(b->ld, TT_ERROR, k->line, "reserved-key",
+                         "* cannot be a choice%s; choices are the digits 0-9: pick a free digit",
+                         hint);
         return;
     }
     if (node >= 0 && all_digits(k->name)) {
@@ -953,6 +974,7 @@ static int node_key(struct build *b, int node, const struct tt_scan_key *k)
             tt_menu_msg(b->ld, TT_ERROR, k->line, "key %c has no node after the =", n[0]);
         else if (v)
             src->choice[n[0] - '0'] = (struct tt_ref){.to = v, .line = k->line};
+        nd->choice_line[n[0] - '0'] = src->choice[n[0] - '0'].line;
         return 0;
     }
     if (!strcmp(n, "next")) {
@@ -962,14 +984,22 @@ static int node_key(struct build *b, int node, const struct tt_scan_key *k)
                         "next is empty: name the next page, or remove the line");
         else if (v)
             src->next = (struct tt_ref){.to = v, .line = k->line};
+        nd->next_line = src->next.line;
         return 0;
     }
-    if ((l = words_lang(b, k, "title")) >= 0)
-        return set_words(b, k, l, &nd->title[l], &src->title_line[l]);
+    /* The node keeps the lines of its words too (set_words keeps the first of two). */
+    if ((l = words_lang(b, k, "title")) >= 0) {
+        int err = set_words(b, k, l, &nd->title[l], &src->title_line[l]);
+        nd->title_line[l] = src->title_line[l];
+        return err;
+    }
     if (l == -1)
         return 0;
-    if ((l = words_lang(b, k, "text")) >= 0)
-        return set_words(b, k, l, &nd->text[l], &src->text_line[l]);
+    if ((l = words_lang(b, k, "text")) >= 0) {
+        int err = set_words(b, k, l, &nd->text[l], &src->text_line[l]);
+        nd->text_line[l] = src->text_line[l];
+        return err;
+    }
     if (l == -1)
         return 0;
     unknown_key(b, k, node);

@@ -137,6 +137,7 @@ struct tt_load_note {
     enum tt_severity sev;
     unsigned seq;
     char *text;
+    const char *rule; /* a string literal, or NULL: see tt_menu_msg_rule */
 };
 
 struct tt_load {
@@ -164,6 +165,13 @@ extern _Thread_local unsigned long tt_menu_scan_misses;
 /** Add a message at a line of the file (0: about the whole file); counts errors. */
 void tt_menu_msg(struct tt_load *ld, enum tt_severity sev, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/**
+ * The same, found by a rule of `tonetree check` (docs/lint-rules.md): rule is its id, a
+ * string literal. A message at a line with no rule of its own is about the file's format and
+ * gets the rule "menu-format" when it is handed to the diag list.
+ */
+void tt_menu_msg_rule(struct tt_load *ld, enum tt_severity sev, int line, const char *rule,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /** Hand the messages to the diag list, sorted by line (file order is how people fix them). */
 void tt_menu_msg_flush(struct tt_load *ld);
 

@@ -148,11 +148,11 @@ static void hash_choice(struct scan_state *st, const char *s, size_t n, int line
         i++;
     if (i < n && s[i] != ';' && s[i] != '#')
         return;
-    tt_menu_msg(st->ld, TT_ERROR, line,
-                "'# = %.*s': # is the skip/next-page key and cannot be a choice; note a line "
-                "starting with # is read as a comment, so this choice does nothing: pick a free "
-                "digit",
-                (int)(name_end - t > 40 ? 40 : name_end - t), s + t);
+    tt_menu_msg_rule(st->ld, TT_ERROR, line, "reserved-key",
+                     "'# = %.*s': # is the skip/next-page key and cannot be a choice; note a "
+                     "line starting with # is read as a comment, so this choice does nothing: "
+                     "pick a free digit",
+                     (int)(name_end - t > 40 ? 40 : name_end - t), s + t);
 }
 
 static int section_line(struct scan_state *st, const char *s, size_t n, int line)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lint.h"
 #include "menu_priv.h"
 
 static void check_link(const tt_menu *m, int to)
@@ -63,6 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!m || tt_diag_count(d, TT_ERROR))
             abort();
         check_menu(m);
+        /* What loads is linted too (no recordings: nothing on disk is read). */
+        if (tt_lint(m, NULL, d) == EINVAL)
+            abort();
     } else if (m || (rc == EINVAL && !tt_diag_count(d, TT_ERROR))) {
         abort();
     }
