@@ -158,8 +158,10 @@ static int drain(struct kiosk *k, tt_ms now)
         case TT_EV_STOP:
             /* The output fades what it has queued; the player drops the rest at once. */
             tt_player_drop(&k->player);
-            if (k->out)
+            if (k->out) {
                 tt_out_cut(k->out);
+                tt_out_set_playing(k->out, false); /* the pause after a cut is no underrun */
+            }
             k->playing = false;
             k->quiet_since = now;
             break;
@@ -173,16 +175,6 @@ static int drain(struct kiosk *k, tt_ms now)
             break;
         case TT_EV_RESET:
             log_line(k, ev.count ? "reset idle" : "reset", -1);
-            /* An idle reset can come in the middle of a prompt, with no STOP before it: what
-             * was being said belongs to the last person, so it is cut here, now. */
-            if (k->playing) {
-                tt_player_drop(&k->player);
-                if (k->out) {
-                    tt_out_cut(k->out);
-                    tt_out_set_playing(k->out, false);
-                }
-                k->playing = false;
-            }
             /* What was shown of the last person's session goes too. */
             if (k->o->transcript && isatty(fileno(k->o->transcript)))
                 fputs("\033[H\033[2J\033[3J", k->o->transcript);
@@ -268,7 +260,12 @@ static int terminal_keys(struct kiosk *k, bool *quit)
     int keys[32], n, err = 0;
     /* A full batch means more may be waiting that poll() would not show again. */
     do {
-        if ((n = tt_term_read(k->term, keys, 32, quit)) < 0)
+        n = tt_term_read(k->term, keys, 32, quit);
+        if (n == -EIO) { /* the terminal hung up: the keys have ended, as at end of input */
+            *quit = true;
+            return 0;
+        }
+        if (n < 0)
             return -n;
         err = press(k, keys, n);
     } while (!err && n == 32);

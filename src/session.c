@@ -319,6 +319,9 @@ static void wipe_settings(tt_session *s, tt_ms now)
 /* A kiosk nobody is using: forget the last person and wait, silent, for the next. */
 static void fall_asleep(tt_session *s, tt_ms now)
 {
+    /* The rest of a prompt must not play on to the next person. */
+    if (s->st == ST_SPEAKING)
+        emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
     wipe(s);
     emit(s, TT_EV_RESET, now, s->node);
     last_event(s)->count = 1;

@@ -478,7 +478,11 @@ static int fill(struct tt_term *t, int ms)
         return 0;
     }
     if (got == 0) {
-        /* A raw terminal returns 0 for "nothing" (VMIN = 0): only a pipe or a file ends. */
+        /* A raw terminal returns 0 for "nothing" (VMIN = 0): only a pipe or a file ends,
+         * unless poll also said the other side hung up: then the terminal has gone, and
+         * taking it for "nothing yet" would have the caller poll it for ever. */
+        if (t->raw && (p.revents & POLLHUP))
+            return EIO;
         if (!t->raw)
             t->eof = true;
         return 0;

@@ -727,6 +727,21 @@ static void a_kiosk_left_idle_forgets_everything_and_waits_silently(void **state
     tl_expect(t, "You are at the beginning.", NULL);
 }
 
+static void an_idle_reset_in_the_middle_of_a_prompt_stops_it_first(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_sim_free(t);
+    struct tt_session_opts o = {.end_mode = TT_END_RESET, .idle_ms = 120000};
+    tl_sim_init_opts(t, f->m, f->ph, &o);
+    t->say_ms = 200000; /* a prompt longer than the idle time */
+    tl_run_until(t, 120000);
+    int stop = tl_find(t, "120.000 stop main", NULL);
+    int reset = tl_find(t, "120.000 reset idle", NULL);
+    assert_true(stop >= 0 && reset > stop);
+    assert_false(tt_session_speaking(t->s));
+}
+
 static void a_kiosk_nobody_answers_goes_quiet_after_help_instead_of_talking_forever(
     void **state)
 {
@@ -858,6 +873,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             a_kiosk_nobody_answers_goes_quiet_after_help_instead_of_talking_forever, setup_kiosk,
             teardown),
+        cmocka_unit_test_setup_teardown(an_idle_reset_in_the_middle_of_a_prompt_stops_it_first,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             random_keys_at_random_times_never_leave_the_listener_in_silence, setup, teardown),
     };
