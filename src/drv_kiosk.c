@@ -113,6 +113,8 @@ static void open_output(struct kiosk *k, bool first)
         err = EINVAL;
     }
     if (!err) {
+        /* The device chosen and its real output latency, for whoever looks after the kiosk. */
+        tt_diag_print(d, stderr);
         tt_out_set_gain(k->out, k->gain);
         if (!first)
             show(k, "[audio output is back]");
