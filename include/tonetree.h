@@ -153,6 +153,8 @@ enum tt_event_type {
     TT_EV_SPEED,   /* speech speed is now count percent (later SAY events carry it) */
     TT_EV_PAUSE,   /* the listener paused: nothing more is said until a key */
     TT_EV_RESUME,  /* and went on */
+    TT_EV_LOOKUP,  /* run node's lookup command with the entry in text; answer with
+                    * tt_session_lookup_done (text is the entry: never log or show it) */
     TT_EV_END      /* the session is over */
 };
 
@@ -172,6 +174,8 @@ struct tt_event {
     int count;         /* for TIMEOUT and HELP: tries; for VOLUME: the level; for SPEED: percent */
     int speed;         /* for SAY: percent of normal speed to say it at */
     const char *text;  /* for SAY: the exact words; valid until the next call into the session */
+    const char *shown; /* for SAY: what transcripts show, if not text (a sensitive entry is
+                        * masked there as *), else NULL */
 };
 
 int tt_session_new(tt_session **sp, const tt_menu *m, tt_phrases *const *phrases,
@@ -181,6 +185,11 @@ void tt_session_free(tt_session *s);
 void tt_session_start(tt_session *s, tt_ms now);
 /** A key was pressed (see enum tt_key). Any key interrupts speech at once. */
 void tt_session_key(tt_session *s, int key, tt_ms now);
+/**
+ * The answer to a LOOKUP event: ok with the words to say, or failed (the command failed, hung,
+ * or said nothing usable). The session says them, or a kind message and a way on.
+ */
+void tt_session_lookup_done(tt_session *s, bool ok, const char *text, tt_ms now);
 /** The audio of the last SAY finished playing. */
 void tt_session_done(tt_session *s, tt_ms now);
 /** Time passed; call when now reaches tt_session_deadline(). */

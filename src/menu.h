@@ -6,10 +6,13 @@
 #ifndef TT_MENU_H
 #define TT_MENU_H
 
+#include <stdbool.h>
+
 #include "tonetree.h"
 
 #define TT_MAX_LANGS 8
-#define TT_MAX_CHOICES 10 /* keys '0'..'9'; which of them are free for choices depends on [tonetree] */
+#define TT_MAX_CHOICES 10
+#define TT_ENTRY_MAX 32   /* the most digits one entry may have */ /* keys '0'..'9'; which of them are free for choices depends on [tonetree] */
 
 /* The keys the engine itself answers to ([tonetree] key.* settings). */
 struct tt_keys {
@@ -29,6 +32,13 @@ struct tt_node {
     int next_line;
     int title_line[TT_MAX_LANGS];
     int text_line[TT_MAX_LANGS];
+    /* An input node (input = digits): its text asks for digits, which go to a lookup command. */
+    bool input;
+    int in_min, in_max;          /* how many digits an entry may have */
+    bool sensitive;              /* never in logs or transcripts; read back only on request */
+    bool confirm;                /* read the entry back before the lookup */
+    char *lookup;                /* absolute path of the command */
+    int input_line, lookup_line;
 };
 
 struct tt_menu {
@@ -43,6 +53,7 @@ struct tt_menu {
     tt_ms timeout;               /* silence after a prompt before it counts as a try */
     tt_ms gap;                   /* pause between the parts of a prompt */
     int tries;                   /* silent or invalid tries before help */
+    tt_ms digit_timeout;         /* in digit entry, silence after a digit that ends the entry */
     struct tt_node *nodes;
     size_t nnodes;
     void *index;                 /* id -> node lookup (menu_load.c's private hash) */

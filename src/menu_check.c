@@ -304,6 +304,44 @@ static int check_reachable(struct tt_load *ld)
     return 0;
 }
 
+/* Input nodes take digits, so their digits cannot also be choices, and they need somewhere
+ * to send the entry; the input keys mean nothing on other nodes. */
+static void check_input(struct tt_load *ld, int node)
+{
+    struct tt_node *n = &ld->m->nodes[node];
+    if (!n->input) {
+        if (n->in_min || n->in_max || n->lookup || n->lookup_line || n->sensitive)
+            tt_menu_msg_rule(ld, TT_ERROR, n->lookup_line ? n->lookup_line : n->line,
+                             "input-key",
+                             "node '%s' has input settings (min, max, sensitive, confirm, "
+                             "lookup) but no input = digits: add it, or remove them",
+                             n->id);
+        return;
+    }
+    if (!n->in_min)
+        n->in_min = 1;
+    if (!n->in_max)
+        n->in_max = 20;
+    if (n->in_min > n->in_max)
+        tt_menu_msg_rule(ld, TT_ERROR, n->input_line, "input-key",
+                         "node '%s' wants at least %d digits but at most %d: min must not be "
+                         "more than max",
+                         n->id, n->in_min, n->in_max);
+    if (!n->lookup && !n->lookup_line)
+        tt_menu_msg_rule(ld, TT_ERROR, n->input_line, "input-key",
+                         "node '%s' takes digits but has no lookup = <command> to answer them",
+                         n->id);
+    for (int k = 0; k < TT_MAX_CHOICES; k++)
+        if (n->choice[k] >= 0)
+            tt_menu_msg_rule(ld, TT_ERROR, n->choice_line[k], "input-key",
+                             "node '%s' takes digits, so key %d cannot also be a choice there",
+                             n->id, k);
+    if (n->next >= 0)
+        tt_menu_msg_rule(ld, TT_ERROR, n->next_line, "input-key",
+                         "node '%s' takes digits, so it cannot be a page with a next page",
+                         n->id);
+}
+
 int tt_menu_check(struct tt_load *ld)
 {
     tt_menu *m = ld->m;
@@ -316,6 +354,8 @@ int tt_menu_check(struct tt_load *ld)
     for (size_t i = 0; i < m->nnodes; i++)
         check_choices(ld, (int)i);
     derive_prev(ld);
+    for (size_t i = 0; i < m->nnodes; i++)
+        check_input(ld, (int)i);
     err = check_loops(ld);
     if (err)
         return err;

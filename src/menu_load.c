@@ -19,10 +19,12 @@
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -656,9 +658,10 @@ static void suggest_msg(const struct tt_suggest *s, char *buf, size_t size)
 
 static const char *const setting_names[] = {
     "title",   "start",   "language", "languages", "prompts",  "timeout",  "tries",
-    "gap",     "key.repeat", "key.back", "key.skip", "key.help", "key.end",
+    "gap",     "key.repeat", "key.back", "key.skip", "key.help", "key.end", "digit_timeout",
 };
-static const char *const node_names[] = {"title", "text", "next"};
+static const char *const node_names[] = {"title", "text",      "next",    "input", "min",
+                                         "max",   "sensitive", "confirm", "lookup"};
 
 static bool is_setting(const char *k)
 {
@@ -926,7 +929,8 @@ static int settings_key(struct build *b, const struct tt_scan_key *k)
     }
     const char *v = NULL;
     bool known = !strcmp(n, "start") || !strcmp(n, "prompts") || !strcmp(n, "timeout") ||
-                 !strcmp(n, "tries") || !strcmp(n, "gap") || !strncmp(n, "key.", 4);
+                 !strcmp(n, "tries") || !strcmp(n, "gap") || !strncmp(n, "key.", 4) ||
+                 !strcmp(n, "digit_timeout");
     if (!known) {
         unknown_key(b, k, -1);
         return 0;
@@ -954,12 +958,70 @@ static int settings_key(struct build *b, const struct tt_scan_key *k)
                     "the silence after a prompt before it counts as a try");
     } else if (!strcmp(n, "gap")) {
         set_seconds(b, k, v, &b->m->gap, 0, 5000, "the pause between the parts of a prompt");
+    } else if (!strcmp(n, "digit_timeout")) {
+        set_seconds(b, k, v, &b->m->digit_timeout, 1000, 60000,
+                    "the silence after a digit that ends an entry");
     } else if (!strcmp(n, "tries")) {
         set_tries(b, k, v);
     } else {
         set_engine_key(b, k, v);
     }
     return 0;
+}
+
+static bool parse_yes_no(const char *v, bool *out)
+{
+    if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
+        *out = true;
+    else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
+        *out = false;
+    else
+        return false;
+    return true;
+}
+
+/* The keys of an input node: input = digits, min, max, sensitive, confirm, lookup. */
+static void input_key(struct build *b, struct tt_node *nd, const struct tt_scan_key *k,
+                      const char *n, const char *v)
+{
+    if (!strcmp(n, "input")) {
+        if (strcmp(v, "digits"))
+            tt_menu_msg(b->ld, TT_ERROR, k->line,
+                        "input = %.20s: the only kind of input is digits (input = digits)", v);
+        nd->input = true;
+        nd->input_line = k->line;
+    } else if (!strcmp(n, "min") || !strcmp(n, "max")) {
+        long x = 0;
+        bool ok = all_digits(v) && strlen(v) <= 3;
+        for (const char *p = v; ok && *p; p++)
+            x = x * 10 + (*p - '0');
+        if (!ok || x < 1 || x > TT_ENTRY_MAX)
+            tt_menu_msg(b->ld, TT_ERROR, k->line,
+                        "%s = %.20s: give a whole number of digits from 1 to %d", n, v,
+                        TT_ENTRY_MAX);
+        else if (n[1] == 'i')
+            nd->in_min = (int)x;
+        else
+            nd->in_max = (int)x;
+    } else if (!strcmp(n, "sensitive") || !strcmp(n, "confirm")) {
+        if (!parse_yes_no(v, n[0] == 's' ? &nd->sensitive : &nd->confirm))
+            tt_menu_msg(b->ld, TT_ERROR, k->line, "%s = %.20s: write yes or no", n, v);
+    } else {
+        /* Relative to the menu file's folder, and checked now: a missing command found at
+         * the moment a caller needs it is a dead end. */
+        char joined[4096], real[PATH_MAX];
+        const char *slash = strrchr(b->m->path, '/');
+        int dl = v[0] == '/' || !slash ? 0 : (int)(slash - b->m->path) + 1;
+        snprintf(joined, sizeof(joined), "%.*s%s", dl, b->m->path, v);
+        nd->lookup_line = k->line;
+        if (!realpath(joined, real) || access(real, X_OK) != 0)
+            tt_menu_msg(b->ld, TT_ERROR, k->line,
+                        "lookup = %.200s: no program can be run there (%s); give the path of "
+                        "an executable file, absolute or relative to this menu's folder",
+                        v, strerror(errno));
+        else if (!(nd->lookup = strdup(real)))
+            b->ld->nomem = true;
+    }
 }
 
 static int node_key(struct build *b, int node, const struct tt_scan_key *k)
@@ -985,6 +1047,13 @@ static int node_key(struct build *b, int node, const struct tt_scan_key *k)
         else if (v)
             src->next = (struct tt_ref){.to = v, .line = k->line};
         nd->next_line = src->next.line;
+        return 0;
+    }
+    if (!strcmp(n, "input") || !strcmp(n, "min") || !strcmp(n, "max") ||
+        !strcmp(n, "sensitive") || !strcmp(n, "confirm") || !strcmp(n, "lookup")) {
+        const char *v = value(b, k);
+        if (v)
+            input_key(b, nd, k, n, v);
         return 0;
     }
     /* The node keeps the lines of its words too (set_words keeps the first of two). */
@@ -1042,6 +1111,7 @@ static int make_nodes(struct build *b)
             return ENOMEM;
         nd->line = s->line;
         nd->next = nd->prev = -1;
+        nd->confirm = true; /* reading an entry back is the default: keys are easy to miss */
         for (int c = 0; c < TT_MAX_CHOICES; c++)
             nd->choice[c] = -1;
         b->sec_node[i] = (int)m->nnodes;
@@ -1174,6 +1244,7 @@ static tt_menu *menu_new(const char *name)
     m->timeout = 7000;
     m->gap = 400;
     m->tries = 3;
+    m->digit_timeout = 5000;
     return m;
 }
 
@@ -1343,6 +1414,7 @@ void tt_menu_free(tt_menu *m)
         return;
     for (size_t i = 0; i < m->nnodes; i++) {
         free(m->nodes[i].id);
+        free(m->nodes[i].lookup);
         for (int l = 0; l < TT_MAX_LANGS; l++) {
             free(m->nodes[i].title[l]);
             free(m->nodes[i].text[l]);

@@ -27,6 +27,7 @@ enum {
     A_END = 1 << 6,
     A_N = 1 << 7,
     A_COUNT = 1 << 8,
+    A_DIGITS = 1 << 9,
 };
 
 static const struct {
@@ -71,6 +72,18 @@ static const struct {
     [TT_PH_LOUDEST] = {"loudest", 0, 0},
     [TT_PH_SOFTEST] = {"softest", 0, 0},
     [TT_PH_PAUSED] = {"paused", 0, 0},
+    [TT_PH_ENTRY_READBACK] = {"entry_readback", A_DIGITS, A_DIGITS},
+    [TT_PH_ENTRY_COUNT] = {"entry_count", A_N, A_N},
+    [TT_PH_ENTRY_YES] = {"entry_yes", A_KEY, A_KEY},
+    [TT_PH_ENTRY_AGAIN] = {"entry_again", A_KEY, A_KEY},
+    [TT_PH_ENTRY_HEAR] = {"entry_hear", A_KEY, A_KEY},
+    [TT_PH_ENTRY_SHORT] = {"entry_short", A_N, 0},
+    [TT_PH_ENTRY_CLEARED] = {"entry_cleared", 0, 0},
+    [TT_PH_LOOKUP_WAIT] = {"lookup_wait", 0, 0},
+    [TT_PH_LOOKUP_FAILED] = {"lookup_failed", 0, 0},
+    [TT_PH_LOOKUP_RETRY] = {"lookup_retry", A_KEY, A_KEY},
+    [TT_PH_RESULT_AGAIN] = {"result_again", A_KEY, A_KEY},
+    [TT_PH_RESULT_ANOTHER] = {"result_another", A_KEY, A_KEY},
 };
 
 static const struct {
@@ -79,7 +92,7 @@ static const struct {
 } placeholders[] = {
     {"title", A_TITLE}, {"key", A_KEY},   {"path", A_PATH}, {"repeat", A_REPEAT},
     {"back", A_BACK},   {"skip", A_SKIP}, {"end", A_END},     {"n", A_N},
-    {"count", A_COUNT},
+    {"count", A_COUNT}, {"digits", A_DIGITS},
 };
 
 struct tt_phrases {
@@ -305,6 +318,9 @@ void tt_phrase_say(const tt_phrases *p, enum tt_phrase_id id, const struct tt_ph
             break;
         case A_PATH:
             tt_sb_add(out, a->path ? a->path : "");
+            break;
+        case A_DIGITS:
+            tt_sb_add(out, a->digits ? a->digits : "");
             break;
         case A_KEY:
             tt_phrase_key(p, a->key, out);

@@ -49,6 +49,18 @@ enum tt_phrase_id {
     TT_PH_LOUDEST,
     TT_PH_SOFTEST,
     TT_PH_PAUSED,        /* "Paused. Press any key to go on." */
+    TT_PH_ENTRY_READBACK, /* {digits}: "You entered {digits}." */
+    TT_PH_ENTRY_COUNT,   /* {n}: a sensitive entry at a kiosk: "You entered {n} digits." */
+    TT_PH_ENTRY_YES,     /* {key} */
+    TT_PH_ENTRY_AGAIN,   /* {key} */
+    TT_PH_ENTRY_HEAR,    /* {key}: hear a sensitive entry read back */
+    TT_PH_ENTRY_SHORT,   /* {n}: fewer digits than the node wants */
+    TT_PH_ENTRY_CLEARED,
+    TT_PH_LOOKUP_WAIT,
+    TT_PH_LOOKUP_FAILED,
+    TT_PH_LOOKUP_RETRY,  /* {key} */
+    TT_PH_RESULT_AGAIN,  /* {key} */
+    TT_PH_RESULT_ANOTHER, /* {key} */
     TT_PH_COUNT
 };
 
@@ -62,6 +74,7 @@ struct tt_phrase_args {
     const char *title, *path;
     char key, repeat, back, skip, end;
     int n, count; /* browse: choice n of count */
+    const char *digits; /* an entry, already grouped for reading */
 };
 
 struct tt_strbuf;

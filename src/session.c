@@ -20,6 +20,7 @@
 #include "compose.h"
 #include "menu.h"
 #include "phrase.h"
+#include "strbuf.h"
 
 #define MAX_PARTS (4 + TT_MAX_LANGS)
 
@@ -36,6 +37,7 @@ struct part {
     int node;
     int lang;
     char *text;
+    char *shown; /* what transcripts show when it differs (a masked entry), or NULL */
 };
 
 struct prompt {
@@ -71,6 +73,11 @@ struct tt_session {
     bool paused;  /* nothing is said until a key */
     struct prompt saved; /* what pausing interrupted, said again on resume */
     bool asleep;  /* left idle at a kiosk: silent at the start until a key */
+    enum { EN_NONE, EN_COLLECT, EN_CONFIRM, EN_LOOKUP, EN_RESULT } en; /* digit entry */
+    char entry[TT_ENTRY_MAX + 1];
+    size_t nentry;
+    bool result_ok; /* the lookup's answer, for EN_RESULT */
+    char *result;
     tt_ms last_key; /* for the idle timer */
 
     /* Two prompt slots, used in turn: a SAY event may still point at the old prompt's words
@@ -124,8 +131,10 @@ static struct prompt *prompt_now(tt_session *s)
 
 static void prompt_clear(struct prompt *p)
 {
-    for (size_t i = 0; i < p->n; i++)
+    for (size_t i = 0; i < p->n; i++) {
         free(p->part[i].text);
+        free(p->part[i].shown);
+    }
     p->n = 0;
 }
 
@@ -144,7 +153,19 @@ static void prompt_add(tt_session *s, enum tt_part kind, int node, int lang, cha
         free(text);
         return;
     }
-    p->part[p->n++] = (struct part){kind, node, lang, text};
+    p->part[p->n++] = (struct part){kind, node, lang, text, NULL};
+}
+
+/* A part whose words differ in transcripts (takes both strings). */
+static void prompt_add_masked(tt_session *s, int node, char *text, char *shown)
+{
+    struct prompt *p = prompt_now(s);
+    if (!text || !shown || p->n == MAX_PARTS) {
+        free(text);
+        free(shown);
+        return;
+    }
+    p->part[p->n++] = (struct part){TT_PART_ENGINE, node, s->lang, text, shown};
 }
 
 static void say_part(tt_session *s, tt_ms now)
@@ -156,6 +177,7 @@ static void say_part(tt_session *s, tt_ms now)
     ev->part = pt->kind;
     ev->first = s->part == 0;
     ev->text = pt->text;
+    ev->shown = pt->shown;
     ev->speed = speeds[s->speed];
     s->st = ST_SPEAKING;
     s->deadline = TT_NEVER;
@@ -257,6 +279,18 @@ static int hist_push(tt_session *s, int node)
     return 0;
 }
 
+/* An entry may be someone's case number: clear it, do not just forget its length. */
+static void entry_forget(tt_session *s)
+{
+    memset(s->entry, 0, sizeof(s->entry));
+    s->nentry = 0;
+    if (s->result)
+        memset(s->result, 0, strlen(s->result));
+    free(s->result);
+    s->result = NULL;
+    s->en = EN_NONE;
+}
+
 /* Move to a node and say it. push: the listener chose it, so * comes back here. */
 static void go(tt_session *s, int node, bool push, tt_ms now, tt_ms delay)
 {
@@ -266,6 +300,8 @@ static void go(tt_session *s, int node, bool push, tt_ms now, tt_ms delay)
     s->node = node;
     s->in_help = false;
     s->browse = -1;
+    entry_forget(s);
+    s->en = s->m->nodes[node].input ? EN_COLLECT : EN_NONE;
     emit(s, TT_EV_GO, now, node);
     say_node(s, now, delay);
 }
@@ -301,6 +337,7 @@ static void wipe(tt_session *s)
     s->browse = -1;
     s->paused = false;
     prompt_clear(&s->saved);
+    entry_forget(s);
     s->lang = s->opts.lang;
     s->node = s->m->start;
 }
@@ -424,9 +461,12 @@ static void copy_rest(tt_session *s, size_t from, struct prompt *to)
     const struct prompt *p = prompt_now(s);
     for (size_t i = from; i < p->n && to->n < MAX_PARTS; i++) {
         char *text = strdup(p->part[i].text);
-        if (text)
+        char *shown = p->part[i].shown ? strdup(p->part[i].shown) : NULL;
+        if (text && (shown || !p->part[i].shown))
             to->part[to->n++] = (struct part){p->part[i].kind, p->part[i].node,
-                                              p->part[i].lang, text};
+                                              p->part[i].lang, text, shown};
+        else
+            free(text), free(shown);
     }
 }
 
@@ -553,6 +593,230 @@ static void browse_key(tt_session *s, int key, tt_ms now, tt_ms delay)
                tt_compose_browse(s->m, s->ph[s->lang], s->lang, items[s->browse],
                                  (size_t)s->browse + 1, (size_t)n));
     prompt_start(s, 0, now, delay);
+}
+
+/* ---- digit entry: input nodes and their lookups ------------------------------------------- */
+
+static int is_digit_key(int key)
+{
+    return key >= '0' && key <= '9';
+}
+
+/* The entry for reading aloud: digit by digit, in groups of four (the last group never a
+ * single digit), so "2024156" is said "2 0 2 4, 1 5 6". mask: every digit as *. */
+static char *group_digits(const char *d, size_t n, bool mask)
+{
+    struct tt_strbuf sb;
+    tt_sb_init(&sb);
+    size_t groups_of = 4;
+    for (size_t i = 0; i < n; i++) {
+        bool new_group = i > 0 && i % groups_of == 0 && !(n - i == 1 && n > 4);
+        if (i > 0)
+            tt_sb_add(&sb, new_group ? ", " : " ");
+        char c = mask ? '*' : d[i];
+        tt_sb_addn(&sb, &c, 1);
+    }
+    return tt_sb_take(&sb);
+}
+
+static char *phrase_n(const tt_session *s, enum tt_phrase_id id, int n)
+{
+    struct tt_strbuf sb;
+    struct tt_phrase_args a = {.n = n};
+    tt_sb_init(&sb);
+    tt_phrase_say(s->ph[s->lang], id, &a, &sb);
+    return tt_sb_take(&sb);
+}
+
+static char *phrase_keys(const tt_session *s, const enum tt_phrase_id *ids, const char *keys,
+                         size_t n)
+{
+    struct tt_strbuf sb;
+    tt_sb_init(&sb);
+    for (size_t i = 0; i < n; i++) {
+        struct tt_phrase_args a = {.key = keys[i]};
+        tt_phrase_say(s->ph[s->lang], ids[i], &a, &sb);
+    }
+    return tt_sb_take(&sb);
+}
+
+/* At a kiosk, a sensitive entry is only read back when asked: others may be near. */
+static bool read_back_on_request(const tt_session *s)
+{
+    return s->m->nodes[s->node].sensitive && s->opts.end_mode == TT_END_RESET;
+}
+
+static void say_confirm(tt_session *s, bool read_back, tt_ms now, tt_ms delay)
+{
+    const struct tt_node *n = &s->m->nodes[s->node];
+    prompt_new(s);
+    if (read_back) {
+        struct tt_strbuf said, shown;
+        char *d = group_digits(s->entry, s->nentry, false);
+        char *m = group_digits(s->entry, s->nentry, true);
+        tt_sb_init(&said);
+        tt_sb_init(&shown);
+        struct tt_phrase_args a = {.digits = d}, b = {.digits = m};
+        tt_phrase_say(s->ph[s->lang], TT_PH_ENTRY_READBACK, &a, &said);
+        tt_phrase_say(s->ph[s->lang], TT_PH_ENTRY_READBACK, &b, &shown);
+        if (d)
+            memset(d, 0, strlen(d));
+        free(d);
+        free(m);
+        char *said_text = tt_sb_take(&said);
+        /* The listener hears the digits; transcripts and logs get them masked. */
+        if (n->sensitive)
+            prompt_add_masked(s, s->node, said_text, tt_sb_take(&shown));
+        else
+            prompt_add(s, TT_PART_ENGINE, s->node, s->lang, said_text), tt_sb_free(&shown);
+    } else {
+        prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
+                   phrase_n(s, TT_PH_ENTRY_COUNT, (int)s->nentry));
+    }
+    static const enum tt_phrase_id ask[] = {TT_PH_ENTRY_YES, TT_PH_ENTRY_AGAIN, TT_PH_ENTRY_HEAR};
+    prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
+               phrase_keys(s, ask, "123", read_back_on_request(s) ? 3 : 2));
+    s->en = EN_CONFIRM;
+    prompt_start(s, 0, now, delay);
+}
+
+static void start_lookup(tt_session *s, tt_ms now, tt_ms delay)
+{
+    s->en = EN_LOOKUP;
+    emit(s, TT_EV_LOOKUP, now, s->node);
+    last_event(s)->text = s->entry;
+    prompt_new(s);
+    prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
+               tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_LOOKUP_WAIT, 0));
+    prompt_start(s, 0, now, delay);
+}
+
+/* Ask for the digits again: a phrase saying why (or none), then the node's own request. */
+static void entry_again(tt_session *s, char *why, tt_ms now, tt_ms delay)
+{
+    memset(s->entry, 0, sizeof(s->entry));
+    s->nentry = 0;
+    s->en = EN_COLLECT;
+    prompt_new(s);
+    prompt_add(s, TT_PART_ENGINE, s->node, s->lang, why);
+    prompt_add(s, TT_PART_BODY, s->node, s->lang, strdup(s->m->nodes[s->node].text[s->lang]));
+    prompt_start(s, 0, now, delay);
+}
+
+static void entry_done(tt_session *s, tt_ms now, tt_ms delay)
+{
+    const struct tt_node *n = &s->m->nodes[s->node];
+    if ((int)s->nentry < n->in_min)
+        entry_again(s, phrase_n(s, TT_PH_ENTRY_SHORT, n->in_min), now, delay);
+    else if (n->confirm)
+        say_confirm(s, !read_back_on_request(s), now, delay);
+    else
+        start_lookup(s, now, delay);
+}
+
+static void say_result(tt_session *s, tt_ms now)
+{
+    static const enum tt_phrase_id ok_keys[] = {TT_PH_RESULT_AGAIN, TT_PH_RESULT_ANOTHER};
+    static const enum tt_phrase_id fail_keys[] = {TT_PH_LOOKUP_RETRY};
+    /* Said after "One moment." if that is still playing, else at once. */
+    if (s->st != ST_SPEAKING && s->st != ST_PAUSE)
+        prompt_new(s);
+    if (s->result_ok)
+        prompt_add(s, TT_PART_ENGINE, s->node, s->lang, strdup(s->result));
+    else
+        prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
+                   tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_LOOKUP_FAILED, 0));
+    char *keys = s->result_ok ? phrase_keys(s, ok_keys, "12", 2) : phrase_keys(s, fail_keys, "1", 1);
+    char *back = tt_compose_choices(s->m, s->ph, s->lang, s->node, back_target(s));
+    struct tt_strbuf sb;
+    tt_sb_init(&sb);
+    tt_sb_add(&sb, keys ? keys : "");
+    tt_sb_sentence(&sb, back ? back : "");
+    free(keys);
+    free(back);
+    prompt_add(s, TT_PART_ENGINE, s->node, s->lang, tt_sb_take(&sb));
+    if (s->st != ST_SPEAKING && s->st != ST_PAUSE)
+        prompt_start(s, 0, now, 0);
+}
+
+void tt_session_lookup_done(tt_session *s, bool ok, const char *text, tt_ms now)
+{
+    if (s->en != EN_LOOKUP)
+        return; /* the listener moved on meanwhile */
+    s->en = EN_RESULT;
+    s->result_ok = ok && text && *text;
+    s->result = s->result_ok ? strdup(text) : NULL;
+    s->result_ok = s->result != NULL;
+    say_result(s, now);
+}
+
+/* Keys while a node takes digits. Returns false for keys the ordinary rules handle (back with
+ * nothing entered, named keys, ...). */
+static bool entry_key(tt_session *s, int key, tt_ms now, tt_ms delay)
+{
+    const struct tt_node *n = &s->m->nodes[s->node];
+    const struct tt_keys *k = &s->m->keys;
+    switch (s->en) {
+    case EN_COLLECT:
+        if (is_digit_key(key)) {
+            s->entry[s->nentry++] = (char)key;
+            good_key(s);
+            if ((int)s->nentry >= n->in_max) {
+                entry_done(s, now, delay);
+            } else {
+                /* While someone is keying, the wait is the short inter-digit one, from now. */
+                s->st = ST_WAITING;
+                s->deadline = now + s->m->digit_timeout;
+            }
+            return true;
+        }
+        if (key == k->skip) {
+            entry_done(s, now, delay);
+            return true;
+        }
+        if (key == k->back && s->nentry) {
+            entry_again(s, tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_ENTRY_CLEARED, 0), now,
+                        delay);
+            return true;
+        }
+        return false;
+    case EN_CONFIRM:
+        if (key == '1')
+            start_lookup(s, now, delay);
+        else if (key == '2' || key == k->back)
+            entry_again(s, NULL, now, delay);
+        else if (key == '3' && read_back_on_request(s))
+            say_confirm(s, true, now, delay);
+        else if (is_digit_key(key) || key == k->skip)
+            say_confirm(s, !read_back_on_request(s), now, delay);
+        else
+            return false;
+        return true;
+    case EN_LOOKUP:
+        /* Waiting for the answer: a back key leaves, anything else waits with it. */
+        if (key == k->back)
+            return false;
+        if (s->st != ST_SPEAKING)
+            wait_for_key(s, now);
+        return true;
+    case EN_RESULT:
+        if (key == '1' && s->result_ok) {
+            s->en = EN_RESULT;
+            prompt_new(s);
+            say_result(s, now);
+        } else if (key == '1' || key == '2') {
+            entry_forget(s);
+            entry_again(s, NULL, now, delay);
+        } else if (key == k->back) {
+            return false;
+        } else {
+            prompt_new(s);
+            say_result(s, now);
+        }
+        return true;
+    default:
+        return false;
+    }
 }
 
 static void help_key(tt_session *s, int key, tt_ms now, tt_ms delay)
@@ -686,6 +950,7 @@ void tt_session_free(tt_session *s)
     prompt_clear(&s->prompts[0]);
     prompt_clear(&s->prompts[1]);
     prompt_clear(&s->saved);
+    entry_forget(s);
     if (s->hist)
         memset(s->hist, 0, s->caphist * sizeof(*s->hist));
     free(s->hist);
@@ -709,6 +974,8 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
     s->last_key = now;
     emit(s, TT_EV_KEY, now, s->in_help ? HELP_NODE : s->node);
     last_event(s)->key = key;
+    size_t key_event = (s->qhead + s->qlen - 1) % QUEUE_LEN;
+    int raw = key;
     key = engine_key(s->m, key);
     if (interrupted)
         emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
@@ -720,6 +987,14 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
     if (s->ending) { /* a key during goodbye: the listener is done, so end at once */
         end_session(s, now);
         return;
+    }
+    /* In digit entry every digit is data, 9 and 0 and 5 included: only * and # and named
+     * keys keep their usual meaning. */
+    if (!s->in_help && !s->paused && s->en != EN_NONE) {
+        if (s->en == EN_COLLECT && s->m->nodes[s->node].sensitive && is_digit_key(raw))
+            s->q[key_event].key = '*'; /* masked: never in a transcript or log */
+        if (!(raw >= TT_KEY_UP) && entry_key(s, raw, now, s->m->gap))
+            return;
     }
     if (key == s->m->keys.end) {
         end_key(s, now);
@@ -764,6 +1039,24 @@ void tt_session_done(tt_session *s, tt_ms now)
 
 static void timeout(tt_session *s, tt_ms now)
 {
+    if (!s->in_help && s->en == EN_COLLECT && s->nentry) {
+        entry_done(s, now, 0); /* they stopped keying: that is the whole entry */
+        return;
+    }
+    if (!s->in_help && s->en == EN_COLLECT && s->tries + 1 < s->m->tries) {
+        /* Nothing keyed yet: remind them what to enter, not only the way back. */
+        s->tries++;
+        emit(s, TT_EV_TIMEOUT, now, s->node);
+        last_event(s)->count = s->tries;
+        s->warned = true;
+        entry_again(s, tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_WARN, 0), now, 0);
+        return;
+    }
+    if (!s->in_help && s->en == EN_LOOKUP) {
+        /* A driver that never answers must not leave the listener in silence. */
+        tt_session_lookup_done(s, false, NULL, now);
+        return;
+    }
     s->tries++;
     emit(s, TT_EV_TIMEOUT, now, s->in_help ? HELP_NODE : s->node);
     last_event(s)->count = s->tries;

@@ -29,7 +29,8 @@ size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, s
         n = snprintf(buf, size, "%s start %s lang=%s", when, node, m->lang[ev->lang]);
         break;
     case TT_EV_SAY:
-        n = snprintf(buf, size, "%s say %s %s", when, node, ev->text ? ev->text : "");
+        n = snprintf(buf, size, "%s say %s %s", when, node,
+                     ev->shown ? ev->shown : ev->text ? ev->text : "");
         break;
     case TT_EV_STOP:
         n = snprintf(buf, size, "%s stop %s", when, node);
@@ -66,6 +67,9 @@ size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, s
         break;
     case TT_EV_RESUME:
         n = snprintf(buf, size, "%s resume", when);
+        break;
+    case TT_EV_LOOKUP: /* never the entry itself */
+        n = snprintf(buf, size, "%s lookup %s", when, node);
         break;
     case TT_EV_END:
         n = snprintf(buf, size, "%s end", when);

@@ -53,6 +53,9 @@ static void drain(struct tl_sim *t)
         if (ev.type == TT_EV_SAY) {
             t->say_end = t->now + t->say_ms;
             t->speed = ev.speed;
+            snprintf(t->said, sizeof(t->said), "%s", ev.text);
+        } else if (ev.type == TT_EV_LOOKUP) {
+            snprintf(t->entry, sizeof(t->entry), "%s", ev.text);
         }
         else if (ev.type == TT_EV_STOP)
             t->say_end = TT_NEVER;
@@ -128,6 +131,12 @@ void tl_run_to_wait(struct tl_sim *t)
 void tl_key(struct tl_sim *t, int key)
 {
     tt_session_key(t->s, key, t->now);
+    drain(t);
+}
+
+void tl_lookup_done(struct tl_sim *t, bool ok, const char *text)
+{
+    tt_session_lookup_done(t->s, ok, text, t->now);
     drain(t);
 }
 

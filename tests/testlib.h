@@ -30,6 +30,8 @@ struct tl_sim {
     size_t n;
     size_t mark;    /* tl_since() looks at lines from here on */
     int speed;      /* the speed of the last SAY */
+    char said[1024]; /* the words (not the transcript's) of the last SAY */
+    char entry[64];  /* the entry of the last LOOKUP */
 };
 
 void tl_sim_init(struct tl_sim *t, const tt_menu *m, tt_phrases **ph, enum tt_end_mode mode,
@@ -44,6 +46,8 @@ void tl_run_until(struct tl_sim *t, tt_ms until);
 void tl_run_to_wait(struct tl_sim *t);
 /** Press a key at the current time (transcript lines recorded). */
 void tl_key(struct tl_sim *t, int key);
+/** Answer the session's lookup now (as a driver would), transcript lines recorded. */
+void tl_lookup_done(struct tl_sim *t, bool ok, const char *text);
 /** Start looking at transcript lines from now on. */
 void tl_mark(struct tl_sim *t);
 /** Index of the first line at or after the mark whose text contains all of the words
