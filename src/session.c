@@ -38,6 +38,7 @@ struct part {
     int lang;
     char *text;
     char *shown; /* what transcripts show when it differs (a masked entry), or NULL */
+    bool slow;   /* said a step slower than the listener's speed (digits read back) */
 };
 
 struct prompt {
@@ -153,7 +154,7 @@ static void prompt_add(tt_session *s, enum tt_part kind, int node, int lang, cha
         free(text);
         return;
     }
-    p->part[p->n++] = (struct part){kind, node, lang, text, NULL};
+    p->part[p->n++] = (struct part){kind, node, lang, text, NULL, false};
 }
 
 /* A part whose words differ in transcripts (takes both strings). */
@@ -165,7 +166,7 @@ static void prompt_add_masked(tt_session *s, int node, char *text, char *shown)
         free(shown);
         return;
     }
-    p->part[p->n++] = (struct part){TT_PART_ENGINE, node, s->lang, text, shown};
+    p->part[p->n++] = (struct part){TT_PART_ENGINE, node, s->lang, text, shown, false};
 }
 
 static void say_part(tt_session *s, tt_ms now)
@@ -178,7 +179,7 @@ static void say_part(tt_session *s, tt_ms now)
     ev->first = s->part == 0;
     ev->text = pt->text;
     ev->shown = pt->shown;
-    ev->speed = speeds[s->speed];
+    ev->speed = speeds[pt->slow && s->speed > 0 ? s->speed - 1 : s->speed];
     s->st = ST_SPEAKING;
     s->deadline = TT_NEVER;
 }
@@ -464,7 +465,7 @@ static void copy_rest(tt_session *s, size_t from, struct prompt *to)
         char *shown = p->part[i].shown ? strdup(p->part[i].shown) : NULL;
         if (text && (shown || !p->part[i].shown))
             to->part[to->n++] = (struct part){p->part[i].kind, p->part[i].node,
-                                              p->part[i].lang, text, shown};
+                                              p->part[i].lang, text, shown, p->part[i].slow};
         else
             free(text), free(shown);
     }
@@ -669,6 +670,10 @@ static void say_confirm(tt_session *s, bool read_back, tt_ms now, tt_ms delay)
             prompt_add_masked(s, s->node, said_text, tt_sb_take(&shown));
         else
             prompt_add(s, TT_PART_ENGINE, s->node, s->lang, said_text), tt_sb_free(&shown);
+        /* Digits are read a step slower than the rest, so each one can be checked. */
+        struct prompt *p = prompt_now(s);
+        if (p->n)
+            p->part[p->n - 1].slow = true;
     } else {
         prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
                    phrase_n(s, TT_PH_ENTRY_COUNT, (int)s->nentry));

@@ -270,6 +270,9 @@ static void the_caller_hears_a_sensitive_entry_in_full(void **state)
     /* the readback is the part before the question: find what was said, not shown */
     tl_run_until(t, t->now + 400 + 500);
     assert_string_equal(t->said, "You entered 4 7 1 1.");
+    assert_int_equal(t->speed, 85); /* a step slower than the normal 100 */
+    tl_run_until(t, t->now + 1000);
+    assert_int_equal(t->speed, 100); /* and only the digits */
 }
 
 static void at_a_kiosk_a_sensitive_entry_is_read_back_only_on_request(void **state)
