@@ -185,11 +185,18 @@ void tt_session_free(tt_session *s);
 void tt_session_start(tt_session *s, tt_ms now);
 /** A key was pressed (see enum tt_key). Any key interrupts speech at once. */
 void tt_session_key(tt_session *s, int key, tt_ms now);
+/* How a lookup ended, as the session needs to know it. */
+enum tt_answer {
+    TT_ANSWER_OK,      /* text holds the words to say */
+    TT_ANSWER_NONE,    /* the command found nothing for that entry */
+    TT_ANSWER_FAILED   /* the command failed, hung, or could not be run */
+};
+
 /**
- * The answer to a LOOKUP event: ok with the words to say, or failed (the command failed, hung,
- * or said nothing usable). The session says them, or a kind message and a way on.
+ * The answer to a LOOKUP event. The session says the words, or a kind message for nothing
+ * found or for a service not working, with a way on.
  */
-void tt_session_lookup_done(tt_session *s, bool ok, const char *text, tt_ms now);
+void tt_session_lookup_done(tt_session *s, enum tt_answer a, const char *text, tt_ms now);
 /** The audio of the last SAY finished playing. */
 void tt_session_done(tt_session *s, tt_ms now);
 /** Time passed; call when now reaches tt_session_deadline(). */

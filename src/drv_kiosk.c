@@ -28,6 +28,8 @@
 #include "audio_out.h"
 #include "evdev.h"
 #include "keymap.h"
+#include "lookup.h"
+#include "menu.h"
 #include "player.h"
 #include "term.h"
 
@@ -55,6 +57,7 @@ struct kiosk {
     tt_ms next_retry;
     tt_ms next_keypad;
     tt_ms quiet_since;       /* when the output last had nothing to play */
+    struct tt_lookup *lookup; /* a court's command answering an entry, while it runs */
     struct timespec t0;
     float gain;
     FILE *log;
@@ -172,11 +175,24 @@ static int drain(struct kiosk *k, tt_ms now)
             if (k->out)
                 tt_out_set_gain(k->out, k->gain);
             break;
+        case TT_EV_LOOKUP:
+            /* Run alongside the audio ("One moment."); the loop polls it to its end. */
+            tt_lookup_free(k->lookup);
+            k->lookup = NULL;
+            if (tt_lookup_start(&k->lookup, k->m->nodes[ev.node].lookup, ev.text, NULL,
+                                k->diag)) {
+                tt_diag_print(k->diag, stderr);
+                tt_diag_clear(k->diag);
+                tt_session_lookup_done(k->s, TT_ANSWER_FAILED, NULL, now);
+            }
+            break;
         case TT_EV_GO:
             log_line(k, "go", ev.node);
             break;
         case TT_EV_RESET:
             log_line(k, ev.count ? "reset idle" : "reset", -1);
+            tt_lookup_free(k->lookup); /* the last person's lookup is theirs: end it */
+            k->lookup = NULL;
             /* What was shown of the last person's session goes too. */
             if (k->o->transcript && isatty(fileno(k->o->transcript)))
                 fputs("\033[H\033[2J\033[3J", k->o->transcript);
@@ -300,6 +316,21 @@ static int keypad_keys(struct kiosk *k, tt_ms now)
     return err;
 }
 
+static int lookup_step(struct kiosk *k, tt_ms now)
+{
+    bool done = false;
+    int err = tt_lookup_poll(k->lookup, &done);
+    if (err || !done)
+        return err == ENOMEM ? err : 0;
+    enum tt_lookup_status st = tt_lookup_status(k->lookup);
+    tt_diag_print(k->diag, stderr); /* a command's complaint, with the entry taken out */
+    tt_diag_clear(k->diag);
+    tt_session_lookup_done(k->s, tt_lookup_answer(st), tt_lookup_text(k->lookup), now);
+    tt_lookup_free(k->lookup);
+    k->lookup = NULL;
+    return drain(k, now);
+}
+
 static int loop(struct kiosk *k)
 {
     int err = 0;
@@ -325,10 +356,17 @@ static int loop(struct kiosk *k)
             tt_session_tick(k->s, now);
             continue;
         }
-        struct pollfd pfd[2] = {{.fd = tt_term_fd(k->term), .events = POLLIN},
+        struct pollfd pfd[3] = {{.fd = tt_term_fd(k->term), .events = POLLIN},
                                 {.fd = k->keypad ? tt_evdev_fd(k->keypad) : -1,
+                                 .events = POLLIN},
+                                {.fd = k->lookup ? tt_lookup_fd(k->lookup) : -1,
                                  .events = POLLIN}};
-        int r = poll(pfd, 2, poll_timeout(k, now));
+        int wait = poll_timeout(k, now);
+        if (k->lookup && tt_lookup_timeout_ms(k->lookup) < wait)
+            wait = tt_lookup_timeout_ms(k->lookup);
+        int r = poll(pfd, 3, wait);
+        if (k->lookup && (err = lookup_step(k, now_ms(k))))
+            break;
         if (r < 0 && errno != EINTR) {
             err = errno;
             break;
@@ -385,6 +423,7 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 out:
+    tt_lookup_free(k.lookup);
     tt_out_close(k.out);
     tt_evdev_close(k.keypad);
     tt_keymap_free(k.keymap);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "keyscript.h"
+#include "lookup.h"
 #include "menu.h"
 #include "player.h"
 
@@ -65,6 +66,20 @@ static int on_say(struct render *r, const struct tt_event *ev)
     return 0;
 }
 
+/* Offline there is no audio to keep going, so the lookup simply runs to its end (bounded by
+ * its own time limit) and the answer comes at the same moment of the session. */
+static int on_lookup(struct render *r, const struct tt_event *ev)
+{
+    enum tt_lookup_status st = TT_LOOKUP_FAILED;
+    char *text = NULL;
+    int err = tt_lookup_run(r->m->nodes[ev->node].lookup, ev->text, NULL, &st, &text, r->diag);
+    if (err && err != ENOMEM)
+        err = 0; /* could not be run: the listener hears that the service is not working */
+    tt_session_lookup_done(r->s, tt_lookup_answer(st), text, ms_at(r, r->now));
+    free(text);
+    return err;
+}
+
 /* Act on what the session said: audio events drive the player, every event is transcribed. */
 static int drain(struct render *r)
 {
@@ -80,6 +95,8 @@ static int drain(struct render *r)
             err = on_say(r, &ev);
         else if (ev.type == TT_EV_STOP)
             tt_player_stop(&r->player);
+        else if (ev.type == TT_EV_LOOKUP)
+            err = on_lookup(r, &ev);
         else if (ev.type == TT_EV_VOLUME)
             /* Render keeps prompts at their own level by default (so a render can be compared
              * with the recordings); listener volume steps are relative to that. */

@@ -172,7 +172,8 @@ static bool is_engine_key(const tt_menu *m, char key)
 static bool node_has_key(const tt_menu *m, const struct tt_node *nd, char key)
 {
     int slot = tt_key_slot(key);
-    return is_engine_key(m, key) || (slot >= 0 && nd->choice[slot] >= 0);
+    /* On an input node every digit is taken (as part of the entry). */
+    return is_engine_key(m, key) || (slot >= 0 && (nd->choice[slot] >= 0 || nd->input));
 }
 
 /* The order the engine says choices in (compose.c, tt_browse_items): 1 to 9, then 0. */
@@ -491,7 +492,8 @@ static void check_press(struct lint *l, const struct tt_node *nd, int lang)
                       "choices: %s): a listener who follows it hears that %c is not a choice; "
                       "take the key out of the text, the engine says the choices itself",
                       m->lang[lang], nd->id, quoted, verb, key, list, key);
-            } else if (!named) {
+            } else if (!named && !(nd->input && (key == '#' || key == '*'))) {
+                /* An input node's text must say how to end an entry: the engine does not. */
                 named = true;
                 found(l, TT_WARNING, text_line(nd, lang), "press-in-text",
                       "the %s text of node '%s' says \"%.*s\": the engine names every key "

@@ -81,6 +81,7 @@ static const struct {
     [TT_PH_ENTRY_CLEARED] = {"entry_cleared", 0, 0},
     [TT_PH_LOOKUP_WAIT] = {"lookup_wait", 0, 0},
     [TT_PH_LOOKUP_FAILED] = {"lookup_failed", 0, 0},
+    [TT_PH_LOOKUP_DOWN] = {"lookup_down", 0, 0},
     [TT_PH_LOOKUP_RETRY] = {"lookup_retry", A_KEY, A_KEY},
     [TT_PH_RESULT_AGAIN] = {"result_again", A_KEY, A_KEY},
     [TT_PH_RESULT_ANOTHER] = {"result_another", A_KEY, A_KEY},

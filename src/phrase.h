@@ -57,7 +57,8 @@ enum tt_phrase_id {
     TT_PH_ENTRY_SHORT,   /* {n}: fewer digits than the node wants */
     TT_PH_ENTRY_CLEARED,
     TT_PH_LOOKUP_WAIT,
-    TT_PH_LOOKUP_FAILED,
+    TT_PH_LOOKUP_FAILED, /* the lookup found nothing for the entry */
+    TT_PH_LOOKUP_DOWN,   /* the lookup failed or hung: not the caller's number's fault */
     TT_PH_LOOKUP_RETRY,  /* {key} */
     TT_PH_RESULT_AGAIN,  /* {key} */
     TT_PH_RESULT_ANOTHER, /* {key} */

@@ -78,6 +78,7 @@ struct tt_session {
     char entry[TT_ENTRY_MAX + 1];
     size_t nentry;
     bool result_ok; /* the lookup's answer, for EN_RESULT */
+    bool result_failed; /* the service failed, rather than finding nothing */
     char *result;
     tt_ms last_key; /* for the idle timer */
 
@@ -730,7 +731,9 @@ static void say_result(tt_session *s, tt_ms now)
         prompt_add(s, TT_PART_ENGINE, s->node, s->lang, strdup(s->result));
     else
         prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
-                   tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_LOOKUP_FAILED, 0));
+                   tt_compose_phrase(s->m, s->ph[s->lang],
+                                     s->result_failed ? TT_PH_LOOKUP_DOWN : TT_PH_LOOKUP_FAILED,
+                                     0));
     char *keys = s->result_ok ? phrase_keys(s, ok_keys, "12", 2) : phrase_keys(s, fail_keys, "1", 1);
     char *back = tt_compose_choices(s->m, s->ph, s->lang, s->node, back_target(s));
     struct tt_strbuf sb;
@@ -744,12 +747,13 @@ static void say_result(tt_session *s, tt_ms now)
         prompt_start(s, 0, now, 0);
 }
 
-void tt_session_lookup_done(tt_session *s, bool ok, const char *text, tt_ms now)
+void tt_session_lookup_done(tt_session *s, enum tt_answer a, const char *text, tt_ms now)
 {
     if (s->en != EN_LOOKUP)
         return; /* the listener moved on meanwhile */
     s->en = EN_RESULT;
-    s->result_ok = ok && text && *text;
+    s->result_failed = a == TT_ANSWER_FAILED;
+    s->result_ok = a == TT_ANSWER_OK && text && *text;
     s->result = s->result_ok ? strdup(text) : NULL;
     s->result_ok = s->result != NULL;
     say_result(s, now);
@@ -1059,7 +1063,7 @@ static void timeout(tt_session *s, tt_ms now)
     }
     if (!s->in_help && s->en == EN_LOOKUP) {
         /* A driver that never answers must not leave the listener in silence. */
-        tt_session_lookup_done(s, false, NULL, now);
+        tt_session_lookup_done(s, TT_ANSWER_FAILED, NULL, now);
         return;
     }
     s->tries++;

@@ -117,7 +117,7 @@ static void the_answer_is_said_with_a_way_on(void **state)
     tl_run_to_wait(t);
     tl_key(t, '1');
     tl_run_until(t, t->now + 300); /* the answer comes while "One moment." is said */
-    tl_lookup_done(t, true, "Your hearing is on May 1.");
+    tl_lookup_done(t, TT_ANSWER_OK, "Your hearing is on May 1.");
     tl_run_to_wait(t);
     tl_expect(t, "say case One moment.", NULL);
     tl_expect(t, "say case Your hearing is on May 1.", NULL);
@@ -210,7 +210,7 @@ static void a_failed_lookup_is_said_kindly_with_a_way_to_try_again(void **state)
     tl_run_to_wait(t);
     tl_key(t, '1');
     tl_run_to_wait(t);
-    tl_lookup_done(t, false, NULL);
+    tl_lookup_done(t, TT_ANSWER_NONE, NULL);
     tl_run_to_wait(t);
     tl_expect(t, "say case Sorry, I could not find an answer for that number.", NULL);
     tl_expect(t, "say case To try again, press 1. To go back to the main menu, press star.",
@@ -228,7 +228,7 @@ static void a_lookup_nobody_answers_does_not_leave_the_listener_in_silence(void 
     tl_run_to_wait(t);
     tl_key(t, '1');
     tl_run_until(t, t->now + 10000);
-    tl_expect(t, "Sorry, I could not find an answer for that number.", NULL);
+    tl_expect(t, "Sorry, that service is not working right now.", NULL);
 }
 
 static void silence_before_any_digit_repeats_the_request(void **state)

@@ -268,6 +268,67 @@ static void down_then_select_browses_to_a_choice_in_the_render_path(void **state
     run_free(&r);
 }
 
+/* Render the shipped hearing-date example (a real lookup program) with a key script. */
+static void render_hearing(struct run *r, const char *keys)
+{
+    memset(r, 0, sizeof(*r));
+    r->dir = tl_tmpdir();
+    snprintf(r->wav, sizeof(r->wav), "%s/out.wav", r->dir);
+    snprintf(r->transcript, sizeof(r->transcript), "%s/out.txt", r->dir);
+    char cache[512];
+    snprintf(cache, sizeof(cache), "%s/cache", r->dir);
+    tt_diag *d = tt_diag_new();
+    tt_menu *m = NULL;
+    tt_phrases *ph[8] = {0};
+    tt_store *store = NULL;
+    assert_int_equal(tt_menu_load(&m, "menus/hearing-date.ini", d), 0);
+    assert_int_equal(tt_phrases_load_all(m, NULL, ph, d), 0);
+    struct tt_store_opts so = {.rate = RATE, .prompts_dir = tt_menu_prompts_dir(m),
+                               .cache_dir = cache};
+    assert_int_equal(tt_store_new(&store, &so, d), 0);
+    FILE *tf = fopen(r->transcript, "w");
+    struct tt_render_opts ro = {.keys = keys, .wav_path = r->wav, .transcript = tf, .rate = RATE};
+    int err = tt_render(m, ph, store, &ro, d);
+    fclose(tf);
+    if (err)
+        tt_diag_print(d, stderr);
+    assert_int_equal(err, 0);
+    tt_store_free(store);
+    tt_phrases_free_all(m, ph);
+    tt_menu_free(m);
+    tt_diag_free(d);
+    r->pcm = tl_read_wav(r->wav, &r->frames, &(int){0});
+    r->text = tl_slurp(r->transcript);
+    for (char *s = strtok(r->text, "\n"); s && r->nlines < 512; s = strtok(NULL, "\n"))
+        r->lines[r->nlines++] = s;
+}
+
+static void an_entered_case_number_is_looked_up_and_the_answer_spoken(void **state)
+{
+    (void)state;
+    struct run r;
+    /* typed during the request, as people do */
+    render_hearing(&r, "1 2@0.5 0 3 1 0 0 0 1 +1 1");
+    at(&r, "say hearing You entered 2 0 3 1, 0 0 0 1.");
+    at(&r, "lookup hearing");
+    size_t answer = at(&r, "say hearing Your next hearing is on Monday, March 3, 2031, at 9:30 "
+                           "in the morning, in courtroom 4.");
+    assert_true(tl_rms(r.pcm, answer, answer + RATE) > 300.0);
+    at(&r, "say hearing To hear it again, press 1. To enter another number, press 2.");
+    run_free(&r);
+}
+
+static void a_case_number_not_on_file_gets_a_kind_answer_and_a_way_to_try_again(void **state)
+{
+    (void)state;
+    struct run r;
+    render_hearing(&r, "1 9 9 9 9 9 9 9 9 1");
+    size_t sorry = at(&r, "say hearing Sorry, I could not find an answer for that number.");
+    assert_true(tl_rms(r.pcm, sorry, sorry + RATE) > 300.0);
+    at(&r, "say hearing To try again, press 1.");
+    run_free(&r);
+}
+
 static void a_bad_key_script_is_refused_with_the_token_named(void **state)
 {
     (void)state;
@@ -301,6 +362,8 @@ int main(void)
         cmocka_unit_test(a_recording_named_after_a_node_plays_instead_of_its_text),
         cmocka_unit_test(louder_is_louder_by_the_promised_step_in_the_audio),
         cmocka_unit_test(down_then_select_browses_to_a_choice_in_the_render_path),
+        cmocka_unit_test(an_entered_case_number_is_looked_up_and_the_answer_spoken),
+        cmocka_unit_test(a_case_number_not_on_file_gets_a_kind_answer_and_a_way_to_try_again),
         cmocka_unit_test(a_bad_key_script_is_refused_with_the_token_named),
     };
     return cmocka_run_group_tests_name("render", tests, NULL, NULL);

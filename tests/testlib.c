@@ -134,9 +134,9 @@ void tl_key(struct tl_sim *t, int key)
     drain(t);
 }
 
-void tl_lookup_done(struct tl_sim *t, bool ok, const char *text)
+void tl_lookup_done(struct tl_sim *t, enum tt_answer a, const char *text)
 {
-    tt_session_lookup_done(t->s, ok, text, t->now);
+    tt_session_lookup_done(t->s, a, text, t->now);
     drain(t);
 }
 

@@ -47,7 +47,7 @@ void tl_run_to_wait(struct tl_sim *t);
 /** Press a key at the current time (transcript lines recorded). */
 void tl_key(struct tl_sim *t, int key);
 /** Answer the session's lookup now (as a driver would), transcript lines recorded. */
-void tl_lookup_done(struct tl_sim *t, bool ok, const char *text);
+void tl_lookup_done(struct tl_sim *t, enum tt_answer a, const char *text);
 /** Start looking at transcript lines from now on. */
 void tl_mark(struct tl_sim *t);
 /** Index of the first line at or after the mark whose text contains all of the words

@@ -1,0 +1,129 @@
+/*
+ * Lookups: a menu node takes digits from the caller ("Enter your case number, then press
+ * pound") and hands them to a court's own command (`lookup = /usr/local/lib/court/hearing-date`),
+ * whose standard output is spoken and shown in the transcript.
+ *
+ * The command is someone else's program, run on a kiosk that a person in danger may be using,
+ * so it is fenced in on every side:
+ *   - no shell: it is started directly with argv {command, entry}, and the entry must be
+ *     digits only, so nothing the caller types can ever be interpreted;
+ *   - no secrets: its environment is PATH=/usr/bin:/bin and LANG=C.UTF-8 and nothing else, its
+ *     standard input is /dev/null, and it inherits no open file but its output pipes;
+ *   - bounded time: it runs in its own process group, and at the limit the whole group is
+ *     killed (SIGKILL), grandchildren included; when the command itself exits, whatever it
+ *     left running in its group is killed too;
+ *   - bounded output: at most max_output bytes are kept (the rest is read and thrown away, so
+ *     the command never blocks on a full pipe), and what is kept is cleaned before anyone
+ *     hears or sees it: valid UTF-8 only, no control characters, one line, spaces collapsed.
+ *
+ * Only a successful command's output is ever spoken (exit status 0 and something left after
+ * cleaning). Exit status 1 means "nothing found for this entry" (grep's convention); anything
+ * else is a failure. The caller speaks a kind message of its own for every outcome but OK.
+ *
+ * Nothing here blocks except tt_lookup_run: a live driver (the kiosk) starts a lookup, adds
+ * tt_lookup_fd() to its poll() set with a timeout no longer than tt_lookup_timeout_ms(), and
+ * calls tt_lookup_poll() whenever it wakes, until done. The limit is measured on
+ * CLOCK_MONOTONIC inside this module: this is driver-side code, not the pure session.
+ *
+ * Messages (a command that cannot be run, a failure with what the command wrote on its
+ * standard error, a cut output) go to the caller's tt_diag. They name the command, never the
+ * entry: a case number is the caller's own business, and occurrences of it in the command's
+ * standard error are blanked out before they reach a log.
+ */
+#ifndef TT_LOOKUP_H
+#define TT_LOOKUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "tonetree.h"
+
+#define TT_LOOKUP_LIMIT_MS 5000   /* default time limit */
+#define TT_LOOKUP_MAX_OUTPUT 2000 /* default bytes of output kept: about two minutes of speech */
+#define TT_LOOKUP_MAX_ENTRY 64    /* digits; a keypad entry longer than this is a mistake */
+
+struct tt_lookup_opts {
+    tt_ms limit_ms;    /* killed after this long (0: TT_LOOKUP_LIMIT_MS) */
+    size_t max_output; /* bytes of standard output kept (0: TT_LOOKUP_MAX_OUTPUT) */
+};
+
+enum tt_lookup_status {
+    TT_LOOKUP_RUNNING, /* not done yet */
+    TT_LOOKUP_OK,      /* exit status 0 and something to say: tt_lookup_text */
+    TT_LOOKUP_FAILED,  /* exit status 2 or more, or ended by a signal it was not sent by us */
+    TT_LOOKUP_TIMEOUT, /* still running at the limit: the whole group was killed */
+    TT_LOOKUP_EMPTY    /* exit status 1 (nothing found for the entry), or 0 with nothing to say */
+};
+
+struct tt_lookup;
+
+/**
+ * Check a menu's lookup value without running it: an absolute path to an executable file.
+ * @return 0, EINVAL (not absolute), ENOENT, EACCES (not a file, or not executable);
+ *         the message says which and what to do
+ */
+int tt_lookup_check_command(const char *command, tt_diag *diag);
+
+/**
+ * Start a lookup: spawn `command entry` (no shell), without waiting for it.
+ * @param lp      set to the running lookup on success (free with tt_lookup_free)
+ * @param command absolute path of an executable file
+ * @param entry   the caller's digits: 1 to TT_LOOKUP_MAX_ENTRY of '0'-'9', nothing else
+ * @param o       NULL for the defaults
+ * @return 0; EINVAL for an entry that is not digits or a command that is not an absolute
+ *         path; ENOENT, EACCES or ENOEXEC for a command that cannot be run; ENOMEM, EMFILE,
+ *         EAGAIN when the system is out of something. Every error but EINVAL for the entry
+ *         adds a message to diag.
+ */
+int tt_lookup_start(struct tt_lookup **lp, const char *command, const char *entry,
+                    const struct tt_lookup_opts *o, tt_diag *diag);
+
+/** The descriptor to poll() for POLLIN, or -1 when there is none to watch (still call
+ *  tt_lookup_poll within tt_lookup_timeout_ms). */
+int tt_lookup_fd(const struct tt_lookup *l);
+
+/** The longest a driver may sleep before calling tt_lookup_poll again (ms; 0 when done).
+ *  At most 50 ms: the command's exit is not always visible on the descriptor (a grandchild
+ *  may hold its output open), so it is also looked for on a short beat. */
+int tt_lookup_timeout_ms(const struct tt_lookup *l);
+
+/**
+ * Read what output there is, notice the command's end, kill the group at the limit, and reap.
+ * Never blocks (but for a bounded wait, in practice microseconds, for a killed process to go).
+ * @param done  set to true once the status is final
+ * @return 0, or an errno from the system (the lookup is then done, as FAILED)
+ */
+int tt_lookup_poll(struct tt_lookup *l, bool *done);
+
+enum tt_lookup_status tt_lookup_status(const struct tt_lookup *l);
+
+/** The cleaned output to speak when the status is OK; "" otherwise (never NULL). */
+const char *tt_lookup_text(const struct tt_lookup *l);
+
+/** The command's process id (its group's id too); tests use it. */
+pid_t tt_lookup_pid(const struct tt_lookup *l);
+
+/** Kill the group and reap if still running, close everything, free. NULL is fine. */
+void tt_lookup_free(struct tt_lookup *l);
+
+/**
+ * Run a lookup to its end, blocking (render, tests).
+ * @param st    the outcome
+ * @param text  if not NULL: set to the text to speak (caller frees) when *st is OK, else NULL
+ * @return 0 when the command ran (whatever its outcome: see *st), or tt_lookup_start's error
+ */
+int tt_lookup_run(const char *command, const char *entry, const struct tt_lookup_opts *o,
+                  enum tt_lookup_status *st, char **text, tt_diag *diag);
+
+/**
+ * Clean bytes for speech and display, in place: invalid UTF-8 and control characters dropped,
+ * line breaks and tabs turned into spaces, runs of spaces collapsed, both ends trimmed.
+ * @return the new length (the text is NUL-terminated; buf must have room for len + 1)
+ */
+size_t tt_lookup_clean(char *buf, size_t len);
+
+/** What a lookup's ending means to the session (found, nothing found, not working). */
+enum tt_answer tt_lookup_answer(enum tt_lookup_status st);
+
+#endif

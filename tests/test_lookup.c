@@ -1,0 +1,988 @@
+/*
+ * Lookups: a court's command run on the caller's digits. Each test writes the small sh script
+ * it needs into a fresh folder, runs it through the module, and checks what a listener would
+ * hear (the status and the text) and what court IT would read (the messages). Every test
+ * also checks, on its way out, that it left no descriptor open and no child behind: a kiosk
+ * runs for months, and one leaked pipe per lookup would end it.
+ *
+ * Set TL_TIMES=1 to print each test's wall time (the time limits here are real time).
+ */
+#define _XOPEN_SOURCE 700
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <locale.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+#include <wctype.h>
+
+#include <cmocka.h>
+
+#include "diag.h"
+#include "lookup.h"
+#include "testlib.h"
+
+#define EXAMPLE "examples/court/hearing-date"
+
+static char *dir;        /* this run's scratch folder */
+static int fds_before;   /* open descriptors when the test began */
+static struct timespec test_t0;
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static tt_ms mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (tt_ms)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int fd_count(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the one opendir holds */
+}
+
+/* A path inside the scratch folder (static: one at a time, copied by callers that keep it). */
+static const char *in_dir(const char *name)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return path;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Write an executable sh script named `name` whose body is printf(fmt, ...); in it, the shell
+ * variable $D is the scratch folder. Returns its path (caller frees). */
+static char *script(const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static char *script(const char *name, const char *fmt, ...)
+{
+    char body[4096], text[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof(body), fmt, ap);
+    va_end(ap);
+    snprintf(text, sizeof(text), "#!/bin/sh\nD='%s'\n%s\n", dir, body);
+    char *path = strdup(in_dir(name));
+    write_file(path, text, 0755);
+    return path;
+}
+
+static bool diag_has(const tt_diag *d, enum tt_severity sev, const char *needle)
+{
+    for (size_t i = 0; i < tt_diag_len(d); i++) {
+        const struct tt_diag_msg *m = tt_diag_get(d, i);
+        if (m->sev == sev && strstr(m->text, needle))
+            return true;
+    }
+    return false;
+}
+
+static bool diag_mentions(const tt_diag *d, const char *needle)
+{
+    for (size_t i = 0; i < tt_diag_len(d); i++)
+        if (strstr(tt_diag_get(d, i)->text, needle))
+            return true;
+    return false;
+}
+
+#define expect_diag(d, sev, needle)                                                          \
+    do {                                                                                     \
+        if (!diag_has(d, sev, needle)) {                                                     \
+            tt_diag_print(d, stderr);                                                        \
+            fail_msg("no message containing \"%s\"", needle);                                \
+        }                                                                                    \
+    } while (0)
+
+/* Live (not dead, not a zombie) processes in process group pg. Processes we killed are
+ * reparented, and whoever adopts them may be slow to reap them: a zombie is dead enough. */
+static int group_alive(pid_t pg)
+{
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+        char state;
+        int ppid, pgrp;
+        if (p && sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pg &&
+            state != 'Z' && state != 'X')
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static bool pid_alive(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* SIGKILL is delivered at once but acted on asynchronously: allow a moment. */
+static bool ends_soon(bool (*alive)(pid_t), pid_t pid)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (!alive(pid))
+            return true;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return false;
+}
+
+static bool group_alive_b(pid_t pg)
+{
+    return group_alive(pg) > 0;
+}
+
+/* A pid a script wrote to a file in the scratch folder, waiting (briefly) for it to appear. */
+static pid_t read_pid(const char *name)
+{
+    for (int i = 0; i < 2000; i++) {
+        FILE *f = fopen(in_dir(name), "r");
+        long pid = 0;
+        if (f) {
+            int got = fscanf(f, "%ld", &pid);
+            fclose(f);
+            if (got == 1 && pid > 0)
+                return (pid_t)pid;
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    fail_msg("the script never wrote %s", name);
+    return -1;
+}
+
+static bool valid_utf8_no_controls(const char *s)
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof(st));
+    size_t n = strlen(s);
+    while (n > 0) {
+        wchar_t wc;
+        size_t k = mbrtowc(&wc, s, n, &st);
+        if (k == (size_t)-1 || k == (size_t)-2 || k == 0)
+            return false;
+        if (wc < 0x20 || wc == 0x7f || (wc >= 0x80 && wc <= 0x9f) ||
+            (wc >= 0xd800 && wc <= 0xdfff))
+            return false;
+        s += k;
+        n -= k;
+    }
+    return true;
+}
+
+/* Cleaned text has no space at either end and never two in a row. */
+static bool tidy_spaces(const char *s)
+{
+    size_t n = strlen(s);
+    return n == 0 || (s[0] != ' ' && s[n - 1] != ' ' && !strstr(s, "  "));
+}
+
+/* Run command on entry with the given limit (0: default), checking the result. */
+struct run {
+    int err;
+    enum tt_lookup_status st;
+    char *text;
+    tt_ms ms;
+    tt_diag *d;
+};
+
+static void run_opts(struct run *r, const char *command, const char *entry,
+                     const struct tt_lookup_opts *o)
+{
+    r->d = tt_diag_new();
+    assert_non_null(r->d);
+    r->text = NULL;
+    tt_ms t0 = mono_ms();
+    r->err = tt_lookup_run(command, entry, o, &r->st, &r->text, r->d);
+    r->ms = mono_ms() - t0;
+}
+
+static void run(struct run *r, const char *command, const char *entry, tt_ms limit)
+{
+    struct tt_lookup_opts o = {.limit_ms = limit};
+    run_opts(r, command, entry, &o);
+}
+
+static void run_free(struct run *r)
+{
+    free(r->text);
+    tt_diag_free(r->d);
+}
+
+static char *realpath_of(const char *path)
+{
+    char *p = realpath(path, NULL);
+    assert_non_null(p);
+    return p;
+}
+
+/* ---- fixtures ----------------------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    dir = tl_tmpdir();
+    setlocale(LC_CTYPE, "C.UTF-8"); /* for the independent UTF-8 check (mbrtowc) */
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    tl_rmtree(dir);
+    free(dir);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    fds_before = fd_count();
+    clock_gettime(CLOCK_MONOTONIC, &test_t0);
+    return 0;
+}
+
+/* Every test ends with nothing open that it did not find, and no child at all: not running,
+ * not a zombie waiting to be reaped. */
+static int teardown(void **state)
+{
+    (void)state;
+    if (getenv("TL_TIMES")) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        fprintf(stderr, "    %6.0f ms\n",
+                (double)(t.tv_sec - test_t0.tv_sec) * 1e3 + (t.tv_nsec - test_t0.tv_nsec) / 1e6);
+    }
+    int st;
+    errno = 0;
+    if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD) {
+        fprintf(stderr, "a child process was left behind\n");
+        return -1;
+    }
+    int now = fd_count();
+    if (now != fds_before) {
+        fprintf(stderr, "descriptors: %d before the test, %d after\n", fds_before, now);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- success ------------------------------------------------------------------------------ */
+
+static void a_lookup_that_answers_is_spoken_word_for_word(void **state)
+{
+    (void)state;
+    char *cmd = script("answer", "echo \"Case $1 is set for trial on Friday.\"");
+    struct run r;
+    run(&r, cmd, "12345", 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    assert_string_equal(r.text, "Case 12345 is set for trial on Friday.");
+    assert_int_equal(tt_diag_count(r.d, TT_WARNING) + tt_diag_count(r.d, TT_ERROR), 0);
+    assert_true(r.ms < 1000);
+    run_free(&r);
+    free(cmd);
+}
+
+static void the_entry_arrives_as_one_argument_exactly_as_typed(void **state)
+{
+    (void)state;
+    char *cmd = script("args", "printf 'count %%s, first %%s.' \"$#\" \"$1\"");
+    struct run r;
+    run(&r, cmd, "007", 0);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    assert_string_equal(r.text, "count 1, first 007.");
+    run_free(&r);
+    free(cmd);
+}
+
+/* ---- the example lookup shipped for court IT ---------------------------------------------- */
+
+static void the_example_says_the_next_hearing_in_words(void **state)
+{
+    (void)state;
+    char *cmd = realpath_of(EXAMPLE);
+    struct run r;
+    run(&r, cmd, "20310001", 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    /* The shipped file is fictional and its dates fixed: once they are past, the example says
+     * so (it never calls a past date "next"). */
+    char today[16];
+    time_t now = time(NULL);
+    strftime(today, sizeof(today), "%Y-%m-%d", localtime(&now));
+    if (strcmp(today, "2031-03-03") <= 0)
+        assert_string_equal(r.text, "Your next hearing is on Monday, March 3, 2031, at 9:30 in "
+                                    "the morning, in courtroom 4.");
+    else
+        assert_string_equal(r.text, "There is no upcoming hearing on record for this case. "
+                                    "Please ask at the clerk's office.");
+    run_free(&r);
+    free(cmd);
+}
+
+/* A copy of the example beside a CSV of the test's own, with dates that stay in the future. */
+static char *example_copy(const char *csv)
+{
+    char *src = tl_slurp(EXAMPLE);
+    mkdir(in_dir("court"), 0755);
+    write_file(in_dir("court/hearings.csv"), csv, 0644);
+    write_file(in_dir("court/hearing-date"), src, 0755);
+    free(src);
+    return strdup(in_dir("court/hearing-date"));
+}
+
+static void the_example_picks_the_earliest_hearing_still_to_come(void **state)
+{
+    (void)state;
+    char *cmd = example_copy("# test data\r\n"
+                             "case,date,time,courtroom\r\n"
+                             "11,2099-06-01,14:00,2B\r\n"
+                             "11,2001-01-01,09:00,1\r\n"
+                             "11,2099-05-04,12:00,3\r\n"
+                             "22,2099-12-31,17:05,Annex\r\n"
+                             "33,2001-02-03,09:00,1\r\n");
+    static const struct {
+        const char *entry, *said;
+    } cases[] = {
+        {"11", "Your next hearing is on Monday, May 4, 2099, at noon, in courtroom 3."},
+        {"22", "Your next hearing is on Thursday, December 31, 2099, at 5:05 in the afternoon, "
+               "in courtroom Annex."},
+        {"33", "There is no upcoming hearing on record for this case. Please ask at the "
+               "clerk's office."},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct run r;
+        run(&r, cmd, cases[i].entry, 0);
+        assert_int_equal(r.st, TT_LOOKUP_OK);
+        assert_string_equal(r.text, cases[i].said);
+        run_free(&r);
+    }
+    free(cmd);
+}
+
+static void a_case_the_example_does_not_know_is_empty_and_says_nothing(void **state)
+{
+    (void)state;
+    char *cmd = realpath_of(EXAMPLE);
+    struct run r;
+    run(&r, cmd, "99999999", 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.st, TT_LOOKUP_EMPTY); /* exit status 1: not found */
+    assert_null(r.text);
+    expect_diag(r.d, TT_NOTE, "found nothing");
+    assert_false(diag_mentions(r.d, "99999999")); /* the entry stays out of the log */
+    run_free(&r);
+    free(cmd);
+}
+
+static void a_malformed_hearings_file_fails_and_names_the_line(void **state)
+{
+    (void)state;
+    char *cmd = example_copy("case,date,time,courtroom\n"
+                             "11,2099-06-01,14:00,2B\n"
+                             "12,2099-02-30,09:00,1\n");
+    struct run r;
+    run(&r, cmd, "11", 0);
+    assert_int_equal(r.st, TT_LOOKUP_FAILED); /* exit status 2 */
+    assert_null(r.text);
+    expect_diag(r.d, TT_WARNING, "exit status 2");
+    expect_diag(r.d, TT_WARNING, "hearings.csv:3: there is no such date: 2099-02-30");
+    run_free(&r);
+    free(cmd);
+}
+
+/* ---- failure ------------------------------------------------------------------------------ */
+
+static void a_failing_lookup_is_failed_and_its_complaint_reaches_the_log(void **state)
+{
+    (void)state;
+    char *cmd = script("fail", "echo 'Your hearing is' ; echo \"database down for case $1\" >&2; "
+                               "exit 3");
+    struct run r;
+    run(&r, cmd, "4242", 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.st, TT_LOOKUP_FAILED);
+    assert_null(r.text); /* half an answer is never spoken */
+    expect_diag(r.d, TT_WARNING, "exit status 3");
+    expect_diag(r.d, TT_WARNING, "database down for case [entry]");
+    assert_false(diag_mentions(r.d, "4242"));
+    run_free(&r);
+    free(cmd);
+}
+
+static void a_lookup_ended_by_a_signal_is_failed(void **state)
+{
+    (void)state;
+    char *cmd = script("signal", "echo 'About to crash.'; kill -TERM $$; sleep 5");
+    struct run r;
+    run(&r, cmd, "1", 0);
+    assert_int_equal(r.st, TT_LOOKUP_FAILED);
+    expect_diag(r.d, TT_WARNING, "signal 15");
+    run_free(&r);
+    free(cmd);
+}
+
+static void a_lookup_that_prints_nothing_or_only_blanks_is_empty(void **state)
+{
+    (void)state;
+    char *silent = script("silent", "exit 0");
+    char *blank = script("blank", "printf '\\n\\t  \\001\\033\\r\\n'");
+    struct run r;
+    run(&r, silent, "1", 0);
+    assert_int_equal(r.st, TT_LOOKUP_EMPTY);
+    assert_null(r.text);
+    expect_diag(r.d, TT_WARNING, "printed nothing that can be spoken");
+    run_free(&r);
+    run(&r, blank, "1", 0);
+    assert_int_equal(r.st, TT_LOOKUP_EMPTY);
+    run_free(&r);
+    free(silent);
+    free(blank);
+}
+
+/* ---- hangs -------------------------------------------------------------------------------- */
+
+static void a_hung_lookup_is_killed_at_its_limit(void **state)
+{
+    (void)state;
+    char *cmd = script("hang", "echo $$ > \"$D/hang.pid\"; echo 'Looking'; sleep 100");
+    struct run r;
+    run(&r, cmd, "1", 300);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.st, TT_LOOKUP_TIMEOUT);
+    assert_null(r.text); /* "Looking" was printed, but a timed-out answer is never spoken */
+    assert_true(r.ms >= 300);
+    assert_true(r.ms <= 300 + 500);
+    expect_diag(r.d, TT_WARNING, "no answer within 0.3 s");
+    assert_true(ends_soon(group_alive_b, read_pid("hang.pid"))); /* sleep went with sh */
+    run_free(&r);
+    free(cmd);
+}
+
+static void a_grandchild_holding_the_output_open_is_killed_with_the_group(void **state)
+{
+    (void)state;
+    char *cmd = script("gc", "sleep 100 & echo $! > \"$D/gc.pid\"; wait");
+    struct run r;
+    run(&r, cmd, "1", 300);
+    assert_int_equal(r.st, TT_LOOKUP_TIMEOUT);
+    assert_true(r.ms >= 300 && r.ms <= 800);
+    assert_true(ends_soon(pid_alive, read_pid("gc.pid")));
+    run_free(&r);
+    free(cmd);
+}
+
+static void a_command_that_answers_and_leaves_a_straggler_is_done_at_once(void **state)
+{
+    (void)state;
+    /* The command's exit ends the lookup, even though the straggler still holds its output. */
+    char *cmd = script("straggler",
+                       "(sleep 100; echo late) & echo $! > \"$D/st.pid\"; echo 'Answer.'");
+    struct run r;
+    run(&r, cmd, "1", 3000);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    assert_string_equal(r.text, "Answer.");
+    assert_true(r.ms < 1000);
+    assert_true(ends_soon(pid_alive, read_pid("st.pid")));
+    run_free(&r);
+    free(cmd);
+}
+
+static void a_command_that_closes_its_output_and_carries_on_times_out_without_spinning(
+    void **state)
+{
+    (void)state;
+    char *cmd = script("closer", "exec >&-; sleep 100");
+    struct tt_lookup *l;
+    struct tt_lookup_opts o = {.limit_ms = 400};
+    tt_diag *d = tt_diag_new();
+    tt_ms t0 = mono_ms(); /* the limit counts from the spawn, inside start */
+    assert_int_equal(tt_lookup_start(&l, cmd, "1", &o, d), 0);
+    bool done = false;
+    int wakeups = 0;
+    while (!done) {
+        struct pollfd p = {.fd = tt_lookup_fd(l), .events = POLLIN};
+        poll(&p, 1, tt_lookup_timeout_ms(l));
+        assert_int_equal(tt_lookup_poll(l, &done), 0);
+        wakeups++;
+    }
+    tt_ms ms = mono_ms() - t0;
+    assert_int_equal(tt_lookup_status(l), TT_LOOKUP_TIMEOUT);
+    if (ms < 400 || ms > 900)
+        fail_msg("timed out after %lld ms", (long long)ms);
+    /* 50 ms beats after a short back-off, not a busy loop on a closed descriptor. */
+    assert_true(wakeups < 40);
+    assert_int_equal(tt_lookup_fd(l), -1);
+    assert_int_equal(tt_lookup_timeout_ms(l), 0);
+    tt_lookup_free(l);
+    tt_diag_free(d);
+    free(cmd);
+}
+
+/* ---- the poll interface ------------------------------------------------------------------- */
+
+static void a_live_driver_polls_a_lookup_to_its_end_without_busy_waiting(void **state)
+{
+    (void)state;
+    char *cmd = script("slow", "sleep 0.2; echo 'Ready now.'");
+    struct tt_lookup *l;
+    tt_diag *d = tt_diag_new();
+    assert_int_equal(tt_lookup_start(&l, cmd, "5", NULL, d), 0);
+    assert_true(tt_lookup_fd(l) >= 0);
+    assert_int_equal(tt_lookup_status(l), TT_LOOKUP_RUNNING);
+    assert_string_equal(tt_lookup_text(l), "");
+    bool done = false;
+    int wakeups = 0;
+    while (!done) {
+        int t = tt_lookup_timeout_ms(l);
+        assert_true(t >= 0 && t <= 50);
+        struct pollfd p = {.fd = tt_lookup_fd(l), .events = POLLIN};
+        poll(&p, 1, t);
+        assert_int_equal(tt_lookup_poll(l, &done), 0);
+        wakeups++;
+    }
+    assert_int_equal(tt_lookup_status(l), TT_LOOKUP_OK);
+    assert_string_equal(tt_lookup_text(l), "Ready now.");
+    assert_true(wakeups < 20); /* about 200 ms / 50 ms, plus the end */
+    /* Asking again once done changes nothing. */
+    assert_int_equal(tt_lookup_poll(l, &done), 0);
+    assert_true(done);
+    tt_lookup_free(l);
+    tt_diag_free(d);
+    free(cmd);
+}
+
+static void freeing_a_running_lookup_kills_its_whole_group(void **state)
+{
+    (void)state;
+    char *cmd = script("abandon", "sleep 100 & echo $! > \"$D/ab.pid\"; wait");
+    struct tt_lookup *l;
+    assert_int_equal(tt_lookup_start(&l, cmd, "1", NULL, NULL), 0);
+    pid_t pg = tt_lookup_pid(l);
+    pid_t gc = read_pid("ab.pid");
+    assert_true(pid_alive(gc));
+    tt_lookup_free(l); /* the caller hung up, say */
+    assert_true(ends_soon(pid_alive, gc));
+    assert_true(ends_soon(group_alive_b, pg));
+    free(cmd);
+}
+
+/* ---- hostile output ----------------------------------------------------------------------- */
+
+static void a_flood_of_output_is_capped_at_a_word_and_the_command_is_not_blocked(void **state)
+{
+    (void)state;
+    char *cmd = script("flood", "yes 'The court is open.' | head -c 10000000");
+    struct run r;
+    run(&r, cmd, "1", 0);
+    assert_int_equal(r.st, TT_LOOKUP_OK); /* it ended by itself: all 10 MB were read */
+    assert_true(r.ms < 3000);
+    assert_true(strlen(r.text) <= TT_LOOKUP_MAX_OUTPUT);
+    assert_true(strlen(r.text) > TT_LOOKUP_MAX_OUTPUT - 40);
+    expect_diag(r.d, TT_WARNING, "it wrote 10000000 bytes; only the first 2000 were kept");
+    /* Whole words only, none cut in half. */
+    char *copy = strdup(r.text), *save = NULL;
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        assert_true(!strcmp(w, "The") || !strcmp(w, "court") || !strcmp(w, "is") ||
+                    !strcmp(w, "open."));
+    free(copy);
+    run_free(&r);
+    free(cmd);
+}
+
+static void binary_output_becomes_clean_text_or_nothing(void **state)
+{
+    (void)state;
+    char *cmd = script("binary", "head -c 4096 /dev/urandom");
+    for (int i = 0; i < 10; i++) {
+        struct run r;
+        run(&r, cmd, "1", 0);
+        assert_true(r.st == TT_LOOKUP_OK || r.st == TT_LOOKUP_EMPTY);
+        if (r.st == TT_LOOKUP_OK) {
+            assert_true(strlen(r.text) <= TT_LOOKUP_MAX_OUTPUT);
+            assert_true(valid_utf8_no_controls(r.text));
+            assert_true(tidy_spaces(r.text));
+        }
+        run_free(&r);
+    }
+    free(cmd);
+}
+
+static void control_characters_and_bad_bytes_are_dropped_and_lines_joined(void **state)
+{
+    (void)state;
+    /* CR LF, a tab, a bell, an escape, bytes that are not UTF-8, an overlong '/', a surrogate,
+     * a right-to-left override, C1 controls: what is left is the words, on one line. */
+    char *cmd = script("dirty", "printf '  Line one.\\r\\n\\tLine\\007 two \\377\\376 "
+                                "\\033[2J\\303\\251t\\303\\251 \\300\\257\\355\\240\\200"
+                                "\\342\\200\\256evil\\302\\233 end.\\n\\n'");
+    struct run r;
+    run(&r, cmd, "1", 0);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    assert_string_equal(r.text, "Line one. Line two [2Jété evil end.");
+    run_free(&r);
+    free(cmd);
+}
+
+static void the_cap_falls_between_characters_and_between_words(void **state)
+{
+    (void)state;
+    char *accents = script("accents", "printf '\\303\\251\\303\\251\\303\\251\\303\\251"
+                                      "\\303\\251\\303\\251\\303\\251'"); /* 7 é, 14 bytes */
+    char *words = script("words", "printf 'one two three four'");
+    struct run r;
+    struct tt_lookup_opts o = {.max_output = 9}; /* four é and half of the fifth */
+    run_opts(&r, accents, "1", &o);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    assert_string_equal(r.text, "éééé");
+    expect_diag(r.d, TT_WARNING, "only the first 9 were kept");
+    run_free(&r);
+
+    o.max_output = 10; /* "one two th": the half word goes */
+    run_opts(&r, words, "1", &o);
+    assert_string_equal(r.text, "one two");
+    run_free(&r);
+    o.max_output = 7; /* "one two", the next byte a space: nothing to cut */
+    run_opts(&r, words, "1", &o);
+    assert_string_equal(r.text, "one two");
+    run_free(&r);
+    o.max_output = 2; /* no word fits: the characters that do */
+    run_opts(&r, words, "1", &o);
+    assert_string_equal(r.text, "on");
+    run_free(&r);
+    free(accents);
+    free(words);
+}
+
+static void the_cleaner_keeps_valid_text_whole_and_random_bytes_tidy(void **state)
+{
+    (void)state;
+    char ok[] = "Ñandú, 東京, emoji \xf0\x9f\x98\x80, joiner a\xe2\x80\x8d" "b.";
+    size_t n = strlen(ok);
+    assert_int_equal(tt_lookup_clean(ok, n), n);
+    /* Random bytes: whatever comes out is valid, free of controls, and tidy. */
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int round = 0; round < 2000; round++) {
+        unsigned char buf[257];
+        size_t len = (size_t)(x % 256);
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* Mostly high bytes and controls: the interesting part of the space. */
+            buf[i] = (unsigned char)(x % 3 ? 0x80 | (x >> 8) : (x >> 8) & 0x7f);
+        }
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t out = tt_lookup_clean((char *)buf, len);
+        assert_true(out <= len);
+        assert_int_equal(strlen((char *)buf), out);
+        assert_true(valid_utf8_no_controls((char *)buf));
+        assert_true(tidy_spaces((char *)buf));
+    }
+}
+
+/* ---- what the command is given ------------------------------------------------------------ */
+
+/* "A=1 B=2" as "A B", in place: a failing test must not print the values of the host's
+ * environment (this one's, or a CI runner's) into a log. */
+static const char *names_only(char *s)
+{
+    char *w = s;
+    bool in_value = false;
+    for (char *r = s; *r; r++) {
+        if (*r == ' ')
+            in_value = false;
+        else if (*r == '=')
+            in_value = true;
+        if (!in_value)
+            *w++ = *r;
+    }
+    *w = '\0';
+    return s;
+}
+
+static void the_command_gets_only_path_and_lang_and_no_secret(void **state)
+{
+    (void)state;
+    setenv("TT_TEST_DB_PASSWORD", "hunter2-secret", 1);
+    /* What the process was given (the shell adds PWD of its own in `env`). */
+    char *given = script("environ", "tr '\\000' '\\n' < /proc/$$/environ");
+    char *env = script("env", "env");
+    struct run r;
+    run(&r, given, "1", 0);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    if (strcmp(r.text, "PATH=/usr/bin:/bin LANG=C.UTF-8") != 0)
+        fail_msg("the command was given more than PATH and LANG: %s", names_only(r.text));
+    run_free(&r);
+    run(&r, env, "1", 0);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    if (strstr(r.text, "hunter2") || strstr(r.text, "TT_TEST_DB_PASSWORD") ||
+        strstr(r.text, "HOME="))
+        fail_msg("the host's environment reached the command: %s", names_only(r.text));
+    run_free(&r);
+    unsetenv("TT_TEST_DB_PASSWORD");
+    free(given);
+    free(env);
+}
+
+static void the_command_inherits_no_descriptor_no_ignored_signal_and_no_input(void **state)
+{
+    (void)state;
+    /* A descriptor the host left inheritable (no close-on-exec), as a library might. */
+    int fd = open("/dev/null", O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(dup2(fd, 50), 50);
+    close(fd);
+    /* A host that ignores SIGPIPE and blocks SIGUSR1. */
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    sigset_t usr1, was;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, &was);
+    char *cmd = script("inherit",
+                       "if [ -e /proc/$$/fd/50 ]; then echo 'fd 50 leaked.'; fi; "
+                       "echo \"stdin $(readlink /proc/$$/fd/0).\"; "
+                       "echo \"group $(awk '{print $5}' /proc/$$/stat) self $$.\"");
+    /* The signal state as the command received it, read by grep after an exec (the shell
+     * blocks signals of its own for moments while it runs commands). */
+    char *sig = script("signals", "exec grep -E '^Sig(Ign|Blk)' /proc/self/status");
+    struct run r, rs;
+    run(&r, cmd, "1", 0);
+    run(&rs, sig, "1", 0);
+    signal(SIGPIPE, old);
+    sigprocmask(SIG_SETMASK, &was, NULL);
+    close(50);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    assert_null(strstr(r.text, "leaked"));
+    assert_non_null(strstr(r.text, "stdin /dev/null."));
+    /* Its own process group: the group id is its own pid. */
+    const char *g = strstr(r.text, "group ");
+    assert_non_null(g);
+    long pg = 0, self = -1;
+    assert_int_equal(sscanf(g, "group %ld self %ld", &pg, &self), 2);
+    assert_int_equal(pg, self);
+
+    /* No ordinary signal (1-31) ignored or blocked. glibc's posix_spawn itself sets its two
+     * internal real-time signals (32, 33) to ignored in the child; exec keeps that, and it is
+     * harmless. In the masks, bit n-1 stands for signal n. */
+    assert_int_equal(rs.st, TT_LOOKUP_OK);
+    const char *ign = strstr(rs.text, "SigIgn: "), *blk = strstr(rs.text, "SigBlk: ");
+    assert_non_null(ign);
+    assert_non_null(blk);
+    if (strtoull(ign + 8, NULL, 16) & 0x7fffffffull)
+        fail_msg("signals ignored: %s", rs.text);
+    if (strtoull(blk + 8, NULL, 16) != 0)
+        fail_msg("signals blocked: %s", rs.text);
+    run_free(&rs);
+    free(sig);
+    run_free(&r);
+    free(cmd);
+}
+
+/* ---- refusals ----------------------------------------------------------------------------- */
+
+static void entries_that_are_not_keypad_digits_are_refused_before_anything_runs(void **state)
+{
+    (void)state;
+    char *cmd = script("marker", "touch \"$D/ran\"; echo 'ran'");
+    static const char *bad[] = {
+        "",  "12a", "1 2", "1;reboot", "$(reboot)", "`id`", "*", "#", "-1", "1\n2",
+        "١٢", /* Arabic-Indic digits: digits, but not a keypad's */
+        "12345678901234567890123456789012345678901234567890123456789012345", /* 65 */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct run r;
+        run(&r, cmd, bad[i], 0);
+        assert_int_equal(r.err, EINVAL);
+        assert_null(r.text);
+        expect_diag(r.d, TT_ERROR, "digits");
+        run_free(&r);
+    }
+    struct run r;
+    run(&r, cmd, NULL, 0);
+    assert_int_equal(r.err, EINVAL);
+    run_free(&r);
+    assert_int_equal(access(in_dir("ran"), F_OK), -1); /* never started */
+    /* The longest entry accepted: 64 digits. */
+    run(&r, cmd, "1234567890123456789012345678901234567890123456789012345678901234", 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.st, TT_LOOKUP_OK);
+    run_free(&r);
+    free(cmd);
+}
+
+static void commands_that_cannot_be_run_are_refused_with_what_to_do(void **state)
+{
+    (void)state;
+    char *plain = strdup(in_dir("plain"));
+    write_file(plain, "#!/bin/sh\necho hi\n", 0644);
+    char *noshebang = strdup(in_dir("noshebang"));
+    write_file(noshebang, "echo hi\n", 0755);
+    char *nointerp = strdup(in_dir("nointerp"));
+    write_file(nointerp, "#!/nonexistent/interpreter\necho hi\n", 0755);
+    static const struct {
+        int err;
+        const char *said;
+    } want[] = {
+        {EINVAL, "must be a full path starting with '/'"},
+        {EINVAL, "must be a full path starting with '/'"},
+        {ENOENT, "there is no such file"},
+        {EACCES, "this is a folder"},
+        {EACCES, "chmod +x"},
+        {ENOEXEC, "#!/bin/sh"},
+        {ENOENT, "interpreter"},
+        {EINVAL, "needs a command"},
+    };
+    const char *cmds[] = {EXAMPLE, "hearing-date", "/nonexistent/court/hearing-date", dir,
+                          plain,   noshebang,      nointerp, ""};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        struct run r;
+        run(&r, cmds[i], "1", 0);
+        if (r.err != want[i].err)
+            fail_msg("%s: %d, not %d", cmds[i], r.err, want[i].err);
+        expect_diag(r.d, TT_ERROR, want[i].said);
+        if (*cmds[i])
+            expect_diag(r.d, TT_ERROR, cmds[i]); /* the menu's value, named */
+        run_free(&r);
+    }
+    struct run r;
+    run(&r, NULL, "1", 0);
+    assert_int_equal(r.err, EINVAL);
+    run_free(&r);
+    /* The same check, without running anything, for the loader and the linter. */
+    assert_int_equal(tt_lookup_check_command(plain, NULL), EACCES);
+    char *ex = realpath_of(EXAMPLE);
+    assert_int_equal(tt_lookup_check_command(ex, NULL), 0);
+    free(ex);
+    free(plain);
+    free(noshebang);
+    free(nointerp);
+}
+
+static void many_lookups_leak_nothing(void **state)
+{
+    (void)state;
+    /* The teardown checks descriptors and children; this just makes the numbers count. */
+    char *ok = script("many", "echo \"Number $1.\"");
+    char *hang = script("many_hang", "sleep 100");
+    for (int i = 0; i < 50; i++) {
+        struct run r;
+        char entry[16];
+        snprintf(entry, sizeof(entry), "%d", i);
+        run(&r, i % 10 == 9 ? hang : ok, entry, i % 10 == 9 ? 50 : 2000);
+        assert_int_equal(r.st, i % 10 == 9 ? TT_LOOKUP_TIMEOUT : TT_LOOKUP_OK);
+        run_free(&r);
+    }
+    free(ok);
+    free(hang);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_lookup_that_answers_is_spoken_word_for_word, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(the_entry_arrives_as_one_argument_exactly_as_typed,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(the_example_says_the_next_hearing_in_words, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(the_example_picks_the_earliest_hearing_still_to_come,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_case_the_example_does_not_know_is_empty_and_says_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_malformed_hearings_file_fails_and_names_the_line,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_failing_lookup_is_failed_and_its_complaint_reaches_the_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_lookup_ended_by_a_signal_is_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_lookup_that_prints_nothing_or_only_blanks_is_empty,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_hung_lookup_is_killed_at_its_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_grandchild_holding_the_output_open_is_killed_with_the_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_command_that_answers_and_leaves_a_straggler_is_done_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_command_that_closes_its_output_and_carries_on_times_out_without_spinning, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            a_live_driver_polls_a_lookup_to_its_end_without_busy_waiting, setup, teardown),
+        cmocka_unit_test_setup_teardown(freeing_a_running_lookup_kills_its_whole_group, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            a_flood_of_output_is_capped_at_a_word_and_the_command_is_not_blocked, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(binary_output_becomes_clean_text_or_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            control_characters_and_bad_bytes_are_dropped_and_lines_joined, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_cap_falls_between_characters_and_between_words,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            the_cleaner_keeps_valid_text_whole_and_random_bytes_tidy, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_command_gets_only_path_and_lang_and_no_secret,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            the_command_inherits_no_descriptor_no_ignored_signal_and_no_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            entries_that_are_not_keypad_digits_are_refused_before_anything_runs, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            commands_that_cannot_be_run_are_refused_with_what_to_do, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_lookups_leak_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
