@@ -116,7 +116,8 @@ char *tt_compose_choices(const tt_menu *m, tt_phrases *const *ph, int lang, int 
         a = key_args(m, m->keys.back, back_title);
         tt_phrase_say(p, TT_PH_BACK, &a, &sb);
     }
-    if (node == m->start) {
+    /* At an input node the help key is a digit of the entry, so it is not offered there. */
+    if (node == m->start && !n->input) {
         a = key_args(m, m->keys.help, NULL);
         tt_phrase_say(p, TT_PH_HELP_HINT, &a, &sb);
     }

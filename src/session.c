@@ -972,6 +972,7 @@ void tt_session_start(tt_session *s, tt_ms now)
         return;
     emit(s, TT_EV_START, now, s->m->start);
     s->last_key = now;
+    s->en = s->m->nodes[s->node].input ? EN_COLLECT : EN_NONE;
     say_node(s, now, 0);
 }
 

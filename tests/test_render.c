@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <sys/stat.h>
+#include <limits.h>
 
 #include "testlib.h"
 
@@ -329,6 +330,98 @@ static void a_case_number_not_on_file_gets_a_kind_answer_and_a_way_to_try_again(
     run_free(&r);
 }
 
+/* A menu in a temporary folder whose lookup is the given shell script. */
+static void render_lookup(struct run *r, const char *script, bool sensitive, const char *keys)
+{
+    char *dir = tl_tmpdir();
+    char path[600], prompts[PATH_MAX];
+    assert_non_null(realpath("tests/prompts", prompts));
+    snprintf(path, sizeof(path), "%s/lookup.sh", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "#!/bin/sh\n%s\n", script);
+    fclose(f);
+    chmod(path, 0755);
+    snprintf(path, sizeof(path), "%s/menu.ini", dir);
+    f = fopen(path, "w");
+    fprintf(f,
+            "[tonetree]\nstart = ask\nprompts = %s\n[ask]\ntitle = the question\n"
+            "text = Enter four digits.\ninput = digits\nmin = 4\nmax = 4\n"
+            "sensitive = %s\nlookup = lookup.sh\n",
+            prompts, sensitive ? "yes" : "no");
+    fclose(f);
+    memset(r, 0, sizeof(*r));
+    r->dir = dir;
+    snprintf(r->wav, sizeof(r->wav), "%s/out.wav", dir);
+    snprintf(r->transcript, sizeof(r->transcript), "%s/out.txt", dir);
+    tt_diag *d = tt_diag_new();
+    tt_menu *m = NULL;
+    tt_phrases *ph[8] = {0};
+    tt_store *store = NULL;
+    assert_int_equal(tt_menu_load(&m, path, d), 0);
+    assert_int_equal(tt_phrases_load_all(m, NULL, ph, d), 0);
+    struct tt_store_opts so = {.rate = RATE, .prompts_dir = prompts};
+    assert_int_equal(tt_store_new(&store, &so, d), 0);
+    FILE *tf = fopen(r->transcript, "w");
+    struct tt_render_opts ro = {.keys = keys, .wav_path = r->wav, .transcript = tf, .rate = RATE};
+    assert_int_equal(tt_render(m, ph, store, &ro, d), 0);
+    fclose(tf);
+    tt_store_free(store);
+    tt_phrases_free_all(m, ph);
+    tt_menu_free(m);
+    tt_diag_free(d);
+    r->pcm = tl_read_wav(r->wav, &r->frames, &(int){0});
+    r->text = tl_slurp(r->transcript);
+    for (char *s = strtok(r->text, "\n"); s && r->nlines < 512; s = strtok(NULL, "\n"))
+        r->lines[r->nlines++] = s;
+}
+
+static void a_lookup_that_hangs_is_killed_at_its_limit_and_the_caller_is_told(void **state)
+{
+    (void)state;
+    struct run r;
+    render_lookup(&r, "sleep 100", false, "1 2 3 4 1");
+    size_t lookup = at(&r, "lookup ask");
+    size_t down = at(&r, "say ask Sorry, that service is not working right now.");
+    /* offline, the wait costs no session time: the answer follows "One moment." */
+    assert_true(down > lookup);
+    assert_true(tl_rms(r.pcm, down, down + RATE / 2) > 300.0);
+    run_free(&r);
+}
+
+static void hostile_lookup_output_is_said_only_as_clean_capped_words(void **state)
+{
+    (void)state;
+    struct run r;
+    render_lookup(&r, "printf 'Hearing \\033[31m on\\001 May\\n 1.'; head -c 100000 /dev/zero | tr '\\0' x",
+                  false, "1 2 3 4 1");
+    const char *said = NULL;
+    for (size_t i = 0; i < r.nlines; i++)
+        if (strstr(r.lines[i], "say ask Hearing"))
+            said = r.lines[i];
+    assert_non_null(said);
+    for (const char *p = said; *p; p++)
+        assert_true((unsigned char)*p >= 0x20);
+    assert_true(strlen(said) < 2100); /* capped at 2000 bytes of output */
+    run_free(&r);
+}
+
+static void a_sensitive_entry_leaves_no_digit_in_the_transcript(void **state)
+{
+    (void)state;
+    struct run r;
+    render_lookup(&r, "echo Thank you.", true, "4 7 1 9 1");
+    at(&r, "say ask You entered * * * *.");
+    at(&r, "say ask Thank you.");
+    for (size_t i = 0; i < r.nlines; i++) {
+        assert_null(strstr(r.lines[i], "4719"));
+        assert_null(strstr(r.lines[i], "4 7 1 9"));
+        assert_null(strstr(r.lines[i], "key 4"));
+        assert_null(strstr(r.lines[i], "key 7"));
+        assert_null(strstr(r.lines[i], "key 9"));
+    }
+    run_free(&r);
+}
+
 static void a_bad_key_script_is_refused_with_the_token_named(void **state)
 {
     (void)state;
@@ -364,6 +457,9 @@ int main(void)
         cmocka_unit_test(down_then_select_browses_to_a_choice_in_the_render_path),
         cmocka_unit_test(an_entered_case_number_is_looked_up_and_the_answer_spoken),
         cmocka_unit_test(a_case_number_not_on_file_gets_a_kind_answer_and_a_way_to_try_again),
+        cmocka_unit_test(a_lookup_that_hangs_is_killed_at_its_limit_and_the_caller_is_told),
+        cmocka_unit_test(hostile_lookup_output_is_said_only_as_clean_capped_words),
+        cmocka_unit_test(a_sensitive_entry_leaves_no_digit_in_the_transcript),
         cmocka_unit_test(a_bad_key_script_is_refused_with_the_token_named),
     };
     return cmocka_run_group_tests_name("render", tests, NULL, NULL);
