@@ -179,7 +179,8 @@ static int drain(struct kiosk *k, tt_ms now)
             /* Run alongside the audio ("One moment."); the loop polls it to its end. */
             tt_lookup_free(k->lookup);
             k->lookup = NULL;
-            if (tt_lookup_start(&k->lookup, k->m->nodes[ev.node].lookup, ev.text, NULL,
+            struct tt_lookup_opts lo = {.lang = k->m->lang[ev.lang]};
+            if (tt_lookup_start(&k->lookup, k->m->nodes[ev.node].lookup, ev.text, &lo,
                                 k->diag)) {
                 tt_diag_print(k->diag, stderr);
                 tt_diag_clear(k->diag);

@@ -72,7 +72,8 @@ static int on_lookup(struct render *r, const struct tt_event *ev)
 {
     enum tt_lookup_status st = TT_LOOKUP_FAILED;
     char *text = NULL;
-    int err = tt_lookup_run(r->m->nodes[ev->node].lookup, ev->text, NULL, &st, &text, r->diag);
+    struct tt_lookup_opts lo = {.lang = r->m->lang[ev->lang]};
+    int err = tt_lookup_run(r->m->nodes[ev->node].lookup, ev->text, &lo, &st, &text, r->diag);
     if (err && err != ENOMEM)
         err = 0; /* could not be run: the listener hears that the service is not working */
     tt_session_lookup_done(r->s, tt_lookup_answer(st), text, ms_at(r, r->now));

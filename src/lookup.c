@@ -47,7 +47,10 @@
  * (a daemon it started with setsid) still be writing. */
 #define FINAL_BUDGET (2u << 20)
 
-static char *const lookup_env[] = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL};
+/* The whole environment a command gets: nothing of ours (no secrets), only a path, a
+ * character set, and the listener's language when there is one. */
+#define ENV_PATH "PATH=/usr/bin:/bin"
+#define ENV_LANG "LANG=C.UTF-8"
 
 struct tt_lookup {
     char *command;
@@ -388,8 +391,15 @@ int tt_lookup_start(struct tt_lookup **lp, const char *command, const char *entr
         goto out;
 
     char *argv[] = {l->command, l->entry, NULL};
+    char tt_lang[32] = "";
+    char *envp[] = {ENV_PATH, ENV_LANG, tt_lang, NULL};
+    if (o && o->lang && *o->lang && strlen(o->lang) < 16 &&
+        strspn(o->lang, "abcdefghijklmnopqrstuvwxyz-") == strlen(o->lang))
+        snprintf(tt_lang, sizeof(tt_lang), "TT_LANG=%s", o->lang);
+    else
+        envp[2] = NULL;
     clock_gettime(CLOCK_MONOTONIC, &l->t0);
-    if ((err = posix_spawn(&l->pid, l->command, &fa, &attr, argv, lookup_env))) {
+    if ((err = posix_spawn(&l->pid, l->command, &fa, &attr, argv, envp))) {
         l->pid = -1;
         spawn_error(diag, command, err);
         reported = true;

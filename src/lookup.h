@@ -46,6 +46,8 @@
 struct tt_lookup_opts {
     tt_ms limit_ms;    /* killed after this long (0: TT_LOOKUP_LIMIT_MS) */
     size_t max_output; /* bytes of standard output kept (0: TT_LOOKUP_MAX_OUTPUT) */
+    const char *lang;  /* the listener's language code, given as TT_LANG (NULL: none), so the
+                        * answer can be in their language; letters and '-' only */
 };
 
 enum tt_lookup_status {

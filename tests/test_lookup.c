@@ -778,6 +778,30 @@ static void the_command_gets_only_path_and_lang_and_no_secret(void **state)
     free(env);
 }
 
+static void the_listeners_language_is_given_as_tt_lang_and_nothing_odd_gets_through(void **state)
+{
+    (void)state;
+    char *given = script("environ", "tr '\\000' '\\n' < /proc/$$/environ");
+    static const struct {
+        const char *lang, *want;
+    } cases[] = {
+        {"es", "PATH=/usr/bin:/bin LANG=C.UTF-8 TT_LANG=es"},
+        {"pt-br", "PATH=/usr/bin:/bin LANG=C.UTF-8 TT_LANG=pt-br"},
+        {"es; rm -rf /", "PATH=/usr/bin:/bin LANG=C.UTF-8"}, /* not a code: left out */
+        {"", "PATH=/usr/bin:/bin LANG=C.UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tt_lookup_opts o = {.lang = cases[i].lang};
+        enum tt_lookup_status st;
+        char *text = NULL;
+        assert_int_equal(tt_lookup_run(given, "1", &o, &st, &text, NULL), 0);
+        assert_int_equal(st, TT_LOOKUP_OK);
+        assert_string_equal(text, cases[i].want);
+        free(text);
+    }
+    free(given);
+}
+
 static void the_command_inherits_no_descriptor_no_ignored_signal_and_no_input(void **state)
 {
     (void)state;
@@ -974,6 +998,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             the_cleaner_keeps_valid_text_whole_and_random_bytes_tidy, setup, teardown),
         cmocka_unit_test_setup_teardown(the_command_gets_only_path_and_lang_and_no_secret,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(the_listeners_language_is_given_as_tt_lang_and_nothing_odd_gets_through,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             the_command_inherits_no_descriptor_no_ignored_signal_and_no_input, setup, teardown),

@@ -270,7 +270,14 @@ static void down_then_select_browses_to_a_choice_in_the_render_path(void **state
 }
 
 /* Render the shipped hearing-date example (a real lookup program) with a key script. */
+static void render_hearing_lang(struct run *r, const char *keys, int lang);
+
 static void render_hearing(struct run *r, const char *keys)
+{
+    render_hearing_lang(r, keys, 0);
+}
+
+static void render_hearing_lang(struct run *r, const char *keys, int lang)
 {
     memset(r, 0, sizeof(*r));
     r->dir = tl_tmpdir();
@@ -288,7 +295,8 @@ static void render_hearing(struct run *r, const char *keys)
                                .cache_dir = cache};
     assert_int_equal(tt_store_new(&store, &so, d), 0);
     FILE *tf = fopen(r->transcript, "w");
-    struct tt_render_opts ro = {.keys = keys, .wav_path = r->wav, .transcript = tf, .rate = RATE};
+    struct tt_render_opts ro = {.keys = keys, .wav_path = r->wav, .transcript = tf, .rate = RATE,
+                                .lang = lang};
     int err = tt_render(m, ph, store, &ro, d);
     fclose(tf);
     if (err)
@@ -316,6 +324,18 @@ static void an_entered_case_number_is_looked_up_and_the_answer_spoken(void **sta
                            "in the morning, in courtroom 4.");
     assert_true(tl_rms(r.pcm, answer, answer + RATE) > 300.0);
     at(&r, "say hearing To hear it again, press 1. To enter another number, press 2.");
+    run_free(&r);
+}
+
+static void the_answer_comes_in_the_listeners_language(void **state)
+{
+    (void)state;
+    struct run r;
+    render_hearing_lang(&r, "1 2 0 3 1 0 0 0 2 1", 1);
+    at(&r, "say hearing Usted marcó 2 0 3 1, 0 0 0 2.");
+    size_t answer = at(&r, "say hearing Su próxima audiencia es el martes 4 de marzo de 2031, "
+                           "a las 2 de la tarde, en la sala 2B.");
+    assert_true(tl_rms(r.pcm, answer, answer + RATE) > 300.0);
     run_free(&r);
 }
 
@@ -457,6 +477,7 @@ int main(void)
         cmocka_unit_test(down_then_select_browses_to_a_choice_in_the_render_path),
         cmocka_unit_test(an_entered_case_number_is_looked_up_and_the_answer_spoken),
         cmocka_unit_test(a_case_number_not_on_file_gets_a_kind_answer_and_a_way_to_try_again),
+        cmocka_unit_test(the_answer_comes_in_the_listeners_language),
         cmocka_unit_test(a_lookup_that_hangs_is_killed_at_its_limit_and_the_caller_is_told),
         cmocka_unit_test(hostile_lookup_output_is_said_only_as_clean_capped_words),
         cmocka_unit_test(a_sensitive_entry_leaves_no_digit_in_the_transcript),
