@@ -29,6 +29,10 @@
 static const int speeds[] = {50, 60, 70, 85, 100, 115, 130, 150, 175};
 #define N_SPEEDS (int)(sizeof(speeds) / sizeof(speeds[0]))
 #define SPEED_DEFAULT 4
+
+/* An entry that filled up ends at once; a pound key this soon after it is the one the
+ * listener was asked to press at the end, not a wish to hear the read-back again. */
+#define FULL_ENTRY_POUND_MS 2000
 #define QUEUE_LEN 32
 #define HELP_NODE (-1)
 
@@ -80,6 +84,7 @@ struct tt_session {
     bool result_ok; /* the lookup's answer, for EN_RESULT */
     bool result_failed; /* the service failed, rather than finding nothing */
     char *result;
+    tt_ms full_at;  /* when an entry last filled up (its max digits), or -1 */
     tt_ms last_key; /* for the idle timer */
 
     /* Two prompt slots, used in turn: a SAY event may still point at the old prompt's words
@@ -291,6 +296,7 @@ static void entry_forget(tt_session *s)
     free(s->result);
     s->result = NULL;
     s->en = EN_NONE;
+    s->full_at = -1;
 }
 
 /* Move to a node and say it. push: the listener chose it, so * comes back here. */
@@ -771,6 +777,7 @@ static bool entry_key(tt_session *s, int key, tt_ms now, tt_ms delay)
             s->entry[s->nentry++] = (char)key;
             good_key(s);
             if ((int)s->nentry >= n->in_max) {
+                s->full_at = now; /* a pound key right after this only ends the entry */
                 entry_done(s, now, delay);
             } else {
                 /* While someone is keying, the wait is the short inter-digit one, from now. */
@@ -980,6 +987,13 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
 {
     if (s->st == ST_ENDED || s->st == ST_IDLE)
         return;
+    if (s->en == EN_CONFIRM && key == s->m->keys.skip && s->full_at >= 0 &&
+        now - s->full_at < FULL_ENTRY_POUND_MS) {
+        s->full_at = -1;
+        emit(s, TT_EV_KEY, now, s->node);
+        last_event(s)->key = key;
+        return;
+    }
     bool interrupted = s->st == ST_SPEAKING;
     s->last_key = now;
     emit(s, TT_EV_KEY, now, s->in_help ? HELP_NODE : s->node);

@@ -203,6 +203,21 @@ static void the_most_digits_end_the_entry_by_themselves(void **state)
     tl_expect(t, "You entered 1 2 3 4, 5 6 7 8.", NULL);
 }
 
+static void pound_after_a_full_entry_ends_it_once(void **state)
+{
+    struct tl_sim *t = at_case(state, '1');
+    keys(t, "12345678");
+    tl_run_until(t, t->now + 600); /* into the read-back */
+    tl_key(t, '#');
+    tl_run_to_wait(t);
+    tl_expect_not(t, "stop case", NULL);
+    tl_expect(t, "You entered 1 2 3 4, 5 6 7 8.", NULL);
+    int n = 0;
+    for (size_t i = t->mark; i < t->n; i++)
+        n += strstr(t->line[i], "You entered") != NULL;
+    assert_int_equal(n, 1);
+}
+
 static void a_failed_lookup_is_said_kindly_with_a_way_to_try_again(void **state)
 {
     struct tl_sim *t = at_case(state, '1');
@@ -317,6 +332,7 @@ int main(void)
         T(keying_keeps_extending_the_wait),
         T(too_few_digits_says_how_many_and_asks_again),
         T(the_most_digits_end_the_entry_by_themselves),
+        T(pound_after_a_full_entry_ends_it_once),
         T(a_failed_lookup_is_said_kindly_with_a_way_to_try_again),
         T(a_lookup_nobody_answers_does_not_leave_the_listener_in_silence),
         T(silence_before_any_digit_repeats_the_request),
