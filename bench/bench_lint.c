@@ -20,28 +20,10 @@
 #include <unistd.h>
 
 #include "lint.h"
+#include "bench.h"
 #include "tonetree.h"
 
 #define RUNS 15
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static int write_menu(FILE *f, int nodes)
 {
@@ -74,11 +56,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [nodes]\n", argv[0]);
         return 2;
     }
-    const char *dir = getenv("TMPDIR");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/tonetree-bench-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    FILE *f = bench_tmpfile(path, sizeof(path));
     if (!f) {
         perror("bench_lint: temp file");
         return 1;
@@ -98,12 +77,12 @@ int main(int argc, char **argv)
     for (int r = 0; r < RUNS && !status; r++) {
         tt_menu *m = NULL;
         tt_diag_clear(diag);
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         err = tt_menu_load(&m, path, diag);
-        double t1 = now_ms();
+        double t1 = bench_now_ms();
         if (!err)
             err = tt_lint(m, NULL, diag);
-        double t2 = now_ms();
+        double t2 = bench_now_ms();
         load[r] = t1 - t0;
         lint[r] = t2 - t1;
         total[r] = t2 - t0;
@@ -121,7 +100,7 @@ int main(int argc, char **argv)
     if (status)
         return status;
 
-    double ml = median(load, RUNS), mt = median(lint, RUNS), mall = median(total, RUNS);
+    double ml = bench_median(load, RUNS), mt = bench_median(lint, RUNS), mall = bench_median(total, RUNS);
     printf("tonetree check, %d nodes in 2 languages (%ld KiB), no recordings, median of %d "
            "runs:\n",
            nodes, size / 1024, RUNS);

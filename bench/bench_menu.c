@@ -20,28 +20,10 @@
 #include <iniparser/iniparser.h>
 
 #include "menu_priv.h"
+#include "bench.h"
 #include "tonetree.h"
 
 #define RUNS 15
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* A tree: node i offers keys 1-3 to nodes 3i+1..3i+3; the leaves are read as page sequences
  * of four pages each (next = the following leaf), so every kind of link is exercised. */
@@ -73,11 +55,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [nodes]\n", argv[0]);
         return 2;
     }
-    const char *dir = getenv("TMPDIR");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/tonetree-bench-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    FILE *f = bench_tmpfile(path, sizeof(path));
     if (!f) {
         perror("bench_menu: temp file");
         return 1;
@@ -111,9 +90,9 @@ int main(int argc, char **argv)
     int status = 0;
     tt_diag *diag = tt_diag_new();
     for (int r = 0; r < RUNS && !status; r++) {
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         dictionary *d = iniparser_load(path);
-        a[r] = now_ms() - t0;
+        a[r] = bench_now_ms() - t0;
         if (!d) {
             fprintf(stderr, "bench_menu: iniparser could not load %s\n", path);
             status = 1;
@@ -123,9 +102,9 @@ int main(int argc, char **argv)
 
         tt_menu *m = NULL;
         tt_diag_clear(diag);
-        t0 = now_ms();
+        t0 = bench_now_ms();
         err = tt_menu_load(&m, path, diag);
-        b[r] = now_ms() - t0;
+        b[r] = bench_now_ms() - t0;
         if (err || tt_menu_node_count(m) != (size_t)nodes) {
             tt_diag_print(diag, stderr);
             fprintf(stderr, "bench_menu: the generated menu did not load (%d)\n", err);
@@ -134,9 +113,9 @@ int main(int argc, char **argv)
         tt_menu_free(m);
 
         struct tt_ini *ini = NULL;
-        t0 = now_ms();
+        t0 = bench_now_ms();
         err = tt_menu_ini_read(&ld, data, len, &ini);
-        c[r] = now_ms() - t0;
+        c[r] = bench_now_ms() - t0;
         if (err || !ini) {
             fprintf(stderr, "bench_menu: iniparser could not read the chunks (%d)\n", err);
             status = 1;
@@ -150,7 +129,7 @@ int main(int argc, char **argv)
     if (status)
         return status;
 
-    double ma = median(a, RUNS), mb = median(b, RUNS), mc = median(c, RUNS);
+    double ma = bench_median(a, RUNS), mb = bench_median(b, RUNS), mc = bench_median(c, RUNS);
     char chunks[64];
     snprintf(chunks, sizeof(chunks), "(c) of (b), iniparser: %d-section chunks", TT_INI_CHUNK);
     printf("menu load, %d nodes (%ld KiB), median of %d runs:\n", nodes, size / 1024, RUNS);

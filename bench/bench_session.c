@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "player.h"
 #include "tonetree.h"
 
@@ -21,29 +22,10 @@
 #define RATE 16000
 #define RUNS 21
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
-
 /* Everything from nothing loaded to the first sample of audio in memory. */
 static double first_audio(const char *cache, tt_diag *d)
 {
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     tt_menu *m = NULL;
     tt_phrases *ph[8] = {0};
     tt_store *store = NULL;
@@ -66,7 +48,7 @@ static double first_audio(const char *cache, tt_diag *d)
                          100, &clip))
             goto out;
         if (clip->frames)
-            t = now_ms() - t0;
+            t = bench_now_ms() - t0;
         break;
     }
 out:
@@ -94,7 +76,7 @@ static int bench_first_audio(tt_diag *d)
         if (system(cmd) != 0)
             return 1;
     }
-    double mc = median(vc, RUNS), mw = median(vw, RUNS);
+    double mc = bench_median(vc, RUNS), mw = bench_median(vw, RUNS);
     printf("time to first audio sample of the guide (median of %d)\n", RUNS);
     printf("  %-34s %9.2f ms\n", "warm cache (aim <= 50 ms)", mw);
     printf("  %-34s %9.2f ms\n", "cold cache (reference: synthesis)", mc);
@@ -134,12 +116,12 @@ static int bench_barge_in(tt_diag *d)
                 tt_player_play(&p, clip);
         }
         tt_player_pull(&p, buf, RATE / 2); /* half a second into the welcome */
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         tt_session_key(s, '1', 500);
         while (tt_session_next_event(s, &ev))
             if (ev.type == TT_EV_STOP)
                 tt_player_stop(&p);
-        cpu[i] = (now_ms() - t0) * 1000.0;
+        cpu[i] = (bench_now_ms() - t0) * 1000.0;
         /* how many frames until the output is silent for good */
         tt_player_pull(&p, buf, RATE / 10);
         size_t last = 0;
@@ -150,7 +132,7 @@ static int bench_barge_in(tt_diag *d)
             silent_after = last;
         tt_session_free(s);
     }
-    double mc = median(cpu, RUNS * 10);
+    double mc = bench_median(cpu, RUNS * 10);
     printf("barge-in in the render path (median of %d)\n", RUNS * 10);
     printf("  %-34s %9.2f us\n", "key handled (session + player)", mc);
     printf("  %-34s %9.2f ms\n", "audio until silent (the fade)", silent_after * 1000.0 / RATE);
