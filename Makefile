@@ -119,7 +119,10 @@ fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts
 	@cp menus/*.ini tests/data/*.ini $(BUILD)/fuzz/corpus/ 2>/dev/null || true
 	@$(FUZZ_RUN); run fuzz_menu && run fuzz_menu_cuts
 
+# Benchmarks also need what only they use (spandsp as the reference, the talk-off corpus,
+# valgrind): scripts/bench-deps.sh installs it.
 bench: $(BENCHES) $(BUILD)/tonetree
+	@./scripts/bench-deps.sh
 	@for b in $(BENCHES); do $$b || exit 1; done
 
 clean:

@@ -13,6 +13,7 @@
 
 #include "audio_out.h"
 #include "diag.h"
+#include "dtmf_file.h"
 #include "lint.h"
 #include "graph.h"
 #include "prompt_list.h"
@@ -32,6 +33,9 @@ static const char usage_text[] =
     "      the kiosk: speak the menu on the audio device, keys from this terminal\n"
     "  devices\n"
     "      list the audio output devices\n"
+    "  dtmf [-v] FILE...\n"
+    "      the DTMF digits in each audio file, one line per file; -v adds each digit's\n"
+    "      start time and level\n"
     "  render MENU --keys SCRIPT -o OUT.wav [--transcript FILE|-] [--lang CODE]\n"
     "         [--rate HZ] [--cache DIR | --no-cache] [--prompts DIR] [--end goodbye|reset]\n"
     "      run a whole session with no audio device; see docs/render.md\n"
@@ -457,6 +461,29 @@ static int cmd_graph(int argc, char **argv, tt_diag *d)
     return report(d, err);
 }
 
+static int cmd_dtmf(int argc, char **argv)
+{
+    bool verbose = false;
+    int c, rc = 0;
+    optind = 1;
+    while ((c = getopt(argc, argv, "v")) != -1) {
+        if (c != 'v')
+            return usage("unknown option for dtmf");
+        verbose = true;
+    }
+    if (optind >= argc)
+        return usage("dtmf needs at least one audio file");
+    for (int i = optind; i < argc; i++) {
+        char why[256];
+        int err = tt_dtmf_file(argv[i], verbose, stdout, why, sizeof(why));
+        if (err) {
+            fprintf(stderr, "tonetree: %s: %s\n", argv[i], why);
+            rc = err == EINVAL ? (rc ? rc : EXIT_INPUT) : EXIT_RUN;
+        }
+    }
+    return rc;
+}
+
 static int cmd_devices(tt_diag *d)
 {
     return report(d, tt_out_list(stdout, d));
@@ -555,6 +582,8 @@ int main(int argc, char **argv)
         rc = cmd_render(argc - 1, argv + 1, d);
     else if (!strcmp(cmd, "run"))
         rc = cmd_run(argc - 1, argv + 1, d);
+    else if (!strcmp(cmd, "dtmf"))
+        rc = cmd_dtmf(argc - 1, argv + 1);
     else if (!strcmp(cmd, "devices"))
         rc = cmd_devices(d);
     else if (!strcmp(cmd, "script"))
