@@ -39,19 +39,9 @@ static const char menu_ini[] =
     "sensitive = yes\n"
     "lookup = /bin/true\n";
 
-struct fixture {
-    tt_menu *m;
-    tt_phrases *ph[8];
-    struct tl_sim sim;
-};
-
 static int setup_mode(void **state, enum tt_end_mode mode)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    f->m = tl_menu(menu_ini);
-    tl_phrases(f->m, f->ph);
-    tl_sim_init(&f->sim, f->m, f->ph, mode, 0);
-    *state = f;
+    *state = tl_fixture_new(menu_ini, mode);
     return 0;
 }
 
@@ -67,11 +57,7 @@ static int setup_kiosk(void **state)
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    tl_sim_free(&f->sim);
-    tl_phrases_free(f->m, f->ph);
-    tt_menu_free(f->m);
-    free(f);
+    tl_fixture_free(*state);
     return 0;
 }
 
@@ -84,7 +70,7 @@ static void keys(struct tl_sim *t, const char *k)
 /* To the case node, its request said in full. */
 static struct tl_sim *at_case(void **state, char which)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, which);

@@ -55,19 +55,9 @@ static const char menu_ini[] =
     "text = Some facts.\n"
     "text.es = Algunos datos.\n";
 
-struct fixture {
-    tt_menu *m;
-    tt_phrases *ph[8];
-    struct tl_sim sim;
-};
-
 static int setup_mode(void **state, enum tt_end_mode mode)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    f->m = tl_menu(menu_ini);
-    tl_phrases(f->m, f->ph);
-    tl_sim_init(&f->sim, f->m, f->ph, mode, 0);
-    *state = f;
+    *state = tl_fixture_new(menu_ini, mode);
     return 0;
 }
 
@@ -83,11 +73,7 @@ static int setup_kiosk(void **state)
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    tl_sim_free(&f->sim);
-    tl_phrases_free(f->m, f->ph);
-    tt_menu_free(f->m);
-    free(f);
+    tl_fixture_free(*state);
     return 0;
 }
 
@@ -97,7 +83,7 @@ static const char main_choices[] =
 
 static void the_start_node_says_its_text_then_choices_from_the_childrens_titles(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     assert_string_equal(t->line[0], "0.000 start main lang=en");
@@ -110,7 +96,7 @@ static void the_start_node_says_its_text_then_choices_from_the_childrens_titles(
 
 static void any_key_stops_speech_at_the_moment_it_is_pressed(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_until(t, 500);
     tl_mark(t);
@@ -124,7 +110,7 @@ static void any_key_stops_speech_at_the_moment_it_is_pressed(void **state)
 
 static void choosing_then_star_goes_back_to_the_menu_it_came_from(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '2');
@@ -140,7 +126,7 @@ static void choosing_then_star_goes_back_to_the_menu_it_came_from(void **state)
 
 static void star_at_the_start_says_so_and_offers_the_choices(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_mark(t);
@@ -153,7 +139,7 @@ static void star_at_the_start_says_so_and_offers_the_choices(void **state)
 
 static void five_repeats_the_whole_node(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_mark(t);
@@ -165,7 +151,7 @@ static void five_repeats_the_whole_node(void **state)
 
 static void hash_during_the_text_skips_to_the_choices(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_until(t, 300);
     tl_mark(t);
@@ -178,7 +164,7 @@ static void hash_during_the_text_skips_to_the_choices(void **state)
 
 static void hash_and_star_walk_a_page_sequence_and_the_last_page_leads_out(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '1');
@@ -223,7 +209,7 @@ static void hash_and_star_walk_a_page_sequence_and_the_last_page_leads_out(void 
 
 static void a_wrong_key_is_named_back_with_the_choices(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_mark(t);
@@ -237,7 +223,7 @@ static void a_wrong_key_is_named_back_with_the_choices(void **state)
 
 static void three_wrong_keys_lead_to_help_not_a_dead_end(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '7');
@@ -256,7 +242,7 @@ static void three_wrong_keys_lead_to_help_not_a_dead_end(void **state)
 
 static void a_good_key_between_mistakes_starts_the_count_again(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '7');
@@ -274,7 +260,7 @@ static void a_good_key_between_mistakes_starts_the_count_again(void **state)
 
 static void silence_warns_before_it_acts_and_three_silences_lead_to_help(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t); /* the prompt ends at 2.4 s */
     tl_mark(t);
@@ -298,7 +284,7 @@ static void silence_warns_before_it_acts_and_three_silences_lead_to_help(void **
 
 static void after_the_warning_any_key_means_more_time_not_a_mistake(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_run_until(t, 9400); /* warning */
@@ -316,7 +302,7 @@ static void after_the_warning_any_key_means_more_time_not_a_mistake(void **state
 
 static void help_where_am_i_speaks_the_path_from_the_top(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '1');
@@ -336,7 +322,7 @@ static void help_where_am_i_speaks_the_path_from_the_top(void **state)
 
 static void help_star_returns_to_where_the_listener_was(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '2');
@@ -352,7 +338,7 @@ static void help_star_returns_to_where_the_listener_was(void **state)
 
 static void help_can_start_again_from_the_beginning(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '2');
@@ -372,7 +358,7 @@ static void help_can_start_again_from_the_beginning(void **state)
 
 static void help_switches_language_and_says_the_node_in_it(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '0');
@@ -391,7 +377,7 @@ static void help_switches_language_and_says_the_node_in_it(void **state)
 
 static void a_wrong_key_in_help_is_named_and_help_said_again(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '0');
@@ -406,7 +392,7 @@ static void a_wrong_key_in_help_is_named_and_help_said_again(void **state)
 
 static void nine_says_goodbye_then_ends(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_until(t, 200);
     tl_mark(t);
@@ -425,7 +411,7 @@ static void nine_says_goodbye_then_ends(void **state)
 
 static void a_key_during_goodbye_ends_at_once(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '9');
@@ -439,7 +425,7 @@ static void a_key_during_goodbye_ends_at_once(void **state)
 
 static void at_a_kiosk_nine_stops_at_once_wipes_and_welcomes_again(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '0');
@@ -467,7 +453,7 @@ static void at_a_kiosk_nine_stops_at_once_wipes_and_welcomes_again(void **state)
 
 static void silence_in_help_ends_the_session_after_its_tries(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '0');
@@ -483,7 +469,7 @@ static void silence_in_help_ends_the_session_after_its_tries(void **state)
 
 static void tick_before_the_deadline_changes_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tt_ms dl = tt_session_deadline(t->s);
@@ -497,7 +483,7 @@ static void tick_before_the_deadline_changes_nothing(void **state)
 
 static void down_and_up_step_through_the_choices_one_at_a_time(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_mark(t);
@@ -529,7 +515,7 @@ static void down_and_up_step_through_the_choices_one_at_a_time(void **state)
 
 static void browsing_a_page_offers_the_next_and_previous_pages(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '1');
@@ -555,7 +541,7 @@ static void browsing_a_page_offers_the_next_and_previous_pages(void **state)
 
 static void browsing_where_there_is_nothing_to_choose_says_so(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '2');
@@ -574,7 +560,7 @@ static void browsing_where_there_is_nothing_to_choose_says_so(void **state)
 
 static void louder_is_said_back_and_the_cut_part_goes_on(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_until(t, 500); /* half way through "Welcome." */
     tl_mark(t);
@@ -591,7 +577,7 @@ static void louder_is_said_back_and_the_cut_part_goes_on(void **state)
 
 static void volume_has_nine_levels_and_says_when_there_is_no_further_step(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     for (int i = 0; i < 4; i++) {
@@ -621,7 +607,7 @@ static void volume_has_nine_levels_and_says_when_there_is_no_further_step(void *
 
 static void slower_speech_is_asked_of_every_later_prompt(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     assert_int_equal(t->speed, 100);
@@ -642,7 +628,7 @@ static void slower_speech_is_asked_of_every_later_prompt(void **state)
 
 static void help_leads_to_settings_for_speed_volume_and_pause(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, '0');
@@ -670,7 +656,7 @@ static void help_leads_to_settings_for_speed_volume_and_pause(void **state)
 
 static void pause_stays_silent_without_counting_tries_until_a_key(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_until(t, 1700); /* into the choices */
     tl_mark(t);
@@ -693,7 +679,7 @@ static void pause_stays_silent_without_counting_tries_until_a_key(void **state)
 
 static void a_kiosk_left_idle_forgets_everything_and_waits_silently(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_sim_free(t);
     struct tt_session_opts o = {.end_mode = TT_END_RESET, .idle_ms = 120000};
@@ -729,7 +715,7 @@ static void a_kiosk_left_idle_forgets_everything_and_waits_silently(void **state
 
 static void an_idle_reset_in_the_middle_of_a_prompt_stops_it_first(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_sim_free(t);
     struct tt_session_opts o = {.end_mode = TT_END_RESET, .idle_ms = 120000};
@@ -745,7 +731,7 @@ static void an_idle_reset_in_the_middle_of_a_prompt_stops_it_first(void **state)
 static void a_kiosk_nobody_answers_goes_quiet_after_help_instead_of_talking_forever(
     void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_run_until(t, 200000);
@@ -757,7 +743,7 @@ static void a_kiosk_nobody_answers_goes_quiet_after_help_instead_of_talking_fore
 
 static void the_end_key_at_a_kiosk_also_resets_volume_and_speed(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_key(t, TT_KEY_SLOWER);
@@ -776,7 +762,7 @@ static void the_end_key_at_a_kiosk_also_resets_volume_and_speed(void **state)
  * saying something, about to, or waiting with a deadline; never silent for good. */
 static void random_keys_at_random_times_never_leave_the_listener_in_silence(void **state)
 {
-    struct fixture *f = *state;
+    struct tl_fixture *f = *state;
     static const int keys[] = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#',
                                TT_KEY_UP, TT_KEY_DOWN, TT_KEY_SELECT, TT_KEY_LOUDER,
                                TT_KEY_SLOWER, TT_KEY_FASTER, TT_KEY_PAUSE, TT_KEY_BACK};

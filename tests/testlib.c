@@ -81,6 +81,24 @@ void tl_sim_init(struct tl_sim *t, const tt_menu *m, tt_phrases **ph, enum tt_en
     tl_sim_init_opts(t, m, ph, &o);
 }
 
+struct tl_fixture *tl_fixture_new(const char *ini, enum tt_end_mode mode)
+{
+    struct tl_fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->m = tl_menu(ini);
+    tl_phrases(f->m, f->ph);
+    tl_sim_init(&f->sim, f->m, f->ph, mode, 0);
+    return f;
+}
+
+void tl_fixture_free(struct tl_fixture *f)
+{
+    tl_sim_free(&f->sim);
+    tl_phrases_free(f->m, f->ph);
+    tt_menu_free(f->m);
+    free(f);
+}
+
 void tl_sim_free(struct tl_sim *t)
 {
     tt_session_free(t->s);

@@ -40,6 +40,17 @@ void tl_sim_init(struct tl_sim *t, const tt_menu *m, tt_phrases **ph, enum tt_en
 void tl_sim_init_opts(struct tl_sim *t, const tt_menu *m, tt_phrases **ph,
                       const struct tt_session_opts *o);
 void tl_sim_free(struct tl_sim *t);
+/* A menu, its phrases and a pretend driver on it: what every session test starts from. */
+struct tl_fixture {
+    tt_menu *m;
+    tt_phrases *ph[8];
+    struct tl_sim sim;
+};
+
+/** A fixture for a menu written inline, its session started in the given end mode. */
+struct tl_fixture *tl_fixture_new(const char *ini, enum tt_end_mode mode);
+void tl_fixture_free(struct tl_fixture *f);
+
 /** Run the session until time `until` (ms), playing and waiting as a driver would. */
 void tl_run_until(struct tl_sim *t, tt_ms until);
 /** Run until the session waits for a key (or ends); fails the test after an hour. */
