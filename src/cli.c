@@ -13,6 +13,7 @@
 
 #include "audio_out.h"
 #include "diag.h"
+#include "drv_line.h"
 #include "dtmf_file.h"
 #include "lint.h"
 #include "graph.h"
@@ -31,6 +32,10 @@ static const char usage_text[] =
     "         [--keymap keymaps/usb-numpad.ini [--keypad /dev/input/eventN|auto]]\n"
     "         [--rate HZ] [--cache DIR] [--prompts DIR]\n"
     "      the kiosk: speak the menu on the audio device, keys from this terminal\n"
+    "  line MENU [--device NAME|INDEX] [--hangup SECONDS] [--transcript FILE|-]\n"
+    "         [--lang CODE] [--rate HZ] [--cache DIR] [--prompts DIR]\n"
+    "      a telephone line: prompts out and DTMF keys in on one audio device; the call\n"
+    "      ends at goodbye, or when the caller hangs up (silence, or a busy tone)\n"
     "  devices\n"
     "      list the audio output devices\n"
     "  dtmf [-v] FILE...\n"
@@ -378,6 +383,69 @@ out:
     return rc;
 }
 
+static int cmd_line(int argc, char **argv, tt_diag *d)
+{
+    static const struct option opts[] = {
+        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
+        {"device", required_argument, NULL, 'd'}, {"hangup", required_argument, NULL, 'H'},
+        {"transcript", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+    };
+    struct setup su = {.cache = default_cache_dir(), .rate = 16000};
+    struct tt_line_opts lo = {.transcript = stdout};
+    const char *transcript = NULL;
+    FILE *tf = NULL;
+    int c, rc = 0, err = 0, took;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "d:H:t:", opts, NULL)) != -1) {
+        if ((took = setup_option(&su, c, optarg)) < 0) {
+            rc = EXIT_RUN;
+            goto out;
+        }
+        if (took)
+            continue;
+        switch (c) {
+        case 'd': lo.device = optarg; break;
+        case 't': transcript = optarg; break;
+        case 'H': {
+            char *end;
+            double sec = strtod(optarg, &end);
+            if (*end || sec < 1 || sec > 3600) {
+                rc = usage("--hangup takes seconds, 1 to 3600");
+                goto out;
+            }
+            lo.hangup_ms = (tt_ms)(sec * 1000);
+            break;
+        }
+        default:
+            rc = usage("unknown option for line");
+            goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        rc = usage("line needs exactly one menu file");
+        goto out;
+    }
+    if (transcript && strcmp(transcript, "-") && !(tf = lo.transcript = fopen(transcript, "w"))) {
+        fprintf(stderr, "%s: cannot write the transcript\n", transcript);
+        rc = EXIT_RUN;
+        goto out;
+    }
+    if (!(err = setup_open(&su, argv[optind], d)) &&
+        !(err = tt_store_prepare(su.store, su.m, su.ph, show_progress, NULL))) {
+        tt_diag_print(d, stderr);
+        tt_diag_clear(d);
+        lo.rate = su.rate;
+        lo.lang = su.lang_index;
+        err = tt_line_run(su.m, su.ph, su.store, &lo, d);
+    }
+    rc = report(d, err);
+out:
+    if (tf)
+        fclose(tf);
+    setup_close(&su);
+    return rc;
+}
+
 /* A menu and (for script) its phrases, in the language asked for: what script and graph read. */
 static int open_menu_lang(const char *path, const char *lang, tt_menu **m, int *li, tt_diag *d)
 {
@@ -582,6 +650,8 @@ int main(int argc, char **argv)
         rc = cmd_render(argc - 1, argv + 1, d);
     else if (!strcmp(cmd, "run"))
         rc = cmd_run(argc - 1, argv + 1, d);
+    else if (!strcmp(cmd, "line"))
+        rc = cmd_line(argc - 1, argv + 1, d);
     else if (!strcmp(cmd, "dtmf"))
         rc = cmd_dtmf(argc - 1, argv + 1);
     else if (!strcmp(cmd, "devices"))

@@ -1,0 +1,36 @@
+/*
+ * The telephone line driver (`tonetree line MENU [--device NAME]`): one duplex audio device,
+ * prompts out, keys in through the DTMF receiver, barge-in as at the kiosk, and the caller's
+ * hang-up noticed from the line itself.
+ */
+#ifndef TT_DRV_LINE_H
+#define TT_DRV_LINE_H
+
+#include <stdio.h>
+
+#include "tonetree.h"
+
+#define TT_LINE_HANGUP_MS 10000 /* silence this long while waiting for the caller: gone */
+#define TT_LINE_BUSY_MS 2000    /* a busy or reorder tone this long: gone */
+#define TT_LINE_SILENCE_DBM0 (-50.0)
+
+struct tt_line_opts {
+    const char *device; /* NULL: the default device; else a number or part of a name */
+    int rate;           /* the line's rate, 8000 to 48000: must be the store's */
+    int lang;           /* starting language index */
+    FILE *transcript;   /* one line per session event (tt_event_format), and the hang-up */
+    tt_ms hangup_ms;    /* 0: TT_LINE_HANGUP_MS */
+    tt_ms max_ms;       /* end a call longer than this (line time); 0: one hour */
+};
+
+/**
+ * Run one call: the session (TT_END_GOODBYE) from the welcome until the caller's end key and
+ * goodbye, the caller hanging up (silence or a busy/reorder tone on the input), max_ms, or
+ * SIGINT/SIGTERM. Time is the line's own: frames read from the device / rate.
+ * @return 0 when the call ended in any of those ways, or the error that stopped it (ENODEV:
+ *         no device with input and output)
+ */
+int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
+                const struct tt_line_opts *o, tt_diag *diag);
+
+#endif
