@@ -1,15 +1,8 @@
 /*
  * The telephone line's duplex audio over PortAudio's blocking calls (see audio_in.h).
  *
- * PortAudio counts Pa_Initialize/Pa_Terminate itself, so this file takes its own reference
- * alongside audio_out.c's. The same guard as audio_out.c: PortAudio 19.6 aborts while listing
- * ALSA devices when ALSA's configuration has no 'default' (or 'dmix') PCM, so that is checked
- * first and reported as "no device".
+ * PortAudio is started, and devices chosen, through pa.c, as for the kiosk's output.
  */
-#define _GNU_SOURCE /* RTLD_DEFAULT, to reach JACK's message hooks without linking JACK */
-#include <alsa/asoundlib.h>
-#include <dlfcn.h>
-#include <ctype.h>
 #include <errno.h>
 #include <portaudio.h>
 #include <stdlib.h>
@@ -17,6 +10,7 @@
 #include <strings.h>
 
 #include "audio_in.h"
+#include "pa.h"
 
 #define NO_DEVICE_MSG                                                                         \
     "no audio device with both input and output was found: the line needs one (choose it "     \
@@ -30,103 +24,9 @@ struct tt_in {
     int16_t *wide;   /* period * 2 frames, for a device that only takes two channels */
 };
 
-static void alsa_quiet(const char *file, int line, const char *func, int err, const char *fmt,
-                       ...)
-{
-    (void)file, (void)line, (void)func, (void)err, (void)fmt;
-}
-
-static void jack_quiet(const char *msg)
-{
-    (void)msg;
-}
-
-/* As audio_out.c: ALSA and JACK print what they fail to find while PortAudio probes them. */
-static void quiet_sound_libraries(void)
-{
-    snd_lib_error_set_handler(alsa_quiet);
-    void (*set_error)(void (*)(const char *));
-    void (*set_info)(void (*)(const char *));
-    *(void **)&set_error = dlsym(RTLD_DEFAULT, "jack_set_error_function");
-    *(void **)&set_info = dlsym(RTLD_DEFAULT, "jack_set_info_function");
-    if (set_error)
-        set_error(jack_quiet);
-    if (set_info)
-        set_info(jack_quiet);
-}
-
-static bool alsa_config_usable(void)
-{
-    snd_config_t *node;
-    if (snd_config_update() < 0 || !snd_config)
-        return false;
-    return snd_config_search(snd_config, "pcm.default", &node) == 0 ||
-           snd_config_search(snd_config, "pcm.dmix", &node) == 0;
-}
-
-static bool is_number(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s))
-            return false;
-    return true;
-}
-
-static bool duplex_capable(const PaDeviceInfo *info)
-{
-    return info && info->maxInputChannels >= 1 && info->maxOutputChannels >= 1;
-}
-
-static int find_device(const char *want, PaDeviceIndex *devp, tt_diag *diag)
-{
-    int count = Pa_GetDeviceCount();
-    if (!want || !*want) {
-        PaDeviceIndex d = Pa_GetDefaultInputDevice();
-        if (count <= 0 || d == paNoDevice || !duplex_capable(Pa_GetDeviceInfo(d))) {
-            tt_diag_add(diag, TT_ERROR, NULL, 0, NO_DEVICE_MSG);
-            return ENODEV;
-        }
-        *devp = d;
-        return 0;
-    }
-    if (is_number(want)) {
-        long i = strtol(want, NULL, 10);
-        if (i >= count || !duplex_capable(Pa_GetDeviceInfo((PaDeviceIndex)i))) {
-            tt_diag_add(diag, TT_ERROR, NULL, 0,
-                        "there is no audio device number %s with input and output", want);
-            return ENODEV;
-        }
-        *devp = (PaDeviceIndex)i;
-        return 0;
-    }
-    int matches = 0;
-    size_t n = strlen(want);
-    for (PaDeviceIndex i = 0; i < count; i++) {
-        const PaDeviceInfo *info = Pa_GetDeviceInfo(i);
-        if (!duplex_capable(info))
-            continue;
-        if (strcasecmp(info->name, want) == 0) {
-            *devp = i;
-            return 0;
-        }
-        for (const char *h = info->name; *h; h++)
-            if (strncasecmp(h, want, n) == 0) {
-                if (matches++ == 0)
-                    *devp = i;
-                break;
-            }
-    }
-    if (matches == 1)
-        return 0;
-    tt_diag_add(diag, TT_ERROR, NULL, 0,
-                matches ? "%d audio devices with input and output match '%s': give more of "
-                          "the name, or its number"
-                        : "%d audio devices with input and output match '%s'",
-                matches, want);
-    return matches ? EINVAL : ENODEV;
-}
+static const struct tt_pa_need duplex_need = {true, "audio device with input and output",
+                                               "audio devices with input and output",
+                                               NO_DEVICE_MSG};
 
 int tt_in_open(struct tt_in **ip, const struct tt_in_opts *o, tt_diag *diag)
 {
@@ -136,20 +36,12 @@ int tt_in_open(struct tt_in **ip, const struct tt_in_opts *o, tt_diag *diag)
                     "line audio options out of range (rate 8000 to 48000 Hz, period up to 1 s)");
         return EINVAL;
     }
-    quiet_sound_libraries();
-    if (!alsa_config_usable()) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0, NO_DEVICE_MSG);
-        return ENODEV;
-    }
-    PaError pe = Pa_Initialize();
-    if (pe != paNoError) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start the audio system: %s",
-                    Pa_GetErrorText(pe));
-        return EIO;
-    }
+    int perr = tt_pa_acquire(NO_DEVICE_MSG, diag);
+    if (perr)
+        return perr;
     struct tt_in *in = calloc(1, sizeof(*in));
     PaDeviceIndex dev = paNoDevice;
-    int err = in ? find_device(o->device, &dev, diag) : ENOMEM;
+    int err = in ? tt_pa_find_device(o->device, &duplex_need, &dev, diag) : ENOMEM;
     if (err)
         goto fail;
     in->rate = o->rate;
@@ -159,7 +51,7 @@ int tt_in_open(struct tt_in **ip, const struct tt_in_opts *o, tt_diag *diag)
                               .suggestedLatency = info->defaultLowInputLatency};
     PaStreamParameters op = {.device = dev, .channelCount = 1, .sampleFormat = paInt16,
                              .suggestedLatency = info->defaultLowOutputLatency};
-    pe = Pa_IsFormatSupported(&ip_, &op, o->rate);
+    PaError pe = Pa_IsFormatSupported(&ip_, &op, o->rate);
     if (pe == paInvalidChannelCount && info->maxInputChannels >= 2 &&
         info->maxOutputChannels >= 2) {
         ip_.channelCount = op.channelCount = 2;
@@ -204,7 +96,7 @@ fail:
     if (in)
         free(in->wide);
     free(in);
-    Pa_Terminate();
+    tt_pa_release();
     return err;
 }
 
@@ -216,7 +108,7 @@ void tt_in_close(struct tt_in *in)
     Pa_CloseStream(in->stream);
     free(in->wide);
     free(in);
-    Pa_Terminate();
+    tt_pa_release();
 }
 
 int tt_in_read(struct tt_in *in, int16_t *pcm, size_t n)

@@ -8,13 +8,9 @@
  * closes and creates a fresh one when a stream starts, which is what lets a reopened stream's
  * callback take over the ring (and its cut-in-progress state) safely.
  *
- * PortAudio is one library state per process: Pa_Initialize/Pa_Terminate are counted here so
- * that several users (an output, a device listing) can come and go.
+ * PortAudio is one library state per process: pa.c counts Pa_Initialize/Pa_Terminate so
+ * that several users (an output, a device listing, the line) can come and go.
  */
-#define _GNU_SOURCE /* RTLD_DEFAULT, to reach JACK's message hooks without linking JACK */
-#include <alsa/asoundlib.h>
-#include <ctype.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <portaudio.h>
 #include <pthread.h>
@@ -24,6 +20,7 @@
 #include <strings.h>
 
 #include "audio_out.h"
+#include "pa.h"
 #include "player.h" /* TT_FADE_MS: the same fade as every other cut */
 #include "ring.h"
 
@@ -51,133 +48,8 @@ struct tt_out {
 
 /* ---- PortAudio, once per process ---- */
 
-static pthread_mutex_t pa_lock = PTHREAD_MUTEX_INITIALIZER;
-static int pa_users; /* tt_out and tt_out_list calls holding a reference */
-static bool pa_up;   /* Pa_Initialize succeeded and Pa_Terminate has not run since */
-
-static void alsa_quiet(const char *file, int line, const char *func, int err, const char *fmt,
-                       ...)
-{
-    (void)file, (void)line, (void)func, (void)err, (void)fmt;
-}
-
-static void jack_quiet(const char *msg)
-{
-    (void)msg;
-}
-
-/*
- * Pa_Initialize probes every ALSA plugin and the JACK server, and both libraries print what
- * they fail to find (about a hundred lines on a stock machine). Those are not errors for us:
- * a missing device is reported once, plainly, through the diag. JACK comes in as a dependency
- * of libportaudio, so its hooks are looked up in the running process instead of linked.
- */
-static void quiet_sound_libraries(void)
-{
-    snd_lib_error_set_handler(alsa_quiet);
-    void (*set_error)(void (*)(const char *));
-    void (*set_info)(void (*)(const char *));
-    *(void **)&set_error = dlsym(RTLD_DEFAULT, "jack_set_error_function");
-    *(void **)&set_info = dlsym(RTLD_DEFAULT, "jack_set_info_function");
-    if (set_error)
-        set_error(jack_quiet);
-    if (set_info)
-        set_info(jack_quiet);
-}
-
-/*
- * PortAudio 19.6 asserts (aborts the whole program) while listing ALSA devices when ALSA's
- * configuration lists no 'default' or 'dmix' PCM, e.g. when /usr/share/alsa/alsa.conf is
- * missing or ALSA_CONFIG_PATH points at an empty file. Check first, and report it instead.
- */
-static bool alsa_config_usable(void)
-{
-    snd_config_t *node;
-    if (snd_config_update() < 0 || !snd_config)
-        return false;
-    return snd_config_search(snd_config, "pcm.default", &node) == 0 ||
-           snd_config_search(snd_config, "pcm.dmix", &node) == 0;
-}
-
-static void no_alsa_config(tt_diag *diag)
-{
-    tt_diag_add(diag, TT_ERROR, NULL, 0, NO_DEVICE_MSG);
-    tt_diag_add(diag, TT_NOTE, NULL, 0,
-                "the sound system (ALSA) has no 'default' device in its configuration: is "
-                "/usr/share/alsa/alsa.conf missing, or ALSA_CONFIG_PATH pointing elsewhere?");
-}
-
-/* Bring PortAudio up if it is down. Called with pa_lock held. */
-static int pa_start(tt_diag *diag)
-{
-    if (pa_up)
-        return 0;
-    quiet_sound_libraries();
-    if (!alsa_config_usable()) {
-        no_alsa_config(diag);
-        return ENODEV;
-    }
-    PaError pe = Pa_Initialize();
-    if (pe != paNoError) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start the audio system: %s",
-                    Pa_GetErrorText(pe));
-        return EIO;
-    }
-    pa_up = true;
-    return 0;
-}
-
-/* Take a reference to PortAudio, starting it for the first user. */
-static int pa_acquire(tt_diag *diag)
-{
-    pthread_mutex_lock(&pa_lock);
-    int err = pa_start(diag);
-    if (err == 0)
-        pa_users++;
-    pthread_mutex_unlock(&pa_lock);
-    return err;
-}
-
-static void pa_release(void)
-{
-    pthread_mutex_lock(&pa_lock);
-    if (pa_users > 0 && --pa_users == 0 && pa_up) {
-        Pa_Terminate();
-        pa_up = false;
-    }
-    pthread_mutex_unlock(&pa_lock);
-}
-
-/*
- * PortAudio lists devices once, at Pa_Initialize: to see a device that came back, start it
- * again. Only possible when the caller is the only user (others may have streams open). The
- * caller keeps its reference either way; if PortAudio cannot come back up now, the next
- * rescan tries again.
- */
-static int pa_rescan(tt_diag *diag)
-{
-    pthread_mutex_lock(&pa_lock);
-    if (pa_users == 1 && pa_up) {
-        Pa_Terminate();
-        pa_up = false;
-    } else if (pa_up) {
-        tt_diag_add(diag, TT_NOTE, NULL, 0,
-                    "audio devices were not rescanned: another part of the program uses them");
-    }
-    int err = pa_start(diag);
-    pthread_mutex_unlock(&pa_lock);
-    return err;
-}
-
-static const char *pa_error(PaError pe)
-{
-    if (pe == paUnanticipatedHostError) {
-        const PaHostErrorInfo *h = Pa_GetLastHostErrorInfo();
-        if (h && h->errorText && *h->errorText)
-            return h->errorText;
-    }
-    return Pa_GetErrorText(pe);
-}
+static const struct tt_pa_need output_need = {false, "audio output device",
+                                               "audio output devices", NO_DEVICE_MSG};
 
 /* ---- the real-time side ---- */
 
@@ -238,78 +110,6 @@ static void finished_cb(void *user)
 
 /* ---- opening ---- */
 
-static bool is_number(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s))
-            return false;
-    return true;
-}
-
-static bool contains_nocase(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return true;
-    return false;
-}
-
-/* Which device: the default, an index, or the one output whose name matches. */
-static int find_device(const char *want, PaDeviceIndex *devp, tt_diag *diag)
-{
-    int count = Pa_GetDeviceCount();
-    if (!want || !*want) {
-        PaDeviceIndex d = Pa_GetDefaultOutputDevice();
-        if (count <= 0 || d == paNoDevice) {
-            tt_diag_add(diag, TT_ERROR, NULL, 0, NO_DEVICE_MSG);
-            return ENODEV;
-        }
-        *devp = d;
-        return 0;
-    }
-    if (is_number(want)) {
-        long i = strtol(want, NULL, 10);
-        const PaDeviceInfo *info = i < count ? Pa_GetDeviceInfo((PaDeviceIndex)i) : NULL;
-        if (!info || info->maxOutputChannels < 1) {
-            tt_diag_add(diag, TT_ERROR, NULL, 0,
-                        "there is no audio output device number %s: tonetree devices lists "
-                        "them", want);
-            return ENODEV;
-        }
-        *devp = (PaDeviceIndex)i;
-        return 0;
-    }
-    PaDeviceIndex found = paNoDevice;
-    int matches = 0;
-    for (PaDeviceIndex i = 0; i < count; i++) {
-        const PaDeviceInfo *info = Pa_GetDeviceInfo(i);
-        if (!info || info->maxOutputChannels < 1 || !contains_nocase(info->name, want))
-            continue;
-        if (strcasecmp(info->name, want) == 0) { /* an exact name wins over partial ones */
-            *devp = i;
-            return 0;
-        }
-        if (matches++ == 0)
-            found = i;
-    }
-    if (matches == 1) {
-        *devp = found;
-        return 0;
-    }
-    if (matches == 0) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0,
-                    "no audio output device matches '%s': tonetree devices lists them", want);
-        return ENODEV;
-    }
-    tt_diag_add(diag, TT_ERROR, NULL, 0,
-                "%d audio output devices match '%s': give more of the name, or its number "
-                "(tonetree devices lists them)", matches, want);
-    return EINVAL;
-}
-
 /* Pick channels and rate the device accepts: mono at the asked rate if it can; a device that
  * refuses mono gets two channels; one that refuses the rate runs at its own. */
 static int choose_format(struct tt_out *o, PaStreamParameters *p, const PaDeviceInfo *info,
@@ -336,7 +136,7 @@ static int choose_format(struct tt_out *o, PaStreamParameters *p, const PaDevice
         tt_diag_add(diag, TT_ERROR, NULL, 0,
                     "the audio device '%s' cannot play 16-bit audio at %d Hz (%s); its own "
                     "rate is %.0f Hz",
-                    info->name, want_rate, pa_error(pe), info->defaultSampleRate);
+                    info->name, want_rate, tt_pa_error(pe), info->defaultSampleRate);
         return pe == paInvalidSampleRate || pe == paInvalidChannelCount ? EINVAL : EIO;
     }
     return 0;
@@ -347,7 +147,7 @@ static int start_stream(struct tt_out *o, tt_diag *diag)
 {
     PaStream *s = NULL;
     PaDeviceIndex dev;
-    int err = find_device(o->device, &dev, diag);
+    int err = tt_pa_find_device(o->device, &output_need, &dev, diag);
     if (err)
         return err;
     const PaDeviceInfo *info = Pa_GetDeviceInfo(dev);
@@ -386,7 +186,7 @@ static int start_stream(struct tt_out *o, tt_diag *diag)
     PaError pe = Pa_OpenStream(&s, NULL, &p, rate, period, paNoFlag, play_cb, o);
     if (pe != paNoError) {
         tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot open the audio device '%s': %s",
-                    info->name, pa_error(pe));
+                    info->name, tt_pa_error(pe));
         err = pe == paDeviceUnavailable ? EBUSY : EIO;
         s = NULL;
         goto out;
@@ -397,7 +197,7 @@ static int start_stream(struct tt_out *o, tt_diag *diag)
     pe = Pa_StartStream(s);
     if (pe != paNoError) {
         tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start the audio device '%s': %s",
-                    info->name, pa_error(pe));
+                    info->name, tt_pa_error(pe));
         err = EIO;
         goto out;
     }
@@ -453,12 +253,12 @@ int tt_out_open(struct tt_out **op, const struct tt_out_opts *opts, tt_diag *dia
     atomic_init(&o->underruns, 0);
     atomic_init(&o->lost, false);
     atomic_init(&o->stopping, false);
-    err = pa_acquire(diag);
+    err = tt_pa_acquire(NO_DEVICE_MSG, diag);
     if (err)
         goto out;
     err = start_stream(o, diag);
     if (err) {
-        pa_release();
+        tt_pa_release();
         goto out;
     }
     *op = o;
@@ -476,7 +276,7 @@ void tt_out_close(struct tt_out *o)
     if (!o)
         return;
     stop_stream(o);
-    pa_release();
+    tt_pa_release();
     tt_ring_free(&o->ring);
     free(o->device);
     free(o);
@@ -499,7 +299,7 @@ bool tt_out_in_standby(const struct tt_out *o)
 int tt_out_reopen(struct tt_out *o, tt_diag *diag)
 {
     stop_stream(o);
-    int err = pa_rescan(diag);
+    int err = tt_pa_rescan(NO_DEVICE_MSG, diag);
     if (err == 0)
         err = start_stream(o, diag);
     if (err)
@@ -574,7 +374,7 @@ bool tt_out_lost(const struct tt_out *o)
 
 int tt_out_list(FILE *f, tt_diag *diag)
 {
-    int err = pa_acquire(diag);
+    int err = tt_pa_acquire(NO_DEVICE_MSG, diag);
     if (err)
         return err;
     int count = Pa_GetDeviceCount();
@@ -594,6 +394,6 @@ int tt_out_list(FILE *f, tt_diag *diag)
         tt_diag_add(diag, TT_ERROR, NULL, 0, NO_DEVICE_MSG);
         err = ENODEV;
     }
-    pa_release();
+    tt_pa_release();
     return err;
 }
