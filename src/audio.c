@@ -32,7 +32,7 @@
 
 /* A reason from libsndfile ("Format not recognised.") reads better inside our sentence as
  * "format not recognised". */
-static void reason_from(char *why, size_t size, const char *msg)
+void tt_audio_reason(char *why, size_t size, const char *msg)
 {
     snprintf(why, size, "%s", msg && *msg ? msg : "unknown error");
     size_t len = strlen(why);
@@ -116,7 +116,7 @@ int tt_audio_load(const char *path, int rate, int16_t **pcm, size_t *frames, cha
         goto out;
     }
     if (!(f = sf_open(path, SFM_READ, &info))) {
-        reason_from(why, why_size, sf_strerror(NULL));
+        tt_audio_reason(why, why_size, sf_strerror(NULL));
         goto out;
     }
     if (info.channels < 1 || info.channels > MAX_CHANNELS || info.samplerate < 1 ||
@@ -164,7 +164,7 @@ int tt_audio_load(const char *path, int rate, int16_t **pcm, size_t *frames, cha
         n += (size_t)got;
     }
     if (sf_error(f)) {
-        reason_from(why, why_size, sf_strerror(f));
+        tt_audio_reason(why, why_size, sf_strerror(f));
         goto out;
     }
     if (n == 0) {

@@ -55,4 +55,8 @@ int tt_audio_wav_encode(const int16_t *pcm, size_t frames, int rate, const char 
 int tt_audio_wav_decode(const uint8_t *buf, size_t len, int *rate, const char **note,
                         size_t *note_len, int16_t **pcm, size_t *frames);
 
+/** libsndfile's reason ("Format not recognised.") shaped to sit inside our own sentence
+ *  ("format not recognised"). */
+void tt_audio_reason(char *why, size_t size, const char *msg);
+
 #endif

@@ -19,6 +19,7 @@
 #include <soxr.h>
 
 #include "dtmf.h"
+#include "audio.h"
 #include "dtmf_file.h"
 
 #define CHUNK 4096 /* frames per libsndfile call */
@@ -52,17 +53,6 @@ static void digit_handler(void *user, char digit, uint64_t start, double level)
     sc->d[sc->n++] = (struct found){digit, start, level};
 }
 
-/* A reason from libsndfile ("Format not recognised.") reads better in our sentence as
- * "format not recognised". */
-static void reason_from(char *why, size_t size, const char *msg)
-{
-    snprintf(why, size, "%s", msg && *msg ? msg : "unknown error");
-    size_t len = strlen(why);
-    while (len > 0 && (why[len - 1] == '.' || why[len - 1] == '\n' || why[len - 1] == ' '))
-        why[--len] = '\0';
-    if (why[0] >= 'A' && why[0] <= 'Z' && !(why[1] >= 'A' && why[1] <= 'Z'))
-        why[0] = (char)(why[0] - 'A' + 'a');
-}
 
 static int16_t to_i16(float x)
 {
@@ -96,7 +86,7 @@ int tt_dtmf_file(const char *path, bool verbose, FILE *out, char *why, size_t wh
     memset(&info, 0, sizeof(info));
     if (!(f = sf_open(path, SFM_READ, &info))) {
         /* libsndfile says "System error" for a missing file: the system's words are better */
-        reason_from(why, why_size, access(path, R_OK) ? strerror(errno) : sf_strerror(NULL));
+        tt_audio_reason(why, why_size, access(path, R_OK) ? strerror(errno) : sf_strerror(NULL));
         goto out;
     }
     if (info.channels < 1 || info.channels > 64 || info.samplerate < 1) {
@@ -166,7 +156,7 @@ int tt_dtmf_file(const char *path, bool verbose, FILE *out, char *why, size_t wh
         } while (1);
     }
     if (sf_error(f)) {
-        reason_from(why, why_size, sf_strerror(f));
+        tt_audio_reason(why, why_size, sf_strerror(f));
         goto out;
     }
     if (sc.nomem) {
