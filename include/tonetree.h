@@ -163,6 +163,18 @@ enum tt_part {
     TT_PART_ENGINE  /* words the engine composed from phrases (choices, help, warnings, ...) */
 };
 
+/* Whose words a SAY carries, which decides where they may go. The session decides it, so no
+ * driver has to guess which words are someone's private business. */
+enum tt_privacy {
+    TT_PUBLIC,    /* the menu's and the engine's words, the same for everyone: may be prepared,
+                   * kept for the process's life and cached on disk */
+    TT_PERSONAL,  /* made from what this listener did (an entry read back, a lookup's answer,
+                   * the path they took): synthesized into memory for this one use, never
+                   * cached on disk, and gone when it has played */
+    TT_SENSITIVE  /* personal, from an entry the menu marks sensitive: as personal, and only
+                   * the masked words (shown) may be displayed or written anywhere */
+};
+
 struct tt_event {
     enum tt_event_type type;
     tt_ms at;
@@ -174,9 +186,16 @@ struct tt_event {
     int count;         /* for TIMEOUT and HELP: tries; for VOLUME: the level; for SPEED: percent */
     int speed;         /* for SAY: percent of normal speed to say it at */
     const char *text;  /* for SAY: the exact words; valid until the next call into the session */
-    const char *shown; /* for SAY: what transcripts show, if not text (a sensitive entry is
-                        * masked there as *), else NULL */
+    const char *shown; /* for SAY: what may be shown or written, if not text (a sensitive
+                        * entry is masked there as *), else NULL: see tt_event_words */
+    enum tt_privacy privacy; /* for SAY: where its words and audio may go */
 };
+
+/**
+ * The words of a SAY that may be shown on a screen or a braille display, or written to a
+ * transcript or log: the masked form when there is one. Only a speech engine gets ev->text.
+ */
+const char *tt_event_words(const struct tt_event *ev);
 
 int tt_session_new(tt_session **sp, const tt_menu *m, tt_phrases *const *phrases,
                    const struct tt_session_opts *opts);
@@ -212,8 +231,14 @@ bool tt_session_ended(const tt_session *s);
 bool tt_session_paused(const tt_session *s);
 /** Take the next event; false when there is none. Drain after every call above. */
 bool tt_session_next_event(tt_session *s, struct tt_event *ev);
-/** Render an event as one transcript line (no newline) into buf; returns its length. */
+/**
+ * Render an event as one transcript line (no newline) into buf, as snprintf does: returns the
+ * length the whole line needs, so a return of size or more means it was cut (call again with
+ * a bigger buffer, or use tt_event_line). Only tt_event_words of a SAY is ever written.
+ */
 size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, size_t size);
+/** The same line, whole, in a malloc'd string (caller frees); NULL when out of memory. */
+char *tt_event_line(const tt_menu *m, const struct tt_event *ev);
 
 /* ---- Prompt store: audio for what a session says -------------------------------------------- */
 
@@ -228,6 +253,7 @@ struct tt_clip {
     const int16_t *pcm;
     size_t frames;
     bool recorded; /* from a recording, not synthesized */
+    bool personal; /* made for one SAY of personal words: tt_store_release wipes and frees it */
 };
 
 struct tt_store_stats {
@@ -250,6 +276,19 @@ void tt_store_free(tt_store *s);
  */
 int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
                  const char *text, int speed, const struct tt_clip **clip);
+/**
+ * Audio for a SAY event of a session on menu m: what every driver asks. Public words come from
+ * the store's table (a recording for a node's own text, else speech; prepared ahead, cached on
+ * disk). Personal and sensitive words (ev->privacy) are synthesized into memory for this one
+ * use: they never enter the table or reach the disk cache.
+ * Give every clip back with tt_store_release once it has played, been cut, or been replaced,
+ * and at a reset: a personal clip's samples are then wiped.
+ * @return 0, or the error of tt_store_get (messages in the store's diag)
+ */
+int tt_store_say(tt_store *s, const tt_menu *m, const struct tt_event *ev,
+                 const struct tt_clip **clip);
+/** Give back a clip from tt_store_say (NULL is fine). A personal clip is zeroed and freed. */
+void tt_store_release(tt_store *s, const struct tt_clip *clip);
 void tt_store_stats(const tt_store *s, struct tt_store_stats *st);
 /**
  * Get the audio of everything a session of this menu can say that is known ahead (each node's
@@ -268,7 +307,8 @@ struct tt_render_opts {
     int lang;              /* starting language index */
     int rate;              /* output rate: must be the store's */
     enum tt_end_mode end_mode;
-    tt_ms max_ms;          /* give up on a session longer than this (0: one hour) */
+    tt_ms max_ms;          /* give up when one step of the key script takes longer than this
+                            * (0: one hour) */
 };
 
 /**
@@ -286,8 +326,12 @@ struct tt_kiosk_opts {
     int lang;            /* starting language index */
     tt_ms idle_ms;       /* left alone this long, the kiosk forgets everything (0: never) */
     int key_fd;          /* where keys come from: a terminal (raw mode) or any readable fd */
-    FILE *transcript;    /* the words said, one line each (for a braille display), or NULL */
-    const char *log_path; /* navigation by node id only, appended; NULL for none */
+    FILE *transcript;    /* the words said, one line each (for a braille display), or NULL:
+                          * masked where they are sensitive, and cleared at every reset */
+    const char *log_path; /* counts (visits per node, resets, lookups), appended when the
+                           * kiosk stops; NULL for none */
+    bool log_visits;      /* also log each visit with its time: a timeline of what people
+                           * looked at, which a court must weigh before turning it on */
     const char *keymap_path; /* a USB keypad's keymap file (in keymaps/), or NULL for none */
     const char *keypad_path; /* its evdev device (/dev/input/eventN), or NULL or "auto" to find it */
 };

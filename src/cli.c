@@ -28,7 +28,8 @@ static const char usage_text[] =
     "usage: tonetree COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  run MENU [--device NAME|INDEX] [--idle SECONDS] [--log FILE] [--lang CODE]\n"
+    "  run MENU [--device NAME|INDEX] [--idle SECONDS] [--log FILE [--log-visits]]\n"
+    "         [--lang CODE]\n"
     "         [--keymap keymaps/usb-numpad.ini [--keypad /dev/input/eventN|auto]]\n"
     "         [--rate HZ] [--cache DIR] [--prompts DIR]\n"
     "      the kiosk: speak the menu on the audio device, keys from this terminal\n"
@@ -332,7 +333,8 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
         setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
         {"device", required_argument, NULL, 'd'}, {"idle", required_argument, NULL, 'i'},
         {"log", required_argument, NULL, 'L'},   {"keymap", required_argument, NULL, 'K'},
-        {"keypad", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
+        {"keypad", required_argument, NULL, 'P'}, {"log-visits", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     struct setup su = {.cache = default_cache_dir(), .rate = 48000};
     struct tt_kiosk_opts ko = {.idle_ms = 120000, .key_fd = STDIN_FILENO, .transcript = stdout};
@@ -348,6 +350,7 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
         switch (c) {
         case 'd': ko.device = optarg; break;
         case 'L': ko.log_path = optarg; break;
+        case 'V': ko.log_visits = true; break;
         case 'K': ko.keymap_path = optarg; break;
         case 'P': ko.keypad_path = optarg; break;
         case 'i': {
@@ -367,6 +370,10 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
     }
     if (optind != argc - 1) {
         rc = usage("run needs exactly one menu file");
+        goto out;
+    }
+    if (ko.log_visits && !ko.log_path) {
+        rc = usage("--log-visits needs --log FILE");
         goto out;
     }
     if (!(err = setup_open(&su, argv[optind], d)) &&

@@ -74,8 +74,8 @@ const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, int key)
     return NULL;
 }
 
-char *tt_compose_choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
-                         int back_to)
+static char *choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node, int back_to,
+                     bool typing)
 {
     const struct tt_node *n = &m->nodes[node];
     const tt_phrases *p = ph[lang];
@@ -116,12 +116,29 @@ char *tt_compose_choices(const tt_menu *m, tt_phrases *const *ph, int lang, int 
         a = key_args(m, m->keys.back, back_title);
         tt_phrase_say(p, TT_PH_BACK, &a, &sb);
     }
+    /* While typing, the end key is a digit: say how to leave all the same. */
+    if (typing) {
+        a = key_args(m, 0, NULL);
+        tt_phrase_say(p, TT_PH_ENTRY_LEAVE, &a, &sb);
+    }
     /* At an input node the help key is a digit of the entry, so it is not offered there. */
     if (node == m->start && !n->input) {
         a = key_args(m, m->keys.help, NULL);
         tt_phrase_say(p, TT_PH_HELP_HINT, &a, &sb);
     }
     return tt_sb_take(&sb);
+}
+
+char *tt_compose_choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
+                         int back_to)
+{
+    return choices(m, ph, lang, node, back_to, m->nodes[node].input);
+}
+
+char *tt_compose_way_on(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
+                        int back_to)
+{
+    return choices(m, ph, lang, node, back_to, false);
 }
 
 char *tt_compose_help(const tt_menu *m, tt_phrases *const *ph, int lang,

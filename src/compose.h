@@ -50,6 +50,10 @@ const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, int key);
  */
 char *tt_compose_choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
                          int back_to);
+/** The same without what is only said while digits are typed at an input node (how to
+ *  leave while 9 is a digit): for a read-back, a lookup's answer, and the like. */
+char *tt_compose_way_on(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
+                        int back_to);
 /** The help menu's heading and items (not languages), optionally led by a phrase (TT_PH_TO_HELP after failed tries, or -1). */
 char *tt_compose_help(const tt_menu *m, tt_phrases *const *ph, int lang,
                       const struct tt_help_menu *h, int lead);

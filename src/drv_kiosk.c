@@ -13,8 +13,13 @@
  * terminal (where a braille display reads them), keeps the same timing as if the audio were
  * playing, and tries the device again every few seconds.
  *
- * Privacy: the terminal shows the words said, never the keys pressed; the log (optional)
- * records navigation by node id only; a reset clears the screen and the scrollback.
+ * Privacy: the terminal shows the words said, never the keys pressed, and of those only what
+ * may be shown (tt_event_words: a sensitive entry masked); the audio of someone's own words is
+ * never kept (tt_store_say / tt_store_release); every reset, by the end key or by the idle
+ * timer, clears the screen and its scrollback at once, and so does the kiosk's stop. The log
+ * (optional) holds counts written when the kiosk stops, not a timeline: when people looked at
+ * the safety page is nobody's business. --log-visits adds the timeline for a court that has
+ * weighed that.
  */
 #include <errno.h>
 #include <poll.h>
@@ -58,9 +63,13 @@ struct kiosk {
     tt_ms next_keypad;
     tt_ms quiet_since;       /* when the output last had nothing to play */
     struct tt_lookup *lookup; /* a court's command answering an entry, while it runs */
+    const struct tt_clip *clip; /* the clip playing, given back to the store when it stops */
     struct timespec t0;
     float gain;
     FILE *log;
+    /* What the log counts (never when, unless the court asked for visits). */
+    unsigned *visits;        /* per node */
+    unsigned resets_end, resets_idle, lookups;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -88,9 +97,28 @@ static void show(struct kiosk *k, const char *text)
     fflush(k->o->transcript);
 }
 
+/* What was shown of the last person's session goes, at once: the screen and the scrollback
+ * are cleared and flushed. The same codes are written when the words go to a pipe or a file,
+ * so that a terminal or display at the other end clears too. */
+static void clear_screen(struct kiosk *k)
+{
+    if (!k->o->transcript)
+        return;
+    fputs("\033[H\033[2J\033[3J", k->o->transcript);
+    fflush(k->o->transcript);
+}
+
+/* The clip has played, been cut or been replaced: the store gets it back (and wipes it, if it
+ * held someone's own words). */
+static void clip_over(struct kiosk *k)
+{
+    tt_store_release(k->store, k->clip);
+    k->clip = NULL;
+}
+
 static void log_line(struct kiosk *k, const char *what, int node)
 {
-    if (!k->log)
+    if (!k->log || !k->o->log_visits)
         return;
     char when[32];
     time_t t = time(NULL);
@@ -130,16 +158,33 @@ static void open_output(struct kiosk *k, bool first)
     tt_diag_free(d);
 }
 
+/* The counts, when the kiosk stops: how much each part was used, and nothing of when. */
+static void log_counts(struct kiosk *k)
+{
+    if (!k->log)
+        return;
+    char when[32];
+    time_t t = time(NULL);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+    fprintf(k->log, "%s stop: resets %u by the end key, %u left idle; lookups %u; visits", when,
+            k->resets_end, k->resets_idle, k->lookups);
+    for (size_t i = 0; i < tt_menu_node_count(k->m); i++)
+        if (k->visits[i])
+            fprintf(k->log, " %s=%u", tt_menu_node_id(k->m, (int)i), k->visits[i]);
+    fputc('\n', k->log);
+    fflush(k->log);
+}
+
 static int on_say(struct kiosk *k, const struct tt_event *ev, tt_ms now)
 {
     const struct tt_clip *clip;
-    const char *node = ev->part == TT_PART_BODY ? tt_menu_node_id(k->m, ev->node) : NULL;
-    int err = tt_store_get(k->store, tt_menu_lang(k->m, (size_t)ev->lang),
-                           tt_menu_voice(k->m, (size_t)ev->lang), node, ev->text, ev->speed,
-                           &clip);
+    tt_player_drop(&k->player);
+    clip_over(k);
+    int err = tt_store_say(k->store, k->m, ev, &clip);
     if (err)
         return err;
-    show(k, ev->text);
+    k->clip = clip;
+    show(k, tt_event_words(ev));
     if (k->out && tt_out_in_standby(k->out) && tt_out_standby(k->out, false, NULL))
         k->next_retry = now; /* the device would not start again: treat it as lost */
     tt_player_play(&k->player, clip);
@@ -163,6 +208,7 @@ static int drain(struct kiosk *k, tt_ms now)
         case TT_EV_STOP:
             /* The output fades what it has queued; the player drops the rest at once. */
             tt_player_drop(&k->player);
+            clip_over(k);
             if (k->out) {
                 tt_out_cut(k->out);
                 tt_out_set_playing(k->out, false); /* the pause after a cut is no underrun */
@@ -179,6 +225,7 @@ static int drain(struct kiosk *k, tt_ms now)
             /* Run alongside the audio ("One moment."); the loop polls it to its end. */
             tt_lookup_free(k->lookup);
             k->lookup = NULL;
+            k->lookups++;
             struct tt_lookup_opts lo = {.lang = k->m->lang[ev.lang]};
             if (tt_lookup_start(&k->lookup, k->m->nodes[ev.node].lookup, ev.text, &lo,
                                 k->diag)) {
@@ -188,15 +235,20 @@ static int drain(struct kiosk *k, tt_ms now)
             }
             break;
         case TT_EV_GO:
+            k->visits[ev.node]++;
             log_line(k, "go", ev.node);
             break;
         case TT_EV_RESET:
+            if (ev.count)
+                k->resets_idle++;
+            else
+                k->resets_end++;
             log_line(k, ev.count ? "reset idle" : "reset", -1);
             tt_lookup_free(k->lookup); /* the last person's lookup is theirs: end it */
             k->lookup = NULL;
-            /* What was shown of the last person's session goes too. */
-            if (k->o->transcript && isatty(fileno(k->o->transcript)))
-                fputs("\033[H\033[2J\033[3J", k->o->transcript);
+            tt_player_drop(&k->player);
+            clip_over(k);
+            clear_screen(k);
             break;
         case TT_EV_START:
             log_line(k, "start", ev.node);
@@ -216,6 +268,7 @@ static void feed(struct kiosk *k, tt_ms now)
     if (!k->out) {
         if (now >= k->clip_due) {
             k->playing = false;
+            clip_over(k);
             tt_session_done(k->s, now);
         }
         return;
@@ -235,6 +288,7 @@ static void feed(struct kiosk *k, tt_ms now)
         k->playing = false;
         k->quiet_since = now;
         tt_out_set_playing(k->out, false);
+        clip_over(k);
         tt_session_done(k->s, now);
     }
 }
@@ -399,6 +453,10 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     struct tt_session_opts so = {.lang = o->lang, .end_mode = TT_END_RESET, .idle_ms = o->idle_ms};
     if ((err = tt_session_new(&k.s, m, phrases, &so)))
         return err;
+    if (!(k.visits = calloc(tt_menu_node_count(m), sizeof(*k.visits)))) {
+        err = ENOMEM;
+        goto out;
+    }
     if (o->log_path && !(k.log = fopen(o->log_path, "a"))) {
         tt_diag_add(diag, TT_ERROR, o->log_path, 0, "cannot open the log: %s", strerror(errno));
         err = EIO;
@@ -425,6 +483,12 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     sigaction(SIGTERM, &old_term, NULL);
 out:
     tt_lookup_free(k.lookup);
+    tt_player_drop(&k.player);
+    clip_over(&k);
+    /* Whoever used the kiosk last, their words leave the screen with the kiosk. */
+    clear_screen(&k);
+    log_counts(&k);
+    free(k.visits);
     tt_out_close(k.out);
     tt_evdev_close(k.keypad);
     tt_keymap_free(k.keymap);

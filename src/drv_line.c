@@ -52,6 +52,7 @@ struct line {
     struct tt_in *in;
     struct tt_dtmf *dtmf;
     struct tt_player player;
+    const struct tt_clip *clip; /* the clip playing, given back to the store when it stops */
     struct tt_lookup *lookup;
     int rate;
     int64_t frames;      /* read from the line: the clock */
@@ -104,15 +105,23 @@ static void note(struct line *l, const char *text)
     }
 }
 
+/* The clip has played, been cut or been replaced: the store gets it back (and wipes it, if it
+ * held someone's own words). */
+static void clip_over(struct line *l)
+{
+    tt_store_release(l->store, l->clip);
+    l->clip = NULL;
+}
+
 static int on_say(struct line *l, const struct tt_event *ev)
 {
     const struct tt_clip *clip;
-    const char *node = ev->part == TT_PART_BODY ? tt_menu_node_id(l->m, ev->node) : NULL;
-    int err = tt_store_get(l->store, tt_menu_lang(l->m, (size_t)ev->lang),
-                           tt_menu_voice(l->m, (size_t)ev->lang), node, ev->text, ev->speed,
-                           &clip);
+    tt_player_stop(&l->player);
+    clip_over(l);
+    int err = tt_store_say(l->store, l->m, ev, &clip);
     if (err)
         return err;
+    l->clip = clip;
     tt_player_play(&l->player, clip);
     l->playing = true;
     l->clip_end = -1;
@@ -126,9 +135,11 @@ static int drain(struct line *l)
     tt_ms now = now_ms(l);
     while (!err && tt_session_next_event(l->s, &ev)) {
         if (l->o->transcript) {
-            char text[8192];
-            tt_event_format(l->m, &ev, text, sizeof(text));
+            char *text = tt_event_line(l->m, &ev);
+            if (!text)
+                return ENOMEM;
             note(l, text);
+            free(text);
         }
         switch (ev.type) {
         case TT_EV_SAY:
@@ -136,6 +147,7 @@ static int drain(struct line *l)
             break;
         case TT_EV_STOP:
             tt_player_stop(&l->player); /* fades over TT_FADE_MS: a cut never clicks */
+            clip_over(l);
             l->playing = false;
             break;
         case TT_EV_VOLUME:
@@ -255,6 +267,7 @@ static int play_period(struct line *l, int n)
         l->clip_end = l->written + tt_in_out_latency(l->in);
     if (l->playing && l->clip_end >= 0 && l->written >= l->clip_end) {
         l->playing = false;
+        clip_over(l);
         tt_session_done(l->s, now_ms(l));
         return drain(l);
     }
@@ -355,6 +368,8 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     sigaction(SIGTERM, &old_term, NULL);
 out:
     tt_lookup_free(l->lookup);
+    tt_player_drop(&l->player);
+    clip_over(l);
     tt_in_close(l->in);
     tt_dtmf_free(l->dtmf);
     tt_session_free(l->s);

@@ -28,6 +28,7 @@ struct render {
     tt_diag *diag;
     const struct tt_render_opts *o;
     struct tt_player player;
+    const struct tt_clip *clip; /* the clip playing, given back to the store when it stops */
     SNDFILE *wav;
     int64_t now;          /* frames written so far: the session's clock */
     int64_t prompt_start; /* frame where the current prompt's first part began */
@@ -45,20 +46,29 @@ static int64_t frames_at(const struct render *r, tt_ms ms)
     return (ms * r->o->rate + 999) / 1000;
 }
 
+/* The clip has played, been cut or been replaced: the store gets it back (and wipes it, if it
+ * held someone's own words). */
+static void clip_over(struct render *r)
+{
+    tt_store_release(r->store, r->clip);
+    r->clip = NULL;
+}
+
 static int on_say(struct render *r, const struct tt_event *ev)
 {
     const struct tt_clip *clip;
-    const char *node = ev->part == TT_PART_BODY ? tt_menu_node_id(r->m, ev->node) : NULL;
-    int err = tt_store_get(r->store, tt_menu_lang(r->m, (size_t)ev->lang),
-                           tt_menu_voice(r->m, (size_t)ev->lang), node, ev->text,
-                           ev->speed, &clip);
+    tt_player_stop(&r->player);
+    clip_over(r);
+    int err = tt_store_say(r->store, r->m, ev, &clip);
     if (err)
         return err;
+    r->clip = clip;
     if (ev->first) {
         r->prompt_start = r->now;
         r->prompt_pending = false;
     }
     if (clip->frames == 0) {
+        clip_over(r);
         tt_session_done(r->s, ms_at(r, r->now));
         return 0;
     }
@@ -88,14 +98,18 @@ static int drain(struct render *r)
     int err = 0;
     while (!err && tt_session_next_event(r->s, &ev)) {
         if (r->o->transcript) {
-            char line[8192];
-            tt_event_format(r->m, &ev, line, sizeof(line));
+            char *line = tt_event_line(r->m, &ev);
+            if (!line)
+                return ENOMEM;
             fprintf(r->o->transcript, "%s\n", line);
+            free(line);
         }
-        if (ev.type == TT_EV_SAY)
+        if (ev.type == TT_EV_SAY) {
             err = on_say(r, &ev);
-        else if (ev.type == TT_EV_STOP)
+        } else if (ev.type == TT_EV_STOP) {
             tt_player_stop(&r->player);
+            clip_over(r);
+        }
         else if (ev.type == TT_EV_LOOKUP)
             err = on_lookup(r, &ev);
         else if (ev.type == TT_EV_VOLUME)
@@ -141,20 +155,23 @@ static bool reached(const struct render *r, enum until until, int64_t target)
 /* Run the session forward until the condition holds, writing audio as time passes. */
 static int advance(struct render *r, enum until until, int64_t target)
 {
+    /* The limit is for each step of the script: a long script of short steps is fine, a
+     * step that never comes (a key the session no longer waits for) is not. */
+    int64_t limit = r->now + r->max_frames;
     int err;
     for (;;) {
         if ((err = drain(r)))
             return err;
         if (reached(r, until, target))
             return 0;
-        if (r->now >= r->max_frames) {
+        if (r->now >= limit) {
             tt_diag_add(r->diag, TT_ERROR, NULL, 0,
                         "render: the session went on past %lld s without reaching the next "
                         "step of the key script",
                         (long long)(r->max_frames / r->o->rate));
             return ETIMEDOUT;
         }
-        int64_t next = until == UNTIL_TIME ? target : r->max_frames;
+        int64_t next = until == UNTIL_TIME && target < limit ? target : limit;
         size_t left = tt_player_left(&r->player);
         if (left && r->now + (int64_t)left < next)
             next = r->now + (int64_t)left;
@@ -166,8 +183,10 @@ static int advance(struct render *r, enum until until, int64_t target)
         }
         if ((err = write_frames(r, next - r->now)))
             return err;
-        if (left && tt_player_left(&r->player) == 0)
+        if (left && tt_player_left(&r->player) == 0) {
+            clip_over(r);
             tt_session_done(r->s, ms_at(r, r->now));
+        }
         else if (dl != TT_NEVER && ms_at(r, r->now) >= dl)
             tt_session_tick(r->s, ms_at(r, r->now));
     }
@@ -251,6 +270,8 @@ out:
         tt_diag_add(diag, TT_ERROR, o->wav_path, 0, "cannot finish writing this audio file");
         err = EIO;
     }
+    tt_player_drop(&r.player);
+    clip_over(&r);
     tt_session_free(r.s);
     free(steps);
     return err;

@@ -79,6 +79,7 @@ static const struct {
     [TT_PH_ENTRY_HEAR] = {"entry_hear", A_KEY, A_KEY},
     [TT_PH_ENTRY_SHORT] = {"entry_short", A_N, 0},
     [TT_PH_ENTRY_CLEARED] = {"entry_cleared", 0, 0},
+    [TT_PH_ENTRY_LEAVE] = {"entry_leave", A_BACK | A_END, A_BACK | A_END},
     [TT_PH_LOOKUP_WAIT] = {"lookup_wait", 0, 0},
     [TT_PH_LOOKUP_FAILED] = {"lookup_failed", 0, 0},
     [TT_PH_LOOKUP_DOWN] = {"lookup_down", 0, 0},

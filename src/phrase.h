@@ -56,6 +56,7 @@ enum tt_phrase_id {
     TT_PH_ENTRY_HEAR,    /* {key}: hear a sensitive entry read back */
     TT_PH_ENTRY_SHORT,   /* {n}: fewer digits than the node wants */
     TT_PH_ENTRY_CLEARED,
+    TT_PH_ENTRY_LEAVE,   /* {back} {end}: how to leave while typing, where 9 is a digit */
     TT_PH_LOOKUP_WAIT,
     TT_PH_LOOKUP_FAILED, /* the lookup found nothing for the entry */
     TT_PH_LOOKUP_DOWN,   /* the lookup failed or hung: not the caller's number's fault */

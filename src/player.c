@@ -4,6 +4,8 @@
  * works on memory the prompt store already holds and never allocates, so a driver may call
  * it from wherever its real-time constraints allow.
  */
+#include <string.h>
+
 #include "player.h"
 
 void tt_player_init(struct tt_player *p, int rate)
@@ -12,6 +14,8 @@ void tt_player_init(struct tt_player *p, int rate)
     p->fade = (size_t)rate * TT_FADE_MS / 1000;
     if (p->fade == 0)
         p->fade = 1;
+    if (p->fade > TT_FADE_MAX)
+        p->fade = TT_FADE_MAX;
     p->gain = 1.0f;
 }
 
@@ -20,8 +24,8 @@ void tt_player_stop(struct tt_player *p)
     if (!p->pcm)
         return;
     size_t left = p->frames - p->pos;
-    p->tail = p->pcm + p->pos;
     p->tail_len = left < p->fade ? left : p->fade;
+    memcpy(p->tail, p->pcm + p->pos, p->tail_len * sizeof(*p->tail));
     p->tail_pos = 0;
     p->pcm = NULL;
     p->frames = p->pos = 0;
@@ -31,6 +35,7 @@ void tt_player_drop(struct tt_player *p)
 {
     p->pcm = NULL;
     p->frames = p->pos = 0;
+    memset(p->tail, 0, p->tail_len * sizeof(*p->tail));
     p->tail_len = p->tail_pos = 0;
 }
 

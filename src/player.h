@@ -9,11 +9,15 @@
 #include "tonetree.h"
 
 #define TT_FADE_MS 5
+#define TT_FADE_MAX (384000 * TT_FADE_MS / 1000) /* frames, at the highest rate a store has */
 
+/* The player never holds on to a clip after it ends, is cut or is replaced: a cut clip's last
+ * few milliseconds are copied into the player for the fade, so the driver may give the clip
+ * back (and a personal one be wiped) as soon as it stops. */
 struct tt_player {
     const int16_t *pcm;  /* the clip playing, or NULL */
     size_t frames, pos;
-    const int16_t *tail; /* what remains of a cut clip, faded out over the next few ms */
+    int16_t tail[TT_FADE_MAX]; /* what remains of a cut clip, faded out over the next few ms */
     size_t tail_len, tail_pos;
     size_t fade;         /* fade length in frames */
     float gain;          /* linear */

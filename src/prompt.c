@@ -208,10 +208,13 @@ static int silence(int rate, int16_t **pcm, size_t *frames)
     return *pcm ? 0 : ENOMEM;
 }
 
-/* Speech for a text at the store's rate: from the disk cache, or synthesized and cached. */
+/* Speech for a text at the store's rate: from the disk cache, or synthesized and cached.
+ * Personal words skip the disk cache both ways: they are never written, and never looked for
+ * (a file named after their hash would tell someone they were once said). */
 static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, int speed,
-                 int16_t **pcm, size_t *frames)
+                 bool personal, int16_t **pcm, size_t *frames)
 {
+    struct tt_cache *cache = personal ? NULL : s->cache;
     int16_t *raw = NULL;
     size_t raw_n = 0, key_len = 0;
     int raw_rate = 0;
@@ -222,12 +225,13 @@ static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, in
     *frames = 0;
     if (!*text)
         return silence(s->rate, pcm, frames);
-    if (!(key = tt_cache_key(v, speed, s->rate, text, &key_len))) {
-        err = ENOMEM;
-        goto out;
-    }
-    if (s->cache) {
-        err = tt_cache_get(s->cache, key, key_len, s->rate, pcm, frames);
+    if (cache) {
+        /* The key holds the text: made only for words that may be cached. */
+        if (!(key = tt_cache_key(v, speed, s->rate, text, &key_len))) {
+            err = ENOMEM;
+            goto out;
+        }
+        err = tt_cache_get(cache, key, key_len, s->rate, pcm, frames);
         if (!err) {
             s->st.disk_hits++;
             goto out;
@@ -248,14 +252,17 @@ static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, in
     if (*frames == 0 && (err = silence(s->rate, pcm, frames)))
         goto out;
     /* A cache that cannot be written costs time at the next start, not this prompt. */
-    if (s->cache)
-        tt_cache_put(s->cache, key, key_len, s->rate, *pcm, *frames);
+    if (cache)
+        tt_cache_put(cache, key, key_len, s->rate, *pcm, *frames);
 out:
     if (err) {
         free(*pcm);
         *pcm = NULL;
         *frames = 0;
     }
+    /* The engine's own rate copy of personal words goes the way of the clip: wiped. */
+    if (raw && personal)
+        memset(raw, 0, raw_n * sizeof(*raw));
     free(raw);
     free(key);
     return err;
@@ -382,7 +389,7 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
             err = 0;
         }
     }
-    if (!e->clip.recorded && (err = speak(s, v, text, speed, &pcm, &frames)))
+    if (!e->clip.recorded && (err = speak(s, v, text, speed, false, &pcm, &frames)))
         goto out;
     e->clip.pcm = pcm;
     e->clip.frames = frames;
@@ -395,6 +402,61 @@ out:
     free(pcm);
     entry_free(e);
     return err;
+}
+
+/* Personal words: synthesized into memory for one use, never kept in the table or on disk. */
+static int say_personal(tt_store *s, const char *voice, const char *text, int speed,
+                        const struct tt_clip **clip)
+{
+    const struct tt_tts_voice *v;
+    struct tt_clip *c = NULL;
+    int16_t *pcm = NULL;
+    size_t frames = 0;
+    int err;
+    if (speed == 0)
+        speed = TT_TTS_SPEED_NORMAL;
+    if ((err = find_voice(s, voice, &v)))
+        return err;
+    if (!(c = calloc(1, sizeof(*c))))
+        return ENOMEM;
+    if ((err = speak(s, v, text, speed, true, &pcm, &frames))) {
+        free(c);
+        return err;
+    }
+    c->pcm = pcm;
+    c->frames = frames;
+    c->personal = true;
+    *clip = c;
+    return 0;
+}
+
+int tt_store_say(tt_store *s, const tt_menu *m, const struct tt_event *ev,
+                 const struct tt_clip **clip)
+{
+    if (!s || !m || !ev || !clip || ev->type != TT_EV_SAY || !ev->text || ev->lang < 0 ||
+        (size_t)ev->lang >= tt_menu_lang_count(m))
+        return EINVAL;
+    *clip = NULL;
+    const char *lang = tt_menu_lang(m, (size_t)ev->lang);
+    const char *voice = tt_menu_voice(m, (size_t)ev->lang);
+    if (ev->privacy != TT_PUBLIC)
+        return say_personal(s, voice, ev->text, ev->speed, clip);
+    /* Only a node's own text can have a recording standing in for it. */
+    const char *node = ev->part == TT_PART_BODY ? tt_menu_node_id(m, ev->node) : NULL;
+    return tt_store_get(s, lang, voice, node, ev->text, ev->speed, clip);
+}
+
+void tt_store_release(tt_store *s, const struct tt_clip *clip)
+{
+    (void)s;
+    if (!clip || !clip->personal)
+        return; /* the store's own: it lives as long as the store */
+    struct tt_clip *c = (struct tt_clip *)clip;
+    if (c->pcm)
+        memset((int16_t *)c->pcm, 0, c->frames * sizeof(*c->pcm));
+    free((int16_t *)c->pcm);
+    memset(c, 0, sizeof(*c));
+    free(c);
 }
 
 void tt_store_stats(const tt_store *s, struct tt_store_stats *st)

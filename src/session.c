@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "compose.h"
+#include "mask.h"
 #include "menu.h"
 #include "phrase.h"
 #include "strbuf.h"
@@ -43,6 +44,7 @@ struct part {
     char *text;
     char *shown; /* what transcripts show when it differs (a masked entry), or NULL */
     bool slow;   /* said a step slower than the listener's speed (digits read back) */
+    enum tt_privacy privacy;
 };
 
 struct prompt {
@@ -136,11 +138,19 @@ static struct prompt *prompt_now(tt_session *s)
     return &s->prompts[s->cur];
 }
 
+/* Free a string; personal words are cleared first, so they do not linger in freed memory. */
+static void free_words(char *w, enum tt_privacy privacy)
+{
+    if (w && privacy != TT_PUBLIC)
+        memset(w, 0, strlen(w));
+    free(w);
+}
+
 static void prompt_clear(struct prompt *p)
 {
     for (size_t i = 0; i < p->n; i++) {
-        free(p->part[i].text);
-        free(p->part[i].shown);
+        free_words(p->part[i].text, p->part[i].privacy);
+        free_words(p->part[i].shown, p->part[i].privacy);
     }
     p->n = 0;
 }
@@ -160,19 +170,21 @@ static void prompt_add(tt_session *s, enum tt_part kind, int node, int lang, cha
         free(text);
         return;
     }
-    p->part[p->n++] = (struct part){kind, node, lang, text, NULL, false};
+    p->part[p->n++] = (struct part){kind, node, lang, text, NULL, false, TT_PUBLIC};
 }
 
-/* A part whose words differ in transcripts (takes both strings). */
-static void prompt_add_masked(tt_session *s, int node, char *text, char *shown)
+/* Words made from what the listener did (takes both strings; shown may be NULL only when
+ * the words are not sensitive: a sensitive part is never without its masked form). */
+static void prompt_add_personal(tt_session *s, int node, char *text, char *shown,
+                                enum tt_privacy privacy)
 {
     struct prompt *p = prompt_now(s);
-    if (!text || !shown || p->n == MAX_PARTS) {
-        free(text);
-        free(shown);
+    if (!text || !*text || (privacy == TT_SENSITIVE && !shown) || p->n == MAX_PARTS) {
+        free_words(text, privacy);
+        free_words(shown, privacy);
         return;
     }
-    p->part[p->n++] = (struct part){TT_PART_ENGINE, node, s->lang, text, shown, false};
+    p->part[p->n++] = (struct part){TT_PART_ENGINE, node, s->lang, text, shown, false, privacy};
 }
 
 static void say_part(tt_session *s, tt_ms now)
@@ -185,6 +197,7 @@ static void say_part(tt_session *s, tt_ms now)
     ev->first = s->part == 0;
     ev->text = pt->text;
     ev->shown = pt->shown;
+    ev->privacy = pt->privacy;
     ev->speed = speeds[pt->slow && s->speed > 0 ? s->speed - 1 : s->speed];
     s->st = ST_SPEAKING;
     s->deadline = TT_NEVER;
@@ -218,8 +231,11 @@ static int back_target(const tt_session *s)
 
 static void add_choices(tt_session *s, int node)
 {
+    /* Typing, 9 is a digit: the choices then also say how to leave. */
     prompt_add(s, TT_PART_ENGINE, node, s->lang,
-               tt_compose_choices(s->m, s->ph, s->lang, node, back_target(s)));
+               s->en == EN_COLLECT
+                   ? tt_compose_choices(s->m, s->ph, s->lang, node, back_target(s))
+                   : tt_compose_way_on(s->m, s->ph, s->lang, node, back_target(s)));
 }
 
 /* The node's own words, then its choices. */
@@ -472,9 +488,10 @@ static void copy_rest(tt_session *s, size_t from, struct prompt *to)
         char *shown = p->part[i].shown ? strdup(p->part[i].shown) : NULL;
         if (text && (shown || !p->part[i].shown))
             to->part[to->n++] = (struct part){p->part[i].kind, p->part[i].node,
-                                              p->part[i].lang, text, shown, p->part[i].slow};
+                                              p->part[i].lang, text, shown, p->part[i].slow,
+                                              p->part[i].privacy};
         else
-            free(text), free(shown);
+            free_words(text, p->part[i].privacy), free_words(shown, p->part[i].privacy);
     }
 }
 
@@ -500,7 +517,8 @@ static void confirm_then_go_on(tt_session *s, enum tt_phrase_id said, bool inter
         if (p->n < MAX_PARTS)
             p->part[p->n++] = rest.part[i];
         else
-            free(rest.part[i].text);
+            free_words(rest.part[i].text, rest.part[i].privacy),
+                free_words(rest.part[i].shown, rest.part[i].privacy);
     prompt_start(s, 0, now, 0);
 }
 
@@ -672,11 +690,11 @@ static void say_confirm(tt_session *s, bool read_back, tt_ms now, tt_ms delay)
         free(d);
         free(m);
         char *said_text = tt_sb_take(&said);
-        /* The listener hears the digits; transcripts and logs get them masked. */
+        /* The listener hears the digits; screens, transcripts and logs get them masked. */
         if (n->sensitive)
-            prompt_add_masked(s, s->node, said_text, tt_sb_take(&shown));
+            prompt_add_personal(s, s->node, said_text, tt_sb_take(&shown), TT_SENSITIVE);
         else
-            prompt_add(s, TT_PART_ENGINE, s->node, s->lang, said_text), tt_sb_free(&shown);
+            prompt_add_personal(s, s->node, said_text, NULL, TT_PERSONAL), tt_sb_free(&shown);
         /* Digits are read a step slower than the rest, so each one can be checked. */
         struct prompt *p = prompt_now(s);
         if (p->n)
@@ -726,6 +744,19 @@ static void entry_done(tt_session *s, tt_ms now, tt_ms delay)
         start_lookup(s, now, delay);
 }
 
+/* A lookup's answer is about the listener's own case: personal, and sensitive when the entry
+ * was. Shown, the entry is masked wherever the answer repeats it ("Case 2031-0001: ..."); the
+ * rest is shown, since a braille reader needs the answer as much as a listener does. */
+static void add_answer(tt_session *s)
+{
+    bool sensitive = s->m->nodes[s->node].sensitive;
+    char *shown = NULL;
+    if (sensitive && (shown = strdup(s->result)))
+        tt_mask_digits(shown, s->entry, s->nentry);
+    prompt_add_personal(s, s->node, strdup(s->result), shown,
+                        sensitive ? TT_SENSITIVE : TT_PERSONAL);
+}
+
 static void say_result(tt_session *s, tt_ms now)
 {
     static const enum tt_phrase_id ok_keys[] = {TT_PH_RESULT_AGAIN, TT_PH_RESULT_ANOTHER};
@@ -734,14 +765,14 @@ static void say_result(tt_session *s, tt_ms now)
     if (s->st != ST_SPEAKING && s->st != ST_PAUSE)
         prompt_new(s);
     if (s->result_ok)
-        prompt_add(s, TT_PART_ENGINE, s->node, s->lang, strdup(s->result));
+        add_answer(s);
     else
         prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
                    tt_compose_phrase(s->m, s->ph[s->lang],
                                      s->result_failed ? TT_PH_LOOKUP_DOWN : TT_PH_LOOKUP_FAILED,
                                      0));
     char *keys = s->result_ok ? phrase_keys(s, ok_keys, "12", 2) : phrase_keys(s, fail_keys, "1", 1);
-    char *back = tt_compose_choices(s->m, s->ph, s->lang, s->node, back_target(s));
+    char *back = tt_compose_way_on(s->m, s->ph, s->lang, s->node, back_target(s));
     struct tt_strbuf sb;
     tt_sb_init(&sb);
     tt_sb_add(&sb, keys ? keys : "");
@@ -852,7 +883,8 @@ static void help_key(tt_session *s, int key, tt_ms now, tt_ms delay)
         s->in_help = false;
         char *where = say_where(s);
         prompt_new(s);
-        prompt_add(s, TT_PART_ENGINE, s->node, s->lang, where);
+        /* The path someone took (to the safety page, say) is theirs: never on disk. */
+        prompt_add_personal(s, s->node, where, NULL, TT_PERSONAL);
         add_choices(s, s->node);
         prompt_start(s, 0, now, delay);
     } else if (it && it->action == TT_HELP_RESTART) {
@@ -983,23 +1015,55 @@ void tt_session_start(tt_session *s, tt_ms now)
     say_node(s, now, 0);
 }
 
+/*
+ * Who takes a key. A session is in one of these modes at a time, and they are tried in this
+ * order: the first that applies decides what the key does. The end key stands above every
+ * mode but typing, so it ends (phone) or wipes (kiosk) from wherever the listener is: in
+ * help, in a pause, at a read-back, while a lookup runs, at its answer.
+ *
+ *   mode                     what a key does
+ *   ------------------------ -------------------------------------------------------------
+ *   not started, ended       nothing
+ *   asleep (a kiosk left     any key wakes it, and the welcome is said
+ *     alone)
+ *   saying goodbye           any key ends the session at once
+ *   typing digits            0-9 are digits, 9 too (case numbers hold nines); * clears, or
+ *                            with nothing typed goes back; # ends the entry. Named keys
+ *                            (exit, louder, ...) are not digits: they go on down this table
+ *   (any)                    the end key: goodbye and end, or wipe and welcome
+ *   paused                   any key goes on
+ *   (any)                    the listener's controls: louder, softer, slower, faster, pause
+ *   read-back, lookup,       their own keys (1 yes, 2 enter again, ...); * goes back
+ *     answer
+ *   help                     help's choices
+ *   at a node                its choices, and repeat, back, skip, help
+ */
+static bool typing(const tt_session *s)
+{
+    return s->en == EN_COLLECT && !s->in_help && !s->paused;
+}
+
 void tt_session_key(tt_session *s, int key, tt_ms now)
 {
     if (s->st == ST_ENDED || s->st == ST_IDLE)
         return;
     if (s->en == EN_CONFIRM && key == s->m->keys.skip && s->full_at >= 0 &&
         now - s->full_at < FULL_ENTRY_POUND_MS) {
+        /* The pound that ends an entry, pressed just after the entry filled up by itself:
+         * expected, so it changes nothing. */
         s->full_at = -1;
         emit(s, TT_EV_KEY, now, s->node);
         last_event(s)->key = key;
         return;
     }
     bool interrupted = s->st == ST_SPEAKING;
+    int raw = key;
+    bool named = raw >= TT_KEY_UP;
     s->last_key = now;
     emit(s, TT_EV_KEY, now, s->in_help ? HELP_NODE : s->node);
-    last_event(s)->key = key;
-    size_t key_event = (s->qhead + s->qlen - 1) % QUEUE_LEN;
-    int raw = key;
+    /* A digit of a sensitive entry is masked in the key line: never in a transcript or log. */
+    last_event(s)->key =
+        typing(s) && s->m->nodes[s->node].sensitive && is_digit_key(raw) ? '*' : raw;
     key = engine_key(s->m, key);
     if (interrupted)
         emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
@@ -1012,14 +1076,8 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
         end_session(s, now);
         return;
     }
-    /* In digit entry every digit is data, 9 and 0 and 5 included: only * and # and named
-     * keys keep their usual meaning. */
-    if (!s->in_help && !s->paused && s->en != EN_NONE) {
-        if (s->en == EN_COLLECT && s->m->nodes[s->node].sensitive && is_digit_key(raw))
-            s->q[key_event].key = '*'; /* masked: never in a transcript or log */
-        if (!(raw >= TT_KEY_UP) && entry_key(s, raw, now, s->m->gap))
-            return;
-    }
+    if (typing(s) && !named && entry_key(s, raw, now, s->m->gap))
+        return;
     if (key == s->m->keys.end) {
         end_key(s, now);
         return;
@@ -1040,6 +1098,9 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
     /* The answer to a key comes after a short pause: the cut is heard as a cut, and the next
      * words do not run into the last ones. */
     tt_ms delay = s->m->gap;
+    if (!s->in_help && s->en != EN_NONE && s->en != EN_COLLECT && !named &&
+        entry_key(s, raw, now, delay))
+        return;
     if (s->in_help)
         help_key(s, key, now, delay);
     else

@@ -7,6 +7,8 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "menu.h"
 
@@ -16,6 +18,17 @@
 static const char *node_name(const tt_menu *m, int node)
 {
     return node >= 0 && (size_t)node < m->nnodes ? m->nodes[node].id : HELP_NAME;
+}
+
+const char *tt_event_words(const struct tt_event *ev)
+{
+    if (ev->shown)
+        return ev->shown;
+    /* A sensitive SAY always comes with its masked words; if one ever did not, show a mark
+     * rather than the words. */
+    if (ev->privacy == TT_SENSITIVE)
+        return "*";
+    return ev->text ? ev->text : "";
 }
 
 size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, size_t size)
@@ -29,8 +42,7 @@ size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, s
         n = snprintf(buf, size, "%s start %s lang=%s", when, node, m->lang[ev->lang]);
         break;
     case TT_EV_SAY:
-        n = snprintf(buf, size, "%s say %s %s", when, node,
-                     ev->shown ? ev->shown : ev->text ? ev->text : "");
+        n = snprintf(buf, size, "%s say %s %s", when, node, tt_event_words(ev));
         break;
     case TT_EV_STOP:
         n = snprintf(buf, size, "%s stop %s", when, node);
@@ -75,7 +87,19 @@ size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, s
         n = snprintf(buf, size, "%s end", when);
         break;
     }
-    if (n < 0)
-        return 0;
-    return (size_t)n < size ? (size_t)n : (size ? size - 1 : 0);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+char *tt_event_line(const tt_menu *m, const struct tt_event *ev)
+{
+    char small[256];
+    size_t n = tt_event_format(m, ev, small, sizeof(small));
+    char *line = malloc(n + 1);
+    if (!line)
+        return NULL;
+    if (n < sizeof(small))
+        memcpy(line, small, n + 1);
+    else
+        tt_event_format(m, ev, line, n + 1);
+    return line;
 }
