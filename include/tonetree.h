@@ -227,6 +227,12 @@ bool tt_session_speaking(const tt_session *s);
 /** True when the whole current prompt has been spoken and the session waits for a key. */
 bool tt_session_waiting(const tt_session *s);
 bool tt_session_ended(const tt_session *s);
+/** True while a kiosk left alone (or left in help) has wiped itself and waits in silence for
+ *  the next person: any key but the end key wakes it. */
+bool tt_session_asleep(const tt_session *s);
+/** True while the listener is typing digits at an input node: every digit is then data, the
+ *  end key's digit (9) too, and only a named exit key ends. */
+bool tt_session_typing(const tt_session *s);
 /** True while the listener has paused (the one silence with no deadline: they asked for it). */
 bool tt_session_paused(const tt_session *s);
 /** Take the next event; false when there is none. Drain after every call above. */

@@ -402,6 +402,7 @@ static void end_key(tt_session *s, tt_ms now)
         return;
     }
     s->ending = true;
+    entry_forget(s); /* the call is over: nothing the caller typed is needed again */
     prompt_new(s);
     prompt_add(s, TT_PART_ENGINE, s->in_help ? HELP_NODE : s->node, s->lang,
                tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_GOODBYE, 0));
@@ -757,12 +758,14 @@ static void add_answer(tt_session *s)
                         sensitive ? TT_SENSITIVE : TT_PERSONAL);
 }
 
-static void say_result(tt_session *s, tt_ms now)
+/* The answer and the ways on. fresh: a prompt of its own (in answer to a key); else it is
+ * said after "One moment." if that is still being said, and at once if not. */
+static void say_result(tt_session *s, bool fresh, tt_ms now, tt_ms delay)
 {
     static const enum tt_phrase_id ok_keys[] = {TT_PH_RESULT_AGAIN, TT_PH_RESULT_ANOTHER};
     static const enum tt_phrase_id fail_keys[] = {TT_PH_LOOKUP_RETRY};
-    /* Said after "One moment." if that is still playing, else at once. */
-    if (s->st != ST_SPEAKING && s->st != ST_PAUSE)
+    bool append = !fresh && (s->st == ST_SPEAKING || s->st == ST_PAUSE);
+    if (!append)
         prompt_new(s);
     if (s->result_ok)
         add_answer(s);
@@ -780,20 +783,20 @@ static void say_result(tt_session *s, tt_ms now)
     free(keys);
     free(back);
     prompt_add(s, TT_PART_ENGINE, s->node, s->lang, tt_sb_take(&sb));
-    if (s->st != ST_SPEAKING && s->st != ST_PAUSE)
-        prompt_start(s, 0, now, 0);
+    if (!append)
+        prompt_start(s, 0, now, delay);
 }
 
 void tt_session_lookup_done(tt_session *s, enum tt_answer a, const char *text, tt_ms now)
 {
-    if (s->en != EN_LOOKUP)
-        return; /* the listener moved on meanwhile */
+    if (s->en != EN_LOOKUP || s->ending || s->st == ST_ENDED)
+        return; /* the listener moved on meanwhile, or is gone */
     s->en = EN_RESULT;
     s->result_failed = a == TT_ANSWER_FAILED;
     s->result_ok = a == TT_ANSWER_OK && text && *text;
     s->result = s->result_ok ? strdup(text) : NULL;
     s->result_ok = s->result != NULL;
-    say_result(s, now);
+    say_result(s, false, now, 0);
 }
 
 /* Keys while a node takes digits. Returns false for keys the ordinary rules handle (back with
@@ -843,22 +846,20 @@ static bool entry_key(tt_session *s, int key, tt_ms now, tt_ms delay)
         /* Waiting for the answer: a back key leaves, anything else waits with it. */
         if (key == k->back)
             return false;
-        if (s->st != ST_SPEAKING)
-            wait_for_key(s, now);
+        /* What was being said was cut: wait for the answer in silence (its timeout still
+         * guards against an answer that never comes). */
+        wait_for_key(s, now);
         return true;
     case EN_RESULT:
         if (key == '1' && s->result_ok) {
-            s->en = EN_RESULT;
-            prompt_new(s);
-            say_result(s, now);
+            say_result(s, true, now, delay);
         } else if (key == '1' || key == '2') {
             entry_forget(s);
             entry_again(s, NULL, now, delay);
         } else if (key == k->back) {
             return false;
         } else {
-            prompt_new(s);
-            say_result(s, now);
+            say_result(s, true, now, delay);
         }
         return true;
     default:
@@ -1024,8 +1025,9 @@ void tt_session_start(tt_session *s, tt_ms now)
  *   mode                     what a key does
  *   ------------------------ -------------------------------------------------------------
  *   not started, ended       nothing
- *   asleep (a kiosk left     any key wakes it, and the welcome is said
- *     alone)
+ *   asleep (a kiosk left     any key but the end key wakes it, and the welcome is said;
+ *     alone)                 the end key leaves it asleep (pressed twice in a hurry, the
+ *                            second press must not make the kiosk start talking)
  *   saying goodbye           any key ends the session at once
  *   typing digits            0-9 are digits, 9 too (case numbers hold nines); * clears, or
  *                            with nothing typed goes back; # ends the entry. Named keys
@@ -1067,6 +1069,8 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
     key = engine_key(s->m, key);
     if (interrupted)
         emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
+    if (s->asleep && key == s->m->keys.end)
+        return;
     if (s->asleep) { /* someone came: the key wakes the kiosk, which greets them */
         s->asleep = false;
         go(s, s->m->start, false, now, 0);
@@ -1211,6 +1215,16 @@ bool tt_session_speaking(const tt_session *s)
 bool tt_session_waiting(const tt_session *s)
 {
     return s->st == ST_WAITING;
+}
+
+bool tt_session_asleep(const tt_session *s)
+{
+    return s->asleep;
+}
+
+bool tt_session_typing(const tt_session *s)
+{
+    return s->st != ST_IDLE && s->st != ST_ENDED && typing(s);
 }
 
 bool tt_session_paused(const tt_session *s)
