@@ -1,0 +1,539 @@
+/*
+ * A sensitive entry leaves no trace: run the real `tonetree` (render, the kiosk, the line) on
+ * a menu that takes a case number marked sensitive, then read every file the program wrote
+ * (speech cache, transcript, log, the words it showed, its temporary folder) and look for the
+ * number in any spelling: whole, in groups, with spaces or dashes. The words said back to the
+ * listener and the lookup's answer are personal too: they must never reach the speech cache,
+ * sensitive or not. The kiosk must clear what it showed at every reset, at once.
+ *
+ * Each program runs in its own folder with TMPDIR, HOME and XDG_CACHE_HOME pointing inside it,
+ * so whatever it writes is in reach of the scan; every process is bounded in time and killed
+ * by its pid if it overstays.
+ */
+#define _GNU_SOURCE /* nftw, pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dtmf.h"
+#include "testlib.h"
+
+#define ENTRY "20310001"
+#define ANSWER "Monday, March 3, 2031"
+#define CLEAR "\033[H\033[2J\033[3J"
+
+static char top[PATH_MAX]; /* the project's folder (tests run from it) */
+
+/* ---- a folder per run, and a menu in it ---- */
+
+struct run {
+    char *dir;
+    char menu[PATH_MAX], cache[PATH_MAX], tmp[PATH_MAX], out[PATH_MAX], dev[PATH_MAX];
+};
+
+static void run_init(struct run *r, bool sensitive)
+{
+    r->dir = tl_tmpdir();
+    snprintf(r->menu, sizeof(r->menu), "%s/hearing.ini", r->dir);
+    snprintf(r->cache, sizeof(r->cache), "%s/cache", r->dir);
+    snprintf(r->tmp, sizeof(r->tmp), "%s/tmp", r->dir);
+    snprintf(r->out, sizeof(r->out), "%s/out", r->dir);
+    /* what stands in for devices (the line's audio) lives outside the scanned folder */
+    snprintf(r->dev, sizeof(r->dev), "%s.dev", r->dir);
+    assert_int_equal(mkdir(r->tmp, 0700), 0);
+    assert_int_equal(mkdir(r->out, 0700), 0);
+    assert_int_equal(mkdir(r->dev, 0700), 0);
+    FILE *f = fopen(r->menu, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[tonetree]\n"
+            "title = Hearing dates\n"
+            "start = main\n"
+            "[main]\n"
+            "title = the main menu\n"
+            "text = This line tells you the date of your next court hearing.\n"
+            "1 = hearing\n"
+            "[hearing]\n"
+            "title = the date of your next hearing\n"
+            "text = Please enter your case number, then press pound.\n"
+            "input = digits\n"
+            "min = 8\n"
+            "max = 8\n"
+            "sensitive = %s\n"
+            "lookup = %s/examples/court/hearing-date\n",
+            sensitive ? "yes" : "no", top);
+    fclose(f);
+}
+
+static void run_free(struct run *r)
+{
+    tl_rmtree(r->dir);
+    tl_rmtree(r->dev);
+    free(r->dir);
+}
+
+/* ---- processes, bounded ---- */
+
+struct io {
+    int in;           /* stdin, or -1 for /dev/null */
+    const char *out;  /* stdout to this file, or NULL for /dev/null */
+    const char *asound; /* ALSA_CONFIG_PATH, or NULL for a configuration with no device */
+};
+
+static pid_t start(const struct run *r, const struct io *io, char *const argv[])
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid > 0)
+        return pid;
+    int in = io->in >= 0 ? io->in : open("/dev/null", O_RDONLY);
+    int out = io->out ? open(io->out, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+                      : open("/dev/null", O_WRONLY);
+    int null = open("/dev/null", O_WRONLY);
+    if (in < 0 || out < 0 || null < 0)
+        _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(null, 2); /* "no audio device" and the like: expected, and not what is scanned */
+    char home[PATH_MAX + 8], conf[PATH_MAX + 16];
+    snprintf(home, sizeof(home), "%s/home", r->dir);
+    mkdir(home, 0700);
+    setenv("HOME", home, 1);
+    setenv("TMPDIR", r->tmp, 1);
+    setenv("XDG_RUNTIME_DIR", r->tmp, 1);
+    unsetenv("XDG_CACHE_HOME");
+    unsetenv("PULSE_SERVER");
+    if (io->asound) {
+        setenv("ALSA_CONFIG_PATH", io->asound, 1);
+    } else {
+        snprintf(conf, sizeof(conf), "%s/empty.conf", r->dev);
+        close(open(conf, O_WRONLY | O_CREAT, 0600));
+        setenv("ALSA_CONFIG_PATH", conf, 1);
+    }
+    execv("build/tonetree", argv);
+    _exit(127);
+}
+
+/* Wait for the process to end by itself within secs; kill it (and fail) if it does not. */
+static int finish(pid_t pid, double secs)
+{
+    int status = 0;
+    for (int i = 0; i < (int)(secs * 20); i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return status;
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    fail_msg("tonetree (pid %d) did not end within %.0f s: killed", (int)pid, secs);
+    return -1;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- looking for the entry ---- */
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_sep(char c)
+{
+    return c && strchr(" -./,_:()\t\n", c);
+}
+
+/* Does buf hold 5 digits in a row of the entry, however spaced ("2 0 3 1 0", "2031-0",
+ * "31000")? Five, not four: the answer names the year 2031, which is four of them. */
+static const char *find_entry(const char *buf, size_t n)
+{
+    const char *e = ENTRY;
+    size_t elen = strlen(e), run = 5;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit(buf[i]))
+            continue;
+        for (size_t start = 0; start + run <= elen; start++) {
+            size_t j = i, k = start;
+            while (k < start + run && j < n && buf[j] == e[k]) {
+                k++;
+                j++;
+                size_t gap = 0;
+                while (k < start + run && j < n && gap < 3 && is_sep(buf[j]))
+                    j++, gap++;
+            }
+            if (k == start + run)
+                return buf + i;
+        }
+    }
+    return NULL;
+}
+
+static const char *find_bytes(const char *buf, size_t n, const char *what)
+{
+    size_t w = strlen(what);
+    for (size_t i = 0; i + w <= n; i++)
+        if (!memcmp(buf + i, what, w))
+            return buf + i;
+    return NULL;
+}
+
+static char *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)len + 1);
+    assert_non_null(b);
+    *n = fread(b, 1, (size_t)len, f);
+    b[*n] = '\0';
+    fclose(f);
+    return b;
+}
+
+static const char *scan_cache; /* the cache folder: personal words must not be in it either */
+static int scanned;
+
+static int scan_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    if (flag != FTW_F || !S_ISREG(sb->st_mode))
+        return 0;
+    size_t n = 0;
+    char *b = read_all(path, &n);
+    if (!b)
+        return 0;
+    scanned++;
+    const char *hit = find_entry(b, n);
+    if (hit) {
+        size_t at = (size_t)(hit - b);
+        fail_msg("%s holds the entry at byte %zu: \"%.40s\"", path, at, hit);
+    }
+    if (!strncmp(path, scan_cache, strlen(scan_cache))) {
+        if (find_bytes(b, n, "You entered 2 "))
+            fail_msg("%s: a read-back reached the speech cache", path);
+        if (find_bytes(b, n, "March 3"))
+            fail_msg("%s: the lookup's answer reached the speech cache", path);
+    }
+    free(b);
+    return 0;
+}
+
+/* Every file under root: none may hold the entry, and none in the cache personal words. */
+static void scan_tree(const char *root, const char *cache)
+{
+    scan_cache = cache;
+    scanned = 0;
+    assert_int_equal(nftw(root, scan_one, 16, FTW_PHYS), 0);
+    assert_true(scanned > 0);
+}
+
+static void scan(const struct run *r)
+{
+    scan_tree(r->dir, r->cache);
+}
+
+/* ---- render ---- */
+
+static void render(struct run *r, const char *end, const char *keys, char **transcript)
+{
+    char wav[PATH_MAX + 16], tr[PATH_MAX + 16];
+    snprintf(wav, sizeof(wav), "%s/session.wav", r->out);
+    snprintf(tr, sizeof(tr), "%s/transcript.txt", r->out);
+    char prompts[PATH_MAX + 16];
+    snprintf(prompts, sizeof(prompts), "%s/prompts", top);
+    char *argv[] = {"tonetree", "render", r->menu, "--prompts", prompts, "--cache", r->cache,
+                    "--end", (char *)end, "--keys", (char *)keys, "-o", wav,
+                    "--transcript", tr, NULL};
+    struct io io = {.in = -1};
+    int status = finish(start(r, &io, argv), 120);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    *transcript = tl_slurp(tr);
+}
+
+static void render_on_the_phone_leaves_no_trace_of_a_sensitive_entry(void **state)
+{
+    (void)state;
+    struct run r;
+    run_init(&r, true);
+    char *t;
+    render(&r, "goodbye", "1 2 0 3 1 0 0 0 1 # 1 +3 1 +3 9", &t);
+    /* the listener heard it all: the entry read back (masked here) and the answer */
+    if (!strstr(t, "You entered * * * *, * * * *.") || !strstr(t, ANSWER))
+        fail_msg("the session did not go as planned:\n%s", t);
+    scan(&r);
+    free(t);
+    run_free(&r);
+}
+
+static void render_at_a_kiosk_leaves_no_trace_of_a_sensitive_entry(void **state)
+{
+    (void)state;
+    struct run r;
+    run_init(&r, true);
+    char *t;
+    /* 3: hear the digits (a kiosk reads a sensitive entry back only when asked) */
+    render(&r, "reset", "1 2 0 3 1 0 0 0 1 3 +1 1 +3 9", &t);
+    if (!strstr(t, "You entered 8 digits.") || !strstr(t, "You entered * * * *, * * * *.") ||
+        !strstr(t, ANSWER) || !strstr(t, "reset"))
+        fail_msg("the session did not go as planned:\n%s", t);
+    scan(&r);
+    free(t);
+    run_free(&r);
+}
+
+static void render_keeps_even_an_ordinary_entry_out_of_the_speech_cache(void **state)
+{
+    (void)state;
+    struct run r;
+    run_init(&r, false);
+    char *t;
+    render(&r, "goodbye", "1 2 0 3 1 0 0 0 1 # 1 +3 9", &t);
+    /* not sensitive: the transcript may show it... */
+    assert_non_null(strstr(t, "You entered 2 0 3 1, 0 0 0 1."));
+    assert_non_null(strstr(t, ANSWER));
+    /* ...but the cache holds only what is the same for everyone */
+    scan_tree(r.cache, r.cache);
+    free(t);
+    run_free(&r);
+}
+
+/* ---- the kiosk ---- */
+
+/* Start the kiosk with no audio device (it shows the words, with the audio's timing), keys on
+ * a pipe; returns the pid and the pipe's writing end. */
+static pid_t kiosk(struct run *r, const char *extra, int *keys)
+{
+    char screen[PATH_MAX + 16], log[PATH_MAX + 16], prompts[PATH_MAX + 16];
+    snprintf(screen, sizeof(screen), "%s/screen.txt", r->out);
+    snprintf(log, sizeof(log), "%s/kiosk.log", r->out);
+    snprintf(prompts, sizeof(prompts), "%s/prompts", top);
+    int p[2];
+    /* close-on-exec: the kiosk must not hold the writing end itself, or the end of the keys
+     * never reaches it (stdin, a dup of p[0], stays open across exec) */
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    char *argv[] = {"tonetree", "run", r->menu, "--prompts", prompts, "--cache", r->cache,
+                    "--log", log, "--idle", (char *)extra, NULL};
+    struct io io = {.in = p[0], .out = screen};
+    pid_t pid = start(r, &io, argv);
+    close(p[0]);
+    *keys = p[1];
+    return pid;
+}
+
+static void type(int fd, const char *k)
+{
+    assert_int_equal(write(fd, k, strlen(k)), (ssize_t)strlen(k));
+}
+
+/* What the kiosk has shown so far. */
+static char *screen(const struct run *r, size_t *n)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/screen.txt", r->out);
+    char *b = read_all(path, n);
+    if (!b) { /* not opened yet by the kiosk */
+        b = strdup("");
+        *n = 0;
+    }
+    return b;
+}
+
+/* Wait (bounded) until the screen shows `what` after byte `from`; returns where. */
+static size_t wait_screen(const struct run *r, const char *what, size_t from, double secs)
+{
+    for (int i = 0; i < (int)(secs * 20); i++) {
+        size_t n;
+        char *b = screen(r, &n);
+        const char *hit = from < n ? find_bytes(b + from, n - from, what) : NULL;
+        size_t at = hit ? (size_t)(hit - b) : 0;
+        free(b);
+        if (hit)
+            return at;
+        sleep_s(0.05);
+    }
+    size_t n;
+    char *b = screen(r, &n);
+    fail_msg("the kiosk did not show '%s' within %.0f s; it showed:\n%s", what, secs, b);
+    return 0;
+}
+
+static void the_kiosk_shows_and_keeps_no_sensitive_entry_and_clears_at_the_end_key(void **state)
+{
+    (void)state;
+    struct run r;
+    run_init(&r, true);
+    int keys;
+    pid_t pid = kiosk(&r, "600", &keys);
+    wait_screen(&r, "This line tells you", 0, 60); /* ready: prompts prepared */
+    type(keys, "1");
+    wait_screen(&r, "Please enter your case number", 0, 20);
+    type(keys, ENTRY);
+    wait_screen(&r, "You entered 8 digits.", 0, 20);
+    type(keys, "3"); /* hear them: read back, shown masked */
+    wait_screen(&r, "You entered * * * *, * * * *.", 0, 20);
+    type(keys, "1");
+    size_t answer = wait_screen(&r, ANSWER, 0, 30);
+    type(keys, "9"); /* the end key: wiped, the screen cleared at once */
+    size_t clear = wait_screen(&r, CLEAR, answer, 20);
+    size_t welcome = wait_screen(&r, "This line tells you", clear, 20);
+    assert_true(answer < clear && clear < welcome);
+    close(keys); /* the end of the keys ends the kiosk */
+    int status = finish(pid, 30);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* the log: counts, and nothing of when anyone looked at what */
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof(log), "%s/kiosk.log", r.out);
+    char *l = tl_slurp(log);
+    if (!strstr(l, " stop: resets 1 by the end key, 0 left idle; lookups 1; visits") ||
+        !strstr(l, " hearing=1") || strstr(l, " go ") || strchr(l, '\n') != strrchr(l, '\n'))
+        fail_msg("the log is not one line of counts:\n%s", l);
+    free(l);
+    scan(&r);
+    run_free(&r);
+}
+
+static void an_idle_kiosk_clears_the_screen_at_once_without_waiting_for_a_key(void **state)
+{
+    (void)state;
+    struct run r;
+    run_init(&r, true);
+    int keys;
+    pid_t pid = kiosk(&r, "1", &keys);
+    wait_screen(&r, "This line tells you", 0, 60);
+    type(keys, "1");
+    size_t asked = wait_screen(&r, "Please enter your case number", 0, 20);
+    /* a second after the key, the kiosk forgets: the screen must be cleared now, while the
+     * kiosk waits for the next person, not when they press a key */
+    wait_screen(&r, CLEAR, asked, 20);
+    sleep_s(0.5);
+    size_t n;
+    char *b = screen(&r, &n);
+    size_t cl = strlen(CLEAR);
+    if (n < cl || memcmp(b + n - cl, CLEAR, cl))
+        fail_msg("something was shown after the idle clear:\n%s", b + asked);
+    free(b);
+    close(keys);
+    int status = finish(pid, 30);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    run_free(&r);
+}
+
+/* ---- the telephone line ---- */
+
+#define LINE_RATE 16000
+
+struct caller {
+    int16_t *pcm;
+    size_t n;
+};
+
+static void silence(struct caller *c, double s)
+{
+    size_t k = (size_t)(s * LINE_RATE);
+    c->pcm = realloc(c->pcm, (c->n + k) * sizeof(*c->pcm));
+    assert_non_null(c->pcm);
+    memset(c->pcm + c->n, 0, k * sizeof(*c->pcm));
+    c->n += k;
+}
+
+static void key(struct caller *c, char digit)
+{
+    size_t at = c->n;
+    silence(c, 0.1);
+    struct tt_dtmf_tone t = {.digit = digit, .low_dbm0 = -10, .high_dbm0 = -10};
+    assert_int_equal(tt_dtmf_gen(c->pcm + at, (size_t)(0.1 * LINE_RATE), LINE_RATE, &t), 0);
+    silence(c, 0.15);
+}
+
+static void the_line_leaves_no_trace_of_a_sensitive_entry(void **state)
+{
+    (void)state;
+    struct run r;
+    run_init(&r, true);
+    /* the caller: 1 during the welcome, the case number, 1 to confirm during the read-back,
+     * then (whatever the lookup says by then) 9 to end the call */
+    struct caller c = {0};
+    silence(&c, 1.0);
+    key(&c, '1');
+    silence(&c, 1.0);
+    for (const char *d = ENTRY; *d; d++)
+        key(&c, *d);
+    silence(&c, 2.5);
+    key(&c, '1');
+    silence(&c, 20.0);
+    key(&c, '9');
+    silence(&c, 5.0);
+    char in[PATH_MAX + 16], outraw[PATH_MAX + 16], conf[PATH_MAX + 16], tr[PATH_MAX + 16];
+    snprintf(in, sizeof(in), "%s/IN.raw", r.dev);
+    snprintf(outraw, sizeof(outraw), "%s/OUT.raw", r.dev);
+    snprintf(conf, sizeof(conf), "%s/asound.conf", r.dev);
+    snprintf(tr, sizeof(tr), "%s/transcript.txt", r.out);
+    FILE *f = fopen(in, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(c.pcm, sizeof(*c.pcm), c.n, f), c.n);
+    fclose(f);
+    free(c.pcm);
+    f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "pcm.!default {\n type file\n slave.pcm { type null }\n file \"%s\"\n"
+            " infile \"%s\"\n format \"raw\"\n perm 0600\n}\n"
+            "ctl.!default { type hw card 0 }\n",
+            outraw, in);
+    fclose(f);
+    char prompts[PATH_MAX + 16];
+    snprintf(prompts, sizeof(prompts), "%s/prompts", top);
+    char *argv[] = {"tonetree", "line", r.menu, "--prompts", prompts, "--cache", r.cache,
+                    "--rate", "16000", "--hangup", "60", "--transcript", tr, NULL};
+    char screen_path[PATH_MAX + 16];
+    snprintf(screen_path, sizeof(screen_path), "%s/stdout.txt", r.out);
+    struct io io = {.in = -1, .out = screen_path, .asound = conf};
+    int status = finish(start(&r, &io, argv), 120);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char *t = tl_slurp(tr);
+    if (!strstr(t, "You entered * * * *, * * * *.") || !strstr(t, "lookup hearing") ||
+        !strstr(t, "Goodbye"))
+        fail_msg("the call did not go as planned:\n%s", t);
+    free(t);
+    scan(&r);
+    run_free(&r);
+}
+
+int main(void)
+{
+    assert_non_null(getcwd(top, sizeof(top)));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(render_on_the_phone_leaves_no_trace_of_a_sensitive_entry),
+        cmocka_unit_test(render_at_a_kiosk_leaves_no_trace_of_a_sensitive_entry),
+        cmocka_unit_test(render_keeps_even_an_ordinary_entry_out_of_the_speech_cache),
+        cmocka_unit_test(the_kiosk_shows_and_keeps_no_sensitive_entry_and_clears_at_the_end_key),
+        cmocka_unit_test(an_idle_kiosk_clears_the_screen_at_once_without_waiting_for_a_key),
+        cmocka_unit_test(the_line_leaves_no_trace_of_a_sensitive_entry),
+    };
+    return cmocka_run_group_tests_name("privacy", tests, NULL, NULL);
+}
