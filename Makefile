@@ -14,6 +14,7 @@ FLITE_LIBS = -lflite_cmu_us_kal16 -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_
              -lflite_usenglish -lflite_cmulex -lflite
 LIBS       = $(shell pkg-config --libs $(PKG_MODULES)) -liniparser $(FLITE_LIBS) -lpthread -lm
 SAN        = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TSAN       = -fsanitize=thread -fno-omit-frame-pointer
 
 LIB_SRC  = $(filter-out src/cli.c,$(wildcard src/*.c))
 TEST_SRC = $(wildcard tests/test_*.c)
@@ -25,6 +26,9 @@ TESTS    = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 ASAN_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/asan/obj/%.o)
 ASAN_TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%)
+# The tests of code that shares memory between threads run again under ThreadSanitizer.
+TSAN_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/tsan/obj/%.o)
+TSAN_TESTS = $(BUILD)/tsan/tests/test_ring $(BUILD)/tsan/tests/test_store_job
 
 DEPS_OK  = $(BUILD)/.deps-ok
 GUIDE    = menus/no-contact-order.ini
@@ -32,7 +36,7 @@ CACHE   ?= $(BUILD)/cache
 # The sample walk `make demo` renders: the steps, two pages on, where am I, then end.
 RUN_KEYS ?= 3 \# \# 0 1 9
 
-.PHONY: all run demo test unit asan fuzz check-menus bench deps clean
+.PHONY: all run demo test unit asan tsan fuzz check-menus bench deps clean
 all: $(BUILD)/libtonetree.a $(BUILD)/tonetree
 
 deps: $(DEPS_OK)
@@ -67,6 +71,18 @@ $(BUILD)/asan/tests/%: tests/%.c $(TEST_HELPERS) $(BUILD)/asan/libtonetree.a | $
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(SAN) -o $@ $< $(TEST_HELPERS) \
 	    $(BUILD)/asan/libtonetree.a -lcmocka $(LIBS)
 
+$(BUILD)/tsan/obj/%.o: src/%.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(TSAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/tsan/libtonetree.a: $(TSAN_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/tsan/tests/%: tests/%.c $(TEST_HELPERS) $(BUILD)/tsan/libtonetree.a | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(TSAN) -o $@ $< $(TEST_HELPERS) \
+	    $(BUILD)/tsan/libtonetree.a -lcmocka $(LIBS)
+
 $(BUILD)/fuzz/fuzz_menu: tests/fuzz/fuzz_menu.c $(LIB_SRC) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
@@ -94,8 +110,9 @@ demo: all
 	    -o $(BUILD)/guide.wav --transcript -
 
 # Tests run the suite twice (plain, then under AddressSanitizer and UndefinedBehaviorSanitizer),
-# lint every shipped menu, and give the menu loader's fuzzer a short run.
-test: unit asan check-menus fuzz
+# the threaded tests a third time under ThreadSanitizer, lint every shipped menu, and give the
+# menu loader's fuzzer a short run.
+test: unit asan tsan check-menus fuzz
 	@echo "tonetree: all tests passed"
 
 unit: $(TESTS) $(BUILD)/tonetree
@@ -104,6 +121,9 @@ unit: $(TESTS) $(BUILD)/tonetree
 asan: $(ASAN_TESTS) $(BUILD)/tonetree
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ./tests/run-suite.sh $(ASAN_TESTS)
+
+tsan: $(TSAN_TESTS) $(BUILD)/tonetree
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ./tests/run-suite.sh $(TSAN_TESTS)
 
 check-menus: $(BUILD)/tonetree
 	@for m in menus/*.ini; do $(BUILD)/tonetree check "$$m" || exit 1; done
@@ -128,4 +148,4 @@ bench: $(BENCHES) $(BUILD)/tonetree
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d)

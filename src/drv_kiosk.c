@@ -9,6 +9,13 @@
  * the device has consumed its last frame, so the session's pauses and timeouts are measured
  * from what the listener actually heard.
  *
+ * A recording asked for at a new speed must be stretched, which takes seconds for a long one:
+ * that work goes to a worker thread (prompt.h's store jobs), and the loop goes on taking keys
+ * while it runs; the clip plays when it is ready, unless a key has moved the listener on.
+ * Threads: the loop thread owns everything here; the worker owns only its job, from
+ * pthread_create until it writes to work_done, after which the loop joins it and takes the
+ * job back. One job runs at a time; a second slow SAY waits for the worker.
+ *
  * With no audio device the kiosk still runs: it says so plainly, shows the words on the
  * terminal (where a braille display reads them), keeps the same timing as if the audio were
  * playing, and tries the device again every few seconds.
@@ -22,7 +29,9 @@
  * weighed that.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +45,7 @@
 #include "lookup.h"
 #include "menu.h"
 #include "player.h"
+#include "prompt.h"
 #include "term.h"
 
 #define CHUNK 512
@@ -64,6 +74,13 @@ struct kiosk {
     tt_ms quiet_since;       /* when the output last had nothing to play */
     struct tt_lookup *lookup; /* a court's command answering an entry, while it runs */
     const struct tt_clip *clip; /* the clip playing, given back to the store when it stops */
+    /* the worker: a slow clip being made, and the SAY that waits for it */
+    pthread_t worker;
+    struct tt_store_job *job; /* the worker's while it runs */
+    bool working;
+    int work_done[2];         /* the worker writes a byte here when its job is done */
+    bool say_waiting;
+    struct tt_event waiting;  /* its words stay valid: the session has said nothing since */
     struct timespec t0;
     float gain;
     FILE *log;
@@ -175,16 +192,48 @@ static void log_counts(struct kiosk *k)
     fflush(k->log);
 }
 
-static int on_say(struct kiosk *k, const struct tt_event *ev, tt_ms now)
+static void *work(void *arg)
+{
+    struct kiosk *k = arg;
+    tt_store_job_run(k->job);
+    ssize_t w;
+    do
+        w = write(k->work_done[1], "", 1);
+    while (w < 0 && errno == EINTR);
+    return NULL;
+}
+
+/* Play a SAY's clip, or hand its making to the worker if it is slow (it plays when ready). */
+static int play(struct kiosk *k, const struct tt_event *ev, tt_ms now)
 {
     const struct tt_clip *clip;
-    tt_player_drop(&k->player);
-    clip_over(k);
-    int err = tt_store_say(k->store, k->m, ev, &clip);
+    struct tt_store_job *job = NULL;
+    int err = tt_store_job_new(k->store, k->m, ev, &job);
     if (err)
         return err;
+    if (job) {
+        k->say_waiting = true;
+        k->waiting = *ev;
+        if (k->working) { /* the worker is busy: this one is asked again when it is free */
+            tt_store_job_free(job);
+            return 0;
+        }
+        k->job = job;
+        if ((err = pthread_create(&k->worker, NULL, work, k))) {
+            /* no thread: make it here, late rather than never */
+            tt_store_job_run(job);
+            k->job = NULL;
+            k->say_waiting = false;
+            if ((err = tt_store_job_finish(k->store, job)))
+                return err;
+        } else {
+            k->working = true;
+            return 0;
+        }
+    }
+    if ((err = tt_store_say(k->store, k->m, ev, &clip)))
+        return err;
     k->clip = clip;
-    show(k, tt_event_words(ev));
     if (k->out && tt_out_in_standby(k->out) && tt_out_standby(k->out, false, NULL))
         k->next_retry = now; /* the device would not start again: treat it as lost */
     tt_player_play(&k->player, clip);
@@ -194,6 +243,31 @@ static int on_say(struct kiosk *k, const struct tt_event *ev, tt_ms now)
     if (k->out)
         tt_out_set_playing(k->out, true);
     return 0;
+}
+
+static int on_say(struct kiosk *k, const struct tt_event *ev, tt_ms now)
+{
+    tt_player_drop(&k->player);
+    clip_over(k);
+    k->say_waiting = false;
+    show(k, tt_event_words(ev));
+    return play(k, ev, now);
+}
+
+/* The worker has made its clip: into the store, and played if it is still wanted. */
+static int work_finished(struct kiosk *k, tt_ms now)
+{
+    char b;
+    while (read(k->work_done[0], &b, 1) < 0 && errno == EINTR)
+        ;
+    pthread_join(k->worker, NULL);
+    k->working = false;
+    int err = tt_store_job_finish(k->store, k->job);
+    k->job = NULL;
+    if (err || !k->say_waiting)
+        return err;
+    k->say_waiting = false;
+    return play(k, &k->waiting, now);
 }
 
 static int drain(struct kiosk *k, tt_ms now)
@@ -209,6 +283,7 @@ static int drain(struct kiosk *k, tt_ms now)
             /* The output fades what it has queued; the player drops the rest at once. */
             tt_player_drop(&k->player);
             clip_over(k);
+            k->say_waiting = false;
             if (k->out) {
                 tt_out_cut(k->out);
                 tt_out_set_playing(k->out, false); /* the pause after a cut is no underrun */
@@ -248,6 +323,7 @@ static int drain(struct kiosk *k, tt_ms now)
             k->lookup = NULL;
             tt_player_drop(&k->player);
             clip_over(k);
+            k->say_waiting = false;
             clear_screen(k);
             break;
         case TT_EV_START:
@@ -411,15 +487,18 @@ static int loop(struct kiosk *k)
             tt_session_tick(k->s, now);
             continue;
         }
-        struct pollfd pfd[3] = {{.fd = tt_term_fd(k->term), .events = POLLIN},
+        struct pollfd pfd[4] = {{.fd = tt_term_fd(k->term), .events = POLLIN},
                                 {.fd = k->keypad ? tt_evdev_fd(k->keypad) : -1,
                                  .events = POLLIN},
                                 {.fd = k->lookup ? tt_lookup_fd(k->lookup) : -1,
-                                 .events = POLLIN}};
+                                 .events = POLLIN},
+                                {.fd = k->working ? k->work_done[0] : -1, .events = POLLIN}};
         int wait = poll_timeout(k, now);
         if (k->lookup && tt_lookup_timeout_ms(k->lookup) < wait)
             wait = tt_lookup_timeout_ms(k->lookup);
-        int r = poll(pfd, 3, wait);
+        int r = poll(pfd, 4, wait);
+        if (r > 0 && pfd[3].revents && (err = work_finished(k, now_ms(k))))
+            break;
         if (k->lookup && (err = lookup_step(k, now_ms(k))))
             break;
         if (r < 0 && errno != EINTR) {
@@ -444,7 +523,8 @@ static int loop(struct kiosk *k)
 int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
                  const struct tt_kiosk_opts *o, tt_diag *diag)
 {
-    struct kiosk k = {.m = m, .store = store, .diag = diag, .o = o, .rate = o->rate};
+    struct kiosk k = {.m = m, .store = store, .diag = diag, .o = o, .rate = o->rate,
+                      .work_done = {-1, -1}};
     struct sigaction sa = {.sa_handler = on_stop_signal}, old_int, old_term;
     int err;
     k.gain = (float)tt_volume_gain(TT_VOLUME_DEFAULT);
@@ -455,6 +535,11 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
         return err;
     if (!(k.visits = calloc(tt_menu_node_count(m), sizeof(*k.visits)))) {
         err = ENOMEM;
+        goto out;
+    }
+    if (pipe(k.work_done) < 0 || fcntl(k.work_done[0], F_SETFD, FD_CLOEXEC) < 0 ||
+        fcntl(k.work_done[1], F_SETFD, FD_CLOEXEC) < 0) {
+        err = errno;
         goto out;
     }
     if (o->log_path && !(k.log = fopen(o->log_path, "a"))) {
@@ -482,6 +567,13 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 out:
+    if (k.working) { /* a stretch under way: told to give up, it ends within milliseconds */
+        tt_store_job_stop(k.job);
+        pthread_join(k.worker, NULL);
+        tt_store_job_free(k.job);
+    }
+    if (k.work_done[0] >= 0)
+        close(k.work_done[0]), close(k.work_done[1]);
     tt_lookup_free(k.lookup);
     tt_player_drop(&k.player);
     clip_over(&k);

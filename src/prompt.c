@@ -12,7 +12,9 @@
  * see prepare.c), and clips, once returned, never move or change until tt_store_free.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -322,45 +324,52 @@ void tt_store_free(tt_store *s)
     free(s);
 }
 
-/* A recording at another speed: stretched in time, pitch kept (stretch.c). */
-static int stretch_recording(tt_store *s, int speed, int16_t **pcm, size_t *frames)
+/* What reading a recording gave: its audio at the store's rate and the asked speed, or why
+ * it cannot be used. Filled by load_recording, which touches nothing of the store's, so that
+ * a slow one (a long recording stretched to a new speed) can run on another thread. */
+struct recorded {
+    char path[4096];
+    int rate, speed;
+    atomic_bool stop; /* set by another thread: give up, the clip is no longer wanted */
+    int16_t *pcm;
+    size_t frames;
+    int err;
+    char why[256];
+};
+
+/* Decode the recording at r->path, resample it to r->rate, stretch it to r->speed (pitch
+ * kept: stretch.c). */
+static void load_recording(struct recorded *r)
 {
+    r->err = tt_audio_load(r->path, r->rate, &r->pcm, &r->frames, r->why, sizeof(r->why));
+    if (r->err || r->speed == TT_TTS_SPEED_NORMAL)
+        return;
     int16_t *out;
     size_t n;
-    int err = tt_stretch(*pcm, *frames, s->rate, speed, &out, &n);
-    if (err)
-        return err;
-    free(*pcm);
-    *pcm = out;
-    *frames = n;
-    return 0;
+    if ((r->err = tt_stretch(r->pcm, r->frames, r->rate, r->speed, &out, &n, &r->stop))) {
+        snprintf(r->why, sizeof(r->why), "it cannot be stretched to %d%% speed", r->speed);
+    } else {
+        free(r->pcm);
+        r->pcm = out;
+        r->frames = n;
+        return;
+    }
+    free(r->pcm);
+    r->pcm = NULL;
+    r->frames = 0;
 }
 
-int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
-                 const char *text, int speed, const struct tt_clip **clip)
+/* Make the entry for a request that missed, from its recording (rec, or NULL when the node
+ * has none) or else from speech, and put it in the table. Takes rec's audio. */
+static int add_entry(tt_store *s, uint64_t h, const char *lang, const char *voice,
+                     const char *node, const char *text, int speed, struct recorded *rec,
+                     const struct tt_clip **clip)
 {
     const struct tt_tts_voice *v;
     struct entry *e = NULL;
     int16_t *pcm = NULL;
     size_t frames = 0;
-    char path[4096];
     int err;
-
-    if (!s || !lang || !voice || !text || !clip)
-        return EINVAL;
-    *clip = NULL;
-    if (speed == 0)
-        speed = TT_TTS_SPEED_NORMAL;
-    if (speed < 25 || speed > 400) {
-        tt_diag_add(s->diag, TT_ERROR, NULL, 0, "speech speed %d%% is out of range (25 to 400)",
-                    speed);
-        return EINVAL;
-    }
-    uint64_t h = request_hash(lang, voice, node, text, speed);
-    if ((e = lookup(s, h, lang, voice, node, text, speed))) {
-        *clip = &e->clip;
-        return 0;
-    }
     /* The voice is checked even when a recording stands in: a menu with a misspelt voice is
      * wrong, and would speak nothing the day a recording is removed. */
     if ((err = find_voice(s, voice, &v)))
@@ -369,25 +378,22 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
         err = ENOMEM;
         goto out;
     }
-
-    if (find_recording(s, lang, node, path, sizeof(path)) == 0) {
-        char why[256];
-        err = tt_audio_load(path, s->rate, &pcm, &frames, why, sizeof(why));
-        if (err == ENOMEM)
-            goto out;
-        if (!err && speed != TT_TTS_SPEED_NORMAL && (err = stretch_recording(s, speed, &pcm, &frames)))
-            goto out;
-        if (!err) {
-            e->clip.recorded = true;
-            s->st.recordings++;
-        } else {
-            /* Never silence: the text is the recording's transcript, so say it instead. */
-            tt_diag_add(s->diag, TT_WARNING, path, 0,
-                        "cannot read this recording (%s); speaking the node's text instead",
-                        why);
-            s->st.fallbacks++;
-            err = 0;
-        }
+    if (rec && rec->err == ENOMEM) {
+        err = ENOMEM;
+        goto out;
+    }
+    if (rec && !rec->err) {
+        pcm = rec->pcm;
+        frames = rec->frames;
+        rec->pcm = NULL;
+        e->clip.recorded = true;
+        s->st.recordings++;
+    } else if (rec) {
+        /* Never silence: the text is the recording's transcript, so say it instead. */
+        tt_diag_add(s->diag, TT_WARNING, rec->path, 0,
+                    "cannot read this recording (%s); speaking the node's text instead",
+                    rec->why);
+        s->st.fallbacks++;
     }
     if (!e->clip.recorded && (err = speak(s, v, text, speed, false, &pcm, &frames)))
         goto out;
@@ -401,6 +407,126 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
 out:
     free(pcm);
     entry_free(e);
+    return err;
+}
+
+static int check_speed(tt_store *s, int *speed)
+{
+    if (*speed == 0)
+        *speed = TT_TTS_SPEED_NORMAL;
+    if (*speed < 25 || *speed > 400) {
+        tt_diag_add(s->diag, TT_ERROR, NULL, 0, "speech speed %d%% is out of range (25 to 400)",
+                    *speed);
+        return EINVAL;
+    }
+    return 0;
+}
+
+int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
+                 const char *text, int speed, const struct tt_clip **clip)
+{
+    if (!s || !lang || !voice || !text || !clip)
+        return EINVAL;
+    *clip = NULL;
+    int err = check_speed(s, &speed);
+    if (err)
+        return err;
+    uint64_t h = request_hash(lang, voice, node, text, speed);
+    struct entry *e = lookup(s, h, lang, voice, node, text, speed);
+    if (e) {
+        *clip = &e->clip;
+        return 0;
+    }
+    struct recorded rec = {.rate = s->rate, .speed = speed};
+    bool has = find_recording(s, lang, node, rec.path, sizeof(rec.path)) == 0;
+    if (has)
+        load_recording(&rec);
+    err = add_entry(s, h, lang, voice, node, text, speed, has ? &rec : NULL, clip);
+    free(rec.pcm);
+    return err;
+}
+
+/* ---- slow misses, done on another thread ------------------------------------------------ */
+
+struct tt_store_job {
+    char *lang, *voice, *node, *text; /* the request, copied: the job outlives its event */
+    int speed;
+    uint64_t hash;
+    struct recorded rec; /* filled by tt_store_job_run */
+};
+
+void tt_store_job_free(struct tt_store_job *j)
+{
+    if (!j)
+        return;
+    free(j->lang);
+    free(j->voice);
+    free(j->node);
+    free(j->text);
+    free(j->rec.pcm);
+    free(j);
+}
+
+int tt_store_job_new(tt_store *s, const tt_menu *m, const struct tt_event *ev,
+                     struct tt_store_job **jp)
+{
+    *jp = NULL;
+    if (!s || !m || !ev || ev->type != TT_EV_SAY || !ev->text || ev->privacy != TT_PUBLIC ||
+        ev->part != TT_PART_BODY || ev->lang < 0 || (size_t)ev->lang >= tt_menu_lang_count(m))
+        return 0;
+    int speed = ev->speed;
+    if (check_speed(s, &speed))
+        return 0; /* tt_store_say reports it */
+    if (speed == TT_TTS_SPEED_NORMAL)
+        return 0; /* prepared ahead, or quick to read */
+    const char *lang = tt_menu_lang(m, (size_t)ev->lang);
+    const char *voice = tt_menu_voice(m, (size_t)ev->lang);
+    const char *node = tt_menu_node_id(m, ev->node);
+    uint64_t h = request_hash(lang, voice, node, ev->text, speed);
+    if (lookup(s, h, lang, voice, node, ev->text, speed))
+        return 0;
+    struct tt_store_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return ENOMEM;
+    j->rec.rate = s->rate;
+    j->rec.speed = j->speed = speed;
+    j->hash = h;
+    if (find_recording(s, lang, node, j->rec.path, sizeof(j->rec.path))) {
+        free(j);
+        return 0; /* speech: synthesized at once, as ever */
+    }
+    j->lang = strdup(lang);
+    j->voice = strdup(voice);
+    j->node = strdup(node);
+    j->text = strdup(ev->text);
+    if (!j->lang || !j->voice || !j->node || !j->text) {
+        tt_store_job_free(j);
+        return ENOMEM;
+    }
+    *jp = j;
+    return 0;
+}
+
+void tt_store_job_run(struct tt_store_job *j)
+{
+    load_recording(&j->rec);
+}
+
+void tt_store_job_stop(struct tt_store_job *j)
+{
+    atomic_store_explicit(&j->rec.stop, true, memory_order_relaxed);
+}
+
+int tt_store_job_finish(tt_store *s, struct tt_store_job *j)
+{
+    const struct tt_clip *clip;
+    int err = 0;
+    if (j->rec.err == ECANCELED) /* given up: nothing to keep, and nothing wrong */
+        ;
+    else if (!lookup(s, j->hash, j->lang, j->voice, j->node, j->text, j->speed))
+        err = add_entry(s, j->hash, j->lang, j->voice, j->node, j->text, j->speed, &j->rec,
+                        &clip);
+    tt_store_job_free(j);
     return err;
 }
 

@@ -1,8 +1,11 @@
-/* Prompt store internals that tools share: where a node's recording lives. */
+/* Prompt store internals that tools and drivers share: where a node's recording lives, and
+ * slow misses done on another thread. */
 #ifndef TT_PROMPT_H
 #define TT_PROMPT_H
 
 #include <stddef.h>
+
+#include "tonetree.h"
 
 /**
  * The recording that stands in for a node's text, if one exists: 0 with its path in path,
@@ -11,5 +14,36 @@
  */
 int tt_prompt_recording(const char *prompts_dir, const char *lang, const char *node, char *path,
                         size_t size);
+
+/*
+ * A slow miss: a node's recording at a speed it was not prepared at must be stretched, which
+ * takes seconds for a long recording (rubberband runs at a few times real time). A live driver
+ * must not stop for that: its keys must keep working. So the work is split in three:
+ *
+ *   tt_store_job_new     the driver's thread: is this SAY such a miss? (copies the request)
+ *   tt_store_job_run     any thread: decode, resample, stretch; touches nothing of the store
+ *   tt_store_job_finish  the driver's thread again: put the result in the store (or, for a
+ *                        recording that cannot be used, the spoken text, with a warning)
+ *
+ * after which tt_store_say finds the clip at once. The store itself stays single-threaded:
+ * only the job's own memory is shared, handed over by whatever the driver uses to learn that
+ * the run has ended (a thread join).
+ */
+struct tt_store_job;
+
+/**
+ * @param jp  set to a job when ev is a slow miss, else to NULL (tt_store_say is then quick:
+ *            a hit, speech, or a recording at its own speed)
+ * @return 0 or ENOMEM
+ */
+int tt_store_job_new(tt_store *s, const tt_menu *m, const struct tt_event *ev,
+                     struct tt_store_job **jp);
+void tt_store_job_run(struct tt_store_job *j);
+/** Ask a running job to give up soon (any thread); it then finishes with nothing to keep. */
+void tt_store_job_stop(struct tt_store_job *j);
+/** Put the job's result in the store and free the job. @return 0, or tt_store_get's errors */
+int tt_store_job_finish(tt_store *s, struct tt_store_job *j);
+/** Free a job that will not be finished. */
+void tt_store_job_free(struct tt_store_job *j);
 
 #endif

@@ -13,7 +13,7 @@
 #define CHUNK 4096
 
 int tt_stretch(const int16_t *in, size_t n, int rate, int speed_pct, int16_t **out,
-               size_t *out_n)
+               size_t *out_n, const atomic_bool *stop)
 {
     int err = 0;
     float *fin = NULL, *fout = NULL;
@@ -48,6 +48,10 @@ int tt_stretch(const int16_t *in, size_t n, int rate, int speed_pct, int16_t **o
         rubberband_study(rb, &p, (unsigned)k, i + k >= n);
     }
     for (size_t i = 0; i < n || rubberband_available(rb) > 0;) {
+        if (stop && atomic_load_explicit(stop, memory_order_relaxed)) {
+            err = ECANCELED;
+            goto out;
+        }
         if (i < n) {
             const float *p = fin + i;
             size_t k = n - i < CHUNK ? n - i : CHUNK;

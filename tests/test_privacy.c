@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "dtmf.h"
+#include "proclib.h"
 #include "testlib.h"
 
 #define ENTRY "20310001"
@@ -43,7 +44,8 @@ static char top[PATH_MAX]; /* the project's folder (tests run from it) */
 
 struct run {
     char *dir;
-    char menu[PATH_MAX], cache[PATH_MAX], tmp[PATH_MAX], out[PATH_MAX], dev[PATH_MAX];
+    char menu[PATH_MAX], cache[PATH_MAX], tmp[PATH_MAX], home[PATH_MAX], out[PATH_MAX],
+        dev[PATH_MAX], screen[PATH_MAX + 16];
 };
 
 static void run_init(struct run *r, bool sensitive)
@@ -52,10 +54,13 @@ static void run_init(struct run *r, bool sensitive)
     snprintf(r->menu, sizeof(r->menu), "%s/hearing.ini", r->dir);
     snprintf(r->cache, sizeof(r->cache), "%s/cache", r->dir);
     snprintf(r->tmp, sizeof(r->tmp), "%s/tmp", r->dir);
+    snprintf(r->home, sizeof(r->home), "%s/home", r->dir);
     snprintf(r->out, sizeof(r->out), "%s/out", r->dir);
+    snprintf(r->screen, sizeof(r->screen), "%s/screen.txt", r->out);
     /* what stands in for devices (the line's audio) lives outside the scanned folder */
     snprintf(r->dev, sizeof(r->dev), "%s.dev", r->dir);
     assert_int_equal(mkdir(r->tmp, 0700), 0);
+    assert_int_equal(mkdir(r->home, 0700), 0);
     assert_int_equal(mkdir(r->out, 0700), 0);
     assert_int_equal(mkdir(r->dev, 0700), 0);
     FILE *f = fopen(r->menu, "w");
@@ -85,70 +90,6 @@ static void run_free(struct run *r)
     tl_rmtree(r->dir);
     tl_rmtree(r->dev);
     free(r->dir);
-}
-
-/* ---- processes, bounded ---- */
-
-struct io {
-    int in;           /* stdin, or -1 for /dev/null */
-    const char *out;  /* stdout to this file, or NULL for /dev/null */
-    const char *asound; /* ALSA_CONFIG_PATH, or NULL for a configuration with no device */
-};
-
-static pid_t start(const struct run *r, const struct io *io, char *const argv[])
-{
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid > 0)
-        return pid;
-    int in = io->in >= 0 ? io->in : open("/dev/null", O_RDONLY);
-    int out = io->out ? open(io->out, O_WRONLY | O_CREAT | O_TRUNC, 0600)
-                      : open("/dev/null", O_WRONLY);
-    int null = open("/dev/null", O_WRONLY);
-    if (in < 0 || out < 0 || null < 0)
-        _exit(126);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(null, 2); /* "no audio device" and the like: expected, and not what is scanned */
-    char home[PATH_MAX + 8], conf[PATH_MAX + 16];
-    snprintf(home, sizeof(home), "%s/home", r->dir);
-    mkdir(home, 0700);
-    setenv("HOME", home, 1);
-    setenv("TMPDIR", r->tmp, 1);
-    setenv("XDG_RUNTIME_DIR", r->tmp, 1);
-    unsetenv("XDG_CACHE_HOME");
-    unsetenv("PULSE_SERVER");
-    if (io->asound) {
-        setenv("ALSA_CONFIG_PATH", io->asound, 1);
-    } else {
-        snprintf(conf, sizeof(conf), "%s/empty.conf", r->dev);
-        close(open(conf, O_WRONLY | O_CREAT, 0600));
-        setenv("ALSA_CONFIG_PATH", conf, 1);
-    }
-    execv("build/tonetree", argv);
-    _exit(127);
-}
-
-/* Wait for the process to end by itself within secs; kill it (and fail) if it does not. */
-static int finish(pid_t pid, double secs)
-{
-    int status = 0;
-    for (int i = 0; i < (int)(secs * 20); i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return status;
-        struct timespec ts = {0, 50 * 1000000};
-        nanosleep(&ts, NULL);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    fail_msg("tonetree (pid %d) did not end within %.0f s: killed", (int)pid, secs);
-    return -1;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
 }
 
 /* ---- looking for the entry ---- */
@@ -188,31 +129,6 @@ static const char *find_entry(const char *buf, size_t n)
     return NULL;
 }
 
-static const char *find_bytes(const char *buf, size_t n, const char *what)
-{
-    size_t w = strlen(what);
-    for (size_t i = 0; i + w <= n; i++)
-        if (!memcmp(buf + i, what, w))
-            return buf + i;
-    return NULL;
-}
-
-static char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    assert_non_null(b);
-    *n = fread(b, 1, (size_t)len, f);
-    b[*n] = '\0';
-    fclose(f);
-    return b;
-}
-
 static const char *scan_cache; /* the cache folder: personal words must not be in it either */
 static int scanned;
 
@@ -222,9 +138,7 @@ static int scan_one(const char *path, const struct stat *sb, int flag, struct FT
     if (flag != FTW_F || !S_ISREG(sb->st_mode))
         return 0;
     size_t n = 0;
-    char *b = read_all(path, &n);
-    if (!b)
-        return 0;
+    char *b = tl_read_file(path, &n);
     scanned++;
     const char *hit = find_entry(b, n);
     if (hit) {
@@ -232,9 +146,9 @@ static int scan_one(const char *path, const struct stat *sb, int flag, struct FT
         fail_msg("%s holds the entry at byte %zu: \"%.40s\"", path, at, hit);
     }
     if (!strncmp(path, scan_cache, strlen(scan_cache))) {
-        if (find_bytes(b, n, "You entered 2 "))
+        if (memmem(b, n, "You entered 2 ", 14))
             fail_msg("%s: a read-back reached the speech cache", path);
-        if (find_bytes(b, n, "March 3"))
+        if (memmem(b, n, "March 3", 7))
             fail_msg("%s: the lookup's answer reached the speech cache", path);
     }
     free(b);
@@ -264,11 +178,13 @@ static void render(struct run *r, const char *end, const char *keys, char **tran
     snprintf(tr, sizeof(tr), "%s/transcript.txt", r->out);
     char prompts[PATH_MAX + 16];
     snprintf(prompts, sizeof(prompts), "%s/prompts", top);
-    char *argv[] = {"tonetree", "render", r->menu, "--prompts", prompts, "--cache", r->cache,
-                    "--end", (char *)end, "--keys", (char *)keys, "-o", wav,
-                    "--transcript", tr, NULL};
-    struct io io = {.in = -1};
-    int status = finish(start(r, &io, argv), 120);
+    const char *argv[] = {"tonetree", "render", r->menu, "--prompts", prompts, "--cache",
+                          r->cache, "--end", end, "--keys", keys, "-o", wav, "--transcript", tr,
+                          NULL};
+    int status = tl_proc_finish(tl_proc_start(&(struct tl_proc){.argv = argv, .in = -1,
+                                                                .home = r->home,
+                                                                .tmp = r->tmp}),
+                                120);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     *transcript = tl_slurp(tr);
@@ -325,60 +241,20 @@ static void render_keeps_even_an_ordinary_entry_out_of_the_speech_cache(void **s
 
 /* Start the kiosk with no audio device (it shows the words, with the audio's timing), keys on
  * a pipe; returns the pid and the pipe's writing end. */
-static pid_t kiosk(struct run *r, const char *extra, int *keys)
+static pid_t kiosk(struct run *r, const char *idle, int *keys)
 {
-    char screen[PATH_MAX + 16], log[PATH_MAX + 16], prompts[PATH_MAX + 16];
-    snprintf(screen, sizeof(screen), "%s/screen.txt", r->out);
+    char log[PATH_MAX + 16], prompts[PATH_MAX + 16];
     snprintf(log, sizeof(log), "%s/kiosk.log", r->out);
     snprintf(prompts, sizeof(prompts), "%s/prompts", top);
     int p[2];
-    /* close-on-exec: the kiosk must not hold the writing end itself, or the end of the keys
-     * never reaches it (stdin, a dup of p[0], stays open across exec) */
-    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-    char *argv[] = {"tonetree", "run", r->menu, "--prompts", prompts, "--cache", r->cache,
-                    "--log", log, "--idle", (char *)extra, NULL};
-    struct io io = {.in = p[0], .out = screen};
-    pid_t pid = start(r, &io, argv);
+    tl_key_pipe(p);
+    const char *argv[] = {"tonetree", "run", r->menu, "--prompts", prompts, "--cache", r->cache,
+                          "--log", log, "--idle", idle, NULL};
+    pid_t pid = tl_proc_start(&(struct tl_proc){.argv = argv, .in = p[0], .out = r->screen,
+                                                .home = r->home, .tmp = r->tmp});
     close(p[0]);
     *keys = p[1];
     return pid;
-}
-
-static void type(int fd, const char *k)
-{
-    assert_int_equal(write(fd, k, strlen(k)), (ssize_t)strlen(k));
-}
-
-/* What the kiosk has shown so far. */
-static char *screen(const struct run *r, size_t *n)
-{
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof(path), "%s/screen.txt", r->out);
-    char *b = read_all(path, n);
-    if (!b) { /* not opened yet by the kiosk */
-        b = strdup("");
-        *n = 0;
-    }
-    return b;
-}
-
-/* Wait (bounded) until the screen shows `what` after byte `from`; returns where. */
-static size_t wait_screen(const struct run *r, const char *what, size_t from, double secs)
-{
-    for (int i = 0; i < (int)(secs * 20); i++) {
-        size_t n;
-        char *b = screen(r, &n);
-        const char *hit = from < n ? find_bytes(b + from, n - from, what) : NULL;
-        size_t at = hit ? (size_t)(hit - b) : 0;
-        free(b);
-        if (hit)
-            return at;
-        sleep_s(0.05);
-    }
-    size_t n;
-    char *b = screen(r, &n);
-    fail_msg("the kiosk did not show '%s' within %.0f s; it showed:\n%s", what, secs, b);
-    return 0;
 }
 
 static void the_kiosk_shows_and_keeps_no_sensitive_entry_and_clears_at_the_end_key(void **state)
@@ -388,21 +264,21 @@ static void the_kiosk_shows_and_keeps_no_sensitive_entry_and_clears_at_the_end_k
     run_init(&r, true);
     int keys;
     pid_t pid = kiosk(&r, "600", &keys);
-    wait_screen(&r, "This line tells you", 0, 60); /* ready: prompts prepared */
-    type(keys, "1");
-    wait_screen(&r, "Please enter your case number", 0, 20);
-    type(keys, ENTRY);
-    wait_screen(&r, "You entered 8 digits.", 0, 20);
-    type(keys, "3"); /* hear them: read back, shown masked */
-    wait_screen(&r, "You entered * * * *, * * * *.", 0, 20);
-    type(keys, "1");
-    size_t answer = wait_screen(&r, ANSWER, 0, 30);
-    type(keys, "9"); /* the end key: wiped, the screen cleared at once */
-    size_t clear = wait_screen(&r, CLEAR, answer, 20);
-    size_t welcome = wait_screen(&r, "This line tells you", clear, 20);
+    tl_wait_file(r.screen, "This line tells you", 0, 60); /* ready: prompts prepared */
+    tl_type(keys, "1");
+    tl_wait_file(r.screen, "Please enter your case number", 0, 20);
+    tl_type(keys, ENTRY);
+    tl_wait_file(r.screen, "You entered 8 digits.", 0, 20);
+    tl_type(keys, "3"); /* hear them: read back, shown masked */
+    tl_wait_file(r.screen, "You entered * * * *, * * * *.", 0, 20);
+    tl_type(keys, "1");
+    size_t answer = tl_wait_file(r.screen, ANSWER, 0, 30);
+    tl_type(keys, "9"); /* the end key: wiped, the screen cleared at once */
+    size_t clear = tl_wait_file(r.screen, CLEAR, answer, 20);
+    size_t welcome = tl_wait_file(r.screen, "This line tells you", clear, 20);
     assert_true(answer < clear && clear < welcome);
     close(keys); /* the end of the keys ends the kiosk */
-    int status = finish(pid, 30);
+    int status = tl_proc_finish(pid, 30);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     /* the log: counts, and nothing of when anyone looked at what */
     char log[PATH_MAX + 16];
@@ -423,21 +299,21 @@ static void an_idle_kiosk_clears_the_screen_at_once_without_waiting_for_a_key(vo
     run_init(&r, true);
     int keys;
     pid_t pid = kiosk(&r, "1", &keys);
-    wait_screen(&r, "This line tells you", 0, 60);
-    type(keys, "1");
-    size_t asked = wait_screen(&r, "Please enter your case number", 0, 20);
+    tl_wait_file(r.screen, "This line tells you", 0, 60);
+    tl_type(keys, "1");
+    size_t asked = tl_wait_file(r.screen, "Please enter your case number", 0, 20);
     /* a second after the key, the kiosk forgets: the screen must be cleared now, while the
      * kiosk waits for the next person, not when they press a key */
-    wait_screen(&r, CLEAR, asked, 20);
-    sleep_s(0.5);
+    tl_wait_file(r.screen, CLEAR, asked, 20);
+    tl_sleep(0.5);
     size_t n;
-    char *b = screen(&r, &n);
+    char *b = tl_read_file(r.screen, &n);
     size_t cl = strlen(CLEAR);
     if (n < cl || memcmp(b + n - cl, CLEAR, cl))
         fail_msg("something was shown after the idle clear:\n%s", b + asked);
     free(b);
     close(keys);
-    int status = finish(pid, 30);
+    int status = tl_proc_finish(pid, 30);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     run_free(&r);
 }
@@ -507,12 +383,13 @@ static void the_line_leaves_no_trace_of_a_sensitive_entry(void **state)
     fclose(f);
     char prompts[PATH_MAX + 16];
     snprintf(prompts, sizeof(prompts), "%s/prompts", top);
-    char *argv[] = {"tonetree", "line", r.menu, "--prompts", prompts, "--cache", r.cache,
-                    "--rate", "16000", "--hangup", "60", "--transcript", tr, NULL};
-    char screen_path[PATH_MAX + 16];
-    snprintf(screen_path, sizeof(screen_path), "%s/stdout.txt", r.out);
-    struct io io = {.in = -1, .out = screen_path, .asound = conf};
-    int status = finish(start(&r, &io, argv), 120);
+    const char *argv[] = {"tonetree", "line", r.menu, "--prompts", prompts, "--cache", r.cache,
+                          "--rate", "16000", "--hangup", "60", "--transcript", tr, NULL};
+    int status = tl_proc_finish(tl_proc_start(&(struct tl_proc){.argv = argv, .in = -1,
+                                                                .out = r.screen,
+                                                                .home = r.home, .tmp = r.tmp,
+                                                                .asound = conf}),
+                                120);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     char *t = tl_slurp(tr);
