@@ -7,6 +7,9 @@
  *    start after the first) beside cold (the reference: what synthesis costs).
  * 2. Barge-in in the render path: from a key to silence. Two parts: the CPU time to handle the
  *    key (session + player), and the audio the fade still plays (5 ms by design).
+ * 3. What privacy costs: personal words (an entry read back, a lookup's answer) are never
+ *    cached, so each is synthesized when it is said. Time from the say event to its audio in
+ *    memory, beside a public prompt of the same length served from the store (the reference).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,10 +151,69 @@ out:
     return rc;
 }
 
+/* Time from a SAY to its audio in memory, through tt_store_say and back. */
+static double say_ms(tt_store *store, const tt_menu *m, const struct tt_event *ev)
+{
+    const struct tt_clip *clip;
+    double t0 = bench_now_ms();
+    if (tt_store_say(store, m, ev, &clip))
+        return -1;
+    double t = bench_now_ms() - t0;
+    tt_store_release(store, clip);
+    return t;
+}
+
+static int bench_personal(tt_diag *d)
+{
+    static const char *const said[] = {
+        "You entered 2 0 3 1, 0 0 0 1.",
+        "Your next hearing is on Monday, March 3, 2031, at 9:30 in the morning, in courtroom 4.",
+    };
+    static const char *const name[] = {"a read-back", "a lookup's answer"};
+    static const int rates[] = {16000, 48000};
+    tt_menu *m = NULL;
+    tt_phrases *ph[8] = {0};
+    int rc = 1;
+    if (tt_menu_load(&m, GUIDE, d))
+        goto out;
+    printf("personal words, synthesized each time they are said (median of %d)\n", RUNS);
+    for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
+        tt_store *store = NULL;
+        struct tt_store_opts so = {.rate = rates[r], .prompts_dir = tt_menu_prompts_dir(m)};
+        if (tt_store_new(&store, &so, d))
+            goto out;
+        for (size_t i = 0; i < sizeof(said) / sizeof(said[0]); i++) {
+            struct tt_event ev = {.type = TT_EV_SAY, .node = 0, .lang = 0,
+                                  .part = TT_PART_ENGINE, .speed = 100, .text = said[i],
+                                  .privacy = TT_PERSONAL};
+            double vp[RUNS], vh[RUNS];
+            struct tt_event pub = ev;
+            pub.privacy = TT_PUBLIC;
+            if (say_ms(store, m, &pub) < 0) /* into the store: the hits below */
+                goto out;
+            for (int k = 0; k < RUNS; k++) {
+                vp[k] = say_ms(store, m, &ev);
+                vh[k] = say_ms(store, m, &pub);
+            }
+            double mp = bench_median(vp, RUNS), mh = bench_median(vh, RUNS);
+            printf("  %-20s %5d Hz: %8.2f ms, beside %.4f ms from the store (%.0fx)\n",
+                   name[i], rates[r], mp, mh, mp / (mh > 0 ? mh : 1e-6));
+        }
+        tt_store_free(store);
+    }
+    rc = 0;
+out:
+    if (rc)
+        tt_diag_print(d, stderr);
+    tt_phrases_free_all(m, ph);
+    tt_menu_free(m);
+    return rc;
+}
+
 int main(void)
 {
     tt_diag *d = tt_diag_new();
-    int rc = bench_first_audio(d) || bench_barge_in(d);
+    int rc = bench_first_audio(d) || bench_barge_in(d) || bench_personal(d);
     tt_diag_free(d);
     return rc;
 }
