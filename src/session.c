@@ -634,7 +634,10 @@ static int is_digit_key(int key)
 static char *group_digits(const char *d, size_t n, bool mask)
 {
     struct tt_strbuf sb;
-    tt_sb_init(&sb);
+    if (mask)
+        tt_sb_init(&sb);
+    else
+        tt_sb_init_secret(&sb);
     size_t groups_of = 4;
     for (size_t i = 0; i < n; i++) {
         bool new_group = i > 0 && i % groups_of == 0 && !(n - i == 1 && n > 4);
@@ -681,7 +684,7 @@ static void say_confirm(tt_session *s, bool read_back, tt_ms now, tt_ms delay)
         struct tt_strbuf said, shown;
         char *d = group_digits(s->entry, s->nentry, false);
         char *m = group_digits(s->entry, s->nentry, true);
-        tt_sb_init(&said);
+        tt_sb_init_secret(&said);
         tt_sb_init(&shown);
         struct tt_phrase_args a = {.digits = d}, b = {.digits = m};
         tt_phrase_say(s->ph[s->lang], TT_PH_ENTRY_READBACK, &a, &said);

@@ -13,12 +13,29 @@ void tt_sb_init(struct tt_strbuf *b)
     b->s = NULL;
     b->len = b->cap = 0;
     b->err = 0;
+    b->wipe = false;
+}
+
+void tt_sb_init_secret(struct tt_strbuf *b)
+{
+    tt_sb_init(b);
+    b->wipe = true;
+}
+
+/* Let go of the buffer, cleared first when it is someone's. */
+static void let_go(struct tt_strbuf *b)
+{
+    if (b->s && b->wipe)
+        memset(b->s, 0, b->cap);
+    free(b->s);
 }
 
 void tt_sb_free(struct tt_strbuf *b)
 {
-    free(b->s);
+    bool wipe = b->wipe;
+    let_go(b);
     tt_sb_init(b);
+    b->wipe = wipe;
 }
 
 void tt_sb_addn(struct tt_strbuf *b, const char *s, size_t n)
@@ -29,10 +46,16 @@ void tt_sb_addn(struct tt_strbuf *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *p = realloc(b->s, cap);
+        /* realloc may move the words and free the old copy as it was: a secret buffer moves
+         * by hand, and clears what it leaves. */
+        char *p = b->wipe ? malloc(cap) : realloc(b->s, cap);
         if (!p) {
             b->err = ENOMEM;
             return;
+        }
+        if (b->wipe && b->s) {
+            memcpy(p, b->s, b->len + 1);
+            let_go(b);
         }
         b->s = p;
         b->cap = cap;
@@ -58,9 +81,11 @@ char *tt_sb_take(struct tt_strbuf *b)
 {
     char *s = b->err ? NULL : b->s;
     if (b->err)
-        free(b->s);
+        let_go(b);
     else if (!s)
         s = strdup("");
+    bool wipe = b->wipe;
     tt_sb_init(b);
+    b->wipe = wipe;
     return s;
 }
