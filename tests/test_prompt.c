@@ -854,6 +854,34 @@ static void a_device_named_as_a_recording_is_spoken_with_a_warning(void **state)
     alarm(0);
 }
 
+static void a_fifo_in_the_cache_is_a_miss_and_is_replaced(void **state)
+{
+    struct fx *f = *state;
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    size_t frames = get(s, "en", EN, NULL, EN_TEXT)->frames;
+    char path[512];
+    cache_file_of(f, 16000, EN, EN_TEXT, path, sizeof(path));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+
+    alarm(HANG_SECONDS);
+    s = open_store(f, 16000, NULL, f->cache);
+    const struct tt_clip *c = get(s, "en", EN, NULL, EN_TEXT);
+    alarm(0);
+    assert_int_equal(c->frames, frames);
+    assert_speech(c, 16000);
+    assert_int_equal(stats(s).synthesized, 1);
+    assert_int_equal(stats(s).disk_hits, 0);
+    /* the FIFO made way for a real cache file, read at the next start */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, EN_TEXT);
+    assert_int_equal(stats(s).disk_hits, 1);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
 /* ---- recordings cut short ----------------------------------------------------------------- */
 
 /* Keep the first part of a file, as a copy or an export that stopped part way leaves it. */
@@ -1112,7 +1140,186 @@ static void recordings_just_under_the_limits_play(void **state)
     assert_int_equal(tt_diag_len(f->diag), 0);
 }
 
+/* ---- the cache's own checks --------------------------------------------------------------- */
 
+/* Where the samples start in one of the cache's WAV files, and how many bytes they take. */
+static size_t samples_in(const uint8_t *b, size_t len, size_t *bytes)
+{
+    size_t off = 12;
+    while (off + 8 <= len) {
+        size_t size = (size_t)b[off + 4] | (size_t)b[off + 5] << 8 | (size_t)b[off + 6] << 16 |
+                      (size_t)b[off + 7] << 24;
+        if (!memcmp(b + off, "data", 4)) {
+            *bytes = size;
+            return off + 8;
+        }
+        off += 8 + size + (size & 1);
+    }
+    fail_msg("no data chunk");
+    return 0;
+}
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    *len = (size_t)ftell(fp);
+    rewind(fp);
+    uint8_t *b = malloc(*len);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, *len, fp), *len);
+    fclose(fp);
+    return b;
+}
+
+static void a_damaged_sample_in_a_cache_file_is_a_miss_and_is_replaced(void **state)
+{
+    struct fx *f = *state;
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, EN_TEXT);
+    char path[512];
+    cache_file_of(f, 16000, EN, EN_TEXT, path, sizeof(path));
+    size_t len, bytes;
+    uint8_t *good = read_all(path, &len);
+    size_t at = samples_in(good, len, &bytes);
+    assert_true(bytes > 1000);
+
+    /* One byte of one sample, in the middle: a click the listener would hear, in a file
+     * whose header, key and size are all still right. */
+    static const size_t where[] = {0, 1, 2};
+    for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+        size_t flip = where[i] == 0 ? at + bytes / 2 : where[i] == 1 ? at : at + bytes - 1;
+        uint8_t *bad = malloc(len);
+        assert_non_null(bad);
+        memcpy(bad, good, len);
+        bad[flip] ^= 0x40;
+        write_bytes(path, bad, len);
+        free(bad);
+
+        s = open_store(f, 16000, NULL, f->cache);
+        const struct tt_clip *c = get(s, "en", EN, NULL, EN_TEXT);
+        assert_int_equal(stats(s).disk_hits, 0);
+        assert_int_equal(stats(s).synthesized, 1);
+        assert_int_equal(c->frames * 2, bytes);
+        assert_memory_equal(c->pcm, good + at, bytes); /* the words as they should be */
+        /* and the damaged file was replaced by a good one */
+        size_t now_len;
+        uint8_t *now = read_all(path, &now_len);
+        assert_int_equal(now_len, len);
+        assert_memory_equal(now, good, len);
+        free(now);
+    }
+    s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, EN_TEXT);
+    assert_int_equal(stats(s).disk_hits, 1);
+    free(good);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+/* ---- the cache is private ----------------------------------------------------------------- */
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* Every file in a folder has this mode; returns how many there are. */
+static size_t expect_files_mode(const char *dir, mode_t want)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    size_t n = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (mode_of(path) != want)
+            fail_msg("%s has mode %04o, not %04o", path, (unsigned)mode_of(path), (unsigned)want);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void the_cache_folder_and_its_files_are_private_whatever_the_umask(void **state)
+{
+    struct fx *f = *state;
+    static const mode_t masks[] = {0, 022, 077, 0277};
+    for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+        char deep[256];
+        snprintf(deep, sizeof(deep), "%s/u%03o/a/b", f->cache, (unsigned)masks[i]);
+        mode_t old = umask(masks[i]);
+        tt_store *s = open_store(f, 16000, NULL, deep);
+        get(s, "en", EN, NULL, texts[0]);
+        get(s, "en", EN, NULL, texts[1]);
+        umask(old);
+        assert_int_equal(mode_of(deep), 0700);
+        assert_int_equal(expect_files_mode(deep, 0600), 2);
+        /* and read back: 0600 is not too tight for ourselves */
+        s = open_store(f, 16000, NULL, deep);
+        get(s, "en", EN, NULL, texts[0]);
+        assert_int_equal(stats(s).disk_hits, 1);
+    }
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void an_open_cache_folder_of_ours_is_made_private_even_when_warm(void **state)
+{
+    /* A cache an older version filled (folder 0755, files 0644) that needs no write at all:
+     * the folder is closed at the first read, so none of its files can be reached. */
+    struct fx *f = *state;
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, texts[0]);
+    assert_int_equal(chmod(f->cache, 0755), 0);
+    s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, texts[0]);
+    assert_int_equal(stats(s).disk_hits, 1);
+    assert_int_equal(mode_of(f->cache), 0700);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void a_shared_folder_named_as_the_cache_is_not_changed_but_warned_about(void **state)
+{
+    /* A folder with other things in it (someone gave --cache /tmp, or their home) is not
+     * ours to close: say so instead. */
+    struct fx *f = *state;
+    assert_int_equal(mkdir(f->cache, 0777), 0);
+    assert_int_equal(chmod(f->cache, 01777), 0);
+    char other[256];
+    snprintf(other, sizeof(other), "%s/notes.txt", f->cache);
+    write_bytes(other, "x", 1);
+    assert_int_equal(chmod(other, 0600), 0);
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    assert_speech(get(s, "en", EN, NULL, texts[0]), 16000);
+    assert_speech(get(s, "en", EN, NULL, texts[1]), 16000);
+    assert_int_equal(mode_of(f->cache), 01777);
+    assert_int_equal(messages_about(f->diag, TT_WARNING, "other users"), 1);
+    assert_int_equal(tt_diag_count(f->diag, TT_WARNING), 1); /* once, not per prompt */
+    assert_int_equal(expect_files_mode(f->cache, 0600), 3); /* notes.txt and our two */
+}
+
+static void a_cache_folder_of_another_user_is_warned_about(void **state)
+{
+    struct fx *f = *state;
+    const char *dir = f->cache;
+    if (geteuid() == 0) {
+        /* root can make a folder belong to someone else (nobody), and still write in it */
+        assert_int_equal(mkdir(f->cache, 0755), 0);
+        assert_int_equal(chown(f->cache, 65534, 65534), 0);
+    } else {
+        dir = "/"; /* not ours; only read here, never written (we cannot) */
+    }
+    tt_store *s = open_store(f, 16000, NULL, dir);
+    assert_speech(get(s, "en", EN, NULL, texts[0]), 16000);
+    assert_int_equal(messages_about(f->diag, TT_WARNING, "belongs to another user"), 1);
+    if (geteuid() == 0)
+        assert_int_equal(mode_of(f->cache), 0755); /* not ours to change */
+}
 
 int main(void)
 {
@@ -1172,11 +1379,17 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_fifo_named_as_a_recording_is_spoken_with_a_warning, setup, teardown),
         cmocka_unit_test_setup_teardown(a_device_named_as_a_recording_is_spoken_with_a_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_fifo_in_the_cache_is_a_miss_and_is_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(a_recording_cut_short_is_spoken_with_a_warning_not_played_in_part, setup, teardown),
         cmocka_unit_test_setup_teardown(whole_recordings_are_not_taken_for_cut_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(a_recording_too_costly_to_decode_is_spoken_with_a_warning, setup, teardown),
         cmocka_unit_test_setup_teardown(a_recording_over_ten_minutes_is_spoken_with_a_warning, setup, teardown),
         cmocka_unit_test_setup_teardown(recordings_just_under_the_limits_play, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_damaged_sample_in_a_cache_file_is_a_miss_and_is_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_cache_folder_and_its_files_are_private_whatever_the_umask, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_open_cache_folder_of_ours_is_made_private_even_when_warm, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_shared_folder_named_as_the_cache_is_not_changed_but_warned_about, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_cache_folder_of_another_user_is_warned_about, setup, teardown),
     };
     return cmocka_run_group_tests_name("prompt store", tests, NULL, NULL);
 }
