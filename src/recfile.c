@@ -227,7 +227,7 @@ bool tt_recfile_cut_short(struct tt_recfile *r, bool probe, char *why, size_t wh
             say_cut(why, why_size, what);
             return true;
         }
-        if (!r->ended && probe) {
+        if (!r->ended && probe && want > 0) {
             float last[TT_RECFILE_MAX_CHANNELS];
             r->ended = true; /* the position is lost either way */
             if (sf_seek(r->sf, want - 1, SEEK_SET) < 0 || sf_readf_float(r->sf, last, 1) != 1) {
