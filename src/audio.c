@@ -6,8 +6,10 @@
  * produced; the player wants mono int16 at one rate. Decoding goes through float (libsndfile
  * scales every format to [-1, 1]), channels are averaged, and libsoxr converts rate and
  * sample type in one pass with clipping, so a loud recording saturates instead of wrapping.
- * Dither is off: the same file then always gives the same samples, which keeps rendered
- * sessions byte-identical between runs.
+ * It streams, block by block, through one resampler, so a long recording costs its result
+ * and not its source (the samples are the same as resampling it all at once). Dither is
+ * off: the same file then always gives the same samples, which keeps rendered sessions
+ * byte-identical between runs.
  *
  * The cache's WAV files are written and read here rather than with libsndfile because each
  * carries its full cache key, which can be a paragraph of text: libsndfile 1.2.0 silently
@@ -15,25 +17,31 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sndfile.h>
 #include <soxr.h>
 
 #include "audio.h"
+#include "recfile.h"
 
-/* Limits that turn a corrupt header or a wrong file into a refusal, not a huge allocation. */
-#define MAX_RATE 768000     /* the highest rate any recorder writes */
-#define MAX_CHANNELS 64
-#define MAX_SECONDS (60 * 60) /* a prompt longer than an hour is a mistake */
-#define BLOCK 4096           /* frames decoded per libsndfile call */
+#define MAX_RATE TT_RECFILE_MAX_RATE /* of the cache's own files too */
+#define BLOCK 4096 /* frames decoded per libsndfile call */
+/* The most a decoded prompt may hold: ten minutes at 48 kHz, 57.6 MB. The limits on a
+ * recording (recfile.h) keep to this at any output rate up to 48 kHz; this one matters only
+ * at higher output rates. */
+#define MAX_OUT_FRAMES ((size_t)TT_RECFILE_MAX_SECONDS * 48000)
 
 /* A reason from libsndfile ("Format not recognised.") reads better inside our sentence as
  * "format not recognised". */
 void tt_audio_reason(char *why, size_t size, const char *msg)
 {
+    if (msg && !strncasecmp(msg, "error : ", 8)) /* libsndfile's codec errors start so */
+        msg += 8;
     snprintf(why, size, "%s", msg && *msg ? msg : "unknown error");
     size_t len = strlen(why);
     while (len > 0 && (why[len - 1] == '.' || why[len - 1] == '\n' || why[len - 1] == ' '))
@@ -98,112 +106,174 @@ int tt_audio_resample(const int16_t *in, size_t n, int in_rate, int out_rate, in
     return resample_any(in, SOXR_INT16_I, n, in_rate, out_rate, out, out_n);
 }
 
+/* The decoded recording, growing as blocks come out of the resampler. */
+struct out {
+    int16_t *pcm;
+    size_t n, cap;
+};
+
+static int room(struct out *o, size_t want)
+{
+    if (o->cap - o->n >= want)
+        return 0;
+    size_t cap = o->cap ? o->cap : want;
+    while (cap - o->n < want)
+        cap *= 2;
+    int16_t *p = realloc(o->pcm, cap * sizeof(*p));
+    if (!p)
+        return ENOMEM;
+    o->pcm = p;
+    o->cap = cap;
+    return 0;
+}
+
+/* Give libsoxr n mono samples (in NULL: the end, flush what it holds) and keep what comes
+ * out. */
+static int feed(soxr_t soxr, const float *in, size_t n, struct out *o)
+{
+    size_t used = 0;
+    for (;;) {
+        size_t took = 0, done = 0, space;
+        int err = room(o, BLOCK);
+        if (err)
+            return err;
+        space = o->cap - o->n;
+        if (soxr_process(soxr, in ? in + used : NULL, in ? n - used : 0, &took, o->pcm + o->n,
+                         space, &done))
+            return EIO;
+        used += took;
+        o->n += done;
+        /* Input: until all of it is taken and the output no longer fills the room given.
+         * The end: until nothing more comes out. */
+        if (in ? used >= n && done < space : done == 0)
+            return 0;
+    }
+}
+
+/* How many frames rate conversion makes of n, a few over: room reserved once. */
+static size_t out_frames(int64_t n, int in_rate, int out_rate)
+{
+    return (size_t)((double)n * out_rate / in_rate) + 16;
+}
+
 int tt_audio_load(const char *path, int rate, int16_t **pcm, size_t *frames, char *why,
                   size_t why_size)
 {
-    SF_INFO info;
-    SNDFILE *f = NULL;
+    struct tt_recfile r = {0};
+    soxr_t soxr = NULL;
     float *block = NULL, *mono = NULL;
-    size_t n = 0, cap = 0;
+    struct out o = {0};
     int err = EINVAL;
 
     *pcm = NULL;
     *frames = 0;
     why[0] = '\0';
-    memset(&info, 0, sizeof(info));
     if (rate <= 0) {
         snprintf(why, why_size, "the output rate %d Hz is impossible", rate);
+        return EINVAL;
+    }
+    if ((err = tt_recfile_open(&r, path, TT_RECFILE_MAX_BYTES, why, why_size)))
+        return err == ENOMEM ? ENOMEM : EINVAL;
+    err = EINVAL;
+    int src = r.info.samplerate;
+    size_t ch = (size_t)r.info.channels;
+    bool known = tt_recfile_length_known(&r);
+
+    /* Whatever the header already shows to be unusable is refused before a sample is
+     * decoded: memory and time are then spent only on what will be played. */
+    if (tt_recfile_cut_short(&r, false, why, why_size) ||
+        (known && tt_recfile_check_cost(&r, r.info.frames, why, why_size)))
+        goto out;
+    if (known && out_frames(r.info.frames, src, rate) > MAX_OUT_FRAMES) {
+        snprintf(why, why_size,
+                 "it would be %.1f million samples at the output rate of %d Hz, more than the "
+                 "%.1f million a prompt may hold: cut it, or use a lower output rate",
+                 (double)out_frames(r.info.frames, src, rate) / 1e6, rate,
+                 (double)MAX_OUT_FRAMES / 1e6);
         goto out;
     }
-    if (!(f = sf_open(path, SFM_READ, &info))) {
-        tt_audio_reason(why, why_size, sf_strerror(NULL));
-        goto out;
-    }
-    if (info.channels < 1 || info.channels > MAX_CHANNELS || info.samplerate < 1 ||
-        info.samplerate > MAX_RATE) {
-        snprintf(why, why_size, "it claims %d channels at %d Hz", info.channels,
-                 info.samplerate);
-        goto out;
-    }
-    /* The frame count in a header can be missing or wrong (streams, damaged files): read
-     * until the end instead of trusting it. */
-    size_t ch = (size_t)info.channels;
-    size_t max_frames = (size_t)info.samplerate * MAX_SECONDS;
-    if (!(block = malloc(BLOCK * ch * sizeof(*block)))) {
+    if (!(block = malloc(BLOCK * ch * sizeof(*block))) ||
+        !(mono = malloc(BLOCK * sizeof(*mono))) ||
+        room(&o, known ? out_frames(r.info.frames, src, rate) : (size_t)BLOCK * 16)) {
         err = ENOMEM;
         goto out;
     }
-    for (;;) {
-        sf_count_t got = sf_readf_float(f, block, BLOCK);
-        if (got <= 0)
-            break;
-        if (n + (size_t)got > max_frames) {
-            snprintf(why, why_size, "it is longer than %d minutes", MAX_SECONDS / 60);
+    /* One streaming resampler, block by block: memory is the result and a few blocks, never
+     * the whole source as floats (which for 5 minutes at 768 kHz was 1.9 GB). */
+    if (src != rate) {
+        soxr_error_t e = NULL;
+        soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_INT16_I);
+        io.flags |= SOXR_NO_DITHER;
+        soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+        if (!(soxr = soxr_create(src, rate, 1, &e, &io, &q, NULL)) || e) {
+            snprintf(why, why_size, "it cannot be resampled from %d Hz to %d Hz", src, rate);
             goto out;
         }
-        if (n + (size_t)got > cap) {
-            size_t ncap = cap ? cap * 2 : (size_t)BLOCK * 16;
-            while (ncap < n + (size_t)got)
-                ncap *= 2;
-            float *p = realloc(mono, ncap * sizeof(*p));
-            if (!p) {
-                err = ENOMEM;
-                goto out;
-            }
-            mono = p;
-            cap = ncap;
-        }
+    }
+    for (;;) {
+        int64_t got = tt_recfile_read(&r, block, BLOCK);
+        if (got <= 0)
+            break;
+        /* A length the header did not give is checked as it grows. */
+        if (!known && tt_recfile_check_cost(&r, r.got, why, why_size))
+            goto out;
         for (size_t i = 0; i < (size_t)got; i++) {
             float sum = 0;
             for (size_t c = 0; c < ch; c++) {
                 float x = block[i * ch + c];
                 sum += isfinite(x) ? x : 0.0f; /* a NaN would smear over the resampler */
             }
-            mono[n + i] = sum / (float)ch;
+            mono[i] = sum / (float)ch;
         }
-        n += (size_t)got;
+        if (soxr) {
+            err = feed(soxr, mono, (size_t)got, &o);
+        } else if (!(err = room(&o, (size_t)got))) {
+            float_to_i16(mono, (size_t)got, o.pcm + o.n);
+            o.n += (size_t)got;
+        }
+        if (err) {
+            if (err == EIO)
+                snprintf(why, why_size, "it cannot be resampled from %d Hz to %d Hz", src,
+                         rate);
+            goto out;
+        }
+        err = EINVAL;
     }
-    if (sf_error(f)) {
-        tt_audio_reason(why, why_size, sf_strerror(f));
+    /* Cut short first: a decoder error where a cut file ends says less than the figures. */
+    if (tt_recfile_cut_short(&r, false, why, why_size))
+        goto out;
+    if (sf_error(r.sf)) {
+        tt_audio_reason(why, why_size, sf_strerror(r.sf));
         goto out;
     }
-    if (n == 0) {
+    if (r.got == 0) {
         snprintf(why, why_size, "it has no audio");
         goto out;
     }
-
-    if (info.samplerate == rate) {
-        if (!(*pcm = malloc(n * sizeof(**pcm)))) {
-            err = ENOMEM;
-            goto out;
-        }
-        float_to_i16(mono, n, *pcm);
-        *frames = n;
-    } else if ((err = resample_any(mono, SOXR_FLOAT32_I, n, info.samplerate, rate, pcm,
-                                   frames))) {
-        snprintf(why, why_size, "it cannot be resampled from %d Hz to %d Hz", info.samplerate,
-                 rate);
+    if (soxr && (err = feed(soxr, NULL, 0, &o))) {
+        if (err == EIO)
+            snprintf(why, why_size, "it cannot be resampled from %d Hz to %d Hz", src, rate);
         goto out;
     }
+    err = EINVAL;
     size_t i = 0;
-    while (i < *frames && (*pcm)[i] == 0)
+    while (i < o.n && o.pcm[i] == 0)
         i++;
-    if (i == *frames) {
+    if (i == o.n) {
         snprintf(why, why_size, "it is silent");
-        err = EINVAL;
         goto out;
     }
+    *pcm = o.pcm;
+    *frames = o.n;
+    o.pcm = NULL;
     err = 0;
 out:
-    if (err) {
-        free(*pcm);
-        *pcm = NULL;
-        *frames = 0;
-        if (err == ENOMEM && !why[0])
-            snprintf(why, why_size, "out of memory");
-    }
-    if (f)
-        sf_close(f);
+    if (err == ENOMEM && !why[0])
+        snprintf(why, why_size, "out of memory");
+    tt_recfile_close(&r);
+    if (soxr)
+        soxr_delete(soxr);
+    free(o.pcm);
     free(block);
     free(mono);
     return err;

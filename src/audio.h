@@ -17,12 +17,16 @@
 #define TT_AUDIO_NOTE_CHUNK "ttky"
 
 /**
- * Decode a whole recording, mix it to mono and resample it to a rate.
+ * Decode a whole recording, mix it to mono and resample it to a rate. The file is opened and
+ * judged by recfile.h: anything but a regular file is refused without waiting, and so is,
+ * before a sample is decoded, a file cut short or beyond the limits on length and decoding
+ * cost; memory is the result and a few blocks, never the source.
  * @param path    any file libsndfile reads (WAV, FLAC, Ogg, Opus, MP3, AIFF, AU, ...)
  * @param rate    the output rate, Hz
  * @param pcm     set to malloc'd samples; free() them
  * @param frames  set to their count, never 0 on success
- * @param why     on failure, a short reason for a person ("it has no audio")
+ * @param why     on failure, a reason for a person, and what to do when there is something
+ *                to do ("it has no audio", "it is cut short: ...; copy or export it again")
  * @return 0, EINVAL when the file cannot be used (why says why), ENOMEM
  */
 int tt_audio_load(const char *path, int rate, int16_t **pcm, size_t *frames, char *why,

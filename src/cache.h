@@ -3,8 +3,9 @@
  *
  * The key of a clip is everything that decides its samples (engine, engine version, voice,
  * speed, output rate, the exact text, and this cache's format version); its file is named
- * after a 64-bit hash of the key and holds the whole key, so a hash collision or a stale file
- * is a miss, never the wrong words. Files are already at the output rate: a warm start reads
+ * after a 64-bit hash of the key and holds the whole key and a checksum of its samples, so a
+ * hash collision, a stale file or damaged audio is a miss, never the wrong words or noise. The
+ * folder and its files are private to the user who runs the engine (0700, 0600). Files are already at the output rate: a warm start reads
  * them and does neither synthesis nor resampling.
  */
 #ifndef TT_CACHE_H
@@ -16,14 +17,16 @@
 #include "tonetree.h"
 #include "tts.h"
 
-/* Bump when the file layout or the key changes: old files then simply stop matching. */
-#define TT_CACHE_FORMAT 1
+/* Bump when the file layout or the key changes: old files then simply stop matching.
+ * 2: a checksum of the samples beside the key. */
+#define TT_CACHE_FORMAT 2
 
 struct tt_cache;
 
 /**
- * Open a cache folder. Nothing is touched on disk until the first write, which creates the
- * folder and its parents.
+ * Open a cache folder. Nothing is touched on disk until the first use: the first read or write
+ * makes an existing folder private (or warns, see cache.c), the first write creates the folder
+ * (0700) and its parents.
  * @param diag  receives one warning if the cache cannot be written (kept, not owned)
  * @return 0, EINVAL for an empty name, or ENOMEM
  */
@@ -45,8 +48,8 @@ int tt_cache_path(const struct tt_cache *c, const char *key, size_t key_len, cha
 /**
  * Read a clip back.
  * @param pcm  set to malloc'd samples at rate; free() them
- * @return 0 on a hit; ENOENT on a miss (no file, a damaged file, another key, another rate);
- *         ENOMEM
+ * @return 0 on a hit; ENOENT on a miss (no file, not a regular file, a damaged file or damaged
+ *         samples, another key, another rate); ENOMEM
  */
 int tt_cache_get(struct tt_cache *c, const char *key, size_t key_len, int rate, int16_t **pcm,
                  size_t *frames);

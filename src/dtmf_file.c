@@ -8,12 +8,17 @@
  * 48 kHz) is used as it is: resampling would only blur a tone's start. Anything else goes
  * through a streaming libsoxr resampler to 8 kHz, the telephone rate. The digits are kept
  * until the whole file has been read, so that a file that fails half way prints nothing.
+ *
+ * The file is opened as the prompt store opens recordings (recfile.c): a FIFO or a device is
+ * refused at once, not waited on. A file cut short (its header promises more audio than it
+ * holds) is the one failure that still prints: the digits before the cut are real and may be
+ * all someone has, but a script must not take them for the whole call, so the return is an
+ * error that says the file is cut short.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sndfile.h>
 #include <soxr.h>
@@ -21,6 +26,7 @@
 #include "dtmf.h"
 #include "audio.h"
 #include "dtmf_file.h"
+#include "recfile.h"
 
 #define CHUNK 4096 /* frames per libsndfile call */
 #define FALLBACK_RATE 8000
@@ -73,27 +79,21 @@ static int print_digits(const struct scan *sc, int rate, bool verbose, FILE *out
 
 int tt_dtmf_file(const char *path, bool verbose, FILE *out, char *why, size_t why_size)
 {
-    SF_INFO info;
-    SNDFILE *f = NULL;
+    struct tt_recfile r = {0};
     float *block = NULL, *mono = NULL;
     int16_t *pcm = NULL;
     soxr_t soxr = NULL;
     struct tt_dtmf rx;
     struct scan sc = {0};
-    int err = EINVAL;
+    int err;
 
     why[0] = '\0';
-    memset(&info, 0, sizeof(info));
-    if (!(f = sf_open(path, SFM_READ, &info))) {
-        /* libsndfile says "System error" for a missing file: the system's words are better */
-        tt_audio_reason(why, why_size, access(path, R_OK) ? strerror(errno) : sf_strerror(NULL));
-        goto out;
-    }
-    if (info.channels < 1 || info.channels > 64 || info.samplerate < 1) {
-        snprintf(why, why_size, "it claims %d channels at %d Hz", info.channels,
-                 info.samplerate);
-        goto out;
-    }
+    /* A call recording may be hours long and is streamed: only the size of a WAV file
+     * limits it, not the cost limits of a prompt. */
+    if ((err = tt_recfile_open(&r, path, TT_RECFILE_MAX_BYTES, why, why_size)))
+        return err == ENOMEM ? ENOMEM : EINVAL;
+    err = EINVAL;
+    SF_INFO info = r.info;
     bool native = info.samplerate >= TT_DTMF_MIN_RATE && info.samplerate <= TT_DTMF_MAX_RATE;
     int rate = native ? info.samplerate : FALLBACK_RATE;
     size_t ch = (size_t)info.channels;
@@ -121,7 +121,7 @@ int tt_dtmf_file(const char *path, bool verbose, FILE *out, char *why, size_t wh
         goto out;
     }
     for (bool last = false; !last;) {
-        sf_count_t got = sf_readf_float(f, block, CHUNK);
+        int64_t got = tt_recfile_read(&r, block, CHUNK);
         last = got <= 0;
         size_t n = got > 0 ? (size_t)got : 0;
         for (size_t i = 0; i < n; i++) {
@@ -155,22 +155,28 @@ int tt_dtmf_file(const char *path, bool verbose, FILE *out, char *why, size_t wh
                 break;
         } while (1);
     }
-    if (sf_error(f)) {
-        tt_audio_reason(why, why_size, sf_strerror(f));
+    bool cut = tt_recfile_cut_short(&r, false, why, why_size);
+    if (!cut && sf_error(r.sf)) {
+        tt_audio_reason(why, why_size, sf_strerror(r.sf));
         goto out;
     }
     if (sc.nomem) {
         err = ENOMEM;
         goto out;
     }
-    err = print_digits(&sc, rate, verbose, out);
-    if (err)
+    if ((err = print_digits(&sc, rate, verbose, out))) {
         snprintf(why, why_size, "the digits could not be written");
+        goto out;
+    }
+    if (cut) {
+        size_t len = strlen(why);
+        snprintf(why + len, why_size - len, " (the digits printed are those before the cut)");
+        err = EINVAL;
+    }
 out:
     if (err == ENOMEM && !why[0])
         snprintf(why, why_size, "out of memory");
-    if (f)
-        sf_close(f);
+    tt_recfile_close(&r);
     if (soxr)
         soxr_delete(soxr);
     free(block);

@@ -4,7 +4,7 @@
  * The file is decoded with libsndfile (any format and channel count; channels are mixed),
  * streamed in chunks through the receiver at the file's own rate when it is one the receiver
  * runs at (8 to 48 kHz), else through libsoxr to 8 kHz first. So a file of any length takes
- * a few kilobytes of memory.
+ * a few kilobytes of memory. It is opened as the prompt store opens recordings (recfile.h).
  */
 #ifndef TT_DTMF_FILE_H
 #define TT_DTMF_FILE_H
@@ -21,9 +21,11 @@
  * @param out      receives the digits on one line, and nothing else unless verbose: a file
  *                 with no digits gives an empty line
  * @param why      on failure, a reason for a person ("format not recognised"); nothing is
- *                 written to out then
- * @return 0, EINVAL when the file cannot be read as audio, ENOMEM, or EIO when libsoxr or
- *         writing to out fails
+ *                 written to out then, except for a file cut short
+ * @return 0; EINVAL when the file cannot be read as audio (a FIFO or a device is refused at
+ *         once), or is cut short: then the digits found before the cut are printed all the
+ *         same, and why says the file is cut short; ENOMEM; or EIO when libsoxr or writing to
+ *         out fails
  */
 int tt_dtmf_file(const char *path, bool verbose, FILE *out, char *why, size_t why_size);
 

@@ -9,7 +9,8 @@
  *
  * Everything is linear in the size of the menu: one pass over the nodes, one walk for depth,
  * one Tarjan walk for circles, one readdir per language folder. Recordings are opened only
- * when options name a prompts folder, and only their headers and first samples are read.
+ * when options name a prompts folder, as the prompt store opens them (recfile.c: a FIFO never
+ * hangs the checker), and only their headers, first samples and last frame are read.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,13 +18,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
-
-#include <sndfile.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 #include "lint.h"
 #include "menu.h"
+#include "recfile.h"
 
 /* ---- Findings -------------------------------------------------------------------------------- */
 
@@ -571,10 +573,7 @@ static const char *const recording_ext[] = {"wav", "flac", "ogg", "oga", "opus",
                                             "mp3", "aiff", "aif", "au"};
 #define N_EXT (sizeof(recording_ext) / sizeof(recording_ext[0]))
 
-/* The limits under which audio.c refuses a file (and the text is spoken instead). */
-#define REC_MAX_RATE 768000
-#define REC_MAX_CHANNELS 64
-#define REC_MAX_SECONDS 3600
+/* The limits under which the prompt store refuses a file are recfile.h's, shared. */
 #define REC_MIN_SECONDS 0.2 /* shorter is a click, or a file cut off */
 #define REC_SLACK_SECONDS 2.0 /* leading and trailing silence a recording may have */
 
@@ -622,6 +621,12 @@ static int scan_folder(struct lint *l, int lang)
         int x = dot && stem ? ext_index(dot + 1, &exact) : -1;
         if (x < 0 || stem > 64)
             continue;
+        /* A folder by a recording's name is passed over, as the prompt store passes it;
+         * anything else (a FIFO, a device) is a recording that cannot be used. */
+        struct stat st;
+        if (e->d_type != DT_REG && fstatat(dirfd(d), e->d_name, &st, 0) == 0 &&
+            S_ISDIR(st.st_mode))
+            continue;
         char id[65];
         memcpy(id, e->d_name, stem);
         id[stem] = '\0';
@@ -648,17 +653,29 @@ static bool usual_rate(int rate)
     return false;
 }
 
-/* Is there a sample that is not zero? audio.c refuses a silent file; a real recording has
- * one within its first block, so this reads a few KiB of all but broken files. */
-static bool has_sound(SNDFILE *f, int channels)
+/* Is there a sample that is not zero once made 16-bit? audio.c refuses a silent file; a real
+ * recording has one within its first block, so this reads a few KiB of all but broken files. */
+static bool has_sound(struct tt_recfile *f)
 {
-    short buf[4096];
-    sf_count_t per = (sf_count_t)(sizeof(buf) / sizeof(*buf)) / channels, got;
-    while ((got = sf_readf_short(f, buf, per)) > 0)
-        for (sf_count_t i = 0; i < got * channels; i++)
-            if (buf[i])
+    float buf[4096];
+    int64_t per = (int64_t)(sizeof(buf) / sizeof(*buf)) / f->info.channels, got;
+    while ((got = tt_recfile_read(f, buf, per)) > 0)
+        for (int64_t i = 0; i < got * f->info.channels; i++)
+            if (lrintf(buf[i] * 32768.0f) != 0)
                 return true;
     return false;
+}
+
+/* A length the header does not give (an Ogg stream, say): read to the end to learn it, within
+ * the limits the store reads it with. */
+static int64_t count_frames(struct tt_recfile *f, char *why, size_t why_size)
+{
+    float buf[4096];
+    int64_t per = (int64_t)(sizeof(buf) / sizeof(*buf)) / f->info.channels;
+    while (tt_recfile_read(f, buf, per) > 0)
+        if (tt_recfile_check_cost(f, f->got, why, why_size))
+            return -1;
+    return f->got;
 }
 
 /* Open one recording as the prompt store would, and judge what it holds. */
@@ -668,29 +685,44 @@ static void check_recording(struct lint *l, int node, int lang, const char *path
     const struct tt_node *nd = &m->nodes[node];
     struct rec *r = rec_of(l, node, lang);
     int line = text_line(nd, lang);
-    SF_INFO info;
-    memset(&info, 0, sizeof(info));
+    struct tt_recfile f;
     r->state = REC_BAD;
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
-    char why[160] = "";
-    if (!f) {
-        snprintf(why, sizeof(why), "%s", sf_strerror(NULL));
-        size_t n = strlen(why);
-        while (n && (why[n - 1] == '.' || why[n - 1] == '\n' || why[n - 1] == ' '))
-            why[--n] = '\0';
-    } else if (info.channels < 1 || info.channels > REC_MAX_CHANNELS || info.samplerate < 1 ||
-               info.samplerate > REC_MAX_RATE) {
-        snprintf(why, sizeof(why), "it claims %d channels at %d Hz", info.channels,
-                 info.samplerate);
-    } else if (info.frames <= 0) {
+    char why[512] = "";
+    const char *rule = NULL; /* a rule of its own; NULL: recording-unreadable */
+    int64_t frames = 0;
+    int err = tt_recfile_open(&f, path, TT_RECFILE_MAX_BYTES, why, sizeof(why));
+    if (err == ENODEV || err == EISDIR) {
+        rule = "recording-not-a-file";
+    } else if (err) {
+        /* why is already said */
+    } else if (tt_recfile_cut_short(&f, false, why, sizeof(why))) {
+        rule = "recording-cut-short";
+    } else if (f.info.frames <= 0) {
         snprintf(why, sizeof(why), "it has no audio");
-    } else if ((double)info.frames / info.samplerate > REC_MAX_SECONDS) {
-        snprintf(why, sizeof(why), "it is longer than %d minutes", REC_MAX_SECONDS / 60);
-    } else if (!has_sound(f, info.channels)) {
-        snprintf(why, sizeof(why), "it is silent");
+    } else if ((frames = tt_recfile_length_known(&f) ? f.info.frames
+                                                     : count_frames(&f, why, sizeof(why))) < 0 ||
+               tt_recfile_check_cost(&f, frames, why, sizeof(why))) {
+        rule = "recording-too-big";
+    } else if (!has_sound(&f)) {
+        /* read to the end: a file cut short may be silent only for want of its audio */
+        if (tt_recfile_cut_short(&f, false, why, sizeof(why)))
+            rule = "recording-cut-short";
+        else
+            snprintf(why, sizeof(why), "it is silent");
+    } else if (tt_recfile_cut_short(&f, true, why, sizeof(why))) {
+        rule = "recording-cut-short";
+    } else {
+        why[0] = '\0';
     }
-    if (f)
-        sf_close(f);
+    int rate = f.info.samplerate;
+    tt_recfile_close(&f);
+    if (rule) {
+        found(l, TT_WARNING, line, rule,
+              "the %s recording of node '%s' (%s) is not played, the voice says its text "
+              "instead: %s",
+              m->lang[lang], nd->id, path, why);
+        return;
+    }
     if (why[0]) {
         found(l, TT_WARNING, line, "recording-unreadable",
               "the %s recording of node '%s' cannot be played (%s): %s; the voice says the "
@@ -699,19 +731,19 @@ static void check_recording(struct lint *l, int node, int lang, const char *path
         return;
     }
     r->state = REC_OK;
-    r->seconds = (double)info.frames / info.samplerate;
+    r->seconds = (double)frames / rate;
 
-    if (info.samplerate < 8000)
+    if (rate < 8000)
         found(l, TT_WARNING, line, "recording-rate",
               "the %s recording of node '%s' is at %d Hz, under even the telephone's 8000 Hz: "
               "it sounds muffled; record it again at 16000 Hz or more: %s",
-              m->lang[lang], nd->id, info.samplerate, path);
-    else if (!usual_rate(info.samplerate))
+              m->lang[lang], nd->id, rate, path);
+    else if (!usual_rate(rate))
         found(l, TT_WARNING, line, "recording-rate",
               "the %s recording of node '%s' is at %d Hz, not a rate recorders use: it may "
               "play at the wrong speed or pitch; export it again at 16000, 44100 or 48000 Hz: "
               "%s",
-              m->lang[lang], nd->id, info.samplerate, path);
+              m->lang[lang], nd->id, rate, path);
 
     /* Against the text it transcribes: far shorter or far longer means another take, a cut
      * file or a forgotten re-recording after the text changed. Two seconds of slack, for the

@@ -190,7 +190,9 @@ int tt_prompt_recording(const char *prompts_dir, const char *lang, const char *n
     for (size_t i = 0; i < N_EXT; i++) {
         struct stat st;
         int n = snprintf(path, size, "%s/%s/%s.%s", prompts_dir, lang, node, recording_ext[i]);
-        if (n > 0 && (size_t)n < size && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        /* Not only regular files: a FIFO or a device by that name is a recording that
+         * cannot be used, which the store says (audio.c refuses it without waiting). */
+        if (n > 0 && (size_t)n < size && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
             return 0;
     }
     return ENOENT;

@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sndfile.h>
@@ -670,6 +673,112 @@ static void the_file_command_with_v_adds_each_digits_time_and_level(void **state
     free(dir);
 }
 
+
+/* Opening a FIFO waits for a writer, for ever: the tests that make one run under an alarm. */
+#define HANG_SECONDS 60
+
+static void the_file_command_refuses_a_fifo_or_a_device_at_once(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir(), path[512], why[256];
+    snprintf(path, sizeof(path), "%s/call.wav", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    const char *const names[] = {path, "/dev/zero"};
+    for (size_t i = 0; i < 2; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        assert_non_null(out);
+        alarm(HANG_SECONDS);
+        assert_int_equal(tt_dtmf_file(names[i], false, out, why, sizeof(why)), EINVAL);
+        alarm(0);
+        fclose(out);
+        assert_string_equal(text, "");
+        assert_non_null(strstr(why, "not a regular file"));
+        free(text);
+    }
+    tl_rmtree(dir);
+    free(dir);
+}
+
+/* Keep the first part of a file, as a copy that stopped part way leaves it. */
+static void cut(const char *path, double keep)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, (off_t)((double)st.st_size * keep)), 0);
+}
+
+static void a_file_cut_short_prints_the_digits_before_the_cut_and_fails(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir(), path[512], why[256];
+    static const struct {
+        const char *name;
+        int format, rate, channels;
+    } files[] = {
+        {"call.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1},
+        {"card.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 44100, 2},
+        {"studio.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24, 96000, 1},
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+        write_file(path, files[i].format, files[i].rate, files[i].channels, "0123456789");
+        cut(path, 0.5);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        assert_non_null(out);
+        int err = tt_dtmf_file(path, false, out, why, sizeof(why));
+        fclose(out);
+        /* some digits, all of them right, but not all ten; and a failure that says why */
+        if (err != EINVAL || !strstr(why, "cut short") || len < 3 || len >= 11 ||
+            strncmp(text, "0123456789", len - 1) || text[len - 1] != '\n')
+            fail_msg("%s: error %d (%s), printed \"%s\"", files[i].name, err, why, text);
+        free(text);
+    }
+    tl_rmtree(dir);
+    free(dir);
+}
+
+static const char *tonetree_bin(void)
+{
+    const char *b = getenv("TONETREE");
+    return b && *b ? b : "build/tonetree";
+}
+
+static void tonetree_dtmf_on_a_file_cut_short_exits_with_an_error_after_the_digits(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir(), path[512], cmd[2048], outp[600], errp[600];
+    snprintf(path, sizeof(path), "%s/call.wav", dir);
+    write_file(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, "0123456789");
+    cut(path, 0.5);
+    snprintf(outp, sizeof(outp), "%s/out", dir);
+    snprintf(errp, sizeof(errp), "%s/err", dir);
+    snprintf(cmd, sizeof(cmd), "timeout %d %s dtmf %s >%s 2>%s", HANG_SECONDS, tonetree_bin(),
+             path, outp, errp);
+    int status = system(cmd);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1); /* bad input, as for a file that is not audio */
+    char *out = tl_slurp(outp), *err = tl_slurp(errp);
+    assert_true(strlen(out) >= 3 && strlen(out) < 11 && !strncmp(out, "0123", 3));
+    if (!strstr(err, path) || !strstr(err, "cut short") || !strstr(err, "before the cut"))
+        fail_msg("stderr: %s", err);
+    free(out);
+    free(err);
+
+    /* and a whole file still exits 0 */
+    write_file(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, "0123456789");
+    status = system(cmd);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    out = tl_slurp(outp);
+    assert_string_equal(out, "0123456789\n");
+    free(out);
+    tl_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -692,6 +801,10 @@ int main(void)
         cmocka_unit_test_setup(the_generator_makes_the_levels_and_frequencies_asked, reseed),
         cmocka_unit_test_setup(the_file_command_prints_the_digits_on_one_line, reseed),
         cmocka_unit_test_setup(the_file_command_with_v_adds_each_digits_time_and_level, reseed),
+        cmocka_unit_test_setup(the_file_command_refuses_a_fifo_or_a_device_at_once, reseed),
+        cmocka_unit_test_setup(a_file_cut_short_prints_the_digits_before_the_cut_and_fails, reseed),
+        cmocka_unit_test_setup(tonetree_dtmf_on_a_file_cut_short_exits_with_an_error_after_the_digits,
+                               reseed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

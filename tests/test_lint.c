@@ -7,6 +7,7 @@
  * (circles, depth), the shipped guide, and the machine-readable output.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <sndfile.h>
 
 #include "diag.h"
 #include "lint.h"
@@ -24,6 +27,7 @@
 #include "testlib.h"
 
 #define DATA "tests/data/lint/"
+#define HANG_SECONDS 60
 
 static tt_diag *D;
 
@@ -98,6 +102,59 @@ static void rec_capitals(const char *dir)
     record(dir, "Main.WAV", 16000, 2.0);
 }
 
+static void en_path(const char *dir, const char *name, char *path, size_t size)
+{
+    snprintf(path, size, "%s/en", dir);
+    mkdir(path, 0777);
+    snprintf(path, size, "%s/en/%s", dir, name);
+}
+
+static void rec_fifo(const char *dir)
+{
+    char path[4096];
+    en_path(dir, "main.wav", path, sizeof(path));
+    assert_int_equal(mkfifo(path, 0600), 0);
+}
+
+/* Keep the first part of a file, as a copy or an export that stopped part way leaves it. */
+static void cut(const char *path, double keep)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, (off_t)((double)st.st_size * keep)), 0);
+}
+
+static void rec_cut(const char *dir)
+{
+    char path[4096];
+    record(dir, "main.wav", 16000, 2.0);
+    en_path(dir, "main.wav", path, sizeof(path));
+    cut(path, 0.5);
+}
+
+/* Five minutes at 768 kHz, mono 16-bit: the header's sizes say so, and the file is as long,
+ * but a hole after its first second costs no disk. */
+static void rec_huge(const char *dir)
+{
+    char path[4096];
+    record(dir, "main.wav", 768000, 1.0);
+    en_path(dir, "main.wav", path, sizeof(path));
+    uint64_t bytes = (uint64_t)768000 * 300 * 2;
+    uint8_t le[4];
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    for (int b = 0; b < 4; b++)
+        le[b] = (uint8_t)((bytes + 36) >> (8 * b));
+    assert_int_equal(fseek(f, 4, SEEK_SET), 0);
+    assert_int_equal(fwrite(le, 1, 4, f), 4);
+    for (int b = 0; b < 4; b++)
+        le[b] = (uint8_t)(bytes >> (8 * b));
+    assert_int_equal(fseek(f, 40, SEEK_SET), 0);
+    assert_int_equal(fwrite(le, 1, 4, f), 4);
+    assert_int_equal(ftruncate(fileno(f), (off_t)(44 + bytes)), 0);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* ---- One broken menu per rule ---------------------------------------------------------------- */
 
 struct rule_case {
@@ -162,6 +219,12 @@ static const struct rule_case rule_cases[] = {
      "recording-duplicate", TT_WARNING, false, rec_two, false},
     {"Main.WAV for node main is recording-misnamed, at the text", "recording-misnamed.ini", 9,
      "recording-misnamed", TT_WARNING, false, rec_capitals, false},
+    {"a FIFO named as a recording is recording-not-a-file, at the text, without waiting",
+     "recording-not-a-file.ini", 9, "recording-not-a-file", TT_WARNING, false, rec_fifo, true},
+    {"a WAV with half its audio is recording-cut-short, at the text", "recording-cut-short.ini",
+     9, "recording-cut-short", TT_WARNING, false, rec_cut, false},
+    {"five minutes at 768 kHz is recording-too-big, at the text", "recording-too-big.ini", 9,
+     "recording-too-big", TT_WARNING, false, rec_huge, false},
 };
 
 /* Load a menu file and, if it loads, lint it: every message ends up in D. */
@@ -185,7 +248,9 @@ static void one_finding_per_broken_menu(void **state)
     if (dir)
         c->recordings(dir);
     struct tt_lint_opts o = {.prompts_dir = dir, .expect_recordings = c->expect_recordings};
+    alarm(HANG_SECONDS); /* a recording that is a FIFO must not make the checker wait */
     int err = check_file(path, &o);
+    alarm(0);
     /* The loader's errors refuse the menu; its warnings and the linter's findings do not. */
     if (err != (c->refused ? EINVAL : 0)) {
         dump();
@@ -549,6 +614,60 @@ static void a_silent_recording_cannot_be_played(void **state)
     free(dir);
 }
 
+static void recordings_cut_short_are_found_in_every_format_without_reading_them_all(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int format, rate;
+        const char *words; /* what the finding says of the file */
+    } files[] = {
+        {"main.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24, 48000, "holds only 1.5 s"},
+        {"main.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 44100, "holds only 1.5 s"},
+        {"main.au", SF_FORMAT_AU | SF_FORMAT_ULAW, 8000, "holds only 1.5 s"},
+        {"main.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 44100, "ends before that"},
+        {"main.mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100, "ends before that"},
+        {"main.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 44100, "middle of its audio"},
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char *dir = tl_tmpdir(), path[4096];
+        en_path(dir, files[i].name, path, sizeof(path));
+        SF_INFO info = {.samplerate = files[i].rate, .channels = 1, .format = files[i].format};
+        SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+        assert_non_null(sf);
+        size_t n = (size_t)files[i].rate * 3;
+        float *pcm = malloc(n * sizeof(*pcm));
+        assert_non_null(pcm);
+        for (size_t k = 0; k < n; k++)
+            pcm[k] = (float)(0.3 * sin(2 * M_PI * 440 * (double)k / files[i].rate));
+        assert_int_equal(sf_writef_float(sf, pcm, (sf_count_t)n), (sf_count_t)n);
+        assert_int_equal(sf_close(sf), 0);
+        free(pcm);
+        cut(path, 0.5);
+        struct tt_lint_opts o = {.prompts_dir = dir};
+        assert_int_equal(check_file(DATA "recording-cut-short.ini", &o), 0);
+        expect_rule("recording-cut-short", 9, files[i].words);
+        expect_rule("recording-cut-short", 9, "copy or export it again");
+        assert_int_equal(tt_diag_len(D), 1);
+        tl_rmtree(dir);
+        free(dir);
+    }
+}
+
+static void a_folder_named_as_a_recording_is_passed_over_as_the_engine_does(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir(), path[4096];
+    en_path(dir, "main.wav", path, sizeof(path));
+    assert_int_equal(mkdir(path, 0700), 0);
+    record(dir, "main.flac", 16000, 2.0); /* the engine plays this one */
+    struct tt_lint_opts o = {.prompts_dir = dir};
+    assert_int_equal(check_file(DATA "recording-rate.ini", &o), 0);
+    expect_nothing();
+    tl_rmtree(dir);
+    free(dir);
+}
+
 static void an_unusual_rate_is_a_warning(void **state)
 {
     (void)state;
@@ -820,6 +939,8 @@ int main(void)
         cmocka_unit_test(a_long_recording_is_a_long_prompt_whatever_its_text),
         cmocka_unit_test(a_silent_recording_cannot_be_played),
         cmocka_unit_test(an_unusual_rate_is_a_warning),
+        cmocka_unit_test(recordings_cut_short_are_found_in_every_format_without_reading_them_all),
+        cmocka_unit_test(a_folder_named_as_a_recording_is_passed_over_as_the_engine_does),
         cmocka_unit_test(other_nodes_recordings_in_a_shared_folder_are_left_alone),
         cmocka_unit_test(findings_come_in_line_order),
         cmocka_unit_test(bad_options_are_refused),

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -795,6 +796,531 @@ static void a_silent_recording_falls_back_to_speech(void **state)
     assert_int_equal(messages_about(f->diag, TT_WARNING, "silent"), 1);
 }
 
+
+/* ---- files that are not what they seem ---------------------------------------------------- */
+
+/* Opening a FIFO waits for a writer, for ever: any test that makes one runs under an alarm,
+ * so that a regression fails in seconds instead of stalling the suite. */
+#define HANG_SECONDS 60
+
+/* How many warnings name a file and say some words. */
+static size_t warnings_about(const tt_diag *d, const char *path, const char *words)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < tt_diag_len(d); i++) {
+        const struct tt_diag_msg *m = tt_diag_get(d, i);
+        if (m->sev == TT_WARNING && m->file && !strcmp(m->file, path) && strstr(m->text, words))
+            n++;
+    }
+    return n;
+}
+
+/* The node's text is spoken instead of the recording at path, with one warning that names
+ * the file and says words. */
+static void expect_spoken_instead(struct fx *f, tt_store *s, const char *path, const char *words)
+{
+    const struct tt_clip *c = get(s, "en", EN, "main", EN_TEXT);
+    assert_speech(c, 16000); /* never silence */
+    assert_int_equal(stats(s).fallbacks, 1);
+    assert_int_equal(stats(s).recordings, 0);
+    if (warnings_about(f->diag, path, words) != 1) {
+        tt_diag_print(f->diag, stderr);
+        fail_msg("expected one warning about %s saying \"%s\"", path, words);
+    }
+    assert_int_equal(tt_diag_count(f->diag, TT_ERROR), 0);
+}
+
+static void a_fifo_named_as_a_recording_is_spoken_with_a_warning(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(HANG_SECONDS);
+    tt_store *s = open_store(f, 16000, f->prompts, NULL);
+    expect_spoken_instead(f, s, path, "FIFO");
+    alarm(0);
+}
+
+static void a_device_named_as_a_recording_is_spoken_with_a_warning(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    assert_int_equal(symlink("/dev/zero", path), 0);
+    alarm(HANG_SECONDS);
+    tt_store *s = open_store(f, 16000, f->prompts, NULL);
+    expect_spoken_instead(f, s, path, "device");
+    alarm(0);
+}
+
+static void a_fifo_in_the_cache_is_a_miss_and_is_replaced(void **state)
+{
+    struct fx *f = *state;
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    size_t frames = get(s, "en", EN, NULL, EN_TEXT)->frames;
+    char path[512];
+    cache_file_of(f, 16000, EN, EN_TEXT, path, sizeof(path));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+
+    alarm(HANG_SECONDS);
+    s = open_store(f, 16000, NULL, f->cache);
+    const struct tt_clip *c = get(s, "en", EN, NULL, EN_TEXT);
+    alarm(0);
+    assert_int_equal(c->frames, frames);
+    assert_speech(c, 16000);
+    assert_int_equal(stats(s).synthesized, 1);
+    assert_int_equal(stats(s).disk_hits, 0);
+    /* the FIFO made way for a real cache file, read at the next start */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, EN_TEXT);
+    assert_int_equal(stats(s).disk_hits, 1);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+/* ---- recordings cut short ----------------------------------------------------------------- */
+
+/* Keep the first part of a file, as a copy or an export that stopped part way leaves it. */
+static void cut(const char *path, double keep)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, (off_t)((double)st.st_size * keep)), 0);
+}
+
+static void a_recording_cut_short_is_spoken_with_a_warning_not_played_in_part(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        const char *ext;
+        int format, rate;
+    } fmt[] = {
+        {"wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000},
+        {"wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100},
+        {"wav", SF_FORMAT_WAVEX | SF_FORMAT_PCM_24, 48000},
+        {"wav", SF_FORMAT_RF64 | SF_FORMAT_PCM_16, 48000},
+        {"wav", SF_FORMAT_WAV | SF_FORMAT_IMA_ADPCM, 16000},
+        {"aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 44100},
+        {"au", SF_FORMAT_AU | SF_FORMAT_ULAW, 8000},
+        {"flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 44100},
+        {"mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100},
+        {"ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 44100},
+        {"opus", SF_FORMAT_OGG | SF_FORMAT_OPUS, 48000},
+    };
+    static const double keep[] = {0.6, 0.95};
+    for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++)
+        for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
+            char path[256];
+            snprintf(path, sizeof(path), "%s/en/main.%s", f->prompts, fmt[i].ext);
+            write_tone(path, fmt[i].format, fmt[i].rate, 1, 440, 3.0, 0.5);
+            cut(path, keep[k]);
+            tt_diag_clear(f->diag);
+            tt_store *s = open_store(f, 16000, f->prompts, NULL);
+            const struct tt_clip *c = get(s, "en", EN, "main", EN_TEXT);
+            if (c->recorded || warnings_about(f->diag, path, "cut short") != 1) {
+                tt_diag_print(f->diag, stderr);
+                fail_msg("format %d (.%s) with %.0f%% kept: %s", fmt[i].format, fmt[i].ext,
+                         keep[k] * 100, c->recorded ? "played in part" : "no warning");
+            }
+            expect_spoken_instead(f, s, path, "export it again");
+            unlink(path);
+        }
+}
+
+/* A WAV file, by hand: the header writers of some recorders, not libsndfile's. */
+static void write_wav_by_hand(const char *path, uint32_t riff_size, uint32_t data_size,
+                              const int16_t *pcm, size_t n, const char *after)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    uint8_t h[44] = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' ',
+                     16, 0, 0, 0, 1, 0, 1, 0, 0x80, 0x3e, 0, 0, 0, 0x7d, 0, 0, 2, 0, 16, 0,
+                     'd', 'a', 't', 'a', 0, 0, 0, 0};
+    for (int b = 0; b < 4; b++) {
+        h[4 + b] = (uint8_t)(riff_size >> (8 * b));
+        h[40 + b] = (uint8_t)(data_size >> (8 * b));
+    }
+    assert_int_equal(fwrite(h, 1, sizeof(h), fp), sizeof(h));
+    for (size_t i = 0; i < n; i++) {
+        uint8_t le[2] = {(uint8_t)pcm[i], (uint8_t)((uint16_t)pcm[i] >> 8)};
+        assert_int_equal(fwrite(le, 1, 2, fp), 2);
+    }
+    if (after)
+        fputs(after, fp);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void whole_recordings_are_not_taken_for_cut_ones(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    size_t n = 16000;
+    int16_t *pcm = malloc(n * sizeof(*pcm));
+    assert_non_null(pcm);
+    for (size_t i = 0; i < n; i++)
+        pcm[i] = (int16_t)lrint(0.5 * 32768 * sin(2 * M_PI * 440 * (double)i / 16000));
+    const uint32_t bytes = (uint32_t)n * 2;
+
+    /* A chunk after the samples (a LIST of tags, as many editors write) */
+    static const char list[] = "LIST\x04\x00\x00\x00INFO";
+    write_wav_by_hand(path, 36 + bytes + 12, bytes, pcm, n, list);
+    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0,
+                0.5);
+    /* A recorder that streams and never goes back to fill in the sizes */
+    write_wav_by_hand(path, 0xffffffff, 0xffffffff, pcm, n, NULL);
+    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0,
+                0.5);
+    /* A wrong RIFF size over a whole data chunk: the audio is all there */
+    write_wav_by_hand(path, 12345678, bytes, pcm, n, NULL);
+    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0,
+                0.5);
+    free(pcm);
+    unlink(path);
+
+    /* An MP3 with no Xing or Info frame: its length is an estimate, a frame or so too long */
+    snprintf(path, sizeof(path), "%s/en/main.mp3", f->prompts);
+    write_tone(path, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100, 1, 440, 3.0, 0.5);
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    uint8_t head[4096];
+    size_t got = fread(head, 1, sizeof(head), fp);
+    bool found = false;
+    for (size_t i = 0; i + 4 <= got && !found; i++)
+        if (!memcmp(head + i, "Xing", 4) || !memcmp(head + i, "Info", 4)) {
+            memset(head + i, 0, 4);
+            found = true;
+        }
+    assert_true(found);
+    assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
+    assert_int_equal(fwrite(head, 1, got, fp), got);
+    assert_int_equal(fclose(fp), 0);
+    const struct tt_clip *c = get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x");
+    assert_true(c->recorded);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+/* ---- recordings that would cost too much -------------------------------------------------- */
+
+/* A mono 16-bit WAV of any length that costs no disk: a 440 Hz tone for its first second,
+ * then a hole (zeros) to the end. */
+static void write_long_wav(const char *path, int rate, double seconds)
+{
+    size_t frames = (size_t)llround(seconds * rate);
+    uint64_t bytes = (uint64_t)frames * 2;
+    assert_true(bytes + 36 <= UINT32_MAX);
+    size_t tone = frames < (size_t)rate ? frames : (size_t)rate;
+    int16_t *pcm = malloc(tone * sizeof(*pcm));
+    assert_non_null(pcm);
+    for (size_t i = 0; i < tone; i++)
+        pcm[i] = (int16_t)lrint(0.5 * 32768 * sin(2 * M_PI * 440 * (double)i / rate));
+    SF_INFO info = {.samplerate = rate, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    assert_non_null(sf);
+    assert_int_equal(sf_writef_short(sf, pcm, (sf_count_t)tone), (sf_count_t)tone);
+    assert_int_equal(sf_close(sf), 0);
+    free(pcm);
+    /* then the sizes in the header, and the file, made as long as they say */
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    uint8_t le[4];
+    for (int b = 0; b < 4; b++)
+        le[b] = (uint8_t)((bytes + 36) >> (8 * b));
+    assert_int_equal(fseek(fp, 4, SEEK_SET), 0);
+    assert_int_equal(fwrite(le, 1, 4, fp), 4);
+    for (int b = 0; b < 4; b++)
+        le[b] = (uint8_t)(bytes >> (8 * b));
+    assert_int_equal(fseek(fp, 40, SEEK_SET), 0);
+    assert_int_equal(fwrite(le, 1, 4, fp), 4);
+    assert_int_equal(ftruncate(fileno(fp), (off_t)(44 + bytes)), 0);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* Resident memory of this process, KiB: now, or the most since the last reset_peak(). */
+static long status_kib(const char *field)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (fp && fgets(line, sizeof(line), fp))
+        if (!strncmp(line, field, strlen(field)))
+            kib = atol(line + strlen(field));
+    if (fp)
+        fclose(fp);
+    return kib;
+}
+
+/* Linux forgets the high-water mark of resident memory when "5" is written to clear_refs;
+ * false where it cannot (then memory is not measured). */
+static bool reset_peak(void)
+{
+    FILE *fp = fopen("/proc/self/clear_refs", "w");
+    if (!fp)
+        return false;
+    bool ok = fputs("5", fp) >= 0;
+    return fclose(fp) == 0 && ok;
+}
+
+/* Ask for the recording of node main, and measure how much memory the asking took at most. */
+static const struct tt_clip *get_measured(tt_store *s, long *peak_mib)
+{
+    long before = status_kib("VmRSS:");
+    bool measured = reset_peak();
+    const struct tt_clip *c = get(s, "en", EN, "main", EN_TEXT);
+    long hwm = status_kib("VmHWM:");
+    *peak_mib = measured && before > 0 && hwm > 0 ? (hwm - before) / 1024 : -1;
+    return c;
+}
+
+static void a_recording_too_costly_to_decode_is_spoken_with_a_warning(void **state)
+{
+    /* Five minutes at 768 kHz: valid, and 230 million samples. Decoding it whole once took
+     * 1.9 GB; it is refused from its header, before a sample is decoded. */
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    write_long_wav(path, 768000, 300);
+    tt_store *s = open_store(f, 16000, f->prompts, NULL);
+    long peak;
+    alarm(HANG_SECONDS);
+    get_measured(s, &peak);
+    alarm(0);
+    expect_spoken_instead(f, s, path, "lasts 5 min 0 s at 768000 Hz");
+    assert_int_equal(warnings_about(f->diag, path, "resample it to 48 kHz"), 1);
+    if (peak >= 0 && peak > 64)
+        fail_msg("refusing it took %ld MiB", peak);
+}
+
+static void a_recording_over_ten_minutes_is_spoken_with_a_warning(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    write_long_wav(path, 8000, 10 * 60 + 1);
+    tt_store *s = open_store(f, 16000, f->prompts, NULL);
+    expect_spoken_instead(f, s, path, "lasts 10 min 1 s");
+    assert_int_equal(warnings_about(f->diag, path, "10 minutes"), 1);
+}
+
+static void recordings_just_under_the_limits_play(void **state)
+{
+    struct fx *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
+    static const struct {
+        int rate;
+        double seconds;
+    } under[] = {
+        {8000, 10 * 60 - 1}, /* just under ten minutes */
+        {192000, 299},       /* just under the samples allowed: 57.4 of 57.6 million */
+    };
+    for (size_t i = 0; i < sizeof(under) / sizeof(under[0]); i++) {
+        write_long_wav(path, under[i].rate, under[i].seconds);
+        tt_store *s = open_store(f, 16000, f->prompts, NULL);
+        long peak;
+        alarm(HANG_SECONDS);
+        const struct tt_clip *c = get_measured(s, &peak);
+        alarm(0);
+        assert_true(c->recorded);
+        assert_true(fabs((double)c->frames - under[i].seconds * 16000) <= 4);
+        /* the tone at the start came through */
+        struct tt_clip first = {.pcm = c->pcm, .frames = 16000};
+        assert_true(power_at(&first, 16000, 440) > 1000 * power_at(&first, 16000, 1000));
+        /* memory: the result (2 bytes a sample at 16 kHz) and small buffers, not the source */
+        long out_mib = (long)(c->frames * sizeof(int16_t) >> 20);
+        if (peak >= 0 && peak > out_mib + 48)
+            fail_msg("%d Hz, %.0f s: decoding took %ld MiB for a result of %ld MiB",
+                     under[i].rate, under[i].seconds, peak, out_mib);
+        unlink(path);
+    }
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+/* ---- the cache's own checks --------------------------------------------------------------- */
+
+/* Where the samples start in one of the cache's WAV files, and how many bytes they take. */
+static size_t samples_in(const uint8_t *b, size_t len, size_t *bytes)
+{
+    size_t off = 12;
+    while (off + 8 <= len) {
+        size_t size = (size_t)b[off + 4] | (size_t)b[off + 5] << 8 | (size_t)b[off + 6] << 16 |
+                      (size_t)b[off + 7] << 24;
+        if (!memcmp(b + off, "data", 4)) {
+            *bytes = size;
+            return off + 8;
+        }
+        off += 8 + size + (size & 1);
+    }
+    fail_msg("no data chunk");
+    return 0;
+}
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    *len = (size_t)ftell(fp);
+    rewind(fp);
+    uint8_t *b = malloc(*len);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, *len, fp), *len);
+    fclose(fp);
+    return b;
+}
+
+static void a_damaged_sample_in_a_cache_file_is_a_miss_and_is_replaced(void **state)
+{
+    struct fx *f = *state;
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, EN_TEXT);
+    char path[512];
+    cache_file_of(f, 16000, EN, EN_TEXT, path, sizeof(path));
+    size_t len, bytes;
+    uint8_t *good = read_all(path, &len);
+    size_t at = samples_in(good, len, &bytes);
+    assert_true(bytes > 1000);
+
+    /* One byte of one sample, in the middle: a click the listener would hear, in a file
+     * whose header, key and size are all still right. */
+    static const size_t where[] = {0, 1, 2};
+    for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+        size_t flip = where[i] == 0 ? at + bytes / 2 : where[i] == 1 ? at : at + bytes - 1;
+        uint8_t *bad = malloc(len);
+        assert_non_null(bad);
+        memcpy(bad, good, len);
+        bad[flip] ^= 0x40;
+        write_bytes(path, bad, len);
+        free(bad);
+
+        s = open_store(f, 16000, NULL, f->cache);
+        const struct tt_clip *c = get(s, "en", EN, NULL, EN_TEXT);
+        assert_int_equal(stats(s).disk_hits, 0);
+        assert_int_equal(stats(s).synthesized, 1);
+        assert_int_equal(c->frames * 2, bytes);
+        assert_memory_equal(c->pcm, good + at, bytes); /* the words as they should be */
+        /* and the damaged file was replaced by a good one */
+        size_t now_len;
+        uint8_t *now = read_all(path, &now_len);
+        assert_int_equal(now_len, len);
+        assert_memory_equal(now, good, len);
+        free(now);
+    }
+    s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, EN_TEXT);
+    assert_int_equal(stats(s).disk_hits, 1);
+    free(good);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+/* ---- the cache is private ----------------------------------------------------------------- */
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* Every file in a folder has this mode; returns how many there are. */
+static size_t expect_files_mode(const char *dir, mode_t want)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    size_t n = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (mode_of(path) != want)
+            fail_msg("%s has mode %04o, not %04o", path, (unsigned)mode_of(path), (unsigned)want);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void the_cache_folder_and_its_files_are_private_whatever_the_umask(void **state)
+{
+    struct fx *f = *state;
+    static const mode_t masks[] = {0, 022, 077, 0277};
+    for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+        char deep[256];
+        snprintf(deep, sizeof(deep), "%s/u%03o/a/b", f->cache, (unsigned)masks[i]);
+        mode_t old = umask(masks[i]);
+        tt_store *s = open_store(f, 16000, NULL, deep);
+        get(s, "en", EN, NULL, texts[0]);
+        get(s, "en", EN, NULL, texts[1]);
+        umask(old);
+        assert_int_equal(mode_of(deep), 0700);
+        assert_int_equal(expect_files_mode(deep, 0600), 2);
+        /* and read back: 0600 is not too tight for ourselves */
+        s = open_store(f, 16000, NULL, deep);
+        get(s, "en", EN, NULL, texts[0]);
+        assert_int_equal(stats(s).disk_hits, 1);
+    }
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void an_open_cache_folder_of_ours_is_made_private_even_when_warm(void **state)
+{
+    /* A cache an older version filled (folder 0755, files 0644) that needs no write at all:
+     * the folder is closed at the first read, so none of its files can be reached. */
+    struct fx *f = *state;
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, texts[0]);
+    assert_int_equal(chmod(f->cache, 0755), 0);
+    s = open_store(f, 16000, NULL, f->cache);
+    get(s, "en", EN, NULL, texts[0]);
+    assert_int_equal(stats(s).disk_hits, 1);
+    assert_int_equal(mode_of(f->cache), 0700);
+    assert_int_equal(tt_diag_len(f->diag), 0);
+}
+
+static void a_shared_folder_named_as_the_cache_is_not_changed_but_warned_about(void **state)
+{
+    /* A folder with other things in it (someone gave --cache /tmp, or their home) is not
+     * ours to close: say so instead. */
+    struct fx *f = *state;
+    assert_int_equal(mkdir(f->cache, 0777), 0);
+    assert_int_equal(chmod(f->cache, 01777), 0);
+    char other[256];
+    snprintf(other, sizeof(other), "%s/notes.txt", f->cache);
+    write_bytes(other, "x", 1);
+    assert_int_equal(chmod(other, 0600), 0);
+    tt_store *s = open_store(f, 16000, NULL, f->cache);
+    assert_speech(get(s, "en", EN, NULL, texts[0]), 16000);
+    assert_speech(get(s, "en", EN, NULL, texts[1]), 16000);
+    assert_int_equal(mode_of(f->cache), 01777);
+    assert_int_equal(messages_about(f->diag, TT_WARNING, "other users"), 1);
+    assert_int_equal(tt_diag_count(f->diag, TT_WARNING), 1); /* once, not per prompt */
+    assert_int_equal(expect_files_mode(f->cache, 0600), 3); /* notes.txt and our two */
+}
+
+static void a_cache_folder_of_another_user_is_warned_about(void **state)
+{
+    struct fx *f = *state;
+    const char *dir = f->cache;
+    if (geteuid() == 0) {
+        /* root can make a folder belong to someone else (nobody), and still write in it */
+        assert_int_equal(mkdir(f->cache, 0755), 0);
+        assert_int_equal(chown(f->cache, 65534, 65534), 0);
+    } else {
+        dir = "/"; /* not ours; only read here, never written (we cannot) */
+    }
+    tt_store *s = open_store(f, 16000, NULL, dir);
+    assert_speech(get(s, "en", EN, NULL, texts[0]), 16000);
+    assert_int_equal(messages_about(f->diag, TT_WARNING, "belongs to another user"), 1);
+    if (geteuid() == 0)
+        assert_int_equal(mode_of(f->cache), 0755); /* not ours to change */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -851,6 +1377,19 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_silent_recording_falls_back_to_speech, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_fifo_named_as_a_recording_is_spoken_with_a_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_device_named_as_a_recording_is_spoken_with_a_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_fifo_in_the_cache_is_a_miss_and_is_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_recording_cut_short_is_spoken_with_a_warning_not_played_in_part, setup, teardown),
+        cmocka_unit_test_setup_teardown(whole_recordings_are_not_taken_for_cut_ones, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_recording_too_costly_to_decode_is_spoken_with_a_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_recording_over_ten_minutes_is_spoken_with_a_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(recordings_just_under_the_limits_play, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_damaged_sample_in_a_cache_file_is_a_miss_and_is_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_cache_folder_and_its_files_are_private_whatever_the_umask, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_open_cache_folder_of_ours_is_made_private_even_when_warm, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_shared_folder_named_as_the_cache_is_not_changed_but_warned_about, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_cache_folder_of_another_user_is_warned_about, setup, teardown),
     };
     return cmocka_run_group_tests_name("prompt store", tests, NULL, NULL);
 }
