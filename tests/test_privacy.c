@@ -150,6 +150,10 @@ static int scan_one(const char *path, const struct stat *sb, int flag, struct FT
             fail_msg("%s: a read-back reached the speech cache", path);
         if (memmem(b, n, "March 3", 7))
             fail_msg("%s: the lookup's answer reached the speech cache", path);
+        /* only the menu's and the engine's public words: still, no one else's to read */
+        if (sb->st_mode & 077)
+            fail_msg("%s: a cache file others can read (mode %03o)", path,
+                     (unsigned)(sb->st_mode & 0777));
     }
     free(b);
     return 0;
@@ -161,6 +165,10 @@ static void scan_tree(const char *root, const char *cache)
     scan_cache = cache;
     scanned = 0;
     assert_int_equal(nftw(root, scan_one, 16, FTW_PHYS), 0);
+    struct stat st;
+    assert_int_equal(stat(cache, &st), 0);
+    if (st.st_mode & 077)
+        fail_msg("the cache folder is open to others (mode %03o)", (unsigned)(st.st_mode & 0777));
     assert_true(scanned > 0);
 }
 
