@@ -30,19 +30,8 @@
 
 static void write_talk(const char *path)
 {
-    int rate = 16000;
-    size_t n = (size_t)TALK_SECONDS * (size_t)rate;
-    int16_t *x = malloc(n * sizeof(*x));
-    assert_non_null(x);
-    uint32_t r = 7;
-    for (size_t i = 0; i < n; i++) {
-        r = r * 1664525u + 1013904223u;
-        double t = (double)i / rate;
-        x[i] = (int16_t)(6000 * sin(2 * M_PI * (180 + 60 * sin(0.7 * t)) * t) *
-                             (0.5 + 0.5 * sin(4 * t)) +
-                         (int)(r >> 22) - 512);
-    }
-    tl_write_wav(path, x, n, rate);
+    int16_t *x = tl_warble(TALK_SECONDS, 16000, 7);
+    tl_write_wav(path, x, (size_t)TALK_SECONDS * 16000, 16000);
     free(x);
 }
 

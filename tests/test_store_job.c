@@ -42,20 +42,10 @@ static struct {
     tt_diag *diag;
 } G;
 
-/* A "recording": a tone that rises and falls, with some noise, seconds long. */
 static void write_recording(const char *path, double seconds)
 {
-    size_t n = (size_t)(seconds * RATE);
-    int16_t *x = malloc(n * sizeof(*x));
-    assert_non_null(x);
-    uint32_t r = 1;
-    for (size_t i = 0; i < n; i++) {
-        r = r * 1664525u + 1013904223u;
-        double t = (double)i / RATE;
-        x[i] = (int16_t)(6000 * sin(2 * M_PI * (200 + 50 * sin(t)) * t) * (0.6 + 0.4 * sin(3 * t)) +
-                         (int)(r >> 22) - 512);
-    }
-    tl_write_wav(path, x, n, RATE);
+    int16_t *x = tl_warble(seconds, RATE, 1);
+    tl_write_wav(path, x, (size_t)(seconds * RATE), RATE);
     free(x);
 }
 

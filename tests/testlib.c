@@ -298,3 +298,19 @@ char *tl_slurp(const char *path)
     fclose(f);
     return s;
 }
+
+int16_t *tl_warble(double seconds, int rate, uint32_t seed)
+{
+    size_t n = (size_t)(seconds * rate);
+    int16_t *x = malloc((n ? n : 1) * sizeof(*x));
+    assert_non_null(x);
+    uint32_t r = seed ? seed : 1;
+    for (size_t i = 0; i < n; i++) {
+        r = r * 1664525u + 1013904223u;
+        double t = (double)i / rate;
+        x[i] = (int16_t)(6000 * sin(2 * M_PI * (180 + 60 * sin(0.7 * t)) * t) *
+                             (0.5 + 0.5 * sin(4 * t)) +
+                         (int)(r >> 22) - 512);
+    }
+    return x;
+}

@@ -91,3 +91,6 @@ char *tl_tmpdir(void);
 void tl_rmtree(const char *dir);
 /** Read a whole text file (caller frees). */
 char *tl_slurp(const char *path);
+/** Seconds of a stand-in for a recording: a wavering tone with some noise (caller frees).
+ *  Time-stretching and decoding treat it like speech; the seed picks the noise. */
+int16_t *tl_warble(double seconds, int rate, uint32_t seed);
