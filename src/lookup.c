@@ -550,31 +550,24 @@ static void kill_group(struct tt_lookup *l)
     kill(l->pid, SIGKILL); /* in case it left its group (setpgid) to escape the first kill */
 }
 
-/* The cleaned standard error, with the caller's entry blanked out where it stands as a whole
- * number, as " It said: ..." for a message; "" when it said nothing. Caller frees. */
+/* The cleaned standard error, with every piece of the caller's entry hidden
+ * (tt_lookup_hide_entry), as " It said: ..." for a message; "" when it said nothing.
+ * Caller frees. */
 static char *err_excerpt(struct tt_lookup *l)
 {
-    struct tt_strbuf b;
-    tt_sb_init(&b);
-    size_t n = tt_lookup_clean(l->err, l->err_len), elen = strlen(l->entry);
+    size_t n = tt_lookup_clean(l->err, l->err_len);
     l->err_len = n;
     if (n == 0)
         return strdup("");
-    tt_sb_add(&b, " It said: \"");
-    for (size_t i = 0; i < n;) {
-        bool alone = i + elen <= n && !memcmp(l->err + i, l->entry, elen) &&
-                     (i == 0 || l->err[i - 1] < '0' || l->err[i - 1] > '9') &&
-                     (i + elen == n || l->err[i + elen] < '0' || l->err[i + elen] > '9');
-        if (alone) {
-            tt_sb_add(&b, "[entry]");
-            i += elen;
-        } else {
-            tt_sb_addn(&b, l->err + i, 1);
-            i++;
-        }
-    }
-    tt_sb_add(&b, "\"");
-    return tt_sb_take(&b);
+    char *hidden = tt_lookup_hide_entry(l->err, n, l->entry);
+    if (!hidden)
+        return NULL;
+    size_t size = strlen(hidden) + sizeof(" It said: \"\"");
+    char *said = malloc(size);
+    if (said)
+        snprintf(said, size, " It said: \"%s\"", hidden);
+    free(hidden);
+    return said;
 }
 
 /* Cut a capped text back to the last whole word (a word cut in half sounds like a fault),

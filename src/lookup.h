@@ -27,8 +27,8 @@
  *
  * Messages (a command that cannot be run, a failure with what the command wrote on its
  * standard error, a cut output) go to the caller's tt_diag. They name the command, never the
- * entry: a case number is the caller's own business, and occurrences of it in the command's
- * standard error are blanked out before they reach a log.
+ * entry: a case number is the caller's own business, and every piece of it in the command's
+ * standard error is hidden before it reaches a log (tt_lookup_hide_entry).
  */
 #ifndef TT_LOOKUP_H
 #define TT_LOOKUP_H
@@ -124,6 +124,16 @@ int tt_lookup_run(const char *command, const char *entry, const struct tt_lookup
  * @return the new length (the text is NUL-terminated; buf must have room for len + 1)
  */
 size_t tt_lookup_clean(char *buf, size_t len);
+
+/**
+ * Hide every piece of entry in text bound for a log: no 4 digits in a row of the entry
+ * survive, however separated ("2031-0001", "2 0 3 1", "(2031) 0001"); each hidden run
+ * becomes "[entry]". Separators are whatever is not an ASCII letter or digit; a letter ends
+ * a number, so unrelated numbers ("hearings.csv:12:") stay. An entry of fewer than 4 digits
+ * is hidden where it is a whole number by itself. See lookup_hide.c for the reasoning.
+ * @return a new string (caller frees), or NULL when out of memory
+ */
+char *tt_lookup_hide_entry(const char *text, size_t len, const char *entry);
 
 /** What a lookup's ending means to the session (found, nothing found, not working). */
 enum tt_answer tt_lookup_answer(enum tt_lookup_status st);

@@ -205,6 +205,37 @@ static pid_t read_pid(const char *name)
     return -1;
 }
 
+/* No 4 digits in a row of the entry, with anything but letters and digits between them,
+ * anywhere in text: the rule for what reaches a log, checked independently of how the
+ * module enforces it (drop everything but letters and digits, then look for the entry's
+ * 4-digit pieces). */
+static bool has_entry_piece(const char *text, const char *entry)
+{
+    char alnum[4096];
+    size_t n = 0;
+    for (const char *p = text; *p && n < sizeof(alnum) - 1; p++)
+        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+            alnum[n++] = *p;
+    alnum[n] = '\0';
+    size_t elen = strlen(entry);
+    for (size_t i = 0; i + 4 <= elen; i++) {
+        char piece[5];
+        memcpy(piece, entry + i, 4);
+        piece[4] = '\0';
+        if (strstr(alnum, piece))
+            return true;
+    }
+    return false;
+}
+
+static bool diag_has_entry_piece(const tt_diag *d, const char *entry)
+{
+    for (size_t i = 0; i < tt_diag_len(d); i++)
+        if (has_entry_piece(tt_diag_get(d, i)->text, entry))
+            return true;
+    return false;
+}
+
 static bool valid_utf8_no_controls(const char *s)
 {
     mbstate_t st;
@@ -493,6 +524,113 @@ static void a_lookup_that_prints_nothing_or_only_blanks_is_empty(void **state)
     run_free(&r);
     free(silent);
     free(blank);
+}
+
+/* ---- standard error: what reaches the log ------------------------------------------------ */
+
+static void the_entry_is_blanked_from_standard_error_however_it_is_spelled(void **state)
+{
+    (void)state;
+    /* What the command writes on standard error, and what of it reaches the log. */
+    static const struct {
+        const char *wrote, *logged;
+    } cases[] = {
+        {"hearings.csv:12: no case 20310001 here", "hearings.csv:12: no case [entry] here"},
+        {"hearings.csv:12: no case 2031-0001 here", "hearings.csv:12: no case [entry] here"},
+        {"no case 2 0 3 1 0 0 0 1 here", "no case [entry] here"},
+        {"no case 2031.0001 here", "no case [entry] here"},
+        {"no case (2031) 0001 here", "no case ([entry] here"},
+        {"no case 2031/0001 here", "no case [entry] here"},
+        {"no case 2031,0001 here", "no case [entry] here"},
+        {"no case 2031_0001 here", "no case [entry] here"},
+        {"no case 2031:0001 here", "no case [entry] here"},
+        {"no case 20-31-00-01 here", "no case [entry] here"},
+        {"20310001 not found", "[entry] not found"},
+        {"not found: 2031-0001", "not found: [entry]"},
+        {"case 2031, part 0001", "case [entry], part [entry]"},
+        {"case ending 0001, filed 310", "case ending [entry], filed 310"},
+        {"hearings.csv:12:2031-0001", "hearings.csv:12:[entry]"},
+        {"line 7: 203", "line 7: 203"}, /* three digits, and a line number: they stay */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *cmd = script("spelled", "printf '%%s\\n' '%s' >&2; exit 3", cases[i].wrote);
+        struct run r;
+        run(&r, cmd, "20310001", 0);
+        assert_int_equal(r.st, TT_LOOKUP_FAILED);
+        char want[256];
+        snprintf(want, sizeof(want), "It said: \"%s\"", cases[i].logged);
+        if (!diag_has(r.d, TT_WARNING, want)) {
+            tt_diag_print(r.d, stderr);
+            fail_msg("wrote \"%s\": the log should have %s", cases[i].wrote, want);
+        }
+        assert_false(diag_has_entry_piece(r.d, "20310001"));
+        run_free(&r);
+        free(cmd);
+    }
+    /* Split over two writes, at the end of one and the start of the next. */
+    char *cmd = script("split", "printf 'case 2031' >&2; sleep 0.05; printf -- '-0001\\n' >&2; "
+                                "exit 3");
+    struct run r;
+    run(&r, cmd, "20310001", 0);
+    expect_diag(r.d, TT_WARNING, "It said: \"case [entry]\"");
+    assert_false(diag_has_entry_piece(r.d, "20310001"));
+    run_free(&r);
+    free(cmd);
+}
+
+/* A small random generator of our own, so a failure can be replayed from its seed. */
+static uint64_t next_rand(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
+static void no_four_digits_of_the_entry_survive_any_separators(void **state)
+{
+    (void)state;
+    static const char *seps[] = {"",  " ",  "-", ".",   "/", ",",  "_",  ":", "(",
+                                 ")", "  ", "- ", " / ", "é", "\t", "#", "|", "..."};
+    static const char *words[] = {"case", "hearings.csv:12:", "line", "not found", "at 9:30",
+                                  "id",   "x",                "2099", "ok",        "7"};
+    uint64_t x = 0x2545f4914f6cdd1du;
+    for (int round = 0; round < 5000; round++) {
+        /* An entry of 4 to 20 digits. */
+        char entry[TT_LOOKUP_MAX_ENTRY + 1];
+        size_t elen = 4 + next_rand(&x) % 17;
+        for (size_t i = 0; i < elen; i++)
+            entry[i] = (char)('0' + next_rand(&x) % 10);
+        entry[elen] = '\0';
+        /* Text with the entry, or a piece of it, written with random separators, among
+         * words and unrelated numbers. */
+        char text[1024];
+        size_t n = 0;
+        int parts = 1 + (int)(next_rand(&x) % 4);
+        for (int p = 0; p < parts; p++) {
+            const char *w = words[next_rand(&x) % (sizeof(words) / sizeof(words[0]))];
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "%s ", w);
+            size_t from = next_rand(&x) % 3 ? 0 : next_rand(&x) % (elen - 3);
+            size_t to = from + 4 + next_rand(&x) % (elen - from - 3);
+            for (size_t i = from; i < to && n < sizeof(text) - 16; i++) {
+                text[n++] = entry[i];
+                const char *sep = seps[next_rand(&x) % (sizeof(seps) / sizeof(seps[0]))];
+                if (i + 1 < to && next_rand(&x) % 2)
+                    n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", sep);
+            }
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "%s",
+                                  next_rand(&x) % 2 ? " " : ", ");
+        }
+        text[n] = '\0';
+        char *out = tt_lookup_hide_entry(text, n, entry);
+        assert_non_null(out);
+        if (has_entry_piece(out, entry))
+            fail_msg("round %d: entry %s, wrote \"%s\", kept \"%s\"", round, entry, text, out);
+        assert_non_null(strstr(out, "[entry]"));
+        free(out);
+    }
+    /* A short entry is blanked where it stands alone as a number, however spaced. */
+    char *out = tt_lookup_hide_entry("pin 0 0 7, line 1007", 20, "007");
+    assert_string_equal(out, "pin [entry], line 1007");
+    free(out);
 }
 
 /* ---- hangs -------------------------------------------------------------------------------- */
@@ -973,6 +1111,10 @@ int main(void)
             a_failing_lookup_is_failed_and_its_complaint_reaches_the_log, setup, teardown),
         cmocka_unit_test_setup_teardown(a_lookup_ended_by_a_signal_is_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(a_lookup_that_prints_nothing_or_only_blanks_is_empty,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            the_entry_is_blanked_from_standard_error_however_it_is_spelled, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_four_digits_of_the_entry_survive_any_separators,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_hung_lookup_is_killed_at_its_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(
