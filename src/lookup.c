@@ -176,6 +176,37 @@ size_t tt_lookup_clean(char *buf, size_t len)
 
 /* ---- checks ------------------------------------------------------------------------------ */
 
+int tt_lookup_check_file(const char *path, char *why, size_t size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int err = errno == ENOTDIR ? ENOENT : errno;
+        if (err == ENOENT)
+            snprintf(why, size, "there is no such file: install the program there, or correct "
+                                "the path in the menu");
+        else
+            snprintf(why, size, "cannot be reached (%s): check the permissions of the folders "
+                                "on its path",
+                     strerror(err));
+        return err;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(why, size, "this is a folder, not a program: give the path of the program "
+                            "itself");
+        return EACCES;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, size, "this is a pipe, a device or a socket, not a regular file: give "
+                            "the path of the program itself");
+        return EACCES;
+    }
+    if (access(path, X_OK) != 0) {
+        snprintf(why, size, "the file is not executable: make it so with chmod +x %s", path);
+        return EACCES;
+    }
+    return 0;
+}
+
 int tt_lookup_check_command(const char *command, tt_diag *diag)
 {
     static const char example[] = "for example lookup = /usr/local/lib/court/hearing-date";
@@ -192,34 +223,11 @@ int tt_lookup_check_command(const char *command, tt_diag *diag)
                     command, example);
         return EINVAL;
     }
-    struct stat st;
-    if (stat(command, &st) != 0) {
-        int err = errno;
-        if (err == ENOENT || err == ENOTDIR)
-            tt_diag_add(diag, TT_ERROR, NULL, 0,
-                        "lookup = %s: there is no such file: install the program there, or "
-                        "correct the path in the menu",
-                        command);
-        else
-            tt_diag_add(diag, TT_ERROR, NULL, 0,
-                        "lookup = %s: cannot be reached (%s): check the permissions of the "
-                        "folders on its path",
-                        command, strerror(err));
-        return err == ENOTDIR ? ENOENT : err;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0,
-                    "lookup = %s: this is %s, not a program: give the path of the program itself",
-                    command, S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
-        return EACCES;
-    }
-    if (access(command, X_OK) != 0) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0,
-                    "lookup = %s: the file is not executable: make it so with chmod +x %s",
-                    command, command);
-        return EACCES;
-    }
-    return 0;
+    char why[PATH_MAX + 200];
+    int err = tt_lookup_check_file(command, why, sizeof(why));
+    if (err)
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "lookup = %s: %s", command, why);
+    return err;
 }
 
 static bool entry_ok(const char *entry)

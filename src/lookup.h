@@ -62,10 +62,18 @@ struct tt_lookup;
 
 /**
  * Check a menu's lookup value without running it: an absolute path to an executable file.
- * @return 0, EINVAL (not absolute), ENOENT, EACCES (not a file, or not executable);
- *         the message says which and what to do
+ * @return 0, EINVAL (not absolute), ENOENT, EACCES (a folder, not a regular file, or not
+ *         executable); the message says which and what to do
  */
 int tt_lookup_check_command(const char *command, tt_diag *diag);
+
+/**
+ * The same check of a file by its absolute path, for a caller with messages of its own (the
+ * menu loader, which names the file and line): a regular file we may execute.
+ * @param why   set to what is wrong and what to do, when it is not 0
+ * @return 0, ENOENT, EACCES, or the errno of stat
+ */
+int tt_lookup_check_file(const char *path, char *why, size_t size);
 
 /**
  * Start a lookup: spawn `command entry` (no shell), without waiting for it.

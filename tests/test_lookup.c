@@ -1074,6 +1074,59 @@ static void commands_that_cannot_be_run_are_refused_with_what_to_do(void **state
     free(nointerp);
 }
 
+/* Load a menu written into the scratch folder whose input node's lookup is `value`. */
+static int load_menu_with_lookup(const char *value, tt_diag *d)
+{
+    char ini[1024];
+    snprintf(ini, sizeof(ini),
+             "[tonetree]\nstart = ask\n[ask]\ntitle = your case\ntext = Enter your case "
+             "number.\ninput = digits\nlookup = %s\n",
+             value);
+    char *path = strdup(in_dir("menu.ini"));
+    write_file(path, ini, 0644);
+    tt_menu *m = NULL;
+    int err = tt_menu_load(&m, path, d);
+    tt_menu_free(m);
+    free(path);
+    return err;
+}
+
+static void a_menu_whose_lookup_is_a_folder_or_no_program_is_refused_with_what_to_do(
+    void **state)
+{
+    (void)state;
+    mkdir(in_dir("court"), 0755);
+    char *answer = script("answer", "echo 'Yes.'");
+    write_file(in_dir("notes.txt"), "not a program\n", 0644);
+    assert_int_equal(mkfifo(in_dir("fifo"), 0755), 0);
+    static const struct {
+        const char *value, *said;
+    } bad[] = {
+        {NULL, "this is a folder, not a program: give the path of the program itself"},
+        {"court", "this is a folder, not a program"},      /* relative: the menu's folder */
+        {".", "this is a folder, not a program"},
+        {"notes.txt", "chmod +x"},
+        {"fifo", "not a regular file"},
+        {"missing", "no program can be run there"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        tt_diag *d = tt_diag_new();
+        const char *value = bad[i].value ? bad[i].value : dir; /* the absolute folder */
+        assert_int_not_equal(load_menu_with_lookup(value, d), 0);
+        expect_diag(d, TT_ERROR, bad[i].said);
+        expect_diag(d, TT_ERROR, value); /* the menu's own words, quoted back */
+        tt_diag_free(d);
+    }
+    /* A program beside the menu, named relative to the menu's folder, is fine. */
+    tt_diag *d = tt_diag_new();
+    assert_int_equal(load_menu_with_lookup("answer", d), 0);
+    assert_int_equal(load_menu_with_lookup("./answer", d), 0);
+    assert_int_equal(load_menu_with_lookup(answer, d), 0);
+    tt_diag_free(d);
+    unlink(in_dir("fifo"));
+    free(answer);
+}
+
 static void many_lookups_leak_nothing(void **state)
 {
     (void)state;
@@ -1150,6 +1203,9 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             commands_that_cannot_be_run_are_refused_with_what_to_do, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_menu_whose_lookup_is_a_folder_or_no_program_is_refused_with_what_to_do, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(many_lookups_leak_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
