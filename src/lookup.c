@@ -3,9 +3,11 @@
  * something safe to speak (see lookup.h for the contract, docs/lookups.md for court IT).
  *
  * The idea is to trust nothing about the command and to be unable to hang on it:
- *   - posix_spawn, never a shell: argv is {command, entry}, the entry digits only;
- *   - a new, minimal environment (PATH and LANG), stdin /dev/null, and every descriptor but
- *     0, 1 and 2 closed in the child, so no secret of the host process reaches it;
+ *   - posix_spawn, never a shell: argv is {command} alone, and the entry, digits only,
+ *     arrives on the command's standard input (a pipe holding the digits and a newline, then
+ *     its end), so it is in no process's arguments for `ps` to show;
+ *   - a new, minimal environment (PATH and LANG), and every descriptor but 0, 1 and 2 closed
+ *     in the child, so no secret of the host process reaches it;
  *   - the command leads a process group of its own. When it exits, anything it left running in
  *     that group is killed, and at the time limit the whole group is. The group is killed
  *     while the leader is still an unreaped zombie, which keeps its id from being reused, so the
@@ -257,6 +259,28 @@ static int lift_fd(int *fd)
     return 0;
 }
 
+/* The command's standard input: the entry and a newline, then the end. At most 65 bytes,
+ * far less than a pipe holds, so the write is whole and never waits. */
+static int entry_pipe(const char *entry, int p[2])
+{
+    char line[TT_LOOKUP_MAX_ENTRY + 2];
+    size_t n = strlen(entry);
+    memcpy(line, entry, n);
+    line[n++] = '\n';
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return errno;
+    ssize_t w;
+    while ((w = write(p[1], line, n)) < 0 && errno == EINTR)
+        ;
+    int err = w == (ssize_t)n ? 0 : w < 0 ? errno : EIO;
+    if (!err)
+        err = lift_fd(&p[0]);
+    close(p[1]);
+    p[1] = -1;
+    explicit_bzero(line, sizeof(line));
+    return err;
+}
+
 static int make_pipe(int fds[2])
 {
     int err = 0;
@@ -327,7 +351,7 @@ static void spawn_error(tt_diag *diag, const char *command, int err)
 int tt_lookup_start(struct tt_lookup **lp, const char *command, const char *entry,
                     const struct tt_lookup_opts *o, tt_diag *diag)
 {
-    int err = 0, out[2] = {-1, -1}, errp[2] = {-1, -1};
+    int err = 0, in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
     bool fa_ready = false, attr_ready = false, reported = false;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -368,13 +392,13 @@ int tt_lookup_start(struct tt_lookup **lp, const char *command, const char *entr
     l->status = TT_LOOKUP_RUNNING;
     l->text = "";
 
-    if ((err = make_pipe(out)) || (err = make_pipe(errp)))
+    if ((err = entry_pipe(entry, in)) || (err = make_pipe(out)) || (err = make_pipe(errp)))
         goto out;
 
     if ((err = posix_spawn_file_actions_init(&fa)))
         goto out;
     fa_ready = true;
-    if ((err = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) ||
+    if ((err = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) ||
         (err = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) ||
         (err = posix_spawn_file_actions_adddup2(&fa, errp[1], 2)) ||
         (err = close_the_rest(&fa)))
@@ -398,7 +422,7 @@ int tt_lookup_start(struct tt_lookup **lp, const char *command, const char *entr
         (err = posix_spawnattr_setsigdefault(&attr, &all)))
         goto out;
 
-    char *argv[] = {l->command, l->entry, NULL};
+    char *argv[] = {l->command, NULL};
     char tt_lang[32] = "";
     char *envp[] = {ENV_PATH, ENV_LANG, tt_lang, NULL};
     if (o && o->lang && *o->lang && strlen(o->lang) < 16 &&
@@ -424,6 +448,8 @@ out:
     if (attr_ready)
         posix_spawnattr_destroy(&attr);
     for (int i = 0; i < 2; i++) {
+        if (in[i] >= 0)
+            close(in[i]);
         if (out[i] >= 0)
             close(out[i]);
         if (errp[i] >= 0)

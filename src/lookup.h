@@ -5,10 +5,12 @@
  *
  * The command is someone else's program, run on a kiosk that a person in danger may be using,
  * so it is fenced in on every side:
- *   - no shell: it is started directly with argv {command, entry}, and the entry must be
- *     digits only, so nothing the caller types can ever be interpreted;
- *   - no secrets: its environment is PATH=/usr/bin:/bin and LANG=C.UTF-8 and nothing else, its
- *     standard input is /dev/null, and it inherits no open file but its output pipes;
+ *   - no shell, and the entry in no argument list: the command is started directly with argv
+ *     {command} alone, and reads the entry on its standard input (the digits and a newline,
+ *     then end of file). Arguments are shown by `ps` to every local user; a pipe is not. The
+ *     entry must be digits only, so nothing the caller types can ever be interpreted;
+ *   - no secrets: its environment is PATH=/usr/bin:/bin, LANG=C.UTF-8 and TT_LANG, nothing
+ *     else, and it inherits no open file but its three pipes;
  *   - bounded time: it runs in its own process group, and at the limit the whole group is
  *     killed (SIGKILL), grandchildren included; when the command itself exits, whatever it
  *     left running in its group is killed too;
@@ -76,7 +78,8 @@ int tt_lookup_check_command(const char *command, tt_diag *diag);
 int tt_lookup_check_file(const char *path, char *why, size_t size);
 
 /**
- * Start a lookup: spawn `command entry` (no shell), without waiting for it.
+ * Start a lookup: spawn `command` (no shell, no arguments) with the entry and a newline on
+ * its standard input, without waiting for it to answer.
  * @param lp      set to the running lookup on success (free with tt_lookup_free)
  * @param command absolute path of an executable file
  * @param entry   the caller's digits: 1 to TT_LOOKUP_MAX_ENTRY of '0'-'9', nothing else

@@ -7,7 +7,7 @@
  *
  * Set TL_TIMES=1 to print each test's wall time (the time limits here are real time).
  */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE /* memmem */
 
 #include <dirent.h>
 #include <errno.h>
@@ -169,16 +169,18 @@ static bool pid_alive(pid_t pid)
     return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
-/* SIGKILL is delivered at once but acted on asynchronously: allow a moment. */
+/* SIGKILL is delivered at once but acted on asynchronously: allow a moment (a generous one,
+ * measured on the clock: a loaded machine may not run the dying process for a while). */
 static bool ends_soon(bool (*alive)(pid_t), pid_t pid)
 {
-    for (int i = 0; i < 1000; i++) {
+    tt_ms until = mono_ms() + 10000;
+    do {
         if (!alive(pid))
             return true;
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
-    }
-    return false;
+    } while (mono_ms() < until);
+    return !alive(pid);
 }
 
 static bool group_alive_b(pid_t pg)
@@ -189,7 +191,8 @@ static bool group_alive_b(pid_t pg)
 /* A pid a script wrote to a file in the scratch folder, waiting (briefly) for it to appear. */
 static pid_t read_pid(const char *name)
 {
-    for (int i = 0; i < 2000; i++) {
+    tt_ms until = mono_ms() + 10000; /* a bound, not a timing: a loaded machine is slow */
+    while (mono_ms() < until) {
         FILE *f = fopen(in_dir(name), "r");
         long pid = 0;
         if (f) {
@@ -203,6 +206,158 @@ static pid_t read_pid(const char *name)
     }
     fail_msg("the script never wrote %s", name);
     return -1;
+}
+
+/* The whole command line of a process, its arguments joined by NULs; 0 bytes if it is gone. */
+static size_t cmdline_of(pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n;
+}
+
+static bool cmdline_has(pid_t pid, const char *needle)
+{
+    char buf[8192];
+    size_t n = cmdline_of(pid, buf, sizeof(buf));
+    return memmem(buf, n, needle, strlen(needle)) != NULL;
+}
+
+/* State and parent of a process from /proc/PID/stat; false if it is gone. */
+static bool stat_of(pid_t pid, char *state, pid_t *ppid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *p = strrchr(buf, ')');
+    int pp = 0;
+    if (!p || sscanf(p + 1, " %c %d", state, &pp) != 2)
+        return false;
+    *ppid = pp;
+    return true;
+}
+
+/* Call fn on every process there is (its pid, state and parent). */
+static void each_process(void (*fn)(pid_t pid, char state, pid_t ppid, void *arg), void *arg)
+{
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        pid_t pid = (pid_t)atol(e->d_name), ppid;
+        char state;
+        if (stat_of(pid, &state, &ppid))
+            fn(pid, state, ppid, arg);
+    }
+    closedir(d);
+}
+
+/* The processes below `root` (children, their children, ...), found in rounds over /proc. */
+struct tree {
+    pid_t root;
+    pid_t pid[512];
+    int n;
+    bool grew;
+};
+
+static bool in_tree(const struct tree *t, pid_t pid)
+{
+    if (pid == t->root)
+        return true;
+    for (int i = 0; i < t->n; i++)
+        if (t->pid[i] == pid)
+            return true;
+    return false;
+}
+
+static void add_if_below(pid_t pid, char state, pid_t ppid, void *arg)
+{
+    struct tree *t = arg;
+    (void)state;
+    if (in_tree(t, ppid) && !in_tree(t, pid) && t->n < 512) {
+        t->pid[t->n++] = pid;
+        t->grew = true;
+    }
+}
+
+static int descendants(pid_t root, struct tree *t)
+{
+    t->root = root;
+    t->n = 0;
+    do {
+        t->grew = false;
+        each_process(add_if_below, t);
+    } while (t->grew);
+    return t->n;
+}
+
+/* The children of pid (t->root). */
+static void add_if_child(pid_t pid, char state, pid_t ppid, void *arg)
+{
+    struct tree *t = arg;
+    (void)state;
+    if (ppid == t->root && t->n < 512)
+        t->pid[t->n++] = pid;
+}
+
+/* The mark this run puts on the sleepers its scripts start: `sleep 1000.<our pid><n>` is a
+ * process no one else on the machine runs, so one found anywhere was left behind by us. */
+static const char *sleeper(int n)
+{
+    static char s[64];
+    snprintf(s, sizeof(s), "1000.%ld%d", (long)getpid(), n);
+    return s;
+}
+
+/* Live processes, anywhere on the machine, that carry this run's mark: a sleeper, or a
+ * script from the scratch folder. Processes that escaped us have other parents (init, a
+ * session's reaper), so they are looked for by what they are, not by whose child they are. */
+struct marked {
+    char mark[64];
+    pid_t pid[512];
+    int n;
+};
+
+static void add_if_marked(pid_t pid, char state, pid_t ppid, void *arg)
+{
+    struct marked *m = arg;
+    (void)ppid;
+    if (state != 'Z' && state != 'X' && pid != getpid() &&
+        (cmdline_has(pid, m->mark) || cmdline_has(pid, dir)) && m->n < 512)
+        m->pid[m->n++] = pid;
+}
+
+static int left_behind(struct marked *m)
+{
+    snprintf(m->mark, sizeof(m->mark), "1000.%ld", (long)getpid());
+    m->n = 0;
+    each_process(add_if_marked, m);
+    return m->n;
+}
+
+/* A process is gone when it does not exist, is a zombie, or is no longer the one we started
+ * (its id reused: its command line no longer carries our mark). */
+static bool marked_alive(pid_t pid)
+{
+    char state;
+    pid_t ppid;
+    char mark[64];
+    snprintf(mark, sizeof(mark), "1000.%ld", (long)getpid());
+    return stat_of(pid, &state, &ppid) && state != 'Z' && state != 'X' &&
+           (cmdline_has(pid, mark) || cmdline_has(pid, dir));
 }
 
 /* No 4 digits in a row of the entry, with anything but letters and digits between them,
@@ -338,12 +493,30 @@ static int teardown(void **state)
         fprintf(stderr, "    %6.0f ms\n",
                 (double)(t.tv_sec - test_t0.tv_sec) * 1e3 + (t.tv_nsec - test_t0.tv_nsec) / 1e6);
     }
+    bool failed = false;
+    struct marked m;
+    if (left_behind(&m) > 0) {
+        fprintf(stderr, "%d processes the lookup started were left behind\n", m.n);
+        for (int i = 0; i < m.n; i++)
+            kill(m.pid[i], SIGKILL); /* ours (they carry this run's mark): clean up after a failure */
+        failed = true;
+    }
     int st;
     errno = 0;
     if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD) {
         fprintf(stderr, "a child process was left behind\n");
+        /* End them (our own children, by pid), so that one failure does not fail every test
+         * after it. */
+        struct tree kids = {.root = getpid()};
+        each_process(add_if_child, &kids);
+        for (int i = 0; i < kids.n; i++)
+            kill(kids.pid[i], SIGKILL);
+        while (waitpid(-1, &st, 0) > 0)
+            ;
         return -1;
     }
+    if (failed)
+        return -1;
     int now = fd_count();
     if (now != fds_before) {
         fprintf(stderr, "descriptors: %d before the test, %d after\n", fds_before, now);
@@ -357,7 +530,7 @@ static int teardown(void **state)
 static void a_lookup_that_answers_is_spoken_word_for_word(void **state)
 {
     (void)state;
-    char *cmd = script("answer", "echo \"Case $1 is set for trial on Friday.\"");
+    char *cmd = script("answer", "IFS= read -r n; echo \"Case $n is set for trial on Friday.\"");
     struct run r;
     run(&r, cmd, "12345", 0);
     assert_int_equal(r.err, 0);
@@ -369,15 +542,46 @@ static void a_lookup_that_answers_is_spoken_word_for_word(void **state)
     free(cmd);
 }
 
-static void the_entry_arrives_as_one_argument_exactly_as_typed(void **state)
+static void the_entry_arrives_on_standard_input_as_one_line_and_argv_is_the_command_alone(
+    void **state)
 {
     (void)state;
-    char *cmd = script("args", "printf 'count %%s, first %%s.' \"$#\" \"$1\"");
+    /* od shows every byte it reads: the digits, the newline, then the end of input. */
+    char *cmd = script("args", "printf 'count %%s, ' \"$#\"; od -An -c");
     struct run r;
     run(&r, cmd, "007", 0);
     assert_int_equal(r.st, TT_LOOKUP_OK);
-    assert_string_equal(r.text, "count 1, first 007.");
+    assert_string_equal(r.text, "count 0, 0 0 7 \\n");
     run_free(&r);
+    free(cmd);
+}
+
+static void the_entry_is_in_no_argv_of_the_command_or_of_what_it_starts(void **state)
+{
+    (void)state;
+    /* What `ps` shows every local user while the lookup runs: the command line of the
+     * command, of the child it starts, and of anything of ours in between. */
+    char *cmd = script("argv",
+                       "IFS= read -r n; sleep %s & echo $! > \"$D/kid.pid\"; "
+                       "echo $$ > \"$D/self.pid\"; wait",
+                       sleeper(1));
+    struct tt_lookup *l;
+    assert_int_equal(tt_lookup_start(&l, cmd, "20310001", NULL, NULL), 0);
+    pid_t self = read_pid("self.pid"), kid = read_pid("kid.pid");
+    struct tree t;
+    descendants(getpid(), &t);
+    assert_true(in_tree(&t, self));
+    assert_true(in_tree(&t, kid));
+    for (int i = 0; i < t.n; i++) {
+        char line[8192];
+        size_t n = cmdline_of(t.pid[i], line, sizeof(line));
+        if (memmem(line, n, "20310001", 8))
+            fail_msg("process %ld has the entry in its arguments", (long)t.pid[i]);
+    }
+    assert_true(cmdline_has(kid, sleeper(1))); /* it was looked at while it ran */
+    tt_lookup_free(l);
+    assert_true(ends_soon(marked_alive, kid));
+    assert_true(ends_soon(marked_alive, self));
     free(cmd);
 }
 
@@ -446,6 +650,47 @@ static void the_example_picks_the_earliest_hearing_still_to_come(void **state)
     free(cmd);
 }
 
+static void the_example_puts_the_case_number_in_no_command_line(void **state)
+{
+    (void)state;
+    /* A long file keeps the example busy (its awk reads every line) long enough for every
+     * command line below us to be read over and over while it runs: the case number must be
+     * in none, not even in what the example starts (awk, date). */
+    size_t size = 0;
+    char *csv = NULL;
+    FILE *f = open_memstream(&csv, &size);
+    assert_non_null(f);
+    fputs("case,date,time,courtroom\n", f);
+    for (int i = 0; i < 200000; i++)
+        fprintf(f, "%d,2099-01-01,09:00,1\n", 10000000 + i);
+    fputs("20310001,2099-03-03,09:30,4\n", f);
+    assert_int_equal(fclose(f), 0);
+    char *cmd = example_copy(csv);
+    free(csv);
+    struct tt_lookup *l;
+    struct tt_lookup_opts o = {.limit_ms = 120000};
+    assert_int_equal(tt_lookup_start(&l, cmd, "20310001", &o, NULL), 0);
+    bool done = false, saw_awk = false;
+    while (!done) {
+        struct tree t;
+        descendants(getpid(), &t);
+        for (int i = 0; i < t.n; i++) {
+            if (cmdline_has(t.pid[i], "20310001"))
+                fail_msg("process %ld has the case number in its arguments", (long)t.pid[i]);
+            saw_awk = saw_awk || cmdline_has(t.pid[i], "awk");
+        }
+        struct pollfd p = {.fd = tt_lookup_fd(l), .events = POLLIN};
+        poll(&p, 1, 5);
+        assert_int_equal(tt_lookup_poll(l, &done), 0);
+    }
+    assert_int_equal(tt_lookup_status(l), TT_LOOKUP_OK);
+    assert_string_equal(tt_lookup_text(l), "Your next hearing is on Tuesday, March 3, 2099, at "
+                                           "9:30 in the morning, in courtroom 4.");
+    assert_true(saw_awk); /* it was looked at while the work was done */
+    tt_lookup_free(l);
+    free(cmd);
+}
+
 static void a_case_the_example_does_not_know_is_empty_and_says_nothing(void **state)
 {
     (void)state;
@@ -482,8 +727,8 @@ static void a_malformed_hearings_file_fails_and_names_the_line(void **state)
 static void a_failing_lookup_is_failed_and_its_complaint_reaches_the_log(void **state)
 {
     (void)state;
-    char *cmd = script("fail", "echo 'Your hearing is' ; echo \"database down for case $1\" >&2; "
-                               "exit 3");
+    char *cmd = script("fail", "IFS= read -r n; echo 'Your hearing is' ; "
+                               "echo \"database down for case $n\" >&2; exit 3");
     struct run r;
     run(&r, cmd, "4242", 0);
     assert_int_equal(r.err, 0);
@@ -940,7 +1185,7 @@ static void the_listeners_language_is_given_as_tt_lang_and_nothing_odd_gets_thro
     free(given);
 }
 
-static void the_command_inherits_no_descriptor_no_ignored_signal_and_no_input(void **state)
+static void the_command_inherits_no_descriptor_and_no_ignored_or_blocked_signal(void **state)
 {
     (void)state;
     /* A descriptor the host left inheritable (no close-on-exec), as a library might. */
@@ -969,7 +1214,7 @@ static void the_command_inherits_no_descriptor_no_ignored_signal_and_no_input(vo
     close(50);
     assert_int_equal(r.st, TT_LOOKUP_OK);
     assert_null(strstr(r.text, "leaked"));
-    assert_non_null(strstr(r.text, "stdin /dev/null."));
+    assert_non_null(strstr(r.text, "stdin pipe:")); /* the entry's own pipe, nothing else */
     /* Its own process group: the group id is its own pid. */
     const char *g = strstr(r.text, "group ");
     assert_non_null(g);
@@ -1131,7 +1376,7 @@ static void many_lookups_leak_nothing(void **state)
 {
     (void)state;
     /* The teardown checks descriptors and children; this just makes the numbers count. */
-    char *ok = script("many", "echo \"Number $1.\"");
+    char *ok = script("many", "IFS= read -r n; echo \"Number $n.\"");
     char *hang = script("many_hang", "sleep 100");
     for (int i = 0; i < 50; i++) {
         struct run r;
@@ -1150,11 +1395,16 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_lookup_that_answers_is_spoken_word_for_word, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(the_entry_arrives_as_one_argument_exactly_as_typed,
+        cmocka_unit_test_setup_teardown(
+            the_entry_arrives_on_standard_input_as_one_line_and_argv_is_the_command_alone,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(the_entry_is_in_no_argv_of_the_command_or_of_what_it_starts,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(the_example_says_the_next_hearing_in_words, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_example_picks_the_earliest_hearing_still_to_come,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(the_example_puts_the_case_number_in_no_command_line,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_case_the_example_does_not_know_is_empty_and_says_nothing, setup, teardown),
@@ -1197,7 +1447,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(the_listeners_language_is_given_as_tt_lang_and_nothing_odd_gets_through,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
-            the_command_inherits_no_descriptor_no_ignored_signal_and_no_input, setup, teardown),
+            the_command_inherits_no_descriptor_and_no_ignored_or_blocked_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(
             entries_that_are_not_keypad_digits_are_refused_before_anything_runs, setup,
             teardown),
