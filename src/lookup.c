@@ -3,49 +3,52 @@
  * something safe to speak (see lookup.h for the contract, docs/lookups.md for court IT).
  *
  * The idea is to trust nothing about the command and to be unable to hang on it:
- *   - posix_spawn, never a shell: argv is {command, entry}, the entry digits only;
- *   - a new, minimal environment (PATH and LANG), stdin /dev/null, and every descriptor but
- *     0, 1 and 2 closed in the child, so no secret of the host process reaches it;
- *   - the command leads a process group of its own. When it exits, anything it left running in
- *     that group is killed, and at the time limit the whole group is. The group is killed
- *     while the leader is still an unreaped zombie, which keeps its id from being reused, so the
- *     kill can never reach a stranger's processes;
- *   - its output is read without blocking into a fixed buffer, the excess read and dropped, so
- *     a command printing without end can neither fill our memory nor stall on a full pipe;
- *   - the exit is looked for with waitid(WNOWAIT) on a short beat as well as on the pipe,
- *     because the pipe alone does not tell: a grandchild may hold it open after the command
- *     has ended, or the command may close it and keep running.
+ *   - never a shell: argv is {command} alone, and the entry, digits only, arrives on the
+ *     command's standard input (a pipe holding the digits and a newline, then its end), so
+ *     it is in no process's arguments for `ps` to show;
+ *   - a new, minimal environment (PATH, LANG, TT_LANG), every descriptor but 0, 1 and 2
+ *     closed in the child, every signal at its default: no secret or odd state of the host
+ *     process reaches it;
+ *   - it runs under a reaper of ours (lookup_reaper.c), which ends everything it started,
+ *     setsid'd sessions and double forks included, when it exits or at the limit, and
+ *     reports how it ended on a pipe;
+ *   - its standard output and error are read as the data comes, whichever pipe it is on,
+ *     into fixed buffers, the excess read and dropped: a command printing without end can
+ *     neither fill our memory nor stall on a full pipe;
+ *   - one epoll descriptor is readable when either output pipe or the reaper's report is,
+ *     so a driver watches one descriptor and sleeps until something happens or the limit.
  *
  * Time is CLOCK_MONOTONIC read here: this is driver-side code, not the pure session.
  */
-#define _GNU_SOURCE /* posix_spawn_file_actions_addclosefrom_np */
+#define _GNU_SOURCE /* pipe2, memrchr */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lookup.h"
-#include "strbuf.h"
+#include "lookup_reaper.h"
 
-#define BEAT_MS 50              /* the longest sleep between looks at the command */
 #define READ_BUDGET (256 << 10) /* bytes read per poll, so a flood cannot starve a live loop */
 #define ERR_KEEP 400            /* bytes of standard error kept for the message */
 #define MAX_OUTPUT_CAP (1 << 20)
-#define REAP_WAIT_MS 2000       /* a killed process is gone in microseconds; this is a backstop */
-/* What is left to read once the command has ended: a pipe holds at most 1 MiB (Linux's
- * pipe-max-size), so this is all of it, yet bounded should something outside the group
- * (a daemon it started with setsid) still be writing. */
+/* What is left to read once the reaper reports the end: everything that could write is
+ * dead by then, so the pipes hold all there is, a pipe's worth at most (1 MiB, Linux's
+ * pipe-max-size); bounded all the same, should something have been left alive. */
 #define FINAL_BUDGET (2u << 20)
+/* How long the host waits for the reaper to end things once asked, before it kills the
+ * reaper itself: the reaper's own give-up time and a margin for a loaded machine. */
+#define STOP_WAIT_MS (TT_REAPER_GIVE_UP_MS + 2000)
 
 /* The whole environment a command gets: nothing of ours (no secrets), only a path, a
  * character set, and the listener's language when there is one. */
@@ -56,11 +59,13 @@ struct tt_lookup {
     char *command;
     char entry[TT_LOOKUP_MAX_ENTRY + 1];
     tt_diag *diag;
-    pid_t pid;
+    struct tt_reaper reaper;
     int out_fd, err_fd; /* read ends; -1 once at end of file (or closed) */
+    int ep_fd;          /* epoll: out_fd, err_fd and the reaper's status */
     struct timespec t0;
     tt_ms limit_ms;
-    tt_ms eof_at; /* when standard output ended (ms since start), or -1 */
+    bool stopping; /* the limit passed and the reaper was asked to end it */
+    tt_ms stop_at; /* when it was asked (ms since start) */
 
     char *out; /* max_output + 1 bytes */
     size_t max_output, out_len;
@@ -176,6 +181,37 @@ size_t tt_lookup_clean(char *buf, size_t len)
 
 /* ---- checks ------------------------------------------------------------------------------ */
 
+int tt_lookup_check_file(const char *path, char *why, size_t size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int err = errno == ENOTDIR ? ENOENT : errno;
+        if (err == ENOENT)
+            snprintf(why, size, "there is no such file: install the program there, or correct "
+                                "the path in the menu");
+        else
+            snprintf(why, size, "cannot be reached (%s): check the permissions of the folders "
+                                "on its path",
+                     strerror(err));
+        return err;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(why, size, "this is a folder, not a program: give the path of the program "
+                            "itself");
+        return EACCES;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, size, "this is a pipe, a device or a socket, not a regular file: give "
+                            "the path of the program itself");
+        return EACCES;
+    }
+    if (access(path, X_OK) != 0) {
+        snprintf(why, size, "the file is not executable: make it so with chmod +x %s", path);
+        return EACCES;
+    }
+    return 0;
+}
+
 int tt_lookup_check_command(const char *command, tt_diag *diag)
 {
     static const char example[] = "for example lookup = /usr/local/lib/court/hearing-date";
@@ -192,34 +228,11 @@ int tt_lookup_check_command(const char *command, tt_diag *diag)
                     command, example);
         return EINVAL;
     }
-    struct stat st;
-    if (stat(command, &st) != 0) {
-        int err = errno;
-        if (err == ENOENT || err == ENOTDIR)
-            tt_diag_add(diag, TT_ERROR, NULL, 0,
-                        "lookup = %s: there is no such file: install the program there, or "
-                        "correct the path in the menu",
-                        command);
-        else
-            tt_diag_add(diag, TT_ERROR, NULL, 0,
-                        "lookup = %s: cannot be reached (%s): check the permissions of the "
-                        "folders on its path",
-                        command, strerror(err));
-        return err == ENOTDIR ? ENOENT : err;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0,
-                    "lookup = %s: this is %s, not a program: give the path of the program itself",
-                    command, S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
-        return EACCES;
-    }
-    if (access(command, X_OK) != 0) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0,
-                    "lookup = %s: the file is not executable: make it so with chmod +x %s",
-                    command, command);
-        return EACCES;
-    }
-    return 0;
+    char why[PATH_MAX + 200];
+    int err = tt_lookup_check_file(command, why, sizeof(why));
+    if (err)
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "lookup = %s: %s", command, why);
+    return err;
 }
 
 static bool entry_ok(const char *entry)
@@ -235,58 +248,55 @@ static bool entry_ok(const char *entry)
 
 /* ---- starting ---------------------------------------------------------------------------- */
 
-/* Keep our pipe ends off 0, 1 and 2 (free in a host that closed its own), so that the
- * child's dup2 onto 1 and 2 can never overwrite one pipe end with the other. */
-static int lift_fd(int *fd)
+static void close_fd(int *fd)
 {
-    if (*fd > 2)
-        return 0;
-    int nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
-    if (nfd < 0)
-        return errno;
-    close(*fd);
-    *fd = nfd;
-    return 0;
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
 }
 
-static int make_pipe(int fds[2])
+static void close_pair(int p[2])
 {
-    int err = 0;
-    if (pipe2(fds, O_CLOEXEC) != 0)
+    close_fd(&p[0]);
+    close_fd(&p[1]);
+}
+
+/* The command's standard input: the entry and a newline, then the end. At most 65 bytes,
+ * far less than a pipe holds, so the write is whole and never waits. */
+static int entry_pipe(const char *entry, int p[2])
+{
+    char line[TT_LOOKUP_MAX_ENTRY + 2];
+    size_t n = strlen(entry);
+    memcpy(line, entry, n);
+    line[n++] = '\n';
+    if (pipe2(p, O_CLOEXEC) != 0)
         return errno;
-    if ((err = lift_fd(&fds[0])) || (err = lift_fd(&fds[1])))
-        goto out;
-    if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0)
-        err = errno;
-out:
-    if (err) {
-        close(fds[0]);
-        close(fds[1]);
-        fds[0] = fds[1] = -1;
-    }
+    ssize_t w;
+    while ((w = write(p[1], line, n)) < 0 && errno == EINTR)
+        ;
+    int err = w == (ssize_t)n ? 0 : w < 0 ? errno : EIO;
+    close_fd(&p[1]);
+    explicit_bzero(line, sizeof(line));
     return err;
 }
 
-/* Close in the child every descriptor above 2: ours are close-on-exec already, but a host
- * (an audio library, a keypad) may hold others that are not. */
-static int close_the_rest(posix_spawn_file_actions_t *fa)
+/* An output pipe whose read end (ours) does not block. */
+static int output_pipe(int p[2])
 {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    return posix_spawn_file_actions_addclosefrom_np(fa, 3);
-#else
-    long max = sysconf(_SC_OPEN_MAX);
-    if (max < 0 || max > 65536)
-        max = 65536;
-    for (int fd = 3; fd < max; fd++) {
-        int fl = fcntl(fd, F_GETFD);
-        if (fl >= 0 && !(fl & FD_CLOEXEC)) {
-            int err = posix_spawn_file_actions_addclose(fa, fd);
-            if (err)
-                return err;
-        }
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return errno;
+    if (fcntl(p[0], F_SETFL, O_NONBLOCK) != 0) {
+        int err = errno;
+        close_pair(p);
+        return err;
     }
     return 0;
-#endif
+}
+
+static int watch_fd(int ep, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno;
 }
 
 static void spawn_error(tt_diag *diag, const char *command, int err)
@@ -319,10 +329,8 @@ static void spawn_error(tt_diag *diag, const char *command, int err)
 int tt_lookup_start(struct tt_lookup **lp, const char *command, const char *entry,
                     const struct tt_lookup_opts *o, tt_diag *diag)
 {
-    int err = 0, out[2] = {-1, -1}, errp[2] = {-1, -1};
-    bool fa_ready = false, attr_ready = false, reported = false;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
+    int err = 0, in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
+    bool reported = false;
     struct tt_lookup *l = NULL;
 
     *lp = NULL;
@@ -351,46 +359,22 @@ int tt_lookup_start(struct tt_lookup **lp, const char *command, const char *entr
     }
     strcpy(l->entry, entry); /* entry_ok bounded its length */
     l->diag = diag;
-    l->pid = -1;
-    l->out_fd = l->err_fd = -1;
+    l->reaper.pid = -1;
+    l->out_fd = l->err_fd = l->ep_fd = -1;
     l->limit_ms = limit;
     l->max_output = max_output;
-    l->eof_at = -1;
     l->first_dropped = -1;
     l->status = TT_LOOKUP_RUNNING;
     l->text = "";
 
-    if ((err = make_pipe(out)) || (err = make_pipe(errp)))
+    if ((err = entry_pipe(entry, in)) || (err = output_pipe(out)) || (err = output_pipe(errp)))
         goto out;
+    if ((l->ep_fd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+        err = errno;
+        goto out;
+    }
 
-    if ((err = posix_spawn_file_actions_init(&fa)))
-        goto out;
-    fa_ready = true;
-    if ((err = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) ||
-        (err = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) ||
-        (err = posix_spawn_file_actions_adddup2(&fa, errp[1], 2)) ||
-        (err = close_the_rest(&fa)))
-        goto out;
-
-    /* Its own group (so one kill reaches everything it starts), no blocked signals, and every
-     * signal at its default: a host that ignores SIGPIPE must not pass that on, or a pipeline
-     * inside the command would not end the way its author expects. */
-    if ((err = posix_spawnattr_init(&attr)))
-        goto out;
-    attr_ready = true;
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    sigdelset(&all, SIGKILL);
-    sigdelset(&all, SIGSTOP);
-    if ((err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                   POSIX_SPAWN_SETSIGDEF)) ||
-        (err = posix_spawnattr_setpgroup(&attr, 0)) ||
-        (err = posix_spawnattr_setsigmask(&attr, &none)) ||
-        (err = posix_spawnattr_setsigdefault(&attr, &all)))
-        goto out;
-
-    char *argv[] = {l->command, l->entry, NULL};
+    char *argv[] = {l->command, NULL};
     char tt_lang[32] = "";
     char *envp[] = {ENV_PATH, ENV_LANG, tt_lang, NULL};
     if (o && o->lang && *o->lang && strlen(o->lang) < 16 &&
@@ -399,8 +383,18 @@ int tt_lookup_start(struct tt_lookup **lp, const char *command, const char *entr
     else
         envp[2] = NULL;
     clock_gettime(CLOCK_MONOTONIC, &l->t0);
-    if ((err = posix_spawn(&l->pid, l->command, &fa, &attr, argv, envp))) {
-        l->pid = -1;
+    struct tt_reaper_job job = {
+        .path = l->command,
+        .argv = argv,
+        .envp = envp,
+        .fd = {in[0], out[1], errp[1]},
+        .deadline = {l->t0.tv_sec + limit / 1000, l->t0.tv_nsec + (limit % 1000) * 1000000L},
+    };
+    if (job.deadline.tv_nsec >= 1000000000L) {
+        job.deadline.tv_sec++;
+        job.deadline.tv_nsec -= 1000000000L;
+    }
+    if ((err = tt_reaper_start(&l->reaper, &job))) {
         spawn_error(diag, command, err);
         reported = true;
         goto out;
@@ -408,20 +402,20 @@ int tt_lookup_start(struct tt_lookup **lp, const char *command, const char *entr
     l->out_fd = out[0];
     l->err_fd = errp[0];
     out[0] = errp[0] = -1;
+    if ((err = watch_fd(l->ep_fd, l->out_fd)) || (err = watch_fd(l->ep_fd, l->err_fd)) ||
+        (err = watch_fd(l->ep_fd, l->reaper.status)))
+        goto out;
     *lp = l;
     l = NULL;
 out:
-    if (fa_ready)
-        posix_spawn_file_actions_destroy(&fa);
-    if (attr_ready)
-        posix_spawnattr_destroy(&attr);
-    for (int i = 0; i < 2; i++) {
-        if (out[i] >= 0)
-            close(out[i]);
-        if (errp[i] >= 0)
-            close(errp[i]);
-    }
+    close_pair(in);
+    close_pair(out); /* the write ends are the command's now: ours must go, or no end of file */
+    close_pair(errp);
     if (l) {
+        tt_reaper_finish(&l->reaper, STOP_WAIT_MS);
+        close_fd(&l->out_fd);
+        close_fd(&l->err_fd);
+        close_fd(&l->ep_fd);
         free(l->out);
         free(l->command);
         free(l);
@@ -436,32 +430,18 @@ out:
 
 int tt_lookup_fd(const struct tt_lookup *l)
 {
-    return l && !l->done ? l->out_fd : -1;
+    return l && !l->done ? l->ep_fd : -1;
 }
 
 int tt_lookup_timeout_ms(const struct tt_lookup *l)
 {
     if (!l || l->done)
         return 0;
-    tt_ms now = elapsed_ms(l);
-    tt_ms wait = BEAT_MS;
-    /* Output has ended: the command is almost always exiting this very moment, so look again
-     * soon, then back off towards the beat in case it closed its output and carries on. */
-    if (l->out_fd < 0 && l->eof_at >= 0) {
-        wait = (now - l->eof_at) / 2;
-        wait = wait < 1 ? 1 : wait > BEAT_MS ? BEAT_MS : wait;
-    }
-    tt_ms left = l->limit_ms - now;
-    if (left < wait)
-        wait = left > 0 ? left : 0;
-    return (int)wait;
-}
-
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
+    /* Everything that can happen before then (output, the end) makes the descriptor
+     * readable; the limit, and the backstop for a reaper that does not answer, do not. */
+    tt_ms left = l->stopping ? l->stop_at + STOP_WAIT_MS - elapsed_ms(l)
+                             : l->limit_ms - elapsed_ms(l);
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* Read standard output without blocking: keep up to max_output bytes, count and drop the rest.
@@ -485,8 +465,7 @@ static int read_out(struct tt_lookup *l, size_t budget)
             return err;
         }
         if (n == 0) {
-            close_fd(&l->out_fd);
-            l->eof_at = elapsed_ms(l);
+            close_fd(&l->out_fd); /* closing also takes it out of the epoll set */
             return 0;
         }
         if (room)
@@ -522,59 +501,24 @@ static void read_err(struct tt_lookup *l, size_t budget)
     }
 }
 
-/* Wait (briefly: it has been sent SIGKILL or has already exited) for the command to be
- * reaped. Returns its wait status, or -1 if it could not be reaped. */
-static int reap(struct tt_lookup *l)
-{
-    int ws = 0;
-    for (int i = 0; i < REAP_WAIT_MS; i++) {
-        pid_t r = waitpid(l->pid, &ws, WNOHANG);
-        if (r == l->pid || (r < 0 && errno != EINTR))
-            return r == l->pid ? ws : -1;
-        if (r == 0) {
-            struct timespec ms = {0, 1000000};
-            nanosleep(&ms, NULL);
-        }
-    }
-    tt_diag_add(l->diag, TT_WARNING, NULL, 0,
-                "lookup = %s: process %ld did not go after it was killed", l->command,
-                (long)l->pid);
-    return -1;
-}
-
-/* Kill the command's whole group. Called only while the leader is unreaped (running, or a
- * zombie), so its id still names this group and no other. */
-static void kill_group(struct tt_lookup *l)
-{
-    kill(-l->pid, SIGKILL);
-    kill(l->pid, SIGKILL); /* in case it left its group (setpgid) to escape the first kill */
-}
-
-/* The cleaned standard error, with the caller's entry blanked out where it stands as a whole
- * number, as " It said: ..." for a message; "" when it said nothing. Caller frees. */
+/* The cleaned standard error, with every piece of the caller's entry hidden
+ * (tt_lookup_hide_entry), as " It said: ..." for a message; "" when it said nothing.
+ * Caller frees. */
 static char *err_excerpt(struct tt_lookup *l)
 {
-    struct tt_strbuf b;
-    tt_sb_init(&b);
-    size_t n = tt_lookup_clean(l->err, l->err_len), elen = strlen(l->entry);
+    size_t n = tt_lookup_clean(l->err, l->err_len);
     l->err_len = n;
     if (n == 0)
         return strdup("");
-    tt_sb_add(&b, " It said: \"");
-    for (size_t i = 0; i < n;) {
-        bool alone = i + elen <= n && !memcmp(l->err + i, l->entry, elen) &&
-                     (i == 0 || l->err[i - 1] < '0' || l->err[i - 1] > '9') &&
-                     (i + elen == n || l->err[i + elen] < '0' || l->err[i + elen] > '9');
-        if (alone) {
-            tt_sb_add(&b, "[entry]");
-            i += elen;
-        } else {
-            tt_sb_addn(&b, l->err + i, 1);
-            i++;
-        }
-    }
-    tt_sb_add(&b, "\"");
-    return tt_sb_take(&b);
+    char *hidden = tt_lookup_hide_entry(l->err, n, l->entry);
+    if (!hidden)
+        return NULL;
+    size_t size = strlen(hidden) + sizeof(" It said: \"\"");
+    char *said = malloc(size);
+    if (said)
+        snprintf(said, size, " It said: \"%s\"", hidden);
+    free(hidden);
+    return said;
 }
 
 /* Cut a capped text back to the last whole word (a word cut in half sounds like a fault),
@@ -591,25 +535,51 @@ static size_t cut_to_word(char *s, size_t len, int first_dropped)
     return (size_t)(sp - s);
 }
 
-static void finish(struct tt_lookup *l, int ws, bool timed_out, int sys_err)
+/* How a lookup ended, as finish() needs it. */
+struct ending {
+    enum { BY_EXIT, BY_LIMIT, BY_OTHERS, BY_FAULT } why;
+    int ws;      /* BY_EXIT: the command's wait status */
+    int sys_err; /* BY_FAULT: what went wrong on our side */
+    int left;    /* processes the reaper could not end; -1: unknown (the reaper was killed) */
+};
+
+static void finish(struct tt_lookup *l, const struct ending *e)
 {
-    char *said = NULL;
     l->done = true;
     close_fd(&l->out_fd);
     close_fd(&l->err_fd);
-    said = err_excerpt(l);
+    close_fd(&l->ep_fd);
+    char *said = err_excerpt(l);
     const char *s = said ? said : "";
+    int ws = e->ws;
 
-    if (timed_out) {
+    if (e->left > 0)
+        tt_diag_add(l->diag, TT_WARNING, NULL, 0,
+                    "lookup = %s: %d processes it started could not be stopped within %.1f s "
+                    "(stuck in the system?)",
+                    l->command, e->left, TT_REAPER_GIVE_UP_MS / 1000.0);
+    else if (e->left < 0)
+        tt_diag_add(l->diag, TT_WARNING, NULL, 0,
+                    "lookup = %s: the process that watches it did not answer when asked to "
+                    "stop it, and was killed: what the command started may still be running",
+                    l->command);
+    if (e->why == BY_LIMIT) {
         l->status = TT_LOOKUP_TIMEOUT;
         tt_diag_add(l->diag, TT_WARNING, NULL, 0,
                     "lookup = %s: no answer within %.1f s: it was stopped.%s", l->command,
                     (double)l->limit_ms / 1000.0, s);
-    } else if (sys_err) {
+    } else if (e->why == BY_OTHERS) {
+        l->status = TT_LOOKUP_FAILED;
+        tt_diag_add(l->diag, TT_WARNING, NULL, 0,
+                    "lookup = %s: it was stopped from outside (SIGTERM to the process that "
+                    "watches it).%s",
+                    l->command, s);
+    } else if (e->why == BY_FAULT) {
         l->status = TT_LOOKUP_FAILED;
         tt_diag_add(l->diag, TT_WARNING, NULL, 0, "lookup = %s: %s.%s", l->command,
-                    sys_err == ECHILD ? "its exit status was lost (is SIGCHLD ignored?)"
-                                      : strerror(sys_err),
+                    e->sys_err == EPIPE ? "the process that watches it ended unexpectedly (was "
+                                          "it killed?)"
+                                        : strerror(e->sys_err),
                     s);
     } else if (WIFSIGNALED(ws)) {
         l->status = TT_LOOKUP_FAILED;
@@ -650,40 +620,53 @@ static void finish(struct tt_lookup *l, int ws, bool timed_out, int sys_err)
     free(said);
 }
 
+/* End it from our side (a fault while reading): the reaper ends everything, then goes. */
+static void abandon(struct tt_lookup *l, int sys_err)
+{
+    tt_reaper_finish(&l->reaper, STOP_WAIT_MS);
+    finish(l, &(struct ending){.why = BY_FAULT, .sys_err = sys_err});
+}
+
 int tt_lookup_poll(struct tt_lookup *l, bool *done)
 {
     int err = 0;
     if (l->done)
         goto out;
-    err = read_out(l, READ_BUDGET);
+    if ((err = read_out(l, READ_BUDGET)))
+        goto fault;
     read_err(l, READ_BUDGET);
-    if (err) {
-        kill_group(l);
-        reap(l);
-        finish(l, 0, false, err);
-        goto out;
-    }
 
-    siginfo_t si;
-    memset(&si, 0, sizeof(si));
-    if (waitid(P_PID, (id_t)l->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 && errno != EINTR) {
-        err = errno;
-        finish(l, 0, false, err); /* ECHILD: reaped by someone else; nothing left to kill */
-        goto out;
-    }
-    if (si.si_pid == l->pid) {
-        /* It has ended (a zombie, not yet reaped): end what it left behind, take the last of
-         * its output (all in the pipe now, a pipe's worth at most), then reap it. */
-        kill_group(l);
-        read_out(l, FINAL_BUDGET);
+    struct tt_reaper_end end;
+    int got = tt_reaper_ended(&l->reaper, &end);
+    if (got == 1) {
+        /* Everything the command started has been ended and reaped: what is in the pipes is
+         * all there will be. */
+        if ((err = read_out(l, FINAL_BUDGET)))
+            goto fault;
         read_err(l, FINAL_BUDGET);
-        int ws = reap(l);
-        finish(l, ws < 0 ? 0 : ws, false, ws < 0 ? ECHILD : 0);
-    } else if (elapsed_ms(l) >= l->limit_ms) {
-        kill_group(l);
-        reap(l);
-        finish(l, 0, true, 0);
+        tt_reaper_finish(&l->reaper, STOP_WAIT_MS);
+        struct ending e = {.ws = end.status, .left = end.left};
+        e.why = end.how == TT_REAPER_EXITED  ? BY_EXIT
+                : end.how == TT_REAPER_LIMIT ? BY_LIMIT
+                : l->stopping                ? BY_LIMIT
+                                             : BY_OTHERS;
+        finish(l, &e);
+    } else if (got != 0) { /* the reaper is gone without a word */
+        err = got;
+        goto fault;
+    } else if (!l->stopping && elapsed_ms(l) >= l->limit_ms) {
+        /* The reaper keeps the same deadline and is ending it already; asking is for a
+         * reaper that was kept from running (a stopped or starved process). */
+        tt_reaper_stop(&l->reaper);
+        l->stopping = true;
+        l->stop_at = elapsed_ms(l);
+    } else if (l->stopping && elapsed_ms(l) >= l->stop_at + STOP_WAIT_MS) {
+        tt_reaper_finish(&l->reaper, 0); /* it did not answer: killed */
+        finish(l, &(struct ending){.why = BY_LIMIT, .left = -1});
     }
+    goto out;
+fault:
+    abandon(l, err);
 out:
     *done = l->done;
     return err;
@@ -701,19 +684,18 @@ const char *tt_lookup_text(const struct tt_lookup *l)
 
 pid_t tt_lookup_pid(const struct tt_lookup *l)
 {
-    return l->pid;
+    return l->reaper.command;
 }
 
 void tt_lookup_free(struct tt_lookup *l)
 {
     if (!l)
         return;
-    if (!l->done && l->pid > 0) {
-        kill_group(l);
-        reap(l);
-    }
+    tt_reaper_finish(&l->reaper, STOP_WAIT_MS); /* ends whatever still runs, waits for it */
     close_fd(&l->out_fd);
     close_fd(&l->err_fd);
+    close_fd(&l->ep_fd);
+    explicit_bzero(l->entry, sizeof(l->entry));
     free(l->out);
     free(l->command);
     free(l);

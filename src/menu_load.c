@@ -32,6 +32,7 @@
 #include <iniparser/iniparser.h>
 
 #include "diag.h"
+#include "lookup.h"
 #include "menu_priv.h"
 
 /* ---- Hash map -------------------------------------------------------------------------------- */
@@ -1009,16 +1010,18 @@ static void input_key(struct build *b, struct tt_node *nd, const struct tt_scan_
     } else {
         /* Relative to the menu file's folder, and checked now: a missing command found at
          * the moment a caller needs it is a dead end. */
-        char joined[4096], real[PATH_MAX];
+        char joined[4096], real[PATH_MAX], why[PATH_MAX + 200];
         const char *slash = strrchr(b->m->path, '/');
         int dl = v[0] == '/' || !slash ? 0 : (int)(slash - b->m->path) + 1;
         snprintf(joined, sizeof(joined), "%.*s%s", dl, b->m->path, v);
         nd->lookup_line = k->line;
-        if (!realpath(joined, real) || access(real, X_OK) != 0)
+        if (!realpath(joined, real))
             tt_menu_msg(b->ld, TT_ERROR, k->line,
                         "lookup = %.200s: no program can be run there (%s); give the path of "
                         "an executable file, absolute or relative to this menu's folder",
                         v, strerror(errno));
+        else if (tt_lookup_check_file(real, why, sizeof(why))) /* a folder, a FIFO, ... */
+            tt_menu_msg(b->ld, TT_ERROR, k->line, "lookup = %.200s: %s", v, why);
         else if (!(nd->lookup = strdup(real)))
             b->ld->nomem = true;
     }
