@@ -1,97 +1,91 @@
 /*
- * Masking an entry in text (see mask.h).
+ * Finding an entry in text (see mask.h).
  *
  * The text is walked one number at a time: the digits of a number, and where each one stands
- * in the text, are gathered first (separators skipped), then every stretch of at least
- * min_run of them that appears in the entry is marked, and the marked digits become '*'.
- * Texts here are short (an answer is capped at a few kilobytes, an entry at 64 digits), so
- * the plain quadratic search is both fast enough and easy to check.
+ * in the text, are gathered first (separators skipped), then every stretch of `run` of them
+ * that the entry holds is marked. A longer piece of the entry is covered by the overlapping
+ * stretches inside it. Texts here are short (an answer is capped at a few kilobytes, a log
+ * message likewise, an entry at 64 digits), so the plain search is fast enough and easy to
+ * check.
  */
-#include <stdbool.h>
+#define _GNU_SOURCE /* memmem */
+#include <stdlib.h>
 #include <string.h>
 
 #include "mask.h"
-
-#define MAX_NUMBER 256 /* digits gathered per number; a longer one is masked in pieces */
 
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
 
-/* Does d[0..n) appear in entry? */
-static bool in_entry(const char *d, size_t n, const char *entry, size_t elen)
+static bool is_letter(char c)
 {
-    for (size_t i = 0; i + n <= elen; i++)
-        if (!memcmp(entry + i, d, n))
-            return true;
-    return false;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Mark the digits of one number that lie in a long enough stretch found in the entry. */
-static size_t mask_number(char *text, const size_t *at, const char *d, size_t n,
-                          const char *entry, size_t elen, size_t min_run)
+size_t tt_mask_mark(const char *text, size_t len, const char *entry, size_t run, bool *mark)
 {
-    bool mark[MAX_NUMBER] = {false};
-    size_t masked = 0;
-    for (size_t a = 0; a + min_run <= n; a++) {
-        /* The longest stretch from a that the entry holds; shorter ones are inside it. */
-        size_t len = 0;
-        for (size_t b = n; b >= a + min_run; b--)
-            if (in_entry(d + a, b - a, entry, elen)) {
-                len = b - a;
-                break;
-            }
-        for (size_t i = a; i < a + len; i++)
-            mark[i] = true;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (mark[i]) {
-            text[at[i]] = '*';
-            masked++;
-        }
-    return masked;
-}
-
-size_t tt_mask_digits(char *text, const char *entry, size_t min_run)
-{
-    size_t elen = entry ? strlen(entry) : 0;
-    size_t masked = 0;
-    if (!elen || !text)
+    size_t elen = entry ? strlen(entry) : 0, marked = 0;
+    memset(mark, 0, len);
+    if (!elen)
         return 0;
-    if (min_run == 0)
-        min_run = 1;
-    if (min_run > elen)
-        min_run = elen;
-    char d[MAX_NUMBER];
-    size_t at[MAX_NUMBER];
-    size_t n = 0;
-    for (size_t i = 0;; i++) {
-        char c = text[i];
-        if (is_digit(c) && n < MAX_NUMBER) {
-            d[n] = c;
-            at[n++] = i;
+    if (run == 0)
+        run = elen;
+    size_t i = 0;
+    while (i < len) {
+        if (!is_digit(text[i])) {
+            i++;
             continue;
         }
-        /* Separators join digits only if another digit follows soon enough. */
-        size_t gap = 0;
-        while (n && n < MAX_NUMBER && gap < TT_MASK_MAX_GAP && text[i + gap] &&
-               strchr(TT_MASK_SEPARATORS, text[i + gap]))
-            gap++;
-        if (n && n < MAX_NUMBER && gap && is_digit(text[i + gap])) {
-            i += gap - 1;
-            continue;
+        /* A number: from this digit, across separators, to the last digit before a letter or
+         * the end of the text. Its digits go to d, where each stands in the text to at. */
+        size_t k = 0, end = i;
+        for (size_t j = i; j < len && !is_letter(text[j]); j++)
+            if (is_digit(text[j]))
+                k++, end = j + 1;
+        char *d = malloc(k);
+        size_t *at = malloc(k * sizeof(*at));
+        if (!d || !at) {
+            free(d);
+            free(at);
+            memset(mark, 0, len);
+            return (size_t)-1;
         }
-        if (n >= min_run)
-            masked += mask_number(text, at, d, n, entry, elen, min_run);
-        n = 0;
-        if (is_digit(c)) { /* a number longer than MAX_NUMBER: go on with a new piece */
-            d[n] = c;
-            at[n++] = i;
-            continue;
+        k = 0;
+        for (size_t j = i; j < end; j++)
+            if (is_digit(text[j]))
+                at[k] = j, d[k++] = text[j];
+        if (elen < run) { /* a short entry: only a whole number equal to it */
+            if (k == elen && !memcmp(d, entry, k))
+                for (size_t t = 0; t < k; t++)
+                    mark[at[t]] = true;
+        } else {
+            for (size_t t = 0; t + run <= k; t++)
+                if (memmem(entry, elen, d + t, run))
+                    for (size_t u = t; u < t + run; u++)
+                        mark[at[u]] = true;
         }
-        if (!c)
-            break;
+        free(d);
+        free(at);
+        i = end;
     }
-    return masked;
+    for (size_t j = 0; j < len; j++)
+        marked += mark[j];
+    return marked;
+}
+
+size_t tt_mask_digits(char *text, const char *entry, size_t run)
+{
+    size_t len = text ? strlen(text) : 0;
+    bool *mark = malloc(len ? len : 1);
+    if (!mark)
+        return (size_t)-1;
+    size_t n = tt_mask_mark(text, len, entry, run, mark);
+    if (n != (size_t)-1)
+        for (size_t i = 0; i < len; i++)
+            if (mark[i])
+                text[i] = '*';
+    free(mark);
+    return n;
 }
