@@ -2,8 +2,8 @@
  * The menu loader: bytes -> line scan -> iniparser -> struct tt_menu -> checks.
  *
  * iniparser (4.1) does the INI reading; it only reads from a path, so bytes from memory are
- * handed to it through a memfd (/proc/self/fd/N), and a file is read once into memory so that
- * the scan and iniparser are sure to see the same bytes. Its dictionary searches every entry
+ * handed to it through a file of their own (inimem.h), and a file is read once into memory so
+ * that the scan and iniparser are sure to see the same bytes. Its dictionary searches every entry
  * on each insert and on each iniparser_getstring(), so a big menu would be quadratic: the file
  * goes to iniparser in chunks of sections, a small dictionary each (TT_INI_CHUNK), and every
  * "section:key" of every chunk is put in our own hash map once and looked up from there.
@@ -16,7 +16,6 @@
  *
  * Also here: the public accessors, and the hash map the three menu files share.
  */
-#define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,13 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <iniparser/iniparser.h>
 
 #include "diag.h"
+#include "inimem.h"
 #include "menu_priv.h"
 
 /* ---- Hash map -------------------------------------------------------------------------------- */
@@ -288,58 +287,6 @@ static int ini_error(const char *fmt, ...)
     return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? errno : EIO;
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* A file iniparser can open by name, for the bytes: a memfd where Linux offers one (no file
- * on disk, nothing to clean up after a crash), else an unlinked-after-use temp file. */
-static int ini_file(char *path, size_t size, int *fdp, bool *tmp)
-{
-    *tmp = false;
-    *fdp = -1;
-#ifdef __linux__
-    int fd = memfd_create("tonetree-menu", MFD_CLOEXEC);
-    if (fd >= 0) {
-        snprintf(path, size, "/proc/self/fd/%d", fd);
-        if (!access(path, R_OK)) {
-            *fdp = fd;
-            return 0;
-        }
-        close(fd);
-    }
-#endif
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    if ((size_t)snprintf(path, size, "%s/tonetree-menu-XXXXXX", dir) >= size)
-        return ENAMETOOLONG;
-    int tfd = mkstemp(path);
-    if (tfd < 0)
-        return errno;
-    *fdp = tfd;
-    *tmp = true;
-    return 0;
-}
-
-/* Make the file hold these bytes, and only these (iniparser opens it afresh each time). */
-static int ini_fill(int fd, const char *data, size_t len)
-{
-    if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
-        return errno;
-    return write_all(fd, data, len);
-}
-
 struct tt_ini {
     size_t n;
     dictionary *dict[]; /* in file order; NULL for a chunk iniparser rejected */
@@ -380,14 +327,14 @@ int tt_menu_ini_read(struct tt_load *ld, const char *data, size_t len, struct tt
     size_t most = ld->scan.nsec / TT_INI_CHUNK + 1;
     struct ini_cut *cut = malloc(most * sizeof(*cut));
     struct tt_ini *ini = calloc(1, sizeof(*ini) + most * sizeof(ini->dict[0]));
-    char path[4096];
-    int fd = -1, err = 0;
-    bool tmp = false, rejected = false;
+    struct tt_inimem im = {.fd = -1};
+    int err = 0;
+    bool rejected = false;
     size_t n = 0;
     *inip = NULL;
     if (!cut || !ini) {
         err = ENOMEM;
-    } else if ((err = ini_file(path, sizeof(path), &fd, &tmp)) != 0) {
+    } else if ((err = tt_inimem_open(&im)) != 0) {
         tt_menu_msg(ld, TT_ERROR, 0, "cannot hand the menu to the INI reader: %s", strerror(err));
     } else {
         n = ini_cuts(&ld->scan, cut);
@@ -400,14 +347,14 @@ int tt_menu_ini_read(struct tt_load *ld, const char *data, size_t len, struct tt
     iniparser_set_error_callback(ini_error);
     for (size_t c = 0; c < n && !ld->nomem; c++) {
         size_t end = c + 1 < n ? cut[c + 1].at : len;
-        if ((err = ini_fill(fd, data + cut[c].at, end - cut[c].at)) != 0) {
+        int errors = ld->errors;
+        dictionary *d = NULL;
+        ini_line0 = cut[c].line0;
+        if ((err = tt_inimem_load(&im, data + cut[c].at, end - cut[c].at, &d)) != 0) {
             tt_menu_msg(ld, TT_ERROR, 0, "cannot hand the menu to the INI reader: %s",
                         strerror(err));
             break;
         }
-        int errors = ld->errors;
-        ini_line0 = cut[c].line0;
-        dictionary *d = iniparser_load(path);
         ini->dict[ini->n++] = d;
         if (!d) {
             /* Read the other chunks still: every line iniparser rejects gets its message. */
@@ -422,10 +369,7 @@ int tt_menu_ini_read(struct tt_load *ld, const char *data, size_t len, struct tt
     ini_current = NULL;
     ini_line0 = 0;
 
-    if (fd >= 0)
-        close(fd);
-    if (tmp)
-        unlink(path);
+    tt_inimem_close(&im);
     free(cut);
     if (!err && ld->nomem)
         err = ENOMEM;
