@@ -32,6 +32,7 @@
 #include "diag.h"
 #include "inimem.h"
 #include "menu_priv.h"
+#include "textcheck.h"
 
 /* ---- Hash map -------------------------------------------------------------------------------- */
 
@@ -1206,6 +1207,11 @@ static int load_bytes(tt_menu **menup, const char *name, const char *data, size_
                     len);
         goto out;
     }
+    /* A UTF-8 byte order mark (Notepad's "UTF-8 with BOM") means nothing: skip it. It stands on
+     * line 1, so every line keeps its number. */
+    size_t bom = tt_text_bom(data, len);
+    data += bom;
+    len -= bom;
     err = tt_menu_scan(&ld, data, len);
     if (err || ld.scan.fatal)
         goto out;
