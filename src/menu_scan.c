@@ -316,8 +316,8 @@ static int logical_line(struct scan_state *st, const char *s, size_t n, int line
     else
         tt_menu_msg(st->ld, TT_ERROR, line,
                     "this line is not a [section], a key = value or a comment (a comment line "
-                    "starts with ; or #): '%.40s'",
-                    s);
+                    "starts with ; or #): '%.*s'",
+                    (int)(n > 40 ? 40 : n), s);
     return 0;
 }
 

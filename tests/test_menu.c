@@ -637,6 +637,17 @@ static void iniparser_syntax_errors_become_file_and_line_errors(void **state)
 
 /* ---- Node names, languages, translations ----------------------------------------------------- */
 
+static void a_message_quoting_a_line_quotes_that_line_and_nothing_of_the_one_before(void **state)
+{
+    (void)state;
+    /* The scan joins each line into one buffer: a short line after a long one must not be
+     * quoted with the long one's tail ("'words = a title long...'"). */
+    bad(HEAD "1 = x\n[x]\ntitle = a title long enough to leave its tail in the buffer\n"
+             "words\n" /* 10 */ "text = x\n");
+    expect_error2(10, "not a [section], a key = value or a comment", "'words'");
+    expect_no("words = a title");
+}
+
 static void node_names_must_be_safe_file_names(void **state)
 {
     (void)state;
@@ -1494,6 +1505,7 @@ int main(void)
         cmocka_unit_test(continued_lines_are_joined_and_a_dangling_backslash_is_an_error),
         cmocka_unit_test(a_line_longer_than_iniparser_reads_is_an_error_saying_what_to_do),
         cmocka_unit_test(iniparser_syntax_errors_become_file_and_line_errors),
+        cmocka_unit_test(a_message_quoting_a_line_quotes_that_line_and_nothing_of_the_one_before),
         cmocka_unit_test(node_names_must_be_safe_file_names),
         cmocka_unit_test(a_missing_title_or_text_names_the_node_its_line_and_the_language),
         cmocka_unit_test(a_suffix_for_a_language_the_menu_does_not_have_is_an_error),
