@@ -17,21 +17,19 @@
  * Also here: the public accessors, and the hash map the three menu files share.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <iniparser/iniparser.h>
 
 #include "diag.h"
 #include "inimem.h"
 #include "menu_priv.h"
+#include "rfile.h"
 #include "textcheck.h"
 
 /* ---- Hash map -------------------------------------------------------------------------------- */
@@ -1265,80 +1263,41 @@ int tt_menu_load_mem(tt_menu **menup, const char *name, const char *data, size_t
     return load_bytes(menup, name ? name : "<menu>", data ? data : "", len, diag);
 }
 
-/* Read the whole file (at most one byte over the limit, to tell that it is over). */
+/* Read the whole file, which must be a regular one: a FIFO would make the open wait for ever,
+ * a device such as /dev/zero never ends, and the name is opened once only (rfile.h), so what is
+ * checked is what was read. */
 static int read_file(struct tt_load *ld, const char *path, char **bufp, size_t *lenp)
 {
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int err = 0;
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        err = errno;
-        tt_menu_msg(ld, TT_ERROR, 0, "cannot open the menu: %s", strerror(err));
-        return err;
-    }
-    if (fstat(fd, &st) != 0) {
-        err = errno;
-        tt_menu_msg(ld, TT_ERROR, 0, "cannot read the menu: %s", strerror(err));
-        goto out;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        err = EISDIR;
+    char why[128];
+    int err = tt_rfile_read(path, TT_FILE_MAX, bufp, lenp);
+    switch (err) {
+    case 0:
+        break;
+    case EISDIR:
         tt_menu_msg(ld, TT_ERROR, 0, "this is a folder, not a menu file");
-        goto out;
-    }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > TT_FILE_MAX) {
-        /* No need to read it to know: the same message load_bytes() gives. */
-        tt_menu_msg(ld, TT_ERROR, 0,
-                    "the file is %llu bytes: a menu may be at most 8 MiB; split it into smaller "
-                    "menus",
-                    (unsigned long long)st.st_size);
+        break;
+    case ENODEV:
+        tt_menu_msg(ld, TT_ERROR, 0, "this %s: name the menu's .ini file",
+                    tt_rfile_why(err, TT_FILE_MAX, why, sizeof(why)));
+        break;
+    case EFBIG:
+        /* The same message load_bytes() gives, without reading 8 MiB to give it. */
+        tt_menu_msg(ld, TT_ERROR, 0, "the file %s: a menu may be at most 8 MiB; split it into "
+                    "smaller menus", tt_rfile_why(err, TT_FILE_MAX, why, sizeof(why)));
         err = EINVAL;
-        goto out;
+        break;
+    case EIO:
+        tt_menu_msg(ld, TT_ERROR, 0, "the menu %s: try again once it is saved",
+                    tt_rfile_why(err, TT_FILE_MAX, why, sizeof(why)));
+        break;
+    case ENOMEM:
+        tt_menu_msg(ld, TT_ERROR, 0, "out of memory while reading the menu");
+        break;
+    default:
+        tt_menu_msg(ld, TT_ERROR, 0, "cannot open the menu: %s", strerror(err));
+        break;
     }
-    /* A regular file is read in one go; a pipe in growing steps. */
-    cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-    if (!(buf = malloc(cap))) {
-        err = ENOMEM;
-        goto out;
-    }
-    for (;;) {
-        if (len == cap) {
-            size_t c = cap * 2;
-            if (c > TT_FILE_MAX + 1)
-                c = TT_FILE_MAX + 1;
-            if (c <= len) /* already one byte over the limit */
-                break;
-            char *b = realloc(buf, c);
-            if (!b) {
-                err = ENOMEM;
-                goto out;
-            }
-            buf = b;
-            cap = c;
-        }
-        ssize_t r = read(fd, buf + len, cap - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            err = errno;
-            tt_menu_msg(ld, TT_ERROR, 0, "cannot read the menu: %s", strerror(err));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-    }
-out:
-    close(fd);
-    if (err) {
-        free(buf);
-        return err;
-    }
-    *bufp = buf;
-    *lenp = len;
-    return 0;
+    return err;
 }
 
 int tt_menu_load(tt_menu **menup, const char *path, tt_diag *diag)

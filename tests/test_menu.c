@@ -17,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "menu_priv.h"
+#include "testlib.h"
 
 #define NAME "menus/t.ini"
 
@@ -1174,6 +1177,51 @@ static void a_missing_file_or_a_folder_is_reported_with_its_errno(void **state)
     expect_error(0, "a folder");
 }
 
+/* A FIFO no one writes to would make open() wait for ever, and /dev/zero never ends: neither
+ * is a menu, and saying so must take no time. alarm() ends the test if the load hangs. */
+static void a_fifo_or_a_device_named_as_a_menu_is_refused_at_once(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char fifo[600], link[600];
+    snprintf(fifo, sizeof(fifo), "%s/menu.ini", dir);
+    snprintf(link, sizeof(link), "%s/zero.ini", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(symlink("/dev/zero", link), 0);
+    const char *const paths[] = {fifo, "/dev/zero", link, "/dev/null"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        tt_menu *m = (tt_menu *)1;
+        tt_diag_clear(D);
+        alarm(5);
+        assert_int_equal(tt_menu_load(&m, paths[i], D), ENODEV);
+        alarm(0);
+        assert_null(m);
+        expect_error(0, "is a FIFO, a socket or a device, not a regular file");
+    }
+    tl_rmtree(dir);
+    free(dir);
+}
+
+static void a_file_over_8_mib_on_disk_is_refused_before_it_is_read(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char path[600];
+    snprintf(path, sizeof(path), "%s/big.ini", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    /* A sparse file: 9 MiB of nothing costs no disk. */
+    assert_int_equal(ftruncate(fileno(f), 9 << 20), 0);
+    fclose(f);
+    tt_menu *m = (tt_menu *)1;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load(&m, path, D), EINVAL);
+    assert_null(m);
+    expect_error(0, "at most 8 MiB");
+    tl_rmtree(dir);
+    free(dir);
+}
+
 static void an_empty_file_is_an_error(void **state)
 {
     (void)state;
@@ -1525,6 +1573,8 @@ int main(void)
         cmocka_unit_test(an_empty_header_where_a_chunk_would_start_is_read_as_in_the_whole_file),
         cmocka_unit_test(iniparser_errors_in_a_later_chunk_name_their_line_in_the_file),
         cmocka_unit_test(a_missing_file_or_a_folder_is_reported_with_its_errno),
+        cmocka_unit_test(a_fifo_or_a_device_named_as_a_menu_is_refused_at_once),
+        cmocka_unit_test(a_file_over_8_mib_on_disk_is_refused_before_it_is_read),
         cmocka_unit_test(an_empty_file_is_an_error),
         cmocka_unit_test(a_nul_byte_is_an_error_naming_its_line),
         cmocka_unit_test(a_file_saved_as_utf16_is_an_error_with_or_without_its_byte_order_mark),
