@@ -3,8 +3,7 @@
  * with a keymap or with EINVAL and at least one error, never crash, leak or hang. A keymap that
  * loads must keep what the kiosk relies on without checking: at least one key mapped, every
  * mapped code an engine key ('0'-'9', '*', '#' or a named key), the count right, and a name
- * that is text a screen can show (no control characters: the loader's text rules, checked
- * here independently, and only byte-wise since names are free text). And the line scan must
+ * that is text a screen can show (fuzz_text.h). And the line scan must
  * agree with iniparser about every line (tt_iniscan_misses).
  *
  * Build: make build/fuzz/fuzz_keymap; run: make fuzz (FUZZ_SMALL_SECONDS=600 for a longer run).
@@ -19,6 +18,7 @@
 #include <linux/input-event-codes.h>
 
 #include "diag.h"
+#include "fuzz_text.h"
 #include "iniscan.h"
 #include "keymap.h"
 
@@ -48,9 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (mapped != tt_keymap_count(k))
             abort();
-        for (const unsigned char *s = (const unsigned char *)tt_keymap_name(k); *s; s++)
-            if ((*s < 0x20 && *s != '\t') || *s == 0x7F)
-                abort();
+        const char *name = tt_keymap_name(k);
+        if (!fuzz_clean_text((const unsigned char *)name, strlen(name)))
+            abort();
     } else if (k || (rc == EINVAL && !tt_diag_count(d, TT_ERROR))) {
         abort();
     }
