@@ -95,6 +95,13 @@ $(BUILD)/fuzz/fuzz_menu_cuts: tests/fuzz/fuzz_menu.c $(LIB_SRC) | $(DEPS_OK)
 	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 	    -DTT_INI_CHUNK=2 -o $@ $< $(LIB_SRC) $(LIBS)
 
+# The phrase and keymap loaders, each on any bytes (tests/fuzz/fuzz_phrase.c, fuzz_keymap.c).
+$(BUILD)/fuzz/fuzz_phrase $(BUILD)/fuzz/fuzz_keymap: $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) \
+    | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(LIB_SRC) $(LIBS)
+
 $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libtonetree.a $(LIBS)
@@ -111,7 +118,7 @@ demo: all
 
 # Tests run the suite twice (plain, then under AddressSanitizer and UndefinedBehaviorSanitizer),
 # the threaded tests a third time under ThreadSanitizer, lint every shipped menu, and give the
-# menu loader's fuzzer a short run.
+# loaders' fuzzers a short run.
 test: unit asan tsan check-menus fuzz
 	@echo "tonetree: all tests passed"
 
@@ -129,15 +136,25 @@ check-menus: $(BUILD)/tonetree
 	@for m in menus/*.ini; do $(BUILD)/tonetree check "$$m" || exit 1; done
 
 FUZZ_SECONDS ?= 20
-FUZZ_RUN = run() { echo "fuzzing the menu loader ($$1) for $(FUZZ_SECONDS) s"; \
-	    $(BUILD)/fuzz/$$1 -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	    -print_final_stats=1 $(BUILD)/fuzz/corpus >$(BUILD)/fuzz/$$1.log 2>&1; rc=$$?; \
+# The phrase and keymap loaders are small beside the menu loader: half its time each.
+FUZZ_SMALL_SECONDS ?= 10
+# run TARGET SECONDS CORPUS WHAT
+FUZZ_RUN = run() { echo "fuzzing $$4 ($$1) for $$2 s"; \
+	    $(BUILD)/fuzz/$$1 -max_total_time=$$2 -max_len=65536 -timeout=10 \
+	    -print_final_stats=1 $(BUILD)/fuzz/$$3 >$(BUILD)/fuzz/$$1.log 2>&1; rc=$$?; \
 	    grep -E "^(Done|stat::number_of_executed_units)|ERROR|SUMMARY" $(BUILD)/fuzz/$$1.log; \
 	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/$$1.log; echo "fuzz: FAILED"; return 1; }; }
-fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts
-	@mkdir -p $(BUILD)/fuzz/corpus
+fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts $(BUILD)/fuzz/fuzz_phrase \
+      $(BUILD)/fuzz/fuzz_keymap
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_phrase $(BUILD)/fuzz/corpus_keymap
 	@cp menus/*.ini tests/data/*.ini $(BUILD)/fuzz/corpus/ 2>/dev/null || true
-	@$(FUZZ_RUN); run fuzz_menu && run fuzz_menu_cuts
+	@for f in prompts/*/phrases.ini tests/prompts/*/phrases.ini; do \
+	    cp "$$f" "$(BUILD)/fuzz/corpus_phrase/$$(echo "$$f" | tr / _)"; done
+	@cp keymaps/*.ini $(BUILD)/fuzz/corpus_keymap/
+	@$(FUZZ_RUN); run fuzz_menu $(FUZZ_SECONDS) corpus "the menu loader" && \
+	    run fuzz_menu_cuts $(FUZZ_SECONDS) corpus "the menu loader" && \
+	    run fuzz_phrase $(FUZZ_SMALL_SECONDS) corpus_phrase "the phrase loader" && \
+	    run fuzz_keymap $(FUZZ_SMALL_SECONDS) corpus_keymap "the keymap loader"
 
 # Benchmarks also need what only they use (spandsp as the reference, the talk-off corpus,
 # valgrind): scripts/bench-deps.sh installs it.

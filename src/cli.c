@@ -2,7 +2,7 @@
  * The tonetree command. This is the one place that reports to the user: library calls return
  * error codes and leave their messages in a tt_diag, which is printed here, on stderr, as
  * "file:line: error: what to do" lines. Exit status: 0 done, 1 the input has errors,
- * 2 tonetree could not run (bad arguments, a file it cannot write).
+ * 2 tonetree could not run (bad arguments, a file it cannot write, output that was lost).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -60,11 +60,59 @@ static const char usage_text[] =
     "  help\n"
     "      this text\n";
 
+/*
+ * Standard output, as the commands that print a result write it (all but run and line, whose
+ * transcript is live). They write into memory, and main() hands it all to stdout at the end and
+ * checks that one write: a full disk, a closed output or a failing device is then noticed in one
+ * place, with its real reason. Written straight to stdout, a failed write can be lost in stdio's
+ * buffer (its flush reports the error once, to whoever flushes first, and drops the bytes), and
+ * the command would end with status 0 after printing part of its result, or nothing.
+ */
+static FILE *output;
+static char *out_buf;
+static size_t out_len;
+
+static int output_open(void)
+{
+    output = open_memstream(&out_buf, &out_len);
+    return output ? 0 : errno;
+}
+
+/* Write what the command printed, and make sure stdout took all of it. Returns the status to
+ * exit with: rc, or EXIT_RUN after one message when the output was lost. */
+static int output_finish(int rc)
+{
+    int err = 0;
+    errno = 0;
+    if (output && fclose(output) != 0)
+        err = errno ? errno : ENOMEM;
+    output = NULL;
+    errno = 0;
+    if (!err && out_len && fwrite(out_buf, 1, out_len, stdout) != out_len)
+        err = errno;
+    free(out_buf);
+    out_buf = NULL;
+    /* run and line write to stdout directly: an error of theirs shows in its flag only. */
+    bool lost = ferror(stdout);
+    errno = 0;
+    if (!err && fflush(stdout) != 0)
+        err = errno;
+    if (!err && fclose(stdout) != 0 && errno != EBADF)
+        err = errno;
+    if (!err && !lost)
+        return rc;
+    if (err)
+        fprintf(stderr, "tonetree: cannot write the output: %s\n", strerror(err));
+    else
+        fputs("tonetree: cannot write the output: part of it was lost\n", stderr);
+    return EXIT_RUN;
+}
+
 static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "tonetree: %s\n\n", why);
-    fputs(usage_text, why ? stderr : stdout);
+    fputs(usage_text, why ? stderr : output);
     return why ? EXIT_RUN : 0;
 }
 
@@ -146,7 +194,7 @@ static int cmd_check(int argc, char **argv, tt_diag *d)
         tt_menu_free(m);
     }
     if (json)
-        tt_diag_print_json(d, stdout); /* one array for all the menus */
+        tt_diag_print_json(d, output); /* one array for all the menus */
     return worst;
 }
 
@@ -297,7 +345,7 @@ static int cmd_render(int argc, char **argv, tt_diag *d)
     if ((err = setup_open(&su, argv[optind], d)))
         goto report;
     if (transcript) {
-        tf = strcmp(transcript, "-") ? fopen(transcript, "w") : stdout;
+        tf = strcmp(transcript, "-") ? fopen(transcript, "w") : output;
         if (!tf) {
             tt_diag_add(d, TT_ERROR, transcript, 0, "cannot create the transcript: %s",
                         strerror(errno));
@@ -317,9 +365,12 @@ static int cmd_render(int argc, char **argv, tt_diag *d)
 report:
     rc = report(d, err);
 out:
-    if (tf && tf != stdout && fclose(tf) && !rc) {
-        fprintf(stderr, "%s: cannot finish writing the transcript\n", transcript);
-        rc = EXIT_RUN;
+    if (tf && tf != output) {
+        bool lost = ferror(tf);
+        if ((fclose(tf) != 0 || lost) && !rc) {
+            fprintf(stderr, "%s: cannot finish writing the transcript\n", transcript);
+            rc = EXIT_RUN;
+        }
     }
     setup_close(&su);
     return rc;
@@ -447,8 +498,13 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
     }
     rc = report(d, err);
 out:
-    if (tf)
-        fclose(tf);
+    if (tf) {
+        bool lost = ferror(tf);
+        if ((fclose(tf) != 0 || lost) && !rc) {
+            fprintf(stderr, "%s: cannot finish writing the transcript\n", transcript);
+            rc = EXIT_RUN;
+        }
+    }
     setup_close(&su);
     return rc;
 }
@@ -502,7 +558,7 @@ static int cmd_script(int argc, char **argv, tt_diag *d)
     if (!(err = open_menu_lang(argv[optind], lang, &m, &li, d)) &&
         !(err = tt_phrases_load_all(m, prompts, ph, d))) {
         so.prompts_dir = prompts ? prompts : tt_menu_prompts_dir(m);
-        err = tt_script_write(stdout, m, ph, li, fmt, &so, d);
+        err = tt_script_write(output, m, ph, li, fmt, &so, d);
     }
     tt_phrases_free_all(m, ph);
     tt_menu_free(m);
@@ -531,7 +587,7 @@ static int cmd_graph(int argc, char **argv, tt_diag *d)
     if (optind != argc - 1)
         return usage("graph needs exactly one menu file");
     if (!(err = open_menu_lang(argv[optind], lang, &m, &li, d)))
-        err = svg ? tt_graph_svg(stdout, m, li, d) : tt_graph_write(stdout, m, li, d);
+        err = svg ? tt_graph_svg(output, m, li, d) : tt_graph_write(output, m, li, d);
     tt_menu_free(m);
     return report(d, err);
 }
@@ -550,7 +606,7 @@ static int cmd_dtmf(int argc, char **argv)
         return usage("dtmf needs at least one audio file");
     for (int i = optind; i < argc; i++) {
         char why[256];
-        int err = tt_dtmf_file(argv[i], verbose, stdout, why, sizeof(why));
+        int err = tt_dtmf_file(argv[i], verbose, output, why, sizeof(why));
         if (err) {
             fprintf(stderr, "tonetree: %s: %s\n", argv[i], why);
             rc = err == EINVAL ? (rc ? rc : EXIT_INPUT) : EXIT_RUN;
@@ -561,7 +617,7 @@ static int cmd_dtmf(int argc, char **argv)
 
 static int cmd_devices(tt_diag *d)
 {
-    return report(d, tt_out_list(stdout, d));
+    return report(d, tt_out_list(output, d));
 }
 
 /* A progress bar on a terminal; nothing when stderr is a file or a pipe. */
@@ -625,13 +681,13 @@ static int cmd_prompts(int argc, char **argv, tt_diag *d)
             .missing_only = missing,
             .width = width,
         };
-        err = tt_prompts_list(stdout, su.store, su.m, &po, d);
+        err = tt_prompts_list(output, su.store, su.m, &po, d);
     } else {
         struct tt_store_stats st;
         tt_store_stats(su.store, &st);
-        printf("prompts ready: %u recorded, %u synthesized now, %u from the cache, "
-               "%u recordings that could not be used\n",
-               st.recordings, st.synthesized, st.disk_hits, st.fallbacks);
+        fprintf(output, "prompts ready: %u recorded, %u synthesized now, %u from the cache, "
+                "%u recordings that could not be used\n",
+                st.recordings, st.synthesized, st.disk_hits, st.fallbacks);
     }
 report:
     rc = report(d, err);
@@ -644,13 +700,15 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage("no command given");
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
-        return usage(NULL);
-    tt_diag *d = tt_diag_new();
-    if (!d) {
+    tt_diag *d = NULL;
+    if (output_open() != 0 || !(d = tt_diag_new())) {
         fputs("tonetree: out of memory\n", stderr);
         return EXIT_RUN;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        tt_diag_free(d);
+        return output_finish(usage(NULL));
     }
     int rc;
     if (!strcmp(cmd, "render"))
@@ -674,5 +732,5 @@ int main(int argc, char **argv)
     else
         rc = usage("unknown command");
     tt_diag_free(d);
-    return rc;
+    return output_finish(rc);
 }

@@ -4,9 +4,11 @@
  * iniparser reads the file, as it reads menus. It keeps no line numbers, lowercases every
  * name, and forgives things that would leave a keypad key dead without a word: a key written
  * twice (the last one wins), `KEY_KPSLASH = #` (an unquoted # starts a comment, so the value
- * is empty). So one pass over the raw lines, done the way iniparser splits them, comes first:
- * it records where every key and section is, so each message can name its line, and sees
- * what iniparser would hide. Then each key line is checked against iniparser's value:
+ * is empty). So the file is read once (rfile.h: a regular file, never a FIFO or a device), and
+ * the line scan shared with the phrase loader (iniscan.h) comes first: it records where every
+ * key and section is, so each message can name its line, applies the text rules every loaded
+ * file keeps (textcheck.h), and sees what iniparser would hide. iniparser then reads those same
+ * bytes (inimem.h), and each key line is checked against iniparser's value:
  * the physical name must be one libevdev knows (names are compared upper-cased, as iniparser
  * lowercased them), the value one of the engine's key names, and no physical key may appear
  * twice, under the same name or under an alias (BTN_A is BTN_SOUTH).
@@ -21,12 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <iniparser/iniparser.h>
 #include <libevdev/libevdev.h>
 
+#include "inimem.h"
+#include "iniscan.h"
 #include "keymap.h"
+#include "rfile.h"
 #include "suggest.h"
 
 /* A keymap has a dozen lines; anything this big is the wrong file (a WAV, a log). */
@@ -40,19 +44,6 @@ struct tt_keymap {
     char *name;
     int16_t key[KEY_CNT]; /* engine key per code, -1 when unmapped */
     size_t count;
-};
-
-/* One line of the file that matters, as the scan saw it. Names point into the file's bytes. */
-enum entry_kind { ENTRY_SECTION, ENTRY_KEY };
-
-struct entry {
-    enum entry_kind kind;
-    int line;
-    const char *name;  /* the section's or the key's name, as written (not NUL-terminated) */
-    size_t len;
-    bool in_keymap;    /* a key under [keymap] */
-    bool in_section;   /* a key under some section (else before the first one) */
-    bool value_cut;    /* the unquoted value begins with # or ;: iniparser reads it as empty */
 };
 
 struct load {
@@ -77,140 +68,40 @@ static void msg(struct load *ld, int line, const char *fmt, ...)
     ld->errors++;
 }
 
-/* ---- The line scan --------------------------------------------------------------------------- */
-
 /* iniparser trims with isspace() in the C locale: exactly these six. */
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static void trim(const char **s, size_t *n)
+static void scan_fault(void *arg, int line, const char *message)
 {
-    while (*n && is_space(**s)) {
-        (*s)++;
-        (*n)--;
-    }
-    while (*n && is_space((*s)[*n - 1]))
-        (*n)--;
-}
-
-static bool same_lower(const char *a, size_t n, const char *lower_word)
-{
-    size_t m = strlen(lower_word);
-    if (n != m)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)a[i]) != lower_word[i])
-            return false;
-    return true;
-}
-
-/*
- * Split the file into lines the way iniparser 4.1 does (trailing spaces dropped, a line
- * ending in a backslash continues on the next one, # and ; start comment lines) and note
- * every section and key line. Lines iniparser cannot read are left to its own error report,
- * which carries the line number. Returns 0 or ENOMEM.
- */
-static int scan(const char *data, size_t size, struct entry **ep, size_t *np)
-{
-    struct entry *e = NULL;
-    size_t n = 0, cap = 0;
-    bool in_keymap = false, in_section = false, continued = false;
-    int line = 0;
-    for (size_t at = 0; at < size;) {
-        const char *s = data + at;
-        const char *nl = memchr(s, '\n', size - at);
-        size_t len = nl ? (size_t)(nl - s) : size - at;
-        at += len + (nl ? 1 : 0);
-        line++;
-        trim(&s, &len);
-        bool was_continued = continued;
-        continued = len && s[len - 1] == '\\';
-        if (was_continued || !len || s[0] == '#' || s[0] == ';')
-            continue;
-        if (n == cap) {
-            size_t c = cap ? cap * 2 : 32;
-            struct entry *g = realloc(e, c * sizeof(*g));
-            if (!g) {
-                free(e);
-                return ENOMEM;
-            }
-            e = g;
-            cap = c;
-        }
-        struct entry *en = &e[n];
-        memset(en, 0, sizeof(*en));
-        en->line = line;
-        if (s[0] == '[' && s[len - 1] == ']') {
-            const char *name = s + 1;
-            size_t nlen = (size_t)((const char *)memchr(s, ']', len) - name);
-            trim(&name, &nlen);
-            en->kind = ENTRY_SECTION;
-            en->name = name;
-            en->len = nlen;
-            in_keymap = same_lower(name, nlen, "keymap");
-            in_section = true;
-            n++;
-            continue;
-        }
-        const char *eq = memchr(s, '=', len);
-        if (!eq || eq == s)
-            continue; /* iniparser reports it, with its line */
-        const char *name = s;
-        size_t nlen = (size_t)(eq - s);
-        trim(&name, &nlen);
-        const char *v = eq + 1;
-        size_t vlen = len - (size_t)(eq + 1 - s);
-        trim(&v, &vlen);
-        en->kind = ENTRY_KEY;
-        en->name = name;
-        en->len = nlen;
-        en->in_keymap = in_keymap;
-        en->in_section = in_section;
-        en->value_cut = vlen && (v[0] == '#' || v[0] == ';');
-        n++;
-    }
-    *ep = e;
-    *np = n;
-    return 0;
+    msg(arg, line, "%s", message);
 }
 
 /* ---- iniparser ------------------------------------------------------------------------------- */
 
 /* iniparser reports through one global callback with no user pointer: the load running on
- * this thread is kept here while iniparser_load() runs. */
+ * this thread is kept here while it runs. The scan refuses every line iniparser would, so a
+ * call here is a miss of the scan. */
 static _Thread_local struct load *ini_current;
 
 static int ini_error(const char *fmt, ...)
 {
-    static const char syntax[] = "iniparser: syntax error in %s (%d):";
-    static const char too_long[] = "iniparser: input line too long in %s (%d)";
-    struct load *ld = ini_current;
-    if (!ld)
-        return 0;
+    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    if (strstr(fmt, "memory")) {
-        ld->nomem = true;
-    } else if (!strncmp(fmt, syntax, sizeof(syntax) - 1)) {
-        (void)va_arg(ap, const char *);
-        int line = va_arg(ap, int);
-        const char *text = strstr(fmt + sizeof(syntax) - 1, "%s") ? va_arg(ap, const char *) : "";
-        msg(ld, line,
-            "cannot read this line: '%.60s' (a keymap line is KEY_NAME = engine key, "
-            "or a comment starting with ;)", text);
-    } else if (!strncmp(fmt, too_long, sizeof(too_long) - 1)) {
-        (void)va_arg(ap, const char *);
-        int line = va_arg(ap, int);
-        msg(ld, line, "this line is too long to read (at most 1023 bytes)");
-    } else {
-        char buf[512];
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        buf[strcspn(buf, "\n")] = '\0';
-        msg(ld, 0, "%s", buf);
-    }
+    vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    buf[strcspn(buf, "\n")] = '\0';
+    if (strstr(fmt, "memory")) {
+        if (ini_current)
+            ini_current->nomem = true;
+        return 0;
+    }
+    tt_iniscan_misses++;
+    if (ini_current)
+        msg(ini_current, 0, "the reader could not read the keymap (%s)", buf);
     return 0;
 }
 
@@ -297,44 +188,41 @@ static void suggest_engine(const char *value, char *out, size_t size)
 
 /* ---- Checking each key line ------------------------------------------------------------------ */
 
-static void check_key(struct load *ld, dictionary *d, const struct entry *en,
-                      struct tt_keymap *k, int *line_of, bool *named)
+static void check_key(struct load *ld, dictionary *d, const struct tt_iniscan_line *l,
+                      struct tt_keymap *k, int *line_of)
 {
-    char lower[1100], upper[NAME_MAX_LEN + 1];
-    int written = (int)(en->len > 60 ? 60 : en->len);
-    if (en->len >= sizeof(lower) - 8)
-        return; /* iniparser refused the line as too long: already reported */
-    memcpy(lower, "keymap:", 7);
-    for (size_t i = 0; i < en->len; i++)
-        lower[7 + i] = (char)tolower((unsigned char)en->name[i]);
-    lower[7 + en->len] = '\0';
-    const char *value = iniparser_getstring(d, lower, NULL);
+    char dict_key[TT_INI_LINE_MAX + 16], upper[NAME_MAX_LEN + 1];
+    size_t len = strlen(l->name);
+    int written = (int)(len > 60 ? 60 : len);
+    snprintf(dict_key, sizeof(dict_key), "keymap:%s", l->name);
+    const char *value = iniparser_getstring(d, dict_key, NULL);
 
-    if (!strcmp(lower + 7, "name")) {
-        if (value && *value && !*named) {
+    if (!strcmp(l->name, "name")) {
+        if (l->first)
+            msg(ld, l->line, "name is set twice (first on line %d): the reader would keep only "
+                "the last; remove one", l->first);
+        else if (value && *value) {
             free(k->name);
-            k->name = strdup(value);
-            if (!k->name)
+            if (!(k->name = strdup(value)))
                 ld->nomem = true;
-            *named = true;
         }
         return;
     }
 
     int code = -1;
-    if (en->len <= NAME_MAX_LEN) {
-        for (size_t i = 0; i <= en->len; i++)
-            upper[i] = (char)toupper((unsigned char)lower[7 + i]);
+    if (len <= NAME_MAX_LEN) {
+        for (size_t i = 0; i <= len; i++)
+            upper[i] = (char)toupper((unsigned char)l->name[i]);
         code = key_code(upper);
     }
     if (code < 0) {
         char hint[200] = "";
-        if (en->len <= NAME_MAX_LEN)
+        if (len <= NAME_MAX_LEN)
             suggest_physical(ld, upper, hint, sizeof(hint));
-        msg(ld, en->line,
+        msg(ld, l->line,
             "'%.*s' is not a Linux input key name%s: write the names evtest prints for the "
             "keypad's keys, such as KEY_KP1 or KEY_ENTER (see docs/keymaps.md)",
-            written, en->name, hint);
+            written, l->raw, hint);
         return;
     }
     if (line_of[code]) {
@@ -343,20 +231,20 @@ static void check_key(struct load *ld, dictionary *d, const struct entry *en,
         if (canon && strcmp(canon, upper))
             snprintf(alias, sizeof(alias), " (%s and %s are two names for one key)", upper,
                      canon);
-        msg(ld, en->line,
+        msg(ld, l->line,
             "%s is mapped twice: it is already on line %d%s; a key stands for one engine key, "
             "so keep one of the two lines", upper, line_of[code], alias);
         return;
     }
-    line_of[code] = en->line;
+    line_of[code] = l->line;
 
-    if (en->value_cut) {
-        msg(ld, en->line,
+    if (l->value[0] == '#' || l->value[0] == ';') {
+        msg(ld, l->line,
             "%s has no engine key: an unquoted # or ; starts a comment, so write the # key "
             "with quotes: %s = \"#\"", upper, upper);
         return;
     }
-    /* Values keep their case in iniparser and quoted ones keep their spaces: forgive both. */
+/* Values keep their case in iniparser and quoted ones keep their spaces: forgive both. */
     char v[64];
     size_t vn = 0;
     const char *p = value ? value : "";
@@ -366,7 +254,7 @@ static void check_key(struct load *ld, dictionary *d, const struct entry *en,
     while (plen && is_space(p[plen - 1]))
         plen--;
     if (!plen) {
-        msg(ld, en->line, "%s has no engine key after '=' (for example: %s = select)", upper,
+        msg(ld, l->line, "%s has no engine key after '=' (for example: %s = select)", upper,
             upper);
         return;
     }
@@ -382,8 +270,8 @@ static void check_key(struct load *ld, dictionary *d, const struct entry *en,
         engine_key_list(list, sizeof(list));
         if (plen < sizeof(v))
             suggest_engine(v, hint, sizeof(hint));
-        msg(ld, en->line, "'%.*s' is not an engine key%s: use one of %s", (int)(plen > 40 ? 40 : plen),
-            p, hint, list);
+        msg(ld, l->line, "'%.*s' is not an engine key%s: use one of %s",
+            (int)(plen > 40 ? 40 : plen), p, hint, list);
         return;
     }
     k->key[code] = (int16_t)key;
@@ -392,86 +280,56 @@ static void check_key(struct load *ld, dictionary *d, const struct entry *en,
 
 /* ---- Loading --------------------------------------------------------------------------------- */
 
-static int read_file(struct load *ld, char **datap, size_t *sizep)
+int tt_keymap_load_mem(struct tt_keymap **kp, const char *name, const char *data, size_t size,
+                       tt_diag *diag)
 {
-    int err = 0;
-    char *data = NULL;
-    FILE *f = fopen(ld->path, "rb");
-    if (!f) {
-        err = errno;
-        tt_diag_add(ld->diag, TT_ERROR, ld->path, 0, "cannot open the keymap: %s", strerror(err));
-        return err;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st)) {
-        err = errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > KEYMAP_FILE_MAX) {
-        err = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-        tt_diag_add(ld->diag, TT_ERROR, ld->path, 0,
-                    "this is not a keymap: %s (a keymap is a short text file)",
-                    S_ISREG(st.st_mode) ? "it is over 256 KiB" : "it is not a regular file");
-        goto out;
-    }
-    data = malloc((size_t)st.st_size + 1);
-    if (!data) {
-        err = ENOMEM;
-        goto out;
-    }
-    size_t got = fread(data, 1, (size_t)st.st_size, f);
-    if (ferror(f)) {
-        err = EIO;
-        tt_diag_add(ld->diag, TT_ERROR, ld->path, 0, "cannot read the keymap");
-        goto out;
-    }
-    data[got] = '\0';
-    if (memchr(data, '\0', got)) {
-        err = EINVAL;
-        tt_diag_add(ld->diag, TT_ERROR, ld->path, 0,
-                    "this is not a keymap: it holds NUL bytes (a keymap is a short text file)");
-        goto out;
-    }
-    *datap = data;
-    *sizep = got;
-    data = NULL;
-out:
-    free(data);
-    fclose(f);
-    return err;
-}
-
-int tt_keymap_load(struct tt_keymap **kp, const char *path, tt_diag *diag)
-{
-    struct load ld = {.path = path, .diag = diag};
+    struct load ld = {.path = name, .diag = diag};
     struct tt_keymap *k = NULL;
-    struct entry *e = NULL;
-    size_t n = 0, size = 0;
-    char *data = NULL;
+    struct tt_iniscan sc = {0};
+    struct tt_inimem im = {.fd = -1};
     dictionary *d = NULL;
     int *line_of = NULL;
     int err;
 
     *kp = NULL;
-    err = read_file(&ld, &data, &size);
-    if (err)
+    if (size > KEYMAP_FILE_MAX) {
+        msg(&ld, 0, "this is not a keymap: it is over %d KiB (a keymap is a short text file)",
+            KEYMAP_FILE_MAX / 1024);
+        return EINVAL;
+    }
+    /* A UTF-8 byte order mark means nothing (textcheck.h); it stands on line 1. */
+    size_t bom = tt_text_bom(data, size);
+    data += bom;
+    size -= bom;
+    if ((err = tt_iniscan_run(&sc, data, size, "a keymap", scan_fault, &ld)))
         goto out;
-    err = scan(data, size, &e, &n);
-    if (err)
+    if (sc.fatal) {
+        err = EINVAL;
         goto out;
+    }
 
+    if ((err = tt_inimem_open(&im)) != 0) {
+        msg(&ld, 0, "cannot hand the keymap to the INI reader: %s", strerror(err));
+        goto out;
+    }
     ini_current = &ld;
     iniparser_set_error_callback(ini_error);
-    d = iniparser_load(path);
+    err = tt_inimem_load(&im, data, size, &d);
     iniparser_set_error_callback(NULL);
     ini_current = NULL;
+    if (err) {
+        msg(&ld, 0, "cannot hand the keymap to the INI reader: %s", strerror(err));
+        goto out;
+    }
     if (ld.nomem) {
         err = ENOMEM;
         goto out;
     }
     if (!d) {
-        if (!ld.errors)
+        if (!ld.errors) {
+            tt_iniscan_misses++;
             msg(&ld, 0, "the INI reader could not read the keymap");
+        }
         err = EINVAL;
         goto out;
     }
@@ -486,24 +344,19 @@ int tt_keymap_load(struct tt_keymap **kp, const char *path, tt_diag *diag)
         k->key[c] = -1;
 
     int keymap_line = 0;
-    bool named = false;
-    for (size_t i = 0; i < n; i++) {
-        const struct entry *en = &e[i];
-        int w = (int)(en->len > 40 ? 40 : en->len);
-        if (en->kind == ENTRY_SECTION) {
-            if (same_lower(en->name, en->len, "keymap")) {
-                if (!keymap_line)
-                    keymap_line = en->line;
-            } else {
-                msg(&ld, en->line,
-                    "unknown section [%.*s]: a keymap file has one section, [keymap]", w,
-                    en->name);
-            }
-        } else if (!en->in_section) {
-            msg(&ld, en->line, "'%.*s' comes before [keymap]: put the line under [keymap]", w,
-                en->name);
-        } else if (en->in_keymap) {
-            check_key(&ld, d, en, k, line_of, &named);
+    for (size_t i = 0; i < sc.n; i++) {
+        const struct tt_iniscan_line *l = &sc.l[i];
+        if (l->kind == TT_INISCAN_SECTION) {
+            if (strcmp(l->name, "keymap"))
+                msg(&ld, l->line,
+                    "unknown section [%.40s]: a keymap file has one section, [keymap]", l->raw);
+            else if (!keymap_line)
+                keymap_line = l->line;
+        } else if (l->section < 0) {
+            msg(&ld, l->line, "'%.40s' comes before [keymap]: put the line under [keymap]",
+                l->raw);
+        } else if (!strcmp(sc.l[l->section].name, "keymap")) {
+            check_key(&ld, d, l, k, line_of);
         }
     }
     if (ld.nomem) {
@@ -520,21 +373,59 @@ int tt_keymap_load(struct tt_keymap **kp, const char *path, tt_diag *diag)
         err = EINVAL;
         goto out;
     }
-    if (!k->name) {
-        k->name = strdup(path);
-        if (!k->name) {
-            err = ENOMEM;
-            goto out;
-        }
+    if (!k->name && !(k->name = strdup(name))) {
+        err = ENOMEM;
+        goto out;
     }
     *kp = k;
     k = NULL;
 out:
     if (d)
         iniparser_freedict(d);
+    tt_inimem_close(&im);
+    tt_iniscan_free(&sc);
     tt_keymap_free(k);
     free(line_of);
-    free(e);
+    if (!err && ld.errors)
+        err = EINVAL;
+    if (err == ENOMEM)
+        tt_diag_add(diag, TT_ERROR, name, 0, "out of memory while reading the keymap");
+    return err;
+}
+
+int tt_keymap_load(struct tt_keymap **kp, const char *path, tt_diag *diag)
+{
+    char *data = NULL, why[128];
+    size_t size = 0;
+    *kp = NULL;
+    /* Opened once, as a regular file only: a FIFO would make the open wait for ever, and a
+     * device never ends (rfile.h). */
+    int err = tt_rfile_read(path, KEYMAP_FILE_MAX, &data, &size);
+    switch (err) {
+    case 0:
+        err = tt_keymap_load_mem(kp, path, data, size, diag);
+        break;
+    case EISDIR:
+    case ENODEV:
+        tt_diag_add(diag, TT_ERROR, path, 0, "this is not a keymap: it %s (a keymap is a short "
+                    "text file, such as keymaps/usb-numpad.ini)",
+                    tt_rfile_why(err, KEYMAP_FILE_MAX, why, sizeof(why)));
+        break;
+    case EFBIG:
+        tt_diag_add(diag, TT_ERROR, path, 0, "this is not a keymap: it is over %d KiB (a keymap "
+                    "is a short text file)", KEYMAP_FILE_MAX / 1024);
+        break;
+    case EIO:
+        tt_diag_add(diag, TT_ERROR, path, 0, "the keymap %s: try again once it is saved",
+                    tt_rfile_why(err, KEYMAP_FILE_MAX, why, sizeof(why)));
+        break;
+    case ENOMEM:
+        tt_diag_add(diag, TT_ERROR, path, 0, "out of memory while reading the keymap");
+        break;
+    default:
+        tt_diag_add(diag, TT_ERROR, path, 0, "cannot open the keymap: %s", strerror(err));
+        break;
+    }
     free(data);
     return err;
 }

@@ -22,9 +22,16 @@ struct tt_keymap;
  * @param path  the INI file
  * @param diag  receives every error, each with the file, the line and the fix
  * @return 0, EINVAL when the file has errors (all of them are in diag), or another errno
- *         (ENOENT, EACCES, ENOMEM, EFBIG for a file far too big to be a keymap)
+ *         (ENOENT, EACCES, ENOMEM, EFBIG for a file far too big to be a keymap, EISDIR for a
+ *         folder, ENODEV for a FIFO, a socket or a device: it is refused before any read)
  */
 int tt_keymap_load(struct tt_keymap **kp, const char *path, tt_diag *diag);
+/**
+ * The same from the bytes of a keymap file (tt_keymap_load reads the file, then this).
+ * @param name  the file as named in messages, and the keymap's name when it has no "name ="
+ */
+int tt_keymap_load_mem(struct tt_keymap **kp, const char *name, const char *data, size_t size,
+                       tt_diag *diag);
 void tt_keymap_free(struct tt_keymap *k);
 
 /** The engine key a physical key code stands for, or -1 when the keymap does not map it. */

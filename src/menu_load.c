@@ -2,8 +2,8 @@
  * The menu loader: bytes -> line scan -> iniparser -> struct tt_menu -> checks.
  *
  * iniparser (4.1) does the INI reading; it only reads from a path, so bytes from memory are
- * handed to it through a memfd (/proc/self/fd/N), and a file is read once into memory so that
- * the scan and iniparser are sure to see the same bytes. Its dictionary searches every entry
+ * handed to it through a file of their own (inimem.h), and a file is read once into memory so
+ * that the scan and iniparser are sure to see the same bytes. Its dictionary searches every entry
  * on each insert and on each iniparser_getstring(), so a big menu would be quadratic: the file
  * goes to iniparser in chunks of sections, a small dictionary each (TT_INI_CHUNK), and every
  * "section:key" of every chunk is put in our own hash map once and looked up from there.
@@ -16,24 +16,22 @@
  *
  * Also here: the public accessors, and the hash map the three menu files share.
  */
-#define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <iniparser/iniparser.h>
 
 #include "diag.h"
+#include "inimem.h"
 #include "lookup.h"
 #include "menu_priv.h"
+#include "rfile.h"
+#include "textcheck.h"
 
 /* ---- Hash map -------------------------------------------------------------------------------- */
 
@@ -289,58 +287,6 @@ static int ini_error(const char *fmt, ...)
     return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? errno : EIO;
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* A file iniparser can open by name, for the bytes: a memfd where Linux offers one (no file
- * on disk, nothing to clean up after a crash), else an unlinked-after-use temp file. */
-static int ini_file(char *path, size_t size, int *fdp, bool *tmp)
-{
-    *tmp = false;
-    *fdp = -1;
-#ifdef __linux__
-    int fd = memfd_create("tonetree-menu", MFD_CLOEXEC);
-    if (fd >= 0) {
-        snprintf(path, size, "/proc/self/fd/%d", fd);
-        if (!access(path, R_OK)) {
-            *fdp = fd;
-            return 0;
-        }
-        close(fd);
-    }
-#endif
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    if ((size_t)snprintf(path, size, "%s/tonetree-menu-XXXXXX", dir) >= size)
-        return ENAMETOOLONG;
-    int tfd = mkstemp(path);
-    if (tfd < 0)
-        return errno;
-    *fdp = tfd;
-    *tmp = true;
-    return 0;
-}
-
-/* Make the file hold these bytes, and only these (iniparser opens it afresh each time). */
-static int ini_fill(int fd, const char *data, size_t len)
-{
-    if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
-        return errno;
-    return write_all(fd, data, len);
-}
-
 struct tt_ini {
     size_t n;
     dictionary *dict[]; /* in file order; NULL for a chunk iniparser rejected */
@@ -381,14 +327,14 @@ int tt_menu_ini_read(struct tt_load *ld, const char *data, size_t len, struct tt
     size_t most = ld->scan.nsec / TT_INI_CHUNK + 1;
     struct ini_cut *cut = malloc(most * sizeof(*cut));
     struct tt_ini *ini = calloc(1, sizeof(*ini) + most * sizeof(ini->dict[0]));
-    char path[4096];
-    int fd = -1, err = 0;
-    bool tmp = false, rejected = false;
+    struct tt_inimem im = {.fd = -1};
+    int err = 0;
+    bool rejected = false;
     size_t n = 0;
     *inip = NULL;
     if (!cut || !ini) {
         err = ENOMEM;
-    } else if ((err = ini_file(path, sizeof(path), &fd, &tmp)) != 0) {
+    } else if ((err = tt_inimem_open(&im)) != 0) {
         tt_menu_msg(ld, TT_ERROR, 0, "cannot hand the menu to the INI reader: %s", strerror(err));
     } else {
         n = ini_cuts(&ld->scan, cut);
@@ -401,14 +347,14 @@ int tt_menu_ini_read(struct tt_load *ld, const char *data, size_t len, struct tt
     iniparser_set_error_callback(ini_error);
     for (size_t c = 0; c < n && !ld->nomem; c++) {
         size_t end = c + 1 < n ? cut[c + 1].at : len;
-        if ((err = ini_fill(fd, data + cut[c].at, end - cut[c].at)) != 0) {
+        int errors = ld->errors;
+        dictionary *d = NULL;
+        ini_line0 = cut[c].line0;
+        if ((err = tt_inimem_load(&im, data + cut[c].at, end - cut[c].at, &d)) != 0) {
             tt_menu_msg(ld, TT_ERROR, 0, "cannot hand the menu to the INI reader: %s",
                         strerror(err));
             break;
         }
-        int errors = ld->errors;
-        ini_line0 = cut[c].line0;
-        dictionary *d = iniparser_load(path);
         ini->dict[ini->n++] = d;
         if (!d) {
             /* Read the other chunks still: every line iniparser rejects gets its message. */
@@ -423,10 +369,7 @@ int tt_menu_ini_read(struct tt_load *ld, const char *data, size_t len, struct tt
     ini_current = NULL;
     ini_line0 = 0;
 
-    if (fd >= 0)
-        close(fd);
-    if (tmp)
-        unlink(path);
+    tt_inimem_close(&im);
     free(cut);
     if (!err && ld->nomem)
         err = ENOMEM;
@@ -1265,6 +1208,11 @@ static int load_bytes(tt_menu **menup, const char *name, const char *data, size_
                     len);
         goto out;
     }
+    /* A UTF-8 byte order mark (Notepad's "UTF-8 with BOM") means nothing: skip it. It stands on
+     * line 1, so every line keeps its number. */
+    size_t bom = tt_text_bom(data, len);
+    data += bom;
+    len -= bom;
     err = tt_menu_scan(&ld, data, len);
     if (err || ld.scan.fatal)
         goto out;
@@ -1318,80 +1266,41 @@ int tt_menu_load_mem(tt_menu **menup, const char *name, const char *data, size_t
     return load_bytes(menup, name ? name : "<menu>", data ? data : "", len, diag);
 }
 
-/* Read the whole file (at most one byte over the limit, to tell that it is over). */
+/* Read the whole file, which must be a regular one: a FIFO would make the open wait for ever,
+ * a device such as /dev/zero never ends, and the name is opened once only (rfile.h), so what is
+ * checked is what was read. */
 static int read_file(struct tt_load *ld, const char *path, char **bufp, size_t *lenp)
 {
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int err = 0;
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        err = errno;
-        tt_menu_msg(ld, TT_ERROR, 0, "cannot open the menu: %s", strerror(err));
-        return err;
-    }
-    if (fstat(fd, &st) != 0) {
-        err = errno;
-        tt_menu_msg(ld, TT_ERROR, 0, "cannot read the menu: %s", strerror(err));
-        goto out;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        err = EISDIR;
+    char why[128];
+    int err = tt_rfile_read(path, TT_FILE_MAX, bufp, lenp);
+    switch (err) {
+    case 0:
+        break;
+    case EISDIR:
         tt_menu_msg(ld, TT_ERROR, 0, "this is a folder, not a menu file");
-        goto out;
-    }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > TT_FILE_MAX) {
-        /* No need to read it to know: the same message load_bytes() gives. */
-        tt_menu_msg(ld, TT_ERROR, 0,
-                    "the file is %llu bytes: a menu may be at most 8 MiB; split it into smaller "
-                    "menus",
-                    (unsigned long long)st.st_size);
+        break;
+    case ENODEV:
+        tt_menu_msg(ld, TT_ERROR, 0, "this %s: name the menu's .ini file",
+                    tt_rfile_why(err, TT_FILE_MAX, why, sizeof(why)));
+        break;
+    case EFBIG:
+        /* The same message load_bytes() gives, without reading 8 MiB to give it. */
+        tt_menu_msg(ld, TT_ERROR, 0, "the file %s: a menu may be at most 8 MiB; split it into "
+                    "smaller menus", tt_rfile_why(err, TT_FILE_MAX, why, sizeof(why)));
         err = EINVAL;
-        goto out;
+        break;
+    case EIO:
+        tt_menu_msg(ld, TT_ERROR, 0, "the menu %s: try again once it is saved",
+                    tt_rfile_why(err, TT_FILE_MAX, why, sizeof(why)));
+        break;
+    case ENOMEM:
+        tt_menu_msg(ld, TT_ERROR, 0, "out of memory while reading the menu");
+        break;
+    default:
+        tt_menu_msg(ld, TT_ERROR, 0, "cannot open the menu: %s", strerror(err));
+        break;
     }
-    /* A regular file is read in one go; a pipe in growing steps. */
-    cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-    if (!(buf = malloc(cap))) {
-        err = ENOMEM;
-        goto out;
-    }
-    for (;;) {
-        if (len == cap) {
-            size_t c = cap * 2;
-            if (c > TT_FILE_MAX + 1)
-                c = TT_FILE_MAX + 1;
-            if (c <= len) /* already one byte over the limit */
-                break;
-            char *b = realloc(buf, c);
-            if (!b) {
-                err = ENOMEM;
-                goto out;
-            }
-            buf = b;
-            cap = c;
-        }
-        ssize_t r = read(fd, buf + len, cap - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            err = errno;
-            tt_menu_msg(ld, TT_ERROR, 0, "cannot read the menu: %s", strerror(err));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-    }
-out:
-    close(fd);
-    if (err) {
-        free(buf);
-        return err;
-    }
-    *bufp = buf;
-    *lenp = len;
-    return 0;
+    return err;
 }
 
 int tt_menu_load(tt_menu **menup, const char *path, tt_diag *diag)

@@ -18,12 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iniscan.h"
 #include "menu.h"
 
 /* iniparser 4.1 reads lines with fgets into a 1024-byte buffer, and a line continued with \
  * is joined into that same buffer: measured, a logical line may hold 1022 bytes before the
- * newline; one byte more and the whole load fails. */
-#define TT_LINE_MAX 1022
+ * newline; one byte more and the whole load fails (iniscan.h, which the small files share). */
+#define TT_LINE_MAX TT_INI_LINE_MAX
 #define TT_FILE_MAX ((size_t)8 << 20)
 #define TT_ID_MAX 64
 #define TT_SETTINGS "tonetree"

@@ -10,7 +10,9 @@
  *
  * When the bytes would make iniparser fail or misread the file (a NUL byte, a line over its
  * buffer, a line it cannot parse), the scan marks the result fatal: the loader then reports
- * what the scan found and never runs iniparser on it.
+ * what the scan found and never runs iniparser on it. What any text file the engine reads may
+ * hold (UTF-8, no control characters, no direction controls) is checked by textcheck.c, which
+ * the phrase and keymap loaders use too.
  *
  * The pass is linear in the file: each byte is looked at a bounded number of times, lines are
  * joined into one fixed buffer, and duplicates are found with hash maps.
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "menu_priv.h"
+#include "textcheck.h"
 
 struct scan_state {
     struct tt_load *ld;
@@ -33,8 +36,6 @@ struct scan_state {
     int first_line;       /* physical line where the current logical line began */
     size_t first_pos;     /* and its first byte */
     bool continued;       /* the last physical line ended with \ */
-    int utf8_line;        /* first line that is not UTF-8, and how many more there are */
-    int utf8_more;
 };
 
 /* iniparser trims with isspace() in the C locale: exactly these six. */
@@ -51,47 +52,6 @@ static char lower(char c)
 static bool is_id_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool utf8_valid(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (n - i <= need)
-            return false;
-        if (p[i + 1] < lo || p[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= need; k++)
-            if ((p[i + k] & 0xC0) != 0x80)
-                return false;
-        i += need + 1;
-    }
-    return true;
 }
 
 /* Copy a lowercased name into the scan's name store (sized for the whole file up front, so
@@ -356,8 +316,8 @@ static int logical_line(struct scan_state *st, const char *s, size_t n, int line
     else
         tt_menu_msg(st->ld, TT_ERROR, line,
                     "this line is not a [section], a key = value or a comment (a comment line "
-                    "starts with ; or #): '%.40s'",
-                    s);
+                    "starts with ; or #): '%.*s'",
+                    (int)(n > 40 ? 40 : n), s);
     return 0;
 }
 
@@ -374,31 +334,24 @@ static void too_long(struct scan_state *st, int line, size_t len)
     st->s->fatal = true;
 }
 
-/* Whole-file problems that make every line meaningless: report one clear message. */
+static void text_fault(void *arg, int line, const char *message)
+{
+    tt_menu_msg(arg, TT_ERROR, line, "%s", message);
+}
+
+/* Whole-file problems that make every line meaningless: report one clear message. Faults of
+ * single lines (bytes that are not UTF-8, control characters) are reported too, but the lines
+ * are still read: iniparser reads them as it reads any byte, so every other mistake can be
+ * found in the same run. */
 static bool not_text(struct tt_load *ld, const char *data, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)data;
     if (len == 0) {
         tt_menu_msg(ld, TT_ERROR, 0,
                     "the file is empty: a menu needs a [tonetree] section with start = and at "
                     "least one node");
         return true;
     }
-    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
-        tt_menu_msg(ld, TT_ERROR, 1, "the file is saved as UTF-16: save it as UTF-8");
-        return true;
-    }
-    const char *nul = memchr(data, '\0', len);
-    if (nul) {
-        int line = 1;
-        for (const char *p = data; (p = memchr(p, '\n', (size_t)(nul - p))) != NULL; p++)
-            line++;
-        tt_menu_msg(ld, TT_ERROR, line,
-                    "this line has a NUL byte: a menu must be plain text, saved as UTF-8 (is it "
-                    "a word processor document?)");
-        return true;
-    }
-    return false;
+    return tt_text_check(data, len, "a menu", text_fault, ld) == TT_TEXT_NOT_TEXT;
 }
 
 int tt_menu_scan(struct tt_load *ld, const char *data, size_t len)
@@ -424,14 +377,6 @@ int tt_menu_scan(struct tt_load *ld, const char *data, size_t len)
         goto out;
 
     size_t pos = 0;
-    if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
-        tt_menu_msg(ld, TT_ERROR, 1,
-                    "the file starts with a byte order mark (saved as \"UTF-8 with BOM\"), which "
-                    "the INI reader cannot skip: save it as UTF-8 without BOM");
-        s->fatal = true;
-        pos = 3;
-    }
-
     int lineno = 0;
     while (pos < len) {
         const char *p = data + pos;
@@ -439,13 +384,6 @@ int tt_menu_scan(struct tt_load *ld, const char *data, size_t len)
         size_t plen = nl ? (size_t)(nl - p) : len - pos;
         pos += plen + (nl ? 1 : 0);
         lineno++;
-
-        if (!utf8_valid((const unsigned char *)p, plen)) {
-            if (st.utf8_line)
-                st.utf8_more++;
-            else
-                st.utf8_line = lineno;
-        }
         /* A logical line starts on a line that no \ joins to the one before (after a line
          * holding only \, the next starts afresh: in iniparser too). */
         if (st.llen == 0) {
@@ -478,16 +416,6 @@ int tt_menu_scan(struct tt_load *ld, const char *data, size_t len)
         tt_menu_msg(ld, TT_ERROR, st.first_line,
                     "the last line ends with \\, which joins it to a next line that is not there: "
                     "iniparser would drop it (remove the \\)");
-    if (st.utf8_line) {
-        char more[64] = "";
-        if (st.utf8_more)
-            snprintf(more, sizeof(more), " (and %d more line%s after it)", st.utf8_more,
-                     st.utf8_more == 1 ? "" : "s");
-        tt_menu_msg(ld, TT_ERROR, st.utf8_line,
-                    "this line is not valid UTF-8 text%s: save the file as UTF-8 (it may have been "
-                    "saved as Latin-1 or Windows-1252)",
-                    more);
-    }
 out:
     tt_menu_map_free(&st.secs);
     tt_menu_map_free(&st.keys);

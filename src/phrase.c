@@ -5,6 +5,10 @@
  * court can re-word every sentence the engine says without a programmer, and a translation is
  * a new file rather than new code. A phrase that is missing, or uses a placeholder it cannot
  * have, is an error at load time: finding it mid-call would leave a person in silence.
+ *
+ * The file is read once (rfile.h), its lines scanned (iniscan.h: line numbers, the text rules of
+ * textcheck.h, names written twice, values iniparser would cut), and the same bytes then handed
+ * to iniparser (inimem.h), so what is checked is what is loaded.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,8 +18,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "diag.h"
+#include "iniscan.h"
+#include "inimem.h"
 #include "phrase.h"
+#include "rfile.h"
 #include "strbuf.h"
+#include "suggest.h"
 
 enum {
     A_TITLE = 1 << 0,
@@ -111,61 +120,40 @@ const char *tt_phrase_get(const tt_phrases *p, enum tt_phrase_id id)
     return p->text[id];
 }
 
-/* iniparser keeps no line numbers: find "name =" inside [phrases] ourselves, for messages. */
-static int line_of(const char *path, const char *name)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char buf[2048];
-    int line = 0, found = 0;
-    size_t nlen = strlen(name);
-    while (!found && fgets(buf, sizeof(buf), f)) {
-        line++;
-        const char *s = buf + strspn(buf, " \t");
-        if (strncasecmp(s, name, nlen) == 0) {
-            s += nlen;
-            s += strspn(s, " \t");
-            found = *s == '=';
-        }
-    }
-    fclose(f);
-    return found ? line : 0;
-}
+/* A phrase file is a few KiB; anything this big is the wrong file (a recording, a log). */
+#define PHRASE_FILE_MAX (256 * 1024)
+#define SECTION "phrases"
 
-/* iniparser silently cuts an unquoted value at ; or # (a court re-wording "press # to go on"
- * would get "press"), and it has no line numbers: look at the raw lines first. */
-static int check_lines(const char *path, tt_diag *diag)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char buf[2048];
-    int line = 0, err = 0;
-    while (fgets(buf, sizeof(buf), f)) {
-        line++;
-        const char *s = buf + strspn(buf, " \t");
-        const char *eq = strchr(s, '=');
-        if (*s == ';' || *s == '#' || *s == '[' || !eq)
-            continue;
-        const char *v = eq + 1 + strspn(eq + 1, " \t");
-        if (*v != '"' && strpbrk(v, ";#")) {
-            tt_diag_add(diag, TT_ERROR, path, line,
-                        "this phrase would be cut at '%c': put the whole phrase in double "
-                        "quotes",
-                        *strpbrk(v, ";#"));
-            err = EINVAL;
-        }
-    }
-    fclose(f);
-    return err;
-}
-
-/* iniparser reports syntax errors through one global callback with no user pointer. */
-static _Thread_local struct {
+/* A load in progress: where messages go, and where each phrase was found. */
+struct load {
     const char *path;
     tt_diag *diag;
-} ini_report;
+    int errors;
+    int line[TT_PH_COUNT]; /* the line iniparser takes each phrase from (the last), 0: none */
+};
+
+static void msg(struct load *ld, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void msg(struct load *ld, int line, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    tt_diag_add(ld->diag, TT_ERROR, ld->path, line, "%s", text);
+    ld->errors++;
+}
+
+static void scan_fault(void *arg, int line, const char *message)
+{
+    msg(arg, line, "%s", message);
+}
+
+/* iniparser reports syntax errors through one global callback with no user pointer. The scan
+ * refuses every line iniparser would, so a call here is a miss of the scan. */
+static _Thread_local struct load *ini_current;
 
 static int ini_error(const char *fmt, ...)
 {
@@ -175,9 +163,80 @@ static int ini_error(const char *fmt, ...)
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     text[strcspn(text, "\n")] = '\0';
-    if (ini_report.diag)
-        tt_diag_add(ini_report.diag, TT_ERROR, ini_report.path, 0, "%s", text);
+    tt_iniscan_misses++;
+    if (ini_current)
+        msg(ini_current, 0, "the reader could not read this phrase file (%s)", text);
     return 0;
+}
+
+static int phrase_id(const char *name)
+{
+    for (int id = 0; id < TT_PH_COUNT; id++)
+        if (!strcmp(phrase_spec[id].name, name))
+            return id;
+    return -1;
+}
+
+/* " (did you mean 'goodbye'?)" for a name close to a phrase's, or "". */
+static void suggest(const char *name, char *out, size_t size)
+{
+    const char *best = NULL;
+    int best_d = 3;
+    out[0] = '\0';
+    for (int id = 0; id < TT_PH_COUNT; id++) {
+        const char *cand = phrase_spec[id].name;
+        int d = tt_edit_distance(name, strlen(name), cand, strlen(cand), 2, NULL);
+        if (d < best_d) {
+            best_d = d;
+            best = cand;
+        }
+    }
+    if (best)
+        snprintf(out, size, " (did you mean '%s'?)", best);
+}
+
+/* What iniparser would hide or misread, line by line: a name written twice, a phrase cut at an
+ * unquoted ; or # (a court re-wording "press # to go on" would get "press"), words dropped after
+ * a closing quote, a line outside [phrases], a name the engine never says. */
+static void check_lines(struct load *ld, const struct tt_iniscan *sc)
+{
+    for (size_t i = 0; i < sc->n; i++) {
+        const struct tt_iniscan_line *l = &sc->l[i];
+        if (l->kind == TT_INISCAN_SECTION) {
+            if (strcmp(l->name, SECTION))
+                msg(ld, l->line, "[%.40s] is not a section of a phrase file: every phrase goes "
+                    "under [" SECTION "]", l->raw);
+            continue;
+        }
+        if (l->section < 0) {
+            msg(ld, l->line, "'%.40s' comes before [" SECTION "]: put every phrase under "
+                "[" SECTION "]", l->raw);
+            continue;
+        }
+        if (strcmp(sc->l[l->section].name, SECTION))
+            continue; /* its section is already an error */
+        int id = phrase_id(l->name);
+        if (id < 0) {
+            char hint[80];
+            suggest(l->name, hint, sizeof(hint));
+            msg(ld, l->line, "'%.40s' is not a phrase the engine says%s: correct its name, or "
+                "remove the line", l->raw, hint);
+            continue;
+        }
+        if (l->first)
+            msg(ld, l->line, "phrase '%s' is set twice (first on line %d): the reader would keep "
+                "only the last; remove one", phrase_spec[id].name, l->first);
+        ld->line[id] = l->line;
+        if (l->unclosed)
+            msg(ld, l->line, "the quote that opens this phrase is never closed: add the closing "
+                "%c at its end", l->value[0]);
+        else if (l->rest)
+            msg(ld, l->line, "the words after the closing quote of this phrase would be dropped: "
+                "a quoted phrase ends at its next %c", l->value[0]);
+        else if (l->cut)
+            msg(ld, l->line, "this phrase would be cut at '%c': put the whole phrase in double "
+                "quotes", *l->cut);
+    }
 }
 
 static unsigned placeholder_bit(const char *name, size_t len)
@@ -188,80 +247,96 @@ static unsigned placeholder_bit(const char *name, size_t len)
     return 0;
 }
 
-static int check_phrase(const char *path, enum tt_phrase_id id, const char *text, tt_diag *diag)
+static void check_phrase(struct load *ld, enum tt_phrase_id id, const char *text)
 {
     unsigned used = 0;
-    int err = 0;
+    int line = ld->line[id];
     for (const char *s = strchr(text, '{'); s; s = strchr(s + 1, '{')) {
         const char *e = strchr(s, '}');
         size_t len = e ? (size_t)(e - s - 1) : 0;
         unsigned bit = e ? placeholder_bit(s + 1, len) : 0;
         if (!bit || !(bit & phrase_spec[id].allowed)) {
-            tt_diag_add(diag, TT_ERROR, path, line_of(path, phrase_spec[id].name),
-                        "phrase '%s' uses {%.*s}, which it cannot have; keep only the "
-                        "placeholders of the shipped file",
-                        phrase_spec[id].name, e ? (int)len : 12, s + 1);
-            err = EINVAL;
+            msg(ld, line, "phrase '%s' uses {%.*s}, which it cannot have; keep only the "
+                "placeholders of the shipped file",
+                phrase_spec[id].name, e ? (int)(len > 40 ? 40 : len) : 12, s + 1);
             continue;
         }
         used |= bit;
     }
     for (size_t i = 0; i < sizeof(placeholders) / sizeof(placeholders[0]); i++) {
-        if ((phrase_spec[id].required & placeholders[i].bit) && !(used & placeholders[i].bit)) {
-            tt_diag_add(diag, TT_ERROR, path, line_of(path, phrase_spec[id].name),
-                        "phrase '%s' must say {%s}, or the listener never hears it",
-                        phrase_spec[id].name, placeholders[i].name);
-            err = EINVAL;
-        }
+        if ((phrase_spec[id].required & placeholders[i].bit) && !(used & placeholders[i].bit))
+            msg(ld, line, "phrase '%s' must say {%s}, or the listener never hears it",
+                phrase_spec[id].name, placeholders[i].name);
     }
-    return err;
 }
 
-int tt_phrases_load(tt_phrases **pp, const char *path, tt_diag *diag)
+int tt_phrases_load_mem(tt_phrases **pp, const char *name, const char *data, size_t len,
+                        tt_diag *diag)
 {
-    int err = 0;
-    *pp = NULL;
-    tt_phrases *p = calloc(1, sizeof(*p));
-    if (!p)
-        return ENOMEM;
+    struct load ld = {.path = name, .diag = diag};
+    struct tt_iniscan sc = {0};
+    struct tt_inimem im = {.fd = -1};
     dictionary *d = NULL;
-    /* Check first, so the message is ours (iniparser would print its own to stderr). */
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        tt_diag_add(diag, TT_ERROR, path, 0,
-                    "cannot read this phrase file (%s); every language of a menu needs one: "
-                    "copy prompts/en/phrases.ini and translate it",
-                    strerror(errno));
-        err = ENOENT;
+    tt_phrases *p = NULL;
+    int err = 0;
+
+    *pp = NULL;
+    if (len > PHRASE_FILE_MAX) {
+        msg(&ld, 0, "this phrase file is larger than the %d KiB allowed: is it the right file?",
+            PHRASE_FILE_MAX / 1024);
+        return EINVAL;
+    }
+    /* A UTF-8 byte order mark means nothing (textcheck.h); it stands on line 1. */
+    size_t bom = tt_text_bom(data, len);
+    data += bom;
+    len -= bom;
+    if ((err = tt_iniscan_run(&sc, data, len, "a phrase file", scan_fault, &ld)))
+        goto out;
+    check_lines(&ld, &sc);
+    if (sc.fatal) {
+        err = EINVAL;
         goto out;
     }
-    fclose(f);
-    if ((err = check_lines(path, diag)))
+    /* iniparser reads the bytes just checked, never the file again (inimem.h). */
+    if ((err = tt_inimem_open(&im)) != 0) {
+        msg(&ld, 0, "cannot hand the phrase file to the INI reader: %s", strerror(err));
         goto out;
-    ini_report.path = path;
-    ini_report.diag = diag;
+    }
+    ini_current = &ld;
     iniparser_set_error_callback(ini_error);
-    d = iniparser_load(path);
+    err = tt_inimem_load(&im, data, len, &d);
     iniparser_set_error_callback(NULL);
-    ini_report.diag = NULL;
+    ini_current = NULL;
+    if (err) {
+        msg(&ld, 0, "cannot hand the phrase file to the INI reader: %s", strerror(err));
+        goto out;
+    }
     if (!d) {
-        tt_diag_add(diag, TT_ERROR, path, 0,
-                    "this phrase file is not a valid INI file: see the lines iniparser named");
+        if (!ld.errors) {
+            tt_iniscan_misses++;
+            msg(&ld, 0, "the reader could not read this phrase file");
+        }
         err = EINVAL;
+        goto out;
+    }
+    if (!(p = calloc(1, sizeof(*p)))) {
+        err = ENOMEM;
         goto out;
     }
     for (int id = 0; id < TT_PH_COUNT; id++) {
         char key[64];
-        snprintf(key, sizeof(key), "phrases:%s", phrase_spec[id].name);
+        snprintf(key, sizeof(key), SECTION ":%s", phrase_spec[id].name);
         const char *v = iniparser_getstring(d, key, NULL);
         if (!v || !*v) {
-            tt_diag_add(diag, TT_ERROR, path, 0, "phrase '%s' is missing: add '%s = ...' under "
-                        "[phrases]", phrase_spec[id].name, phrase_spec[id].name);
-            err = EINVAL;
+            if (ld.line[id])
+                msg(&ld, ld.line[id], "phrase '%s' is empty: write what the engine says there "
+                    "(see prompts/en/phrases.ini)", phrase_spec[id].name);
+            else
+                msg(&ld, 0, "phrase '%s' is missing: add '%s = ...' under [" SECTION "]",
+                    phrase_spec[id].name, phrase_spec[id].name);
             continue;
         }
-        if (check_phrase(path, id, v, diag))
-            err = EINVAL;
+        check_phrase(&ld, id, v);
         if (!(p->text[id] = strdup(v))) {
             err = ENOMEM;
             goto out;
@@ -270,10 +345,56 @@ int tt_phrases_load(tt_phrases **pp, const char *path, tt_diag *diag)
 out:
     if (d)
         iniparser_freedict(d);
+    tt_inimem_close(&im);
+    tt_iniscan_free(&sc);
+    if (!err && ld.errors)
+        err = EINVAL;
+    if (err == ENOMEM)
+        tt_diag_add(diag, TT_ERROR, name, 0, "out of memory while reading the phrase file");
     if (err)
         tt_phrases_free(p);
     else
         *pp = p;
+    return err;
+}
+
+int tt_phrases_load(tt_phrases **pp, const char *path, tt_diag *diag)
+{
+    char *data = NULL, why[128];
+    size_t len = 0;
+    *pp = NULL;
+    /* Opened once, as a regular file only: a FIFO would make the open wait for ever, and
+     * /dev/zero never ends (rfile.h). */
+    int err = tt_rfile_read(path, PHRASE_FILE_MAX, &data, &len);
+    switch (err) {
+    case 0:
+        err = tt_phrases_load_mem(pp, path, data, len, diag);
+        break;
+    case EISDIR:
+    case ENODEV:
+        tt_diag_add(diag, TT_ERROR, path, 0, "this phrase file %s: name a text file such as "
+                    "prompts/en/phrases.ini", tt_rfile_why(err, PHRASE_FILE_MAX, why, sizeof(why)));
+        break;
+    case EFBIG:
+        tt_diag_add(diag, TT_ERROR, path, 0, "this phrase file %s: is it the right file?",
+                    tt_rfile_why(err, PHRASE_FILE_MAX, why, sizeof(why)));
+        err = EINVAL;
+        break;
+    case EIO:
+        tt_diag_add(diag, TT_ERROR, path, 0, "this phrase file %s: try again once it is saved",
+                    tt_rfile_why(err, PHRASE_FILE_MAX, why, sizeof(why)));
+        break;
+    case ENOMEM:
+        tt_diag_add(diag, TT_ERROR, path, 0, "out of memory while reading the phrase file");
+        break;
+    default:
+        tt_diag_add(diag, TT_ERROR, path, 0,
+                    "cannot read this phrase file (%s); every language of a menu needs one: "
+                    "copy prompts/en/phrases.ini and translate it",
+                    strerror(err));
+        break;
+    }
+    free(data);
     return err;
 }
 

@@ -66,6 +66,14 @@ enum tt_phrase_id {
     TT_PH_COUNT
 };
 
+/**
+ * Load phrases from the bytes of a phrase file (tt_phrases_load reads the file, then this).
+ * @param name  the file as named in messages
+ * @return 0, EINVAL when the bytes have errors (every one is in diag), or ENOMEM
+ */
+int tt_phrases_load_mem(tt_phrases **pp, const char *name, const char *data, size_t len,
+                        tt_diag *diag);
+
 /** The phrase file's name for a phrase ("choice", "next_page", ...). */
 const char *tt_phrase_name(enum tt_phrase_id id);
 /** The raw phrase text, placeholders unexpanded. */

@@ -3,6 +3,8 @@
  * Also the evdev side of keymaps: which input events become keys (tt_evdev_translate), and
  * the errors of opening something that is not a keypad. Reading a real device needs
  * /dev/input (or /dev/uinput to make one), which a build machine may not have.
+ * A keymap named on the command line may be anything: a FIFO or a device is refused at once
+ * (those tests end themselves with alarm() if the load hangs).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -242,7 +245,7 @@ static void lines_outside_keymap_and_unreadable_lines_are_named(void **state)
     d = load_bad("[keymap]\n"
                  "KEY_KP1 = 1\n"
                  "KEY_KP2 two\n");
-    expect_error(d, 3, "cannot read this line", "KEY_KP2 two");
+    expect_error(d, 3, "not a [section], a name = value or a comment", "'KEY_KP2 two'");
     tt_diag_free(d);
 }
 
@@ -266,6 +269,111 @@ static void a_missing_or_binary_file_is_an_error_not_a_crash(void **state)
     tt_diag_free(d);
     unlink(path);
     free(path);
+}
+
+/* Write bytes (NULs and all) to a fresh temporary file; the caller unlinks and frees. */
+static char *write_bytes(const char *data, size_t n)
+{
+    char *path = strdup("/tmp/tonetree-keymap-XXXXXX");
+    assert_non_null(path);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, n), (ssize_t)n);
+    close(fd);
+    return path;
+}
+
+static void a_keymap_that_is_a_fifo_or_a_device_is_refused_at_once(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tonetree-keymap-dir-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[128], zero[128];
+    snprintf(fifo, sizeof(fifo), "%s/keymap.ini", dir);
+    snprintf(zero, sizeof(zero), "%s/zero.ini", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(symlink("/dev/zero", zero), 0);
+    const char *const paths[] = {fifo, zero, "/dev/zero"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct tt_keymap *k = (void *)1;
+        tt_diag *d = tt_diag_new();
+        alarm(5);
+        assert_int_equal(tt_keymap_load(&k, paths[i], d), ENODEV);
+        alarm(0);
+        assert_null(k);
+        expect_error(d, 0, "is a FIFO, a socket or a device, not a regular file", NULL);
+        tt_diag_free(d);
+    }
+    struct tt_keymap *k = (void *)1;
+    tt_diag *d = tt_diag_new();
+    assert_int_equal(tt_keymap_load(&k, dir, d), EISDIR);
+    expect_error(d, 0, "is a folder", NULL);
+    tt_diag_free(d);
+    unlink(fifo);
+    unlink(zero);
+    rmdir(dir);
+}
+
+static void a_keymap_in_latin1_or_utf16_says_to_save_it_as_utf8(void **state)
+{
+    (void)state;
+    tt_diag *d = load_bad("[keymap]\n"
+                          "name = Teclado num\xE9rico\n" /* 2 */
+                          "KEY_KP1 = 1\n");
+    expect_error(d, 2, "not valid UTF-8", "save the file as UTF-8");
+    tt_diag_free(d);
+    static const char u16[] = "\xFF\xFE[\0k\0e\0y\0m\0a\0p\0]\0\n\0";
+    char *path = write_bytes(u16, sizeof(u16) - 1);
+    struct tt_keymap *k = (void *)1;
+    d = tt_diag_new();
+    assert_int_equal(tt_keymap_load(&k, path, d), EINVAL);
+    expect_error(d, 1, "this file is UTF-16: save it as UTF-8", NULL);
+    tt_diag_free(d);
+    unlink(path);
+    free(path);
+}
+
+static void a_utf8_byte_order_mark_before_a_keymap_is_skipped(void **state)
+{
+    (void)state;
+    char *path = write_temp("\xEF\xBB\xBF[keymap]\nKEY_KP1 = 1\n");
+    struct tt_keymap *k = NULL;
+    tt_diag *d = tt_diag_new();
+    int err = tt_keymap_load(&k, path, d);
+    tt_diag_print(d, stderr);
+    assert_int_equal(err, 0);
+    assert_int_equal(tt_keymap_lookup(k, code("KEY_KP1")), '1');
+    tt_keymap_free(k);
+    tt_diag_free(d);
+    unlink(path);
+    free(path);
+}
+
+static void control_characters_in_a_keymap_are_refused_at_their_line(void **state)
+{
+    (void)state;
+    /* The name is shown and logged: an escape sequence there would reach the screen. */
+    tt_diag *d = load_bad("[keymap]\n"
+                          "name = Keypad\x1B]0;owned\x07\n" /* 2 */
+                          "KEY_KP1 = 1\n"
+                          "KEY_KP2 = \xE2\x80\xAE" "2\n"); /* 4 */
+    expect_error(d, 2, "escape character (ESC)", "column 14");
+    expect_error(d, 4, "U+202E RIGHT-TO-LEFT OVERRIDE", NULL);
+    tt_diag_free(d);
+}
+
+static void a_keymap_section_or_name_written_twice_is_an_error(void **state)
+{
+    (void)state;
+    tt_diag *d = load_bad("[keymap]\n"
+                          "name = First\n"
+                          "KEY_KP1 = 1\n"
+                          "[Keymap]\n"           /* 4 */
+                          "name = Second\n"      /* 5 */
+                          "KEY_KP2 = 2\n");
+    expect_error(d, 4, "[Keymap] was already started on line 1", NULL);
+    expect_error(d, 5, "name is set twice (first on line 2)", NULL);
+    tt_diag_free(d);
 }
 
 static struct input_event event(unsigned type, unsigned code, int value)
@@ -351,6 +459,11 @@ int main(void)
         cmocka_unit_test(an_empty_keymap_is_refused),
         cmocka_unit_test(lines_outside_keymap_and_unreadable_lines_are_named),
         cmocka_unit_test(a_missing_or_binary_file_is_an_error_not_a_crash),
+        cmocka_unit_test(a_keymap_that_is_a_fifo_or_a_device_is_refused_at_once),
+        cmocka_unit_test(a_keymap_in_latin1_or_utf16_says_to_save_it_as_utf8),
+        cmocka_unit_test(a_utf8_byte_order_mark_before_a_keymap_is_skipped),
+        cmocka_unit_test(control_characters_in_a_keymap_are_refused_at_their_line),
+        cmocka_unit_test(a_keymap_section_or_name_written_twice_is_an_error),
         cmocka_unit_test(only_presses_of_mapped_keys_become_keys),
         cmocka_unit_test(opening_what_is_not_a_keypad_says_what_to_do),
     };

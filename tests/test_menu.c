@@ -17,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "menu_priv.h"
+#include "testlib.h"
 
 #define NAME "menus/t.ini"
 
@@ -637,6 +640,17 @@ static void iniparser_syntax_errors_become_file_and_line_errors(void **state)
 
 /* ---- Node names, languages, translations ----------------------------------------------------- */
 
+static void a_message_quoting_a_line_quotes_that_line_and_nothing_of_the_one_before(void **state)
+{
+    (void)state;
+    /* The scan joins each line into one buffer: a short line after a long one must not be
+     * quoted with the long one's tail ("'words = a title long...'"). */
+    bad(HEAD "1 = x\n[x]\ntitle = a title long enough to leave its tail in the buffer\n"
+             "words\n" /* 10 */ "text = x\n");
+    expect_error2(10, "not a [section], a key = value or a comment", "'words'");
+    expect_no("words = a title");
+}
+
 static void node_names_must_be_safe_file_names(void **state)
 {
     (void)state;
@@ -1163,6 +1177,51 @@ static void a_missing_file_or_a_folder_is_reported_with_its_errno(void **state)
     expect_error(0, "a folder");
 }
 
+/* A FIFO no one writes to would make open() wait for ever, and /dev/zero never ends: neither
+ * is a menu, and saying so must take no time. alarm() ends the test if the load hangs. */
+static void a_fifo_or_a_device_named_as_a_menu_is_refused_at_once(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char fifo[600], link[600];
+    snprintf(fifo, sizeof(fifo), "%s/menu.ini", dir);
+    snprintf(link, sizeof(link), "%s/zero.ini", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(symlink("/dev/zero", link), 0);
+    const char *const paths[] = {fifo, "/dev/zero", link, "/dev/null"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        tt_menu *m = (tt_menu *)1;
+        tt_diag_clear(D);
+        alarm(5);
+        assert_int_equal(tt_menu_load(&m, paths[i], D), ENODEV);
+        alarm(0);
+        assert_null(m);
+        expect_error(0, "is a FIFO, a socket or a device, not a regular file");
+    }
+    tl_rmtree(dir);
+    free(dir);
+}
+
+static void a_file_over_8_mib_on_disk_is_refused_before_it_is_read(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char path[600];
+    snprintf(path, sizeof(path), "%s/big.ini", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    /* A sparse file: 9 MiB of nothing costs no disk. */
+    assert_int_equal(ftruncate(fileno(f), 9 << 20), 0);
+    fclose(f);
+    tt_menu *m = (tt_menu *)1;
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load(&m, path, D), EINVAL);
+    assert_null(m);
+    expect_error(0, "at most 8 MiB");
+    tl_rmtree(dir);
+    free(dir);
+}
+
 static void an_empty_file_is_an_error(void **state)
 {
     (void)state;
@@ -1183,17 +1242,84 @@ static void a_nul_byte_is_an_error_naming_its_line(void **state)
     expect_error(3, "NUL byte");
 }
 
-static void a_file_saved_as_utf16_or_with_a_bom_is_an_error(void **state)
+static void a_file_saved_as_utf16_is_an_error_with_or_without_its_byte_order_mark(void **state)
 {
     (void)state;
     tt_menu *m = NULL;
     static const char u16[] = "\xFF\xFE[\0t\0";
     tt_diag_clear(D);
     assert_int_equal(tt_menu_load_mem(&m, NAME, u16, sizeof(u16) - 1, D), EINVAL);
-    expect_error(1, "UTF-16");
+    expect_error(1, "this file is UTF-16: save it as UTF-8");
+    /* Big-endian, and with no mark at all: the NUL in every other byte gives it away, where
+     * "a NUL byte" would send the writer looking for a word processor document. */
+    static const char be[] = "\xFE\xFF\0[\0t";
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load_mem(&m, NAME, be, sizeof(be) - 1, D), EINVAL);
+    expect_error(1, "this file is UTF-16");
+    static const char bare[] = "[\0t\0o\0n\0e\0]\0\n\0s\0t\0";
+    tt_diag_clear(D);
+    assert_int_equal(tt_menu_load_mem(&m, NAME, bare, sizeof(bare) - 1, D), EINVAL);
+    expect_error(1, "this file is UTF-16: save it as UTF-8");
+    expect_no("NUL byte");
+}
 
-    bad("\xEF\xBB\xBF" HEAD);
-    expect_error(1, "byte order mark");
+static void a_utf8_byte_order_mark_is_skipped_and_lines_keep_their_numbers(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("\xEF\xBB\xBF" HEAD);
+    assert_int_equal(tt_menu_find(m, "main"), 0);
+    tt_menu_free(m);
+    bad("\xEF\xBB\xBF" HEAD "1 = nowhere\n" /* 7 */);
+    expect_error(7, "'nowhere'");
+    /* Only at the very start: elsewhere it is no mark but a stray character, and the settings
+     * section's name would not be [tonetree]. */
+    bad("\n\xEF\xBB\xBF" HEAD);
+}
+
+static void control_characters_in_words_are_refused_with_their_line_and_column(void **state)
+{
+    (void)state;
+    /* An escape sequence in a title would clear the kiosk screen, or worse. */
+    bad(HEAD "[x]\ntitle = the \x1B[2Jsteps\n" /* 8 */ "text = Fine.\n");
+    expect_error2(8, "escape character (ESC)", "column 13");
+    bad(HEAD "[x]\ntitle = x\ntext = Ring\x07 the bell.\n" /* 9 */);
+    expect_error2(9, "U+0007", "delete it");
+    bad(HEAD "[x]\ntitle = x\ntext = The end\x7F.\n" /* 9 */);
+    expect_error(9, "U+007F");
+    /* C1 controls, written as UTF-8 (U+0085 and U+009B, the one-byte CSI). */
+    bad(HEAD "[x]\ntitle = x\ntext = Next\xC2\x85line.\n" /* 9 */);
+    expect_error(9, "C1 control character U+0085");
+    bad(HEAD "[x]\ntitle = \xC2\x9B" "2J\n" /* 8 */ "text = x\n");
+    expect_error2(8, "U+009B", "column 9");
+    /* A CR inside a line writes over its start on a screen; at a line's end it is a Windows
+     * line end, which is fine. */
+    bad(HEAD "[x]\ntitle = Safe\rDanger\n" /* 8 */ "text = x\n");
+    expect_error2(8, "carriage return", "column 13");
+    tt_menu_free(ok("[tonetree]\r\nstart = main\r\n[main]\r\ntitle = Main\r\ntext = Hi.\r\n"));
+    /* Tabs are spaces to the reader. */
+    tt_menu_free(ok(HEAD "1 = x\n[x]\ntitle\t=\tx\ntext = a\tb\n"));
+}
+
+static void direction_controls_that_reorder_a_screen_are_refused(void **state)
+{
+    (void)state;
+    /* U+202E shows "Press 1 to stay" on a screen in another order than the voice says it. */
+    bad(HEAD "[x]\ntitle = x\ntext = Call \xE2\x80\xAE" "1 1 9\n" /* 9 */);
+    expect_error2(9, "U+202E RIGHT-TO-LEFT OVERRIDE", "another order than they are spoken");
+    expect_error(9, "column 13");
+    static const char *const controls[] = {
+        "\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD",
+        "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9",
+        "\xE2\x80\xA8", "\xE2\x80\xA9",
+    };
+    for (size_t i = 0; i < sizeof(controls) / sizeof(controls[0]); i++) {
+        char ini[256];
+        snprintf(ini, sizeof(ini), HEAD "[x]\ntitle = a%sb\n" /* 8 */ "text = x\n", controls[i]);
+        bad(ini);
+        expect_error(8, "the invisible character U+");
+    }
+    /* Right-to-left letters themselves are words like any other (Hebrew, Arabic). */
+    tt_menu_free(ok(HEAD "1 = x\n[x]\ntitle = \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D\ntext = x\n"));
 }
 
 static void text_that_is_not_utf8_names_the_first_bad_line(void **state)
@@ -1427,6 +1553,7 @@ int main(void)
         cmocka_unit_test(continued_lines_are_joined_and_a_dangling_backslash_is_an_error),
         cmocka_unit_test(a_line_longer_than_iniparser_reads_is_an_error_saying_what_to_do),
         cmocka_unit_test(iniparser_syntax_errors_become_file_and_line_errors),
+        cmocka_unit_test(a_message_quoting_a_line_quotes_that_line_and_nothing_of_the_one_before),
         cmocka_unit_test(node_names_must_be_safe_file_names),
         cmocka_unit_test(a_missing_title_or_text_names_the_node_its_line_and_the_language),
         cmocka_unit_test(a_suffix_for_a_language_the_menu_does_not_have_is_an_error),
@@ -1446,9 +1573,14 @@ int main(void)
         cmocka_unit_test(an_empty_header_where_a_chunk_would_start_is_read_as_in_the_whole_file),
         cmocka_unit_test(iniparser_errors_in_a_later_chunk_name_their_line_in_the_file),
         cmocka_unit_test(a_missing_file_or_a_folder_is_reported_with_its_errno),
+        cmocka_unit_test(a_fifo_or_a_device_named_as_a_menu_is_refused_at_once),
+        cmocka_unit_test(a_file_over_8_mib_on_disk_is_refused_before_it_is_read),
         cmocka_unit_test(an_empty_file_is_an_error),
         cmocka_unit_test(a_nul_byte_is_an_error_naming_its_line),
-        cmocka_unit_test(a_file_saved_as_utf16_or_with_a_bom_is_an_error),
+        cmocka_unit_test(a_file_saved_as_utf16_is_an_error_with_or_without_its_byte_order_mark),
+        cmocka_unit_test(a_utf8_byte_order_mark_is_skipped_and_lines_keep_their_numbers),
+        cmocka_unit_test(control_characters_in_words_are_refused_with_their_line_and_column),
+        cmocka_unit_test(direction_controls_that_reorder_a_screen_are_refused),
         cmocka_unit_test(text_that_is_not_utf8_names_the_first_bad_line),
         cmocka_unit_test(a_file_over_8_mib_is_an_error),
         cmocka_unit_test(a_5000_byte_line_is_an_error_not_a_crash),

@@ -3,8 +3,8 @@
  * with a menu or with EINVAL and at least one error, never crash, leak or hang (the sanitizers
  * and libFuzzer's timeout watch for those). A menu that loads must also keep the promises the
  * session relies on without checking: every link in range, prev the mirror of next, words in
- * every language, node ids safe as file names. And the line scan must agree with iniparser
- * about every line (tt_menu_scan_misses).
+ * every language, all of them clean text (fuzz_text.h), node ids safe as file names. And the
+ * line scan must agree with iniparser about every line (tt_menu_scan_misses).
  *
  * Build: make build/fuzz/fuzz_menu; run: make fuzz (FUZZ_SECONDS=300 for a longer run).
  */
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "lint.h"
 #include "menu_priv.h"
 
@@ -29,9 +30,13 @@ static void check_menu(const tt_menu *m)
         abort();
     if (m->start < 0 || m->start >= (int)m->nnodes)
         abort();
-    for (size_t l = 0; l < m->nlangs; l++)
+    for (size_t l = 0; l < m->nlangs; l++) {
         if (!m->voice[l] || !m->lang[l][0])
             abort();
+        if (m->title[l] && !fuzz_clean_text((const unsigned char *)m->title[l],
+                                            strlen(m->title[l])))
+            abort();
+    }
     for (size_t i = 0; i < m->nnodes; i++) {
         const struct tt_node *n = &m->nodes[i];
         size_t len = strlen(n->id);
@@ -39,9 +44,14 @@ static void check_menu(const tt_menu *m)
             abort();
         if (tt_menu_find(m, n->id) != (int)i)
             abort();
-        for (size_t l = 0; l < m->nlangs; l++)
+        for (size_t l = 0; l < m->nlangs; l++) {
             if (!n->title[l] || !n->text[l] || !n->title[l][0] || !n->text[l][0])
                 abort();
+            /* what a screen, a braille display and a transcript show (fuzz_text.h) */
+            if (!fuzz_clean_text((const unsigned char *)n->title[l], strlen(n->title[l])) ||
+                !fuzz_clean_text((const unsigned char *)n->text[l], strlen(n->text[l])))
+                abort();
+        }
         for (int c = 0; c < TT_MAX_CHOICES; c++)
             check_link(m, n->choice[c]);
         check_link(m, n->next);
