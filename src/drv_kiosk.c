@@ -87,6 +87,7 @@ struct kiosk {
     /* What the log counts (never when, unless the court asked for visits). */
     unsigned *visits;        /* per node */
     unsigned resets_end, resets_idle, lookups;
+    bool hung_up; /* the terminal is gone, and its screen with it */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -411,6 +412,7 @@ static int terminal_keys(struct kiosk *k, bool *quit)
     do {
         n = tt_term_read(k->term, keys, 32, quit);
         if (n == -EIO) { /* the terminal hung up: the keys have ended, as at end of input */
+            k->hung_up = true;
             *quit = true;
             return 0;
         }
@@ -577,8 +579,10 @@ out:
     tt_lookup_free(k.lookup);
     tt_player_drop(&k.player);
     clip_over(&k);
-    /* Whoever used the kiosk last, their words leave the screen with the kiosk. */
-    clear_screen(&k);
+    /* Whoever used the kiosk last, their words leave the screen with the kiosk (unless the
+     * terminal has hung up: then there is no screen left to clear, nor to write to). */
+    if (!k.hung_up)
+        clear_screen(&k);
     log_counts(&k);
     free(k.visits);
     tt_out_close(k.out);
