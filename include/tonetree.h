@@ -267,6 +267,8 @@ struct tt_store_stats {
     unsigned disk_hits;     /* speech read back from the disk cache */
     unsigned recordings;    /* recordings decoded */
     unsigned fallbacks;     /* recordings that could not be used: spoke the text instead */
+    unsigned clips;         /* clips the store holds (personal ones are never held) */
+    size_t bytes;           /* the audio of those clips, in bytes */
 };
 
 int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag);

@@ -149,6 +149,8 @@ static int insert(tt_store *s, struct entry *e)
     e->next = s->bucket[e->hash % s->nbucket];
     s->bucket[e->hash % s->nbucket] = e;
     s->n++;
+    s->st.clips++;
+    s->st.bytes += e->clip.frames * sizeof(*e->clip.pcm);
     return 0;
 }
 

@@ -463,9 +463,63 @@ static void a_bad_key_script_is_refused_with_the_token_named(void **state)
     tt_diag_free(d);
 }
 
+/* The limit is for each step of the key script, as documented: a script of short steps may
+ * run longer than it in all; one step that is never reached stops the render. */
+static void the_time_limit_is_per_step_of_the_key_script(void **state)
+{
+    (void)state;
+    tt_menu *m = tl_menu(menu_ini);
+    tt_phrases *ph[8] = {0};
+    tt_diag *d = tt_diag_new();
+    tl_phrases(m, ph);
+    tt_store *store = NULL;
+    struct tt_store_opts so = {.rate = RATE, .prompts_dir = tt_menu_prompts_dir(m)};
+    assert_int_equal(tt_store_new(&store, &so, d), 0);
+    /* four silences of 6 s: 24 s in all, against a limit of 10 s a step */
+    struct tt_render_opts ro = {.keys = "+6 +6 +6 +6", .rate = RATE, .max_ms = 10000};
+    int err = tt_render(m, ph, store, &ro, d);
+    if (err)
+        tt_diag_print(d, stderr);
+    assert_int_equal(err, 0);
+    /* one step of 12 s is over the limit */
+    ro.keys = "+12";
+    assert_int_equal(tt_render(m, ph, store, &ro, d), ETIMEDOUT);
+    tt_store_free(store);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+    tt_diag_free(d);
+}
+
+/* A transcript line is never cut, however long the words. */
+static void a_transcript_line_is_whole_however_long(void **state)
+{
+    (void)state;
+    tt_menu *m = tl_menu(menu_ini);
+    size_t n = 20000;
+    char *words = malloc(n + 1);
+    assert_non_null(words);
+    for (size_t i = 0; i < n; i++)
+        words[i] = i % 6 == 5 ? ' ' : 'a' + (char)(i % 26);
+    words[n - 1] = '.';
+    words[n] = '\0';
+    struct tt_event ev = {.type = TT_EV_SAY, .at = 1500, .node = 0, .text = words};
+    char small[64];
+    size_t need = tt_event_format(m, &ev, small, sizeof(small));
+    assert_true(need > n);
+    char *line = tt_event_line(m, &ev);
+    assert_non_null(line);
+    assert_int_equal(strlen(line), need);
+    assert_non_null(strstr(line, words));
+    free(line);
+    free(words);
+    tt_menu_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_time_limit_is_per_step_of_the_key_script),
+        cmocka_unit_test(a_transcript_line_is_whole_however_long),
         cmocka_unit_test(
             after_a_key_the_output_is_silent_within_10_ms_and_the_next_prompt_follows),
         cmocka_unit_test(the_cut_fades_out_over_5_ms_instead_of_clicking),
