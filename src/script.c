@@ -643,11 +643,14 @@ static void doc_begin(const struct out *o)
     fputs(")</title>\n", f);
     /* Large print that still follows the reader's own browser size and zoom (rem, em);
      * black on white, the highest contrast; a short measure so lines are easy to follow;
-     * the reader's dark preference honoured with white on black. */
+     * the reader's dark preference honoured with white on black. A word longer than the
+     * window (a web address, a case number, a file name) is broken rather than left to run
+     * off the side: at 200% zoom a reader who must scroll sideways for every line loses the
+     * place (make review-page checks this at 200% and 400%). */
     fputs("<style>\n"
           "body { font-family: Verdana, Tahoma, Arial, sans-serif; font-size: 1.375rem;\n"
           "       line-height: 1.6; color: #000; background: #fff; max-width: 40em;\n"
-          "       margin: 0 auto; padding: 1em; }\n"
+          "       margin: 0 auto; padding: 1em; overflow-wrap: break-word; }\n"
           "h1 { font-size: 1.8em; line-height: 1.3; }\n"
           "h2 { font-size: 1.4em; line-height: 1.3; margin-top: 2em; padding-top: 0.5em;\n"
           "     border-top: 0.2em solid currentColor; }\n"
@@ -686,14 +689,19 @@ static void intro(const struct out *o)
     prose(o, buf);
 }
 
-/* HTML: links to every section, for readers who move around with a mouse or by tab. */
+/* HTML: links to every section, for readers who move around with a mouse or by tab. A
+ * heading of its own, so that a screen-reader user who moves by headings meets it, and so
+ * that its name is a label that can be marked English in a page in another language (an
+ * aria-label cannot carry a lang). */
 static void contents(const struct out *o)
 {
     if (o->fmt != TT_SCRIPT_HTML)
         return;
     FILE *f = o->f;
     const tt_menu *m = o->m;
-    fputs("<nav aria-label=\"Contents\">\n<ol>\n", f);
+    fputs("<nav aria-labelledby=\"contents\">\n<h2 id=\"contents\">", f);
+    label(o, "Contents");
+    fputs("</h2>\n<ol>\n", f);
     for (size_t i = 0; i < o->w.n; i++) {
         int node = o->w.order[i];
         fprintf(f, "<li><a href=\"#n%zu\">", i + 1);

@@ -413,13 +413,19 @@ static void html_is_a_well_formed_accessible_page(void **state)
 {
     struct guide *g = *state;
     char *s = script(g->m, g->ph, EN, TT_SCRIPT_HTML, NULL, g->d);
-    assert_int_equal(expect_well_formed(s), GUIDE_NODES + 3);
+    /* A heading per node, plus contents, help, settings and the other things said. */
+    assert_int_equal(expect_well_formed(s), GUIDE_NODES + 4);
     assert_non_null(strstr(s, "<html lang=\"en\">"));
     assert_non_null(strstr(s, "<meta charset=\"utf-8\">"));
     assert_null(strstr(s, "<script"));
     assert_null(strstr(s, "<table"));
     assert_non_null(strstr(s, "font-size: 1.375rem"));
     assert_non_null(strstr(s, "line-height: 1.6"));
+    /* A word wider than a zoomed window wraps instead of scrolling sideways (make review-page
+     * checks the effect in a browser at 200% and 400%). */
+    assert_non_null(strstr(s, "overflow-wrap: break-word"));
+    assert_non_null(
+        strstr(s, "<nav aria-labelledby=\"contents\">\n<h2 id=\"contents\">Contents</h2>"));
     assert_non_null(strstr(s, "<h2 id=\"n11\">11. [step5] step five: carry a copy</h2>"));
     assert_non_null(strstr(s, "<kbd>3</kbd> <kbd>#</kbd> <kbd>#</kbd> <kbd>#</kbd> "
                               "<kbd>#</kbd> <kbd>#</kbd></p>"));
@@ -437,9 +443,10 @@ static void html_in_spanish_marks_the_english_labels(void **state)
 {
     struct guide *g = *state;
     char *s = script(g->m, g->ph, ES, TT_SCRIPT_HTML, NULL, g->d);
-    assert_int_equal(expect_well_formed(s), GUIDE_NODES + 3);
+    assert_int_equal(expect_well_formed(s), GUIDE_NODES + 4);
     assert_non_null(strstr(s, "<html lang=\"es\">"));
     assert_non_null(strstr(s, "<span lang=\"en\">Keys:</span>"));
+    assert_non_null(strstr(s, "<h2 id=\"contents\"><span lang=\"en\">Contents</span></h2>"));
     /* Help offers English in English words, marked so a screen reader says them in English. */
     assert_non_null(strstr(s, "<li lang=\"en\">To hear this in English, press 4.</li>"));
     char *words = html_text(s);
@@ -486,8 +493,8 @@ static void html_escapes_whatever_a_writer_wrote(void **state)
     tl_phrases(m, ph);
     tt_diag *d = tt_diag_new();
     char *s = script(m, ph, 0, TT_SCRIPT_HTML, NULL, d);
-    /* the nodes, the unreachable heading, help, settings, the other words */
-    assert_int_equal(expect_well_formed(s), 6 + 1 + 3);
+    /* the contents, the nodes, the unreachable heading, help, settings, the other words */
+    assert_int_equal(expect_well_formed(s), 1 + 6 + 1 + 3);
     assert_non_null(strstr(s, "the &quot;main&quot; &lt;menu&gt; &amp; a\\b"));
     assert_non_null(strstr(s, "<title>A &lt;b&gt;&quot;loud&quot;&lt;/b&gt; &amp; &#39;odd&#39; "
                               "menu (en)</title>"));
