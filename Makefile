@@ -157,7 +157,7 @@ review-page: $(BUILD)/tonetree $(AXE_JS)
 	            >"$(REVIEW)/$$(basename "$$m" .ini).$$l.html" || exit 1; \
 	    done; \
 	done
-	@timeout -k 10 300 node tests/browser/review-page.mjs --out $(REVIEW) \
+	@timeout -k 10 600 node tests/browser/review-page.mjs --out $(REVIEW) \
 	    --known-bad tests/browser/known-bad.html $(REVIEW)/*.html
 
 FUZZ_SECONDS ?= 20
