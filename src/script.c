@@ -273,6 +273,22 @@ static void put_html(FILE *f, const char *s)
     put_htmln(f, s, strlen(s));
 }
 
+/* What the engine says, escaped, with a no-break space where the text form does not break a
+ * line (see glued): a browser wraps the page to the window, and at 200% zoom "call 9 1" at the
+ * end of one line and "1." at the start of the next is a misread emergency number. A run
+ * longer than the window still breaks (overflow-wrap in the page's style). */
+static void put_html_said(FILE *f, const char *s, size_t len)
+{
+    const char *end = s + len, *from = s;
+    for (const char *p = s; p < end; p++)
+        if (glued(s, p, end)) {
+            put_htmln(f, from, (size_t)(p - from));
+            fputs("&nbsp;", f);
+            from = p + 1;
+        }
+    put_htmln(f, from, (size_t)(end - from));
+}
+
 /* Markdown: every character that could start markup is escaped, so a title with a * or a
  * < in it is shown, not interpreted; and a text that begins like a list ("1. 8 0 0") or a
  * heading stays a paragraph. */
@@ -543,7 +559,7 @@ static void speech(const struct out *o, const char *s, int lang)
         fputs("<p", o->f);
         lang_attr(o, lang);
         fputc('>', o->f);
-        put_html(o->f, s);
+        put_html_said(o->f, s, strlen(s));
         fputs("</p>\n", o->f);
         break;
     }
@@ -610,7 +626,7 @@ static void sentence_list(const struct out *o, const char *name, const struct pa
                 fputs("<li", f);
                 lang_attr(o, parts[i].lang);
                 fputc('>', f);
-                put_htmln(f, s, len);
+                put_html_said(f, s, len);
                 fputs("</li>\n", f);
             }
             s += len;
@@ -843,7 +859,7 @@ static void other_item(const struct out *o, const char *when, const char *text)
         fputs("<dt>", f);
         label(o, when);
         fputs("</dt>\n<dd>", f);
-        put_html(f, text);
+        put_html_said(f, text, strlen(text));
         fputs("</dd>\n", f);
         break;
     }
