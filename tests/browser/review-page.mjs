@@ -306,7 +306,7 @@ function killGroup(pid) {
 async function checkPage(b, file, axeSource) {
     const { targetId } = await b.send('Target.createTarget', { url: 'about:blank' });
     const { sessionId: s } = await b.send('Target.attachToTarget', { targetId, flatten: true });
-    const found = { violations: [], overflow: [], requests: [], shots: {}, passes: 0, incomplete: [] };
+    const found = { violations: [], overflow: [], requests: [], shots: {}, passes: {}, incomplete: [] };
     let unlisten = () => {};
     try {
         const url = pathToFileURL(resolve(file)).href;
@@ -374,7 +374,7 @@ async function checkPage(b, file, axeSource) {
                     })),
                     incomplete: r.incomplete.map((v) => ({ id: v.id, count: v.nodes.length })),
                 }))`);
-            found.passes += r.passes;
+            found.passes[scheme] = r.passes;
             for (const v of r.violations) found.violations.push({ ...v, scheme });
             for (const v of r.incomplete) found.incomplete.push({ ...v, scheme });
         }
@@ -453,7 +453,7 @@ async function main() {
         ).map((k) => `${k.id} (${k.scheme}) at ${k.at}`);
         if (!bad.requests.some((u) => u.startsWith(KNOWN_BAD_REQUEST)))
             missed.push(`the request for ${KNOWN_BAD_REQUEST}`);
-        if (missed.length || bad.overflow.length === 0 || bad.passes === 0) {
+        if (missed.length || bad.overflow.length === 0 || !bad.passes.light || !bad.passes.dark) {
             process.stderr.write(
                 `review-page: SELF-CHECK FAILED: ${args.knownBad} was made to fail, but the check ` +
                     `missed [${missed.join('; ')}]` +
@@ -484,7 +484,7 @@ async function main() {
                     `${f.overflow.length} reflow and ${f.requests.length} network problem(s):`);
                 for (const l of lines) console.log(l);
             } else {
-                console.log(`review-page: ok ${page}: 0 violations (${f.passes} rule passes, light and dark), ` +
+                console.log(`review-page: ok ${page}: 0 violations (rules passed: ${f.passes.light} light, ${f.passes.dark} dark), ` +
                     `no sideways scroll at 200% or 400%` + (needs.length ? `; axe could not decide: ${needs.join(', ')}` : ''));
             }
             console.log(`    screenshots at 200% (device scale 2): ${shots.join(' ')}`);
