@@ -14,9 +14,17 @@
  * of delay line, centred), so the values between the last few samples only come out once more
  * samples follow: a few zeros are fed after the clip, once its loudness has been read, to let
  * them out. A clip then sounds in the player as it was measured, with silence after it.
+ *
+ * Threads: libebur128 1.2.6 writes its own globals (the gate's threshold energy and other
+ * constants) in every ebur128_init and reads them while it measures, so two measurements in
+ * two threads at once (a store's worker stretching a recording while a driver speaks personal
+ * words) would race on them. One lock makes each measurement, from init to destroy, run alone;
+ * it is held for about 2 ms per second of audio at 48 kHz, and nothing else waits on it.
+ * Scaling the samples happens outside it.
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 
 #include <ebur128.h>
 
@@ -34,6 +42,9 @@
 /* libebur128's own limits on the rate (VALIDATE_MAX_SAMPLERATE is far above this). */
 #define MIN_RATE 16
 #define MAX_RATE 384000
+
+/* Held around every use of libebur128 (see the top of this file). */
+static pthread_mutex_t ebur128_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void left_as_is(struct tt_loud *l)
 {
@@ -55,10 +66,13 @@ int tt_loud_measure(const int16_t *pcm, size_t n, int rate, struct tt_loud *l)
         return EINVAL;
     if (n == 0)
         return 0;
+    pthread_mutex_lock(&ebur128_lock);
     ebur128_state *st =
         ebur128_init(1, (unsigned long)rate, EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
-    if (!st)
+    if (!st) {
+        pthread_mutex_unlock(&ebur128_lock);
         return ENOMEM;
+    }
     if (ebur128_add_frames_short(st, pcm, n) != EBUR128_SUCCESS ||
         ebur128_loudness_global(st, &lufs) != EBUR128_SUCCESS) {
         err = ENOMEM; /* the only way either fails with a valid state */
@@ -88,6 +102,7 @@ int tt_loud_measure(const int16_t *pcm, size_t n, int rate, struct tt_loud *l)
     }
 out:
     ebur128_destroy(&st);
+    pthread_mutex_unlock(&ebur128_lock);
     return err;
 }
 

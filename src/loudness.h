@@ -16,7 +16,8 @@
  * Silence (nothing above BS.1770's absolute gate) is left as it is, and so is anything too
  * short to measure: no division by nothing, no NaN, no infinity in the numbers given back.
  *
- * Pure signal processing: samples in, numbers out; no files, clocks, threads or globals.
+ * Signal processing only: samples in, numbers out; no files or clocks. Any thread may call
+ * it; measurements take turns on one lock, because libebur128 keeps globals (loudness.c).
  */
 #ifndef TT_LOUDNESS_H
 #define TT_LOUDNESS_H
