@@ -262,7 +262,8 @@ static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, in
         goto out;
     /* At the output rate, so the peak measured is the peak played; before the cache, so a
      * clip read back is already at its loudness. Personal words too, in place: no copy of
-     * them is made. */
+     * them is made here (libebur128, like libsoxr above, frees its own working buffers
+     * without wiping them; that is beyond our reach). */
     if ((err = tt_loud_normalize(*pcm, *frames, s->rate, NULL)))
         goto out;
     /* A cache that cannot be written costs time at the next start, not this prompt. */
