@@ -8,7 +8,7 @@ WARN    = -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc
 # pkg-config runs when a recipe runs (recursive '='), after deps.sh has installed the packages.
-PKG_MODULES = sndfile soxr espeak-ng portaudio-2.0 alsa libevdev rubberband
+PKG_MODULES = sndfile soxr espeak-ng portaudio-2.0 alsa libevdev rubberband libebur128
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES))
 FLITE_LIBS = -lflite_cmu_us_kal16 -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb \
              -lflite_usenglish -lflite_cmulex -lflite

@@ -10,7 +10,7 @@ set -eu
 
 pkgs="build-essential pkg-config clang libclang-rt-14-dev
 libsndfile1-dev libsoxr-dev libiniparser-dev portaudio19-dev libasound2-dev
-libevdev-dev librubberband-dev
+libevdev-dev librubberband-dev libebur128-dev
 pulseaudio pulseaudio-utils libasound2-plugins
 flite1-dev libespeak-ng-dev espeak-ng-data libcmocka-dev
 chromium fonts-dejavu-core"
