@@ -679,6 +679,53 @@ static int64_t count_frames(struct tt_recfile *f, char *why, size_t why_size)
 }
 
 /* Open one recording as the prompt store would, and judge what it holds. */
+/* ---- Safety within two keys ----------------------------------------------------------------- */
+
+/* Does one key at node lead straight to the safety node (a choice, or a page turn)? */
+static bool links_to_safety(const tt_menu *m, int node)
+{
+    const struct tt_node *n = &m->nodes[node];
+    if (node == m->safety || n->next == m->safety || n->prev == m->safety)
+        return true;
+    for (int c = 0; c < TT_MAX_CHOICES; c++)
+        if (n->choice[c] == m->safety)
+            return true;
+    return false;
+}
+
+/*
+ * Someone in danger must reach the safety lines at once, from wherever they are. On an ordinary
+ * node that is two keys at most: help, whose first item is the safety node. While digits are
+ * typed, the help key is a digit, so the way is back (star, with nothing typed) and then one
+ * key from the node that led here: every node that offers this input node must link to the
+ * safety node itself.
+ */
+static void check_safety(struct lint *l)
+{
+    const tt_menu *m = l->m;
+    if (m->safety < 0)
+        return;
+    bool help_is_digit = m->keys.help >= '0' && m->keys.help <= '9';
+    for (size_t i = 0; i < m->nnodes; i++) {
+        const struct tt_node *n = &m->nodes[i];
+        if (!n->input || !help_is_digit || links_to_safety(m, (int)i))
+            continue;
+        for (size_t p = 0; p < m->nnodes; p++) {
+            const struct tt_node *pn = &m->nodes[p];
+            bool parent = false;
+            for (int c = 0; c < TT_MAX_CHOICES; c++)
+                parent |= pn->choice[c] == (int)i;
+            if (!parent || links_to_safety(m, (int)p))
+                continue;
+            found(l, TT_WARNING, n->line, "safety-far",
+                  "node '%s' takes digits, so its help key is a digit: from there the safety "
+                  "node '%s' is more than two keys away (back to '%s', which has no key to "
+                  "it); give '%s' a choice for '%s'",
+                  n->id, m->nodes[m->safety].id, pn->id, pn->id, m->nodes[m->safety].id);
+        }
+    }
+}
+
 static void check_recording(struct lint *l, int node, int lang, const char *path)
 {
     const tt_menu *m = l->m;
@@ -1081,6 +1128,7 @@ int tt_lint(const tt_menu *m, const struct tt_lint_opts *o, tt_diag *diag)
         check_choices(&l, &m->nodes[i]);
         check_texts(&l, (int)i);
     }
+    check_safety(&l);
     if (m->start >= 0 && (size_t)m->start < m->nnodes) {
         l.dist = malloc(m->nnodes * sizeof(int));
         if ((err = measure_depth(&l)) || (err = find_traps(&l)))

@@ -63,6 +63,7 @@ enum tt_phrase_id {
     TT_PH_LOOKUP_RETRY,  /* {key} */
     TT_PH_RESULT_AGAIN,  /* {key} */
     TT_PH_RESULT_ANOTHER, /* {key} */
+    TT_PH_END_HINT,      /* {end}: the first words of a session: how to leave at once */
     TT_PH_COUNT
 };
 
