@@ -464,6 +464,15 @@ static void back_key(tt_session *s, tt_ms now, tt_ms delay)
     }
 }
 
+/* The node's own words in a prompt, at or after part `from`, or p->n when there are none. */
+static size_t body_at_or_after(const struct prompt *p, size_t from)
+{
+    for (size_t i = from; i < p->n; i++)
+        if (p->part[i].kind != TT_PART_ENGINE)
+            return i;
+    return p->n;
+}
+
 static void skip_key(tt_session *s, bool interrupted, tt_ms now, tt_ms delay)
 {
     const struct tt_node *n = &s->m->nodes[s->node];
@@ -474,8 +483,9 @@ static void skip_key(tt_session *s, bool interrupted, tt_ms now, tt_ms delay)
         /* The last page: moving on leaves the sequence for where the listener entered it. */
         int to = s->hist[--s->nhist];
         go(s, to, false, now, delay);
-    } else if (interrupted && s->part < p->n && p->part[s->part].kind == TT_PART_BODY) {
-        prompt_start(s, s->part + 1, now, delay); /* skip the text, keep the choices */
+    } else if (interrupted && body_at_or_after(p, s->part) < p->n) {
+        /* skip the text (and the greeting before it), keep the choices */
+        prompt_start(s, body_at_or_after(p, s->part) + 1, now, delay);
     } else {
         wait_for_key(s, now); /* nothing left to skip: wait afresh */
     }
