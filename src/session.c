@@ -420,8 +420,9 @@ static void wipe_settings(tt_session *s, tt_ms now)
 /* A kiosk nobody is using: forget the last person and wait, silent, for the next. */
 static void fall_asleep(tt_session *s, tt_ms now, int why)
 {
-    /* The rest of a prompt must not play on to the next person. */
-    if (s->st == ST_SPEAKING)
+    /* The rest of a prompt must not play on to the next person (a key has stopped it
+     * already: the end key). */
+    if (s->st == ST_SPEAKING && why)
         emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
     wipe(s);
     emit(s, TT_EV_RESET, now, s->node);
