@@ -46,6 +46,8 @@ struct run {
 };
 
 /* Render a session of `ini` with `keys`; prompts_dir NULL for the test phrases. */
+static enum tt_end_mode render_end_mode = TT_END_GOODBYE;
+
 static int render(struct run *r, const char *ini, const char *keys, const char *prompts_dir)
 {
     memset(r, 0, sizeof(*r));
@@ -70,6 +72,7 @@ static int render(struct run *r, const char *ini, const char *keys, const char *
     assert_non_null(tf);
     struct tt_render_opts ro = {
         .keys = keys, .wav_path = r->wav, .transcript = tf, .rate = RATE,
+        .end_mode = render_end_mode,
     };
     int err = tt_render(m, ph, store, &ro, d);
     fclose(tf);
@@ -166,6 +169,33 @@ static void the_cut_fades_out_over_5_ms_instead_of_clicking(void **state)
     assert_int_equal(tl_peak(cut.pcm, key + fade, key + 2 * fade), 0);
     run_free(&cut);
     run_free(&whole);
+}
+
+/* The kiosk's quick exit, in the audio: the speech stops within the 5 ms fade, and then not a
+ * sample of sound, for as long as nobody presses a key; the transcript says nothing more. */
+static void at_a_kiosk_the_end_key_cuts_the_audio_and_stays_silent(void **state)
+{
+    (void)state;
+    struct run r;
+    render_end_mode = TT_END_RESET;
+    double w = welcome_at();
+    char keys[64];
+    snprintf(keys, sizeof(keys), "9@%.3f +60", w + 1.0); /* in the middle of the welcome */
+    int err = render(&r, menu_ini, keys, NULL);
+    render_end_mode = TT_END_GOODBYE;
+    assert_int_equal(err, 0);
+    size_t key = at(&r, "key 9");
+    at(&r, "reset");
+    assert_true(tl_rms(r.pcm, key - RATE / 2, key) > 300.0); /* it was speaking */
+    assert_true(r.frames >= key + 59 * RATE);                 /* a minute went by */
+    assert_int_equal(tl_peak(r.pcm, key + RATE * 5 / 1000, r.frames), 0);
+    bool after = false;
+    for (size_t i = 0; i < r.nlines; i++) {
+        after |= strstr(r.lines[i], " key 9") != NULL;
+        if (after)
+            assert_null(strstr(r.lines[i], " say "));
+    }
+    run_free(&r);
 }
 
 static void parts_of_a_prompt_are_separated_by_the_pause_and_nothing_else(void **state)
@@ -550,6 +580,7 @@ int main(void)
         cmocka_unit_test(
             after_a_key_the_output_is_silent_within_10_ms_and_the_next_prompt_follows),
         cmocka_unit_test(the_cut_fades_out_over_5_ms_instead_of_clicking),
+        cmocka_unit_test(at_a_kiosk_the_end_key_cuts_the_audio_and_stays_silent),
         cmocka_unit_test(parts_of_a_prompt_are_separated_by_the_pause_and_nothing_else),
         cmocka_unit_test(silence_reaches_the_warning_exactly_seven_seconds_after_the_prompt),
         cmocka_unit_test(a_whole_session_ends_and_the_audio_lasts_until_the_end_line),
