@@ -19,6 +19,15 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* The column an editor shows: characters, not bytes (UTF-8 continuation bytes do not count). */
+static size_t column(const char *in, const char *at)
+{
+    size_t col = 1;
+    for (const char *p = in; p < at; p++)
+        col += ((unsigned char)*p & 0xC0) != 0x80;
+    return col;
+}
+
 /* Digits one by one, each group ended by a period: the voice pauses there, as a person reading
  * a number aloud does. Separators (- . space parentheses /) only end groups. */
 static int say_groups(const char *v, size_t n, struct tt_strbuf *out, char *why, size_t ws)
@@ -107,7 +116,7 @@ int tt_sayas_expand(const char *in, const char *lang, char **spoken, char **show
         const char *open = strchr(p, '{');
         const char *close = strchr(p, '}');
         if (close && (!open || close < open)) {
-            snprintf(why, why_size, "column %zu: a } with no { before it", (size_t)(close - in) + 1);
+            snprintf(why, why_size, "column %zu: a } with no { before it", column(in, close));
             err = EINVAL;
             break;
         }
@@ -118,7 +127,7 @@ int tt_sayas_expand(const char *in, const char *lang, char **spoken, char **show
         }
         tt_sb_addn(&sp, p, (size_t)(open - p));
         tt_sb_addn(&sh, p, (size_t)(open - p));
-        size_t col = (size_t)(open - in) + 1;
+        size_t col = column(in, open);
         const char *end = strchr(open, '}');
         const char *colon = strchr(open, ':');
         if (!end) {
@@ -157,6 +166,17 @@ int tt_sayas_expand(const char *in, const char *lang, char **spoken, char **show
             snprintf(why, why_size, "column %zu: %s", col, sub);
         marks = true;
         p = end + 1;
+        /* The voice's last group already ends in a period: the text's own . , ? ! or ; after
+         * the mark would make it two ("9 1 1.."), so it takes the place of that period. A
+         * mark right after a mark gets a space, or "1.2." reads as one point two. */
+        if (!err && sp.len && sp.s[sp.len - 1] == '.' && (kl == 3 || kl == 6)) {
+            if (*p && strchr(".,?!;:", *p)) {
+                sp.len--;
+                sp.s[sp.len] = '\0';
+            } else if (*p == '{') {
+                tt_sb_add(&sp, " ");
+            }
+        }
     }
     if (!err && (sp.err || sh.err))
         err = ENOMEM;

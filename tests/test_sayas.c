@@ -52,6 +52,29 @@ static void expect_refused(const char *in, const char *a, const char *b)
                  b ? b : "");
 }
 
+/* ---- Where a mark meets the words around it -------------------------------------------------- */
+
+static void the_sentence_s_own_stop_after_a_number_is_not_said_twice(void **state)
+{
+    (void)state;
+    expect_forms("en", "Call {tel:911}.", "Call 9 1 1.", "Call 911.");
+    expect_forms("en", "Call {tel:911}, now.", "Call 9 1 1, now.", "Call 911, now.");
+    expect_forms("en", "Is it {digits:2031-0001}?", "Is it 2 0 3 1. 0 0 0 1?", "Is it 2031-0001?");
+    expect_forms("en", "Call {tel:911} now.", "Call 9 1 1. now.", "Call 911 now.");
+}
+
+static void two_numbers_side_by_side_stay_two_numbers(void **state)
+{
+    (void)state;
+    expect_forms("en", "{tel:1}{digits:2}", "1. 2.", "12");
+}
+
+static void an_error_column_counts_characters_as_an_editor_does(void **state)
+{
+    (void)state;
+    expect_refused("número {tel:1x}", "column 8", NULL);
+}
+
 /* ---- Telephone and case numbers -------------------------------------------------------------- */
 
 static void a_telephone_number_is_said_digit_by_digit_with_a_pause_after_each_group(void **state)
@@ -203,6 +226,9 @@ static void a_mark_holds_1_to_64_characters(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_sentence_s_own_stop_after_a_number_is_not_said_twice),
+        cmocka_unit_test(two_numbers_side_by_side_stay_two_numbers),
+        cmocka_unit_test(an_error_column_counts_characters_as_an_editor_does),
         cmocka_unit_test(a_telephone_number_is_said_digit_by_digit_with_a_pause_after_each_group),
         cmocka_unit_test(a_number_in_a_sentence_keeps_the_words_around_it),
         cmocka_unit_test(a_case_number_is_said_as_a_telephone_number_is),
