@@ -8,7 +8,7 @@ WARN    = -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc
 # pkg-config runs when a recipe runs (recursive '='), after deps.sh has installed the packages.
-PKG_MODULES = sndfile soxr espeak-ng portaudio-2.0 alsa libevdev rubberband
+PKG_MODULES = sndfile soxr espeak-ng portaudio-2.0 alsa libevdev rubberband libebur128
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES))
 FLITE_LIBS = -lflite_cmu_us_kal16 -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb \
              -lflite_usenglish -lflite_cmulex -lflite
@@ -36,7 +36,7 @@ CACHE   ?= $(BUILD)/cache
 # The sample walk `make demo` renders: the steps, two pages on, where am I, then end.
 RUN_KEYS ?= 3 \# \# 0 1 9
 
-.PHONY: all run demo test unit asan tsan fuzz check-menus bench deps clean
+.PHONY: all run demo test unit asan tsan fuzz check-menus review-page bench deps clean
 all: $(BUILD)/libtonetree.a $(BUILD)/tonetree
 
 deps: $(DEPS_OK)
@@ -117,9 +117,9 @@ demo: all
 	    -o $(BUILD)/guide.wav --transcript -
 
 # Tests run the suite twice (plain, then under AddressSanitizer and UndefinedBehaviorSanitizer),
-# the threaded tests a third time under ThreadSanitizer, lint every shipped menu, and give the
-# loaders' fuzzers a short run.
-test: unit asan tsan check-menus fuzz
+# the threaded tests a third time under ThreadSanitizer, lint every shipped menu, check the
+# HTML script of every shipped menu in a real browser, and give the loaders' fuzzers a short run.
+test: unit asan tsan check-menus review-page fuzz
 	@echo "tonetree: all tests passed"
 
 unit: $(TESTS) $(BUILD)/tonetree
@@ -134,6 +134,31 @@ tsan: $(TSAN_TESTS) $(BUILD)/tonetree
 
 check-menus: $(BUILD)/tonetree
 	@for m in menus/*.ini; do $(BUILD)/tonetree check "$$m" || exit 1; done
+
+# The review page in a real browser: `tonetree script --format html` of every shipped menu in
+# each of its languages (and of tests/browser/long-words.ini, whose words are wider than a
+# zoomed window), opened in headless Chromium and checked with axe-core for WCAG 2.x A and AA
+# and best practice, for sideways scrolling at 200% and 400% zoom, and shot at 200% into
+# $(REVIEW)/*.png. tests/browser/review-page.mjs first checks a page made to fail, so a check
+# that has stopped working fails too. axe-core comes from the npm registry at the version
+# pinned in tests/browser/package-lock.json.
+REVIEW   = $(BUILD)/review
+AXE_JS   = tests/browser/node_modules/axe-core/axe.min.js
+REVIEW_MENUS = menus/*.ini tests/browser/long-words.ini
+$(AXE_JS): tests/browser/package.json tests/browser/package-lock.json | $(DEPS_OK)
+	cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+review-page: $(BUILD)/tonetree $(AXE_JS)
+	@rm -rf $(REVIEW) && mkdir -p $(REVIEW)
+	@for m in $(REVIEW_MENUS); do \
+	    langs=$$(sed -n 's/^[[:space:]]*languages[[:space:]]*=//p' "$$m" | tr ',' ' '); \
+	    for l in $${langs:-en}; do \
+	        $(BUILD)/tonetree script "$$m" --lang "$$l" --format html \
+	            >"$(REVIEW)/$$(basename "$$m" .ini).$$l.html" || exit 1; \
+	    done; \
+	done
+	@timeout -k 10 600 node tests/browser/review-page.mjs --out $(REVIEW) \
+	    --known-bad tests/browser/known-bad.html $(REVIEW)/*.html
 
 FUZZ_SECONDS ?= 20
 # The phrase and keymap loaders are small beside the menu loader: half its time each.

@@ -17,9 +17,11 @@
 #include "tonetree.h"
 #include "tts.h"
 
-/* Bump when the file layout or the key changes: old files then simply stop matching.
- * 2: a checksum of the samples beside the key. */
-#define TT_CACHE_FORMAT 2
+/* Bump when the file layout, the key or what the samples are changes: old files then simply
+ * stop matching.
+ * 2: a checksum of the samples beside the key.
+ * 3: speech brought to one loudness (loudness.c) before it is written. */
+#define TT_CACHE_FORMAT 3
 
 struct tt_cache;
 

@@ -1127,6 +1127,14 @@ static int expand_marks(struct build *b, int line, const char *what, const char 
     return 0;
 }
 
+/* Spanish with no voice given is Latin American Spanish (espeak-ng's es-419), the Spanish
+ * most people in the US speak and hear at court; espeak-ng's plain "es" is the Spanish of
+ * Spain. Only es-es asks for Spain's. */
+static bool americas_spanish(const char *lang)
+{
+    return !strcmp(lang, "es") || (!strncmp(lang, "es-", 3) && strcmp(lang, "es-es"));
+}
+
 static int finish_settings(struct build *b)
 {
     tt_menu *m = b->m;
@@ -1136,6 +1144,10 @@ static int finish_settings(struct build *b)
         char v[64];
         if (!strcmp(m->lang[l], "en"))
             snprintf(v, sizeof(v), "flite:rms"); /* clearest by measurement: docs/voices.md */
+        else if (americas_spanish(m->lang[l]))
+            snprintf(v, sizeof(v), "espeak-ng:es-419");
+        else if (!strcmp(m->lang[l], "es-es"))
+            snprintf(v, sizeof(v), "espeak-ng:es");
         else
             snprintf(v, sizeof(v), "espeak-ng:%s", m->lang[l]);
         if (!(m->voice[l] = strdup(v)))

@@ -4,9 +4,11 @@
  * A request is (language, voice, node, text). If the node has a recording in
  * <prompts_dir>/<lang>/<node>.<ext>, people hear the recording: a clerk's own voice beats any
  * synthesizer. Otherwise, or when the recording cannot be used (a warning says why), the text
- * is spoken by the voice. Either way the audio is converted once to the output rate and kept
- * in memory for the store's life, so the real-time side only ever copies samples; speech is
- * also kept on disk (cache.c), so a restart synthesizes nothing.
+ * is spoken by the voice. Either way the audio is converted once to the output rate, brought
+ * to one loudness (loudness.c: every voice, language and recording at -23 LUFS, true peak at
+ * most -1 dBTP) and kept in memory for the store's life, so the real-time side only ever
+ * copies samples; speech is also kept on disk (cache.c), already at that loudness, so a
+ * restart synthesizes and measures nothing.
  *
  * The store is not thread-safe: one thread fills it (usually all at once when a menu loads,
  * see prepare.c), and clips, once returned, never move or change until tt_store_free.
@@ -21,6 +23,7 @@
 
 #include "audio.h"
 #include "cache.h"
+#include "loudness.h"
 #include "prompt.h"
 #include "stretch.h"
 #include "tts.h"
@@ -257,6 +260,12 @@ static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, in
     /* Text with nothing to say (only punctuation, say) is a pause, like empty text. */
     if (*frames == 0 && (err = silence(s->rate, pcm, frames)))
         goto out;
+    /* At the output rate, so the peak measured is the peak played; before the cache, so a
+     * clip read back is already at its loudness. Personal words too, in place: no copy of
+     * them is made here (libebur128, like libsoxr above, frees its own working buffers
+     * without wiping them; that is beyond our reach). */
+    if ((err = tt_loud_normalize(*pcm, *frames, s->rate, NULL)))
+        goto out;
     /* A cache that cannot be written costs time at the next start, not this prompt. */
     if (cache)
         tt_cache_put(cache, key, key_len, s->rate, *pcm, *frames);
@@ -342,22 +351,30 @@ struct recorded {
 };
 
 /* Decode the recording at r->path, resample it to r->rate, stretch it to r->speed (pitch
- * kept: stretch.c). */
+ * kept: stretch.c), and bring it to the loudness of every other prompt (loudness.c). */
 static void load_recording(struct recorded *r)
 {
     r->err = tt_audio_load(r->path, r->rate, &r->pcm, &r->frames, r->why, sizeof(r->why));
-    if (r->err || r->speed == TT_TTS_SPEED_NORMAL)
+    if (r->err)
         return;
-    int16_t *out;
-    size_t n;
-    if ((r->err = tt_stretch(r->pcm, r->frames, r->rate, r->speed, &out, &n, &r->stop))) {
-        snprintf(r->why, sizeof(r->why), "it cannot be stretched to %d%% speed", r->speed);
-    } else {
+    if (r->speed != TT_TTS_SPEED_NORMAL) {
+        int16_t *out;
+        size_t n;
+        if ((r->err = tt_stretch(r->pcm, r->frames, r->rate, r->speed, &out, &n, &r->stop))) {
+            snprintf(r->why, sizeof(r->why), "it cannot be stretched to %d%% speed", r->speed);
+            goto fail;
+        }
         free(r->pcm);
         r->pcm = out;
         r->frames = n;
-        return;
     }
+    /* Measured as it will play, after stretching (which moves peaks a little). */
+    if ((r->err = tt_loud_normalize(r->pcm, r->frames, r->rate, NULL))) {
+        snprintf(r->why, sizeof(r->why), "its loudness cannot be measured");
+        goto fail;
+    }
+    return;
+fail:
     free(r->pcm);
     r->pcm = NULL;
     r->frames = 0;

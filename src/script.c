@@ -13,7 +13,8 @@
  * accessible itself: a heading per node, relative font sizes, black on white, no scripts, and
  * every character escaped. Labels ("Keys:", "Choices:") are in English for the staff who run
  * the tool; in a page in another language they are marked lang="en" so a screen reader says
- * them right.
+ * them right. `make review-page` opens the page of every shipped menu in Chromium and checks
+ * it with axe-core and at 200% and 400% zoom (tests/browser/).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -271,6 +272,22 @@ static void put_htmln(FILE *f, const char *s, size_t len)
 static void put_html(FILE *f, const char *s)
 {
     put_htmln(f, s, strlen(s));
+}
+
+/* What the engine says, escaped, with a no-break space where the text form does not break a
+ * line (see glued): a browser wraps the page to the window, and at 200% zoom "call 9 1" at the
+ * end of one line and "1." at the start of the next is a misread emergency number. A run
+ * longer than the window still breaks (overflow-wrap in the page's style). */
+static void put_html_said(FILE *f, const char *s, size_t len)
+{
+    const char *end = s + len, *from = s;
+    for (const char *p = s; p < end; p++)
+        if (glued(s, p, end)) {
+            put_htmln(f, from, (size_t)(p - from));
+            fputs("&nbsp;", f);
+            from = p + 1;
+        }
+    put_htmln(f, from, (size_t)(end - from));
 }
 
 /* Markdown: every character that could start markup is escaped, so a title with a * or a
@@ -543,7 +560,7 @@ static void speech(const struct out *o, const char *s, int lang)
         fputs("<p", o->f);
         lang_attr(o, lang);
         fputc('>', o->f);
-        put_html(o->f, s);
+        put_html_said(o->f, s, strlen(s));
         fputs("</p>\n", o->f);
         break;
     }
@@ -618,7 +635,7 @@ static void sentence_list(const struct out *o, const char *name, const struct pa
                 fputs("<li", f);
                 lang_attr(o, parts[i].lang);
                 fputc('>', f);
-                put_htmln(f, s, len);
+                put_html_said(f, s, len);
                 fputs("</li>\n", f);
             }
             s += len;
@@ -652,11 +669,14 @@ static void doc_begin(const struct out *o)
     fputs(")</title>\n", f);
     /* Large print that still follows the reader's own browser size and zoom (rem, em);
      * black on white, the highest contrast; a short measure so lines are easy to follow;
-     * the reader's dark preference honoured with white on black. */
+     * the reader's dark preference honoured with white on black. A word longer than the
+     * window (a web address, a case number, a file name) is broken rather than left to run
+     * off the side: at 200% zoom a reader who must scroll sideways for every line loses the
+     * place (make review-page checks this at 200% and 400%). */
     fputs("<style>\n"
           "body { font-family: Verdana, Tahoma, Arial, sans-serif; font-size: 1.375rem;\n"
           "       line-height: 1.6; color: #000; background: #fff; max-width: 40em;\n"
-          "       margin: 0 auto; padding: 1em; }\n"
+          "       margin: 0 auto; padding: 1em; overflow-wrap: break-word; }\n"
           "h1 { font-size: 1.8em; line-height: 1.3; }\n"
           "h2 { font-size: 1.4em; line-height: 1.3; margin-top: 2em; padding-top: 0.5em;\n"
           "     border-top: 0.2em solid currentColor; }\n"
@@ -713,14 +733,19 @@ static void intro(const struct out *o)
     }
 }
 
-/* HTML: links to every section, for readers who move around with a mouse or by tab. */
+/* HTML: links to every section, for readers who move around with a mouse or by tab. A
+ * heading of its own, so that a screen-reader user who moves by headings meets it, and so
+ * that its name is a label that can be marked English in a page in another language (an
+ * aria-label cannot carry a lang). */
 static void contents(const struct out *o)
 {
     if (o->fmt != TT_SCRIPT_HTML)
         return;
     FILE *f = o->f;
     const tt_menu *m = o->m;
-    fputs("<nav aria-label=\"Contents\">\n<ol>\n", f);
+    fputs("<nav aria-labelledby=\"contents\">\n<h2 id=\"contents\">", f);
+    label(o, "Contents");
+    fputs("</h2>\n<ol>\n", f);
     for (size_t i = 0; i < o->w.n; i++) {
         int node = o->w.order[i];
         fprintf(f, "<li><a href=\"#n%zu\">", i + 1);
@@ -918,7 +943,7 @@ static void other_item(const struct out *o, const char *when, const char *text)
         fputs("<dt>", f);
         label(o, when);
         fputs("</dt>\n<dd>", f);
-        put_html(f, text);
+        put_html_said(f, text, strlen(text));
         fputs("</dd>\n", f);
         break;
     }

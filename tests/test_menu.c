@@ -213,7 +213,14 @@ static void other_languages_get_an_espeak_voice_and_lowercase_codes(void **state
     tt_menu *m = ok("[tonetree]\nstart = main\nlanguage = ES\n"
                     "[main]\ntitle = Inicio\ntext = Hola.\n");
     assert_string_equal(tt_menu_lang(m, 0), "es");
-    assert_string_equal(tt_menu_voice(m, 0), "espeak-ng:es");
+    /* Spanish is the Spanish of the Americas unless Spain's is asked for */
+    assert_string_equal(tt_menu_voice(m, 0), "espeak-ng:es-419");
+    tt_menu_free(m);
+
+    m = ok("[tonetree]\nstart = main\nlanguages = es-MX es-ES\n"
+           "[main]\ntitle = Inicio\ntitle.es-es = Inicio\ntext = Hola.\ntext.es-es = Hola.\n");
+    assert_string_equal(tt_menu_voice(m, 0), "espeak-ng:es-419");
+    assert_string_equal(tt_menu_voice(m, 1), "espeak-ng:es");
     tt_menu_free(m);
 
     m = ok("[tonetree]\nstart = main\nlanguages = pt-BR en\n"

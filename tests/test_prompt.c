@@ -1,6 +1,7 @@
 /*
  * The prompt store, checked by measuring the audio it returns: speech is long enough and loud
- * enough to be speech, recordings keep their pitch and duration through resampling, the disk
+ * enough to be speech, recordings keep their pitch and duration through resampling and come
+ * out at the one loudness of every prompt (loudness.c), whatever their level, the disk
  * cache makes a second start synthesize nothing, and nothing a clerk can get wrong on disk
  * (a damaged recording, a damaged cache) ever turns a prompt into silence.
  *
@@ -28,6 +29,7 @@
 #include "audio.h"
 #include "cache.h"
 #include "diag.h"
+#include "loudness.h"
 #include "tonetree.h"
 #include "tts.h"
 
@@ -179,15 +181,24 @@ static void write_bytes(const char *path, const void *data, size_t len)
     assert_int_equal(fclose(fp), 0);
 }
 
-/* The 440 Hz tone came through: its length at the store's rate, its pitch, its level. */
-static void assert_tone(const struct tt_clip *c, int rate, double seconds, double amp)
+/* A clip's loudness, LUFS (loudness.c; test_loudness checks it against BS.1770's own
+ * figures). */
+static double lufs(const struct tt_clip *c, int rate)
+{
+    struct tt_loud l;
+    assert_int_equal(tt_loud_measure(c->pcm, c->frames, rate, &l), 0);
+    return l.lufs;
+}
+
+/* The 440 Hz tone came through: its length at the store's rate, its pitch, and the one
+ * loudness of every prompt, whatever level it was recorded at. */
+static void assert_tone(const struct tt_clip *c, int rate, double seconds)
 {
     assert_true(c->recorded);
     double want = seconds * rate;
     assert_true(fabs((double)c->frames - want) <= 4);
     assert_true(power_at(c, rate, 440) > 1000 * power_at(c, rate, 1000));
-    double want_rms = amp * 32768 / sqrt(2);
-    assert_true(fabs(rms(c) - want_rms) < 0.02 * want_rms);
+    assert_true(fabs(lufs(c, rate) - TT_LOUD_TARGET_LUFS) < 0.1);
 }
 
 /* How many diag messages of a severity mention a string (in the file or the text). */
@@ -590,7 +601,7 @@ static void a_wav_recording_overrides_speech_at_every_rate(void **state)
     write_tone(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, 440, 1.5, 0.5);
     for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
         tt_store *s = open_store(f, rates[i], f->prompts, f->cache);
-        assert_tone(get(s, "en", EN, "main", EN_TEXT), rates[i], 1.5, 0.5);
+        assert_tone(get(s, "en", EN, "main", EN_TEXT), rates[i], 1.5);
         assert_int_equal(stats(s).recordings, 1);
         assert_int_equal(stats(s).synthesized, 0);
         assert_int_equal(stats(s).fallbacks, 0);
@@ -617,7 +628,8 @@ static void a_slower_recording_is_stretched_in_time_with_its_pitch_kept(void **s
         double at = power_at(c, 16000, 440);
         double moved = power_at(c, 16000, 440.0 * speeds[i] / 100.0);
         assert_true(at > 20 * moved);
-        assert_true(rms(c) > 0.5 * 0.5 * 32768 / sqrt(2));
+        /* measured after stretching: at the one loudness of every prompt */
+        assert_true(fabs(lufs(c, 16000) - TT_LOUD_TARGET_LUFS) < 0.1);
     }
     assert_int_equal(stats(s).fallbacks, 0);
 }
@@ -630,12 +642,13 @@ static void a_flac_recording_overrides_speech(void **state)
     write_tone(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 22050, 1, 440, 2.0, 0.3);
     for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
         tt_store *s = open_store(f, rates[i], f->prompts, NULL);
-        assert_tone(get(s, "es", ES, "main", ES_TEXT), rates[i], 2.0, 0.3);
+        assert_tone(get(s, "es", ES, "main", ES_TEXT), rates[i], 2.0);
         assert_int_equal(stats(s).recordings, 1);
     }
 }
 
-static void a_recording_at_the_output_rate_is_kept_sample_for_sample(void **state)
+static void a_recording_at_the_output_rate_is_kept_sample_for_sample_but_for_one_gain(
+    void **state)
 {
     struct fx *f = *state;
     char path[256];
@@ -649,7 +662,17 @@ static void a_recording_at_the_output_rate_is_kept_sample_for_sample(void **stat
     sf_close(sf);
     const struct tt_clip *c = get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x");
     assert_int_equal(c->frames, info.frames);
-    assert_memory_equal(c->pcm, want, c->frames * sizeof(*want));
+    /* No resampling, no filter: every sample is the recorded one times the gain that brings
+     * the clip to the target loudness, rounded. A 440 Hz tone of amplitude 0.5 reads about
+     * -9 LUFS, so the gain is about -14 dB. */
+    struct tt_loud l;
+    assert_int_equal(tt_loud_measure(want, c->frames, 16000, &l), 0);
+    tt_loud_plan(&l);
+    assert_int_equal(l.limit, TT_LOUD_TARGET);
+    assert_true(l.gain_db < -13 && l.gain_db > -15);
+    double g = pow(10, l.gain_db / 20);
+    for (size_t i = 0; i < c->frames; i++)
+        assert_true(fabs(c->pcm[i] - want[i] * g) <= 0.5);
     free(want);
 }
 
@@ -672,8 +695,8 @@ static void recordings_in_every_common_format_are_decoded(void **state)
         snprintf(path, sizeof(path), "%s/en/main.%s", f->prompts, fmt[i].ext);
         write_tone(path, fmt[i].format, fmt[i].rate, 2, 440, 1.5, 0.5);
         tt_store *s = open_store(f, 16000, f->prompts, NULL);
-        /* Lossy codecs keep the level within 1%; the tone check allows 2%. */
-        assert_tone(get(s, "en", EN, "main", "x"), 16000, 1.5, 0.5);
+        /* Each comes out at the one loudness, lossy or not. */
+        assert_tone(get(s, "en", EN, "main", "x"), 16000, 1.5);
         unlink(path);
     }
     assert_int_equal(tt_diag_len(f->diag), 0);
@@ -688,16 +711,20 @@ static void a_too_loud_recording_is_clipped_not_wrapped(void **state)
     write_tone(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, 440, 1.0, 1.5);
     const struct tt_clip *c = get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x");
     assert_int_equal(c->frames, 16000);
+    /* Clipped at full scale when decoded, then brought down to the one loudness by one gain:
+     * the flat tops and bottoms of the clipping are still there, at the same height. */
     int16_t lo = 0, hi = 0;
     for (size_t i = 1000; i < c->frames - 1000; i++) {
-        double want = 1.5 * 32768 * sin(2 * M_PI * 440 * (double)i / 16000);
-        want = want > 32767 ? 32767 : want < -32768 ? -32768 : want;
-        assert_true(fabs(c->pcm[i] - want) < 1500); /* a wrapped sample is 65536 off */
         lo = c->pcm[i] < lo ? c->pcm[i] : lo;
         hi = c->pcm[i] > hi ? c->pcm[i] : hi;
     }
-    assert_int_equal(hi, 32767);
-    assert_int_equal(lo, -32768);
+    assert_true(hi > 1000 && abs(hi + lo) <= 1);
+    double g = hi / 32767.0;
+    for (size_t i = 1000; i < c->frames - 1000; i++) {
+        double want = 1.5 * 32768 * sin(2 * M_PI * 440 * (double)i / 16000);
+        want = want > 32767 ? 32767 : want < -32768 ? -32768 : want;
+        assert_true(fabs(c->pcm[i] - g * want) < 1500 * g); /* a wrapped sample is far off */
+    }
 }
 
 static void the_first_format_found_wins(void **state)
@@ -708,8 +735,7 @@ static void the_first_format_found_wins(void **state)
     write_tone(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 16000, 1, 1000, 1.0, 0.5);
     snprintf(path, sizeof(path), "%s/en/main.wav", f->prompts);
     write_tone(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 440, 1.0, 0.5);
-    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0,
-                0.5);
+    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0);
 }
 
 static void a_recording_stands_in_only_for_its_node_and_language(void **state)
@@ -969,16 +995,13 @@ static void whole_recordings_are_not_taken_for_cut_ones(void **state)
     /* A chunk after the samples (a LIST of tags, as many editors write) */
     static const char list[] = "LIST\x04\x00\x00\x00INFO";
     write_wav_by_hand(path, 36 + bytes + 12, bytes, pcm, n, list);
-    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0,
-                0.5);
+    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0);
     /* A recorder that streams and never goes back to fill in the sizes */
     write_wav_by_hand(path, 0xffffffff, 0xffffffff, pcm, n, NULL);
-    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0,
-                0.5);
+    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0);
     /* A wrong RIFF size over a whole data chunk: the audio is all there */
     write_wav_by_hand(path, 12345678, bytes, pcm, n, NULL);
-    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0,
-                0.5);
+    assert_tone(get(open_store(f, 16000, f->prompts, NULL), "en", EN, "main", "x"), 16000, 1.0);
     free(pcm);
     unlink(path);
 
@@ -1358,7 +1381,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_flac_recording_overrides_speech, setup, teardown),
         cmocka_unit_test_setup_teardown(
-            a_recording_at_the_output_rate_is_kept_sample_for_sample, setup, teardown),
+            a_recording_at_the_output_rate_is_kept_sample_for_sample_but_for_one_gain, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(recordings_in_every_common_format_are_decoded, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_too_loud_recording_is_clipped_not_wrapped, setup,

@@ -104,7 +104,8 @@ static char *squeeze(const char *s)
     return out;
 }
 
-/* What a reader of the HTML page reads: tags gone, the five entities turned back. */
+/* What a reader of the HTML page reads: tags gone, the six entities turned back (a no-break
+ * space is read as a space). */
 static char *html_text(const char *s)
 {
     char *out = malloc(strlen(s) + 1), *o = out;
@@ -112,7 +113,8 @@ static char *html_text(const char *s)
     static const struct {
         const char *ent;
         char c;
-    } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}};
+    } ents[] = {{"&amp;", '&'},  {"&lt;", '<'},  {"&gt;", '>'},
+                {"&quot;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '}};
     while (*s) {
         if (*s == '<') {
             const char *e = strchr(s, '>');
@@ -122,7 +124,7 @@ static char *html_text(const char *s)
             continue;
         }
         bool done = false;
-        for (size_t i = 0; i < 5 && !done; i++)
+        for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]) && !done; i++)
             if (!strncmp(s, ents[i].ent, strlen(ents[i].ent))) {
                 *o++ = ents[i].c;
                 s += strlen(ents[i].ent);
@@ -374,8 +376,8 @@ static void the_start_of_a_session_and_return_visits_are_in_the_script(void **st
     /* In the HTML page, the other language's offer is marked as that language. */
     s = script(g->m, g->ph, EN, TT_SCRIPT_HTML, NULL, g->d);
     assert_non_null(strstr(s, "<p><strong>First, when a session begins:</strong></p>\n<ul>\n"
-                              "<li>To leave at any time, press 9.</li>\n"
-                              "<li lang=\"es\">Para español, oprima 7.</li>\n</ul>\n"));
+                              "<li>To leave at any time, press&nbsp;9.</li>\n"
+                              "<li lang=\"es\">Para español, oprima&nbsp;7.</li>\n</ul>\n"));
     free(s);
 }
 
@@ -416,7 +418,7 @@ static size_t expect_well_formed(const char *s)
         if (*s == '&') {
             assert_true(!strncmp(s, "&amp;", 5) || !strncmp(s, "&lt;", 4) ||
                         !strncmp(s, "&gt;", 4) || !strncmp(s, "&quot;", 6) ||
-                        !strncmp(s, "&#39;", 5));
+                        !strncmp(s, "&#39;", 5) || !strncmp(s, "&nbsp;", 6));
             continue;
         }
         assert_true(*s != '>');
@@ -468,18 +470,27 @@ static void html_is_a_well_formed_accessible_page(void **state)
 {
     struct guide *g = *state;
     char *s = script(g->m, g->ph, EN, TT_SCRIPT_HTML, NULL, g->d);
-    assert_int_equal(expect_well_formed(s), GUIDE_NODES + 3);
+    /* A heading per node, plus contents, help, settings and the other things said. */
+    assert_int_equal(expect_well_formed(s), GUIDE_NODES + 4);
     assert_non_null(strstr(s, "<html lang=\"en\">"));
     assert_non_null(strstr(s, "<meta charset=\"utf-8\">"));
     assert_null(strstr(s, "<script"));
     assert_null(strstr(s, "<table"));
     assert_non_null(strstr(s, "font-size: 1.375rem"));
     assert_non_null(strstr(s, "line-height: 1.6"));
+    /* A word wider than a zoomed window wraps instead of scrolling sideways (make review-page
+     * checks the effect in a browser at 200% and 400%). */
+    assert_non_null(strstr(s, "overflow-wrap: break-word"));
+    assert_non_null(
+        strstr(s, "<nav aria-labelledby=\"contents\">\n<h2 id=\"contents\">Contents</h2>"));
     assert_non_null(strstr(s, "<h2 id=\"n12\">12. [step5] step five: carry a copy</h2>"));
     assert_non_null(strstr(s, "<kbd>3</kbd> <kbd>#</kbd> <kbd>#</kbd> <kbd>#</kbd> "
                               "<kbd>#</kbd> <kbd>#</kbd></p>"));
-    /* The choices are a list, a sentence an item. */
-    assert_non_null(strstr(s, "<ul>\n<li>To hear the safety and help lines, press 1.</li>\n"));
+    /* The choices are a list, a sentence an item. A key is never alone at the start of a
+     * line, nor a number to call cut in two, however narrow the window (as in the text form:
+     * a no-break space where the text form does not break). */
+    assert_non_null(strstr(s, "<ul>\n<li>To hear the safety and help lines, press&nbsp;1.</li>\n"));
+    assert_non_null(strstr(s, "If you are in danger now, call 911.</p>"));
     /* Text with an apostrophe is escaped. */
     assert_non_null(strstr(s, "the court&#39;s computer system"));
     char *words = html_text(s);
@@ -492,12 +503,13 @@ static void html_in_spanish_marks_the_english_labels(void **state)
 {
     struct guide *g = *state;
     char *s = script(g->m, g->ph, ES, TT_SCRIPT_HTML, NULL, g->d);
-    assert_int_equal(expect_well_formed(s), GUIDE_NODES + 3);
+    assert_int_equal(expect_well_formed(s), GUIDE_NODES + 4);
     assert_non_null(strstr(s, "<html lang=\"es\">"));
     assert_non_null(strstr(s, "<span lang=\"en\">Keys:</span>"));
+    assert_non_null(strstr(s, "<h2 id=\"contents\"><span lang=\"en\">Contents</span></h2>"));
     /* Help offers English in English words, marked so a screen reader says them in English;
      * so does the start of a session. */
-    assert_int_equal(count(s, "<li lang=\"en\">For English, press 8.</li>"), 2);
+    assert_int_equal(count(s, "<li lang=\"en\">For English, press&nbsp;8.</li>"), 2);
     char *words = html_text(s);
     expect_nodes_in_order(g, ES, words);
     free(words);
@@ -616,8 +628,8 @@ static void html_escapes_whatever_a_writer_wrote(void **state)
     tl_phrases(m, ph);
     tt_diag *d = tt_diag_new();
     char *s = script(m, ph, 0, TT_SCRIPT_HTML, NULL, d);
-    /* the nodes, the unreachable heading, help, settings, the other words */
-    assert_int_equal(expect_well_formed(s), 6 + 1 + 3);
+    /* the contents, the nodes, the unreachable heading, help, settings, the other words */
+    assert_int_equal(expect_well_formed(s), 1 + 6 + 1 + 3);
     assert_non_null(strstr(s, "the &quot;main&quot; &lt;menu&gt; &amp; a\\b"));
     assert_non_null(strstr(s, "<title>A &lt;b&gt;&quot;loud&quot;&lt;/b&gt; &amp; &#39;odd&#39; "
                               "menu (en)</title>"));
