@@ -580,6 +580,10 @@ static void the_entry_is_in_no_argv_of_the_command_or_of_what_it_starts(void **s
     struct tt_lookup *l;
     assert_int_equal(tt_lookup_start(&l, cmd, "20310001", NULL, NULL), 0);
     pid_t self = read_pid("self.pid"), kid = read_pid("kid.pid");
+    /* The shell writes the child's pid as soon as it forks; the child runs sleep a moment
+     * later (much later on a loaded machine). Look once it has. */
+    for (int i = 0; i < 2000 && !cmdline_has(kid, sleeper(1)); i++)
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     struct tree t;
     descendants(getpid(), &t);
     assert_true(in_tree(&t, self));
