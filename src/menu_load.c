@@ -1173,6 +1173,12 @@ static int finish_settings(struct build *b)
             }
         }
         for (size_t l = 0; l < m->nlangs; l++) {
+            if (!m->lang_key[l])
+                tt_menu_msg(b->ld, TT_ERROR, b->ld->settings_line,
+                            "%s has no language key left: every digit is an engine key or "
+                            "another language's; a menu can offer at most as many languages as "
+                            "it has free digits, so list fewer languages",
+                            m->lang[l]);
             for (size_t o = l + 1; o < m->nlangs; o++)
                 if (m->lang_key[l] && m->lang_key[l] == m->lang_key[o])
                     tt_menu_msg(b->ld, TT_ERROR, b->ld->lang_key_line[o] ? b->ld->lang_key_line[o]
