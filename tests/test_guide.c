@@ -236,7 +236,12 @@ static void paths(const tt_menu *m, char path[][64])
             char key = k < TT_MAX_CHOICES ? (char)('0' + k) : '#';
             if (to < 0 || path[to][0] != '\1')
                 continue;
-            snprintf(path[to], 64, "%s%c", path[v], key);
+            size_t len = strlen(path[v]);
+            if (len + 1 >= sizeof(path[to]))
+                continue;
+            memcpy(path[to], path[v], len);
+            path[to][len] = key;
+            path[to][len + 1] = '\0';
             queue[tail++] = to;
         }
     }
