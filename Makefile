@@ -36,7 +36,7 @@ CACHE   ?= $(BUILD)/cache
 # The sample walk `make demo` renders: the steps, two pages on, where am I, then end.
 RUN_KEYS ?= 3 \# \# 0 1 9
 
-.PHONY: all run demo test unit asan tsan fuzz check-menus bench deps clean
+.PHONY: all run demo test unit asan tsan fuzz check-menus conformance bench deps clean
 all: $(BUILD)/libtonetree.a $(BUILD)/tonetree
 
 deps: $(DEPS_OK)
@@ -134,6 +134,12 @@ tsan: $(TSAN_TESTS) $(BUILD)/tonetree
 
 check-menus: $(BUILD)/tonetree
 	@for m in menus/*.ini; do $(BUILD)/tonetree check "$$m" || exit 1; done
+
+# The accessibility conformance report: runs exactly the tests docs/accessibility.md names (each
+# binary once) and prints its table with each row's result; fails if a row does. Not part of
+# `test` (which runs the same tests anyway): it takes a few minutes of real-time tests.
+conformance: $(TESTS) $(BUILD)/tonetree
+	@./scripts/conformance.sh docs/accessibility.md $(BUILD)/tests
 
 FUZZ_SECONDS ?= 20
 # The phrase and keymap loaders are small beside the menu loader: half its time each.
