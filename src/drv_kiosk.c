@@ -437,7 +437,11 @@ static void adapt_latency(struct kiosk *k, tt_ms now)
                 "audio output: %llu underruns so far (the audio broke up); asking the device "
                 "for %d ms of latency",
                 (unsigned long long)n, want);
+    tt_ms t0 = now_ms(k);
     int err = tt_out_set_latency(k->out, want, d);
+    if (running && !err) /* a hole as long as this was heard if a prompt was playing */
+        tt_diag_add(d, TT_NOTE, NULL, 0, "audio output reopened in %lld ms",
+                    (long long)(now_ms(k) - t0));
     tt_diag_print(d, stderr); /* with the device's note: the latency it gave */
     tt_diag_free(d);
     k->lat_asked = want;
