@@ -5,10 +5,11 @@
  * An underrun is a moment the listener heard a hole in a prompt: the device ran dry because
  * the audio callback (or the sound server behind it) was not scheduled in time, or the ring
  * ran dry because the kiosk's own thread was late. The answer sound servers give is to buffer
- * more: PulseAudio's ALSA sink raises its wakeup watermark after each underrun (doubling it,
- * up to a limit). We do the same with the output's latency, which is the device buffer a key
- * cannot cut (what is in the device still plays after a key; what is in our ring does not),
- * so it is capped where a key no longer stops the voice at once.
+ * more: PulseAudio's ALSA sink doubles its wakeup watermark at each underrun, up to a limit.
+ * We do the same with the output's latency (doubled for each underrun since the last time it
+ * grew), which is the device buffer a key cannot cut (what is in the device still plays after
+ * a key; what is in our ring does not), so it is capped where a key no longer stops the voice
+ * at once.
  *
  * Growing means opening the stream again, which drops what the device holds. So it waits for
  * a quiet moment (nothing playing, and quiet for longer than the device's buffer, so nothing
@@ -44,9 +45,9 @@ struct tt_latency {
 /** Start from the latency the device was opened with. */
 void tt_latency_init(struct tt_latency *l, int ms);
 
-/** The latency to ask for after an underrun at `ms`: twice as much (at least 10 ms more),
- *  never more than TT_LATENCY_MAX_MS. */
-int tt_latency_next_ms(int ms);
+/** The latency to ask for after `underruns` underruns at `ms`: twice as much for each (and at
+ *  least 10 ms more), never more than TT_LATENCY_MAX_MS. */
+int tt_latency_next_ms(int ms, uint64_t underruns);
 
 /**
  * Decide, with the output's underrun count so far, whether to reopen it with more latency now.

@@ -11,19 +11,22 @@
 
 #include "latency.h"
 
-static void each_growth_doubles_and_stops_at_the_cap(void **state)
+static void each_underrun_doubles_the_latency_up_to_the_cap(void **state)
 {
     (void)state;
-    assert_int_equal(tt_latency_next_ms(10), 20);
-    assert_int_equal(tt_latency_next_ms(20), 40);
-    assert_int_equal(tt_latency_next_ms(45), 90);
-    assert_int_equal(tt_latency_next_ms(90), 180);
-    assert_int_equal(tt_latency_next_ms(180), TT_LATENCY_MAX_MS);
-    assert_int_equal(tt_latency_next_ms(TT_LATENCY_MAX_MS), TT_LATENCY_MAX_MS);
-    assert_int_equal(tt_latency_next_ms(500), TT_LATENCY_MAX_MS); /* a device that gave more */
+    assert_int_equal(tt_latency_next_ms(10, 0), 10);
+    assert_int_equal(tt_latency_next_ms(10, 1), 20);
+    assert_int_equal(tt_latency_next_ms(20, 1), 40);
+    assert_int_equal(tt_latency_next_ms(10, 3), 80); /* a prompt that broke up three times */
+    assert_int_equal(tt_latency_next_ms(45, 1), 90);
+    assert_int_equal(tt_latency_next_ms(90, 1), 180);
+    assert_int_equal(tt_latency_next_ms(180, 1), TT_LATENCY_MAX_MS);
+    assert_int_equal(tt_latency_next_ms(10, 1000000), TT_LATENCY_MAX_MS); /* and quickly */
+    assert_int_equal(tt_latency_next_ms(TT_LATENCY_MAX_MS, 1), TT_LATENCY_MAX_MS);
+    assert_int_equal(tt_latency_next_ms(500, 1), TT_LATENCY_MAX_MS); /* a device that gave more */
     /* a device reporting (almost) no latency still moves */
-    assert_int_equal(tt_latency_next_ms(0), 10);
-    assert_int_equal(tt_latency_next_ms(3), 13);
+    assert_int_equal(tt_latency_next_ms(0, 1), 10);
+    assert_int_equal(tt_latency_next_ms(3, 1), 13);
 }
 
 static void no_underruns_no_change_whatever_else_happens(void **state)
@@ -46,12 +49,14 @@ static void one_underrun_in_a_prompt_waits_until_the_device_has_drained(void **s
     assert_int_equal(tt_latency_step(&l, 2, true, 0), 0);
     /* it ended, but the device may still be playing its last 10 ms (and a margin) */
     assert_int_equal(tt_latency_step(&l, 2, false, 10 + TT_LATENCY_QUIET_MARGIN_MS - 1), 0);
-    /* now nothing anyone would hear is dropped */
-    assert_int_equal(tt_latency_step(&l, 2, false, 10 + TT_LATENCY_QUIET_MARGIN_MS), 20);
-    tt_latency_opened(&l, 20, 20, 2);
-    assert_int_equal(l.ms, 20);
+    /* now nothing anyone would hear is dropped: two underruns, two doublings */
+    assert_int_equal(tt_latency_step(&l, 2, false, 10 + TT_LATENCY_QUIET_MARGIN_MS), 40);
+    tt_latency_opened(&l, 40, 45, 2);
+    assert_int_equal(l.ms, 45);
     /* answered: the same count asks for nothing more */
     assert_int_equal(tt_latency_step(&l, 2, false, 60000), 0);
+    /* one more, one doubling from what the device gave */
+    assert_int_equal(tt_latency_step(&l, 3, false, 60000), 90);
 }
 
 static void a_prompt_that_keeps_breaking_up_grows_at_once(void **state)
@@ -60,11 +65,12 @@ static void a_prompt_that_keeps_breaking_up_grows_at_once(void **state)
     struct tt_latency l;
     tt_latency_init(&l, 10);
     assert_int_equal(tt_latency_step(&l, TT_LATENCY_BURST - 1, true, 0), 0);
-    assert_int_equal(tt_latency_step(&l, TT_LATENCY_BURST, true, 0), 20);
-    tt_latency_opened(&l, 20, 20, TT_LATENCY_BURST);
+    /* three underruns: three doublings, in one reopen */
+    assert_int_equal(tt_latency_step(&l, TT_LATENCY_BURST, true, 0), 80);
+    tt_latency_opened(&l, 80, 80, TT_LATENCY_BURST);
     /* the next burst is counted from there, not from the start */
     assert_int_equal(tt_latency_step(&l, 2 * TT_LATENCY_BURST - 1, true, 0), 0);
-    assert_int_equal(tt_latency_step(&l, 2 * TT_LATENCY_BURST, true, 0), 40);
+    assert_int_equal(tt_latency_step(&l, 2 * TT_LATENCY_BURST, true, 0), TT_LATENCY_MAX_MS);
 }
 
 static void at_the_cap_underruns_are_only_counted(void **state)
@@ -74,8 +80,9 @@ static void at_the_cap_underruns_are_only_counted(void **state)
     tt_latency_init(&l, 10);
     uint64_t n = 0;
     int steps = 0, ms;
-    /* a machine that never keeps up: 10, 20, 40, 80, 160, 200, and no further */
-    while ((ms = tt_latency_step(&l, n += TT_LATENCY_BURST, true, 0)) != 0) {
+    /* a machine that never keeps up, one underrun at a time: 10, 20, 40, 80, 160, 200, and no
+     * further */
+    while ((ms = tt_latency_step(&l, ++n, false, 60000)) != 0) {
         tt_latency_opened(&l, ms, ms, n);
         steps++;
         assert_true(steps <= 10);
@@ -104,7 +111,7 @@ static void a_device_that_gives_less_than_asked_is_not_asked_the_same_forever(vo
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(each_growth_doubles_and_stops_at_the_cap),
+        cmocka_unit_test(each_underrun_doubles_the_latency_up_to_the_cap),
         cmocka_unit_test(no_underruns_no_change_whatever_else_happens),
         cmocka_unit_test(one_underrun_in_a_prompt_waits_until_the_device_has_drained),
         cmocka_unit_test(a_prompt_that_keeps_breaking_up_grows_at_once),
