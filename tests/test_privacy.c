@@ -301,7 +301,8 @@ static void the_kiosk_shows_and_keeps_no_sensitive_entry_and_clears_at_the_end_k
     char log[PATH_MAX + 16];
     snprintf(log, sizeof(log), "%s/kiosk.log", r.out);
     char *l = tl_slurp(log);
-    if (!strstr(l, " stop: resets 1 by the end key, 0 left idle; lookups 1; visits") ||
+    if (!strstr(l, " stop: resets 1 by the end key, 0 left idle; lookups 1; audio underruns") ||
+        !strstr(l, " ms; visits") ||
         !strstr(l, " hearing=1") || strstr(l, " go ") || strchr(l, '\n') != strrchr(l, '\n'))
         fail_msg("the log is not one line of counts:\n%s", l);
     free(l);
