@@ -1085,14 +1085,18 @@ static long longest_silence(const struct fx *f, long from, long to, long *start)
 
 /* ---- the tests ---- */
 
-static void the_first_line_is_the_welcome_and_the_device_plays_it_from_that_moment(void **state)
+static void the_first_line_is_the_way_out_then_the_welcome_and_the_device_plays_it(void **state)
 {
     struct fx *f = *state;
     need_pulse();
     kiosk_start(f, MENU, NULL);
-    size_t w = wait_line(f, 0, "Welcome", 30.0);
-    assert_int_equal(w, 0); /* the first thing shown is the start node's text ... */
-    assert_string_equal(f->lines[w].text, welcome_text); /* ... exactly */
+    /* the first thing shown (and said) is how to leave; then the start node's text, exactly */
+    size_t g = wait_line(f, 0, "To leave", 30.0);
+    assert_int_equal(g, 0);
+    assert_string_equal(f->lines[g].text, "To leave, press 9.");
+    size_t w = wait_line(f, 1, "Welcome", 30.0);
+    assert_int_equal(w, 1);
+    assert_string_equal(f->lines[w].text, welcome_text);
     double t_line = f->lines[w].t;
     pump(f, t_line + 1.5 + TAIL_S);
     struct termios raw;
@@ -1106,24 +1110,18 @@ static void the_first_line_is_the_welcome_and_the_device_plays_it_from_that_mome
     long onset = find_start_by(f, 0, (long)f->npcm, &G.welcome, &anchor);
     if (onset < 0)
         fail_msg("the welcome is not in the capture (%zu samples captured)", f->npcm);
-    /* Nothing before it: from the first sound in the capture to the piece the welcome was
-     * found by, no more sounded than the welcome has before that piece (holes add silence,
-     * never sound). */
+    /* Before it, the way out was heard: sound from the start of the capture, ahead of the
+     * welcome by at least the 0.4 s pause between parts. */
     long first_sound = sound_after(f, 0, (long)f->npcm);
-    long sounding = 0;
-    for (long i = first_sound; i < onset + (long)anchor; i++)
-        sounding += abs(f->pcm[i]) > TINY;
-    if (sounding > (long)(anchor - G.welcome.a) + samples(20))
-        fail_msg("something played before the welcome: %.0f ms of sound, where the welcome "
-                 "has %.0f ms before the piece it was found by",
-                 ms((double)sounding), ms((double)(anchor - G.welcome.a)));
+    if (first_sound < 0 || first_sound > onset - samples(400))
+        fail_msg("the way out was not heard before the welcome");
     /* the welcome, in order, for the second and a half heard, at the default volume */
     struct track t = follow(f, &G.welcome, onset, 0, (size_t)(1.4 * RATE), (long)f->npcm);
     expect_followed("the welcome", &t);
     expect_gain("the welcome", &t, TT_VOLUME_DEFAULT);
     /* and it began when the line appeared, give or take the device's latency and a loaded
      * machine's delays (this test's own stamp of the line can be late, hence the lower bound) */
-    double lag = (f->t_cap0 + (double)first_sound / RATE - t_line) * 1e3;
+    double lag = (f->t_cap0 + (double)onset / RATE - t_line) * 1e3;
     print_message("welcome: heard %.1f ms after its line was shown (output latency %.1f ms)\n",
                   lag, lat);
     if (lag < -SLACK_MS || lag > bound)
@@ -1277,7 +1275,7 @@ static bool log_line_ok(const char *line)
     return ok;
 }
 
-static void escape_wipes_at_once_welcome_at_default_volume_no_history_and_a_log_of_nodes_only(
+static void escape_wipes_at_once_stays_silent_then_welcome_at_default_volume_no_history(
     void **state)
 {
     struct fx *f = *state;
@@ -1300,17 +1298,23 @@ static void escape_wipes_at_once_welcome_at_default_volume_no_history_and_a_log_
     pump(f, t_hours + 0.5);
     size_t before_esc = f->nlines;
     double t_esc = press(f, "\033");
-    size_t r = wait_line(f, before_esc, "Welcome", 10.0);
+    /* The quick exit: what the last person saw is cleared at once, screen and scrollback (in
+     * the 50 ms Escape takes to tell from an arrow key, and a loaded machine's delays), and
+     * then nothing at all is shown, or said (below), until the next key. */
+    pump(f, t_esc + 2.0);
+    assert_int_equal(f->nlines, before_esc);
+    assert_true(f->nclear >= 1 && f->t_clear[f->nclear - 1] >= t_esc);
+    double t_clear = f->t_clear[f->nclear - 1];
+    print_message("escape: the screen was cleared %.0f ms after the key\n",
+                  (t_clear - t_esc) * 1e3);
+    assert_true(t_clear - t_esc < (50.0 + reopen_ms(f) + SLACK_MS) / 1e3);
+    /* the next person's key: the way out, then the welcome */
+    double t_wake = press(f, "5");
+    size_t g = wait_line(f, before_esc, "To leave", 10.0);
+    assert_int_equal(g, before_esc);
+    size_t r = wait_line(f, g + 1, "Welcome", 10.0);
+    assert_int_equal(r, g + 1);
     double t_r = f->lines[r].t;
-    /* at once: the next line is the welcome, nothing said first (no goodbye). In time: the
-     * 50 ms Escape takes to tell from an arrow key, and a loaded machine's delays; a goodbye
-     * said first would take longer than this bound, and would show as a line anyway. */
-    assert_int_equal(r, before_esc);
-    print_message("escape: the welcome was shown %.0f ms after the key\n", (t_r - t_esc) * 1e3);
-    assert_true(t_r - t_esc < (50.0 + reopen_ms(f) + SLACK_MS) / 1e3);
-    /* what the last person saw is cleared, screen and scrollback */
-    assert_true(f->nclear >= 1 && f->t_clear[f->nclear - 1] >= t_esc &&
-                f->t_clear[f->nclear - 1] <= t_r);
     /* no history: back at the start says so */
     pump(f, t_r + 1.2);
     press(f, "*");
@@ -1336,10 +1340,15 @@ static void escape_wipes_at_once_welcome_at_default_volume_no_history_and_a_log_
     if (past)
         fail_msg("%d of %d later pieces of the page cut by the end key still played", past,
                  tried);
+    /* silence from the bound after Escape until the next person's key */
+    long loud = sound_after(f, esc + samples(bound), cap_at(f, t_wake) - samples(100));
+    if (loud >= 0)
+        fail_msg("sound %.0f ms after the end key, before anyone pressed a key",
+                 ms((double)(loud - esc)));
     /* the welcome after the reset is at the default volume again, the level of the first */
     long first = find_start(f, 0, cap_at(f, t_key1), &G.welcome);
     assert_true(first >= 0);
-    long again = find_start(f, esc - samples(100), (long)f->npcm, &G.welcome);
+    long again = find_start(f, cap_at(f, t_wake) - samples(100), (long)f->npcm, &G.welcome);
     if (again < 0)
         fail_msg("the welcome after Escape is not in the capture");
     size_t n = RATE * 8 / 10; /* the first 0.8 s of each (the first was cut at 1 s) */
@@ -1471,12 +1480,12 @@ static void with_no_audio_device_a_hang_up_of_a_terminal_it_was_handed_ends_it_w
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static void left_idle_for_2_s_it_resets_goes_silent_and_a_key_brings_the_welcome_back(
+static void left_idle_for_6_s_it_resets_goes_silent_and_a_key_brings_the_welcome_back(
     void **state)
 {
     struct fx *f = *state;
     need_pulse();
-    const char *idle[] = {"--idle", "2", NULL};
+    const char *idle[] = {"--idle", "6", NULL};
     f->watch_log = true;
     kiosk_start(f, MENU, idle);
     size_t w = wait_line(f, 0, "Welcome", 30.0);
@@ -1496,21 +1505,23 @@ static void left_idle_for_2_s_it_resets_goes_silent_and_a_key_brings_the_welcome
     pump(f, f->t_idle + 2.0);
     assert_int_equal(f->nlines, lines_at_reset);
     double t_wake = press(f, "7");
-    size_t w3 = wait_line(f, lines_at_reset, "Welcome", 10.0);
-    assert_int_equal(w3, lines_at_reset);
+    size_t g3 = wait_line(f, lines_at_reset, "To leave", 10.0);
+    assert_int_equal(g3, lines_at_reset); /* the next person hears the way out first */
+    size_t w3 = wait_line(f, g3 + 1, "Welcome", 10.0);
+    assert_int_equal(w3, g3 + 1);
     double t_line2 = f->lines[w3].t;
     pump(f, t_line2 + 1.2 + TAIL_S);
     assert_int_equal(finish(f), 0);
-    print_message("idle: reset %.3f s after the last key (--idle 2); the welcome came back "
+    print_message("idle: reset %.3f s after the last key (--idle 6); the welcome came back "
                   "%.0f ms after the next key\n",
                   idle_after, (t_line2 - t_wake) * 1e3);
     /* never early; late by no more than a loaded machine's wake-up (the log is looked at
      * every few ms) */
-    assert_true(idle_after > 1.95 && idle_after < (2000.0 + reopen_ms(f) + SLACK_MS) / 1e3);
+    assert_true(idle_after > 5.95 && idle_after < (6000.0 + reopen_ms(f) + SLACK_MS) / 1e3);
 
     double lat, bound = cut_bound_ms(f, &lat);
     long reset = cap_at(f, f->t_idle), wake = cap_at(f, t_wake);
-    /* the reset cut the welcome it interrupted (it was 1.6 s into a 5 s clip): silent from
+    /* the reset cut what it interrupted (the repeated welcome or its choices): silent from
      * the bound after the reset was seen in the log (a hair after it happened) until the
      * next key */
     long second = find_start(f, cap_at(f, t_key), reset, &G.welcome);
@@ -1543,7 +1554,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            the_first_line_is_the_welcome_and_the_device_plays_it_from_that_moment,
+            the_first_line_is_the_way_out_then_the_welcome_and_the_device_plays_it,
             fx_setup_audio, fx_teardown),
         cmocka_unit_test_setup_teardown(
             a_key_during_speech_silences_the_device_until_the_answer,
@@ -1552,7 +1563,7 @@ int main(void)
             louder_cuts_in_then_repeats_the_cut_part_3_db_louder_on_the_device,
             fx_setup_audio, fx_teardown),
         cmocka_unit_test_setup_teardown(
-            escape_wipes_at_once_welcome_at_default_volume_no_history_and_a_log_of_nodes_only,
+            escape_wipes_at_once_stays_silent_then_welcome_at_default_volume_no_history,
             fx_setup_audio, fx_teardown),
         cmocka_unit_test_setup_teardown(
             with_no_audio_device_it_says_so_shows_the_words_takes_keys_and_sigterm_exits_0,
@@ -1564,7 +1575,7 @@ int main(void)
             with_no_audio_device_a_hang_up_of_a_terminal_it_was_handed_ends_it_with_status_0,
             fx_setup_no_device, fx_teardown),
         cmocka_unit_test_setup_teardown(
-            left_idle_for_2_s_it_resets_goes_silent_and_a_key_brings_the_welcome_back,
+            left_idle_for_6_s_it_resets_goes_silent_and_a_key_brings_the_welcome_back,
             fx_setup_audio, fx_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
