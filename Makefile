@@ -36,7 +36,7 @@ CACHE   ?= $(BUILD)/cache
 # The sample walk `make demo` renders: the steps, two pages on, where am I, then end.
 RUN_KEYS ?= 3 \# \# 0 1 9
 
-.PHONY: all run demo test unit asan tsan fuzz check-menus review-page bench deps clean
+.PHONY: all run demo test unit asan tsan fuzz check-menus review-page conformance bench deps clean
 all: $(BUILD)/libtonetree.a $(BUILD)/tonetree
 
 deps: $(DEPS_OK)
@@ -159,6 +159,12 @@ review-page: $(BUILD)/tonetree $(AXE_JS)
 	done
 	@timeout -k 10 600 node tests/browser/review-page.mjs --out $(REVIEW) \
 	    --known-bad tests/browser/known-bad.html $(REVIEW)/*.html
+
+# The accessibility conformance report: runs exactly the tests docs/accessibility.md names (each
+# binary once) and prints its table with each row's result; fails if a row does. Not part of
+# `test` (which runs the same tests anyway): it takes a few minutes of real-time tests.
+conformance: $(TESTS) $(BUILD)/tonetree
+	@./scripts/conformance.sh docs/accessibility.md $(BUILD)/tests
 
 FUZZ_SECONDS ?= 20
 # The phrase and keymap loaders are small beside the menu loader: half its time each.

@@ -160,7 +160,8 @@ enum tt_event_type {
 
 enum tt_part {
     TT_PART_BODY,   /* the node's own text: a recording may stand in for it */
-    TT_PART_ENGINE  /* words the engine composed from phrases (choices, help, warnings, ...) */
+    TT_PART_ENGINE, /* words the engine composed from phrases (choices, help, warnings, ...) */
+    TT_PART_BRIEF   /* the node's short text, said on a return visit: recording <id>.short */
 };
 
 /* Whose words a SAY carries, which decides where they may go. The session decides it, so no

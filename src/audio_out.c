@@ -12,6 +12,7 @@
  * that several users (an output, a device listing, the line) can come and go.
  */
 #include <errno.h>
+#include <pa_linux_alsa.h> /* PaAlsa_EnableRealtimeScheduling */
 #include <portaudio.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -41,6 +42,7 @@ struct tt_out {
     _Atomic float gain;
     _Atomic int playing;      /* -1: never said; 0: idle; 1: audio is on its way */
     _Atomic uint64_t underruns;
+    _Atomic uint64_t underflows; /* the device ran dry while audio was playing */
     _Atomic bool lost;        /* the stream ended without being asked to */
     _Atomic bool stopping;    /* we are ending it: its end is not a loss */
     bool prev_had_data;       /* callback-private */
@@ -71,17 +73,21 @@ static int16_t scale(int16_t x, float g)
 static int play_cb(const void *input, void *output, unsigned long frames,
                    const PaStreamCallbackTimeInfo *time, PaStreamCallbackFlags flags, void *user)
 {
-    (void)input, (void)time, (void)flags;
+    (void)input, (void)time;
     struct tt_out *o = user;
     int16_t *pcm = output;
     size_t n = frames;
     size_t got = tt_ring_read(&o->ring, pcm, n);
+    int playing = atomic_load_explicit(&o->playing, memory_order_relaxed);
     if (got < n) {
         memset(pcm + got, 0, (n - got) * sizeof(*pcm));
-        int playing = atomic_load_explicit(&o->playing, memory_order_relaxed);
         if (playing == 1 || (playing < 0 && o->prev_had_data))
             atomic_fetch_add_explicit(&o->underruns, 1, memory_order_relaxed);
     }
+    /* The device ran dry before this call. A hole in silence is no hole: count it only when
+     * audio was going out around it. */
+    if ((flags & paOutputUnderflow) && (playing == 1 || got > 0 || o->prev_had_data))
+        atomic_fetch_add_explicit(&o->underflows, 1, memory_order_relaxed);
     o->prev_had_data = got > 0;
     float g = atomic_load_explicit(&o->gain, memory_order_relaxed);
     if (g != 1.0f) /* at unity the frames go out exactly as written */
@@ -142,6 +148,37 @@ static int choose_format(struct tt_out *o, PaStreamParameters *p, const PaDevice
     return 0;
 }
 
+/*
+ * Open and start one stream. With rt, the callback thread asks for real-time scheduling
+ * (SCHED_FIFO, through PortAudio's ALSA extension): a thread that is not scheduled in time is
+ * a hole in the audio, and the callback does so little that it cannot starve anyone. Where
+ * that is not allowed PortAudio should go on without it, but 19.6 reads errno after
+ * pthread_setschedparam (which returns its error instead of setting errno), so a refusal
+ * can fail the start: the caller then tries again without.
+ */
+static PaError open_one(struct tt_out *o, const PaStreamParameters *p, int rate,
+                        unsigned long period, bool rt, PaStream **sp)
+{
+    PaStream *s = NULL;
+    atomic_store(&o->stopping, false);
+    atomic_store(&o->lost, false);
+    o->prev_had_data = false;
+    PaError pe = Pa_OpenStream(&s, NULL, p, rate, period, paNoFlag, play_cb, o);
+    if (pe != paNoError)
+        return pe;
+    Pa_SetStreamFinishedCallback(s, finished_cb);
+    if (rt)
+        PaAlsa_EnableRealtimeScheduling(s, 1);
+    pe = Pa_StartStream(s);
+    if (pe != paNoError) {
+        atomic_store(&o->stopping, true);
+        Pa_CloseStream(s);
+        return pe;
+    }
+    *sp = s;
+    return paNoError;
+}
+
 /* Open and start a stream on the chosen device, into o (whose ring may not exist yet). */
 static int start_stream(struct tt_out *o, tt_diag *diag)
 {
@@ -155,7 +192,8 @@ static int start_stream(struct tt_out *o, tt_diag *diag)
         .device = dev,
         .channelCount = 1,
         .sampleFormat = paInt16,
-        .suggestedLatency = info->defaultLowOutputLatency,
+        .suggestedLatency = o->opts.latency_ms > 0 ? o->opts.latency_ms / 1000.0
+                                                   : info->defaultLowOutputLatency,
     };
     int rate;
     err = choose_format(o, &p, info, o->rate ? o->rate : o->opts.rate, &rate, diag);
@@ -179,41 +217,28 @@ static int start_stream(struct tt_out *o, tt_diag *diag)
     o->rate = rate;
     o->channels = p.channelCount;
     o->period = period;
-    o->prev_had_data = false;
-    atomic_store(&o->stopping, false);
-    atomic_store(&o->lost, false);
 
-    PaError pe = Pa_OpenStream(&s, NULL, &p, rate, period, paNoFlag, play_cb, o);
+    const PaHostApiInfo *api = Pa_GetHostApiInfo(info->hostApi);
+    bool rt = api && api->type == paALSA; /* the only host API with a way to ask */
+    PaError pe = open_one(o, &p, rate, period, rt, &s);
+    if (pe != paNoError && rt) {
+        rt = false;
+        pe = open_one(o, &p, rate, period, false, &s);
+    }
     if (pe != paNoError) {
         tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot open the audio device '%s': %s",
                     info->name, tt_pa_error(pe));
-        err = pe == paDeviceUnavailable ? EBUSY : EIO;
-        s = NULL;
-        goto out;
-    }
-    Pa_SetStreamFinishedCallback(s, finished_cb);
-    const PaStreamInfo *si = Pa_GetStreamInfo(s);
-    o->latency = si ? si->outputLatency : 0;
-    pe = Pa_StartStream(s);
-    if (pe != paNoError) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start the audio device '%s': %s",
-                    info->name, tt_pa_error(pe));
-        err = EIO;
-        goto out;
+        return pe == paDeviceUnavailable ? EBUSY : EIO;
     }
     o->stream = s;
-    s = NULL;
-    const PaHostApiInfo *api = Pa_GetHostApiInfo(info->hostApi);
+    const PaStreamInfo *si = Pa_GetStreamInfo(s);
+    o->latency = si ? si->outputLatency : 0;
     tt_diag_add(diag, TT_NOTE, NULL, 0,
-                "audio output '%s' (%s): %d Hz, %s, %lu-frame buffers, output latency %.1f ms",
+                "audio output '%s' (%s): %d Hz, %s, %lu-frame buffers, output latency %.1f ms%s",
                 info->name, api ? api->name : "?", rate,
-                o->channels == 1 ? "mono" : "mono on two channels", period, o->latency * 1e3);
-out:
-    if (s) {
-        atomic_store(&o->stopping, true);
-        Pa_CloseStream(s);
-    }
-    return err;
+                o->channels == 1 ? "mono" : "mono on two channels", period, o->latency * 1e3,
+                rt ? ", real-time callback asked for" : "");
+    return 0;
 }
 
 static void stop_stream(struct tt_out *o)
@@ -232,10 +257,11 @@ int tt_out_open(struct tt_out **op, const struct tt_out_opts *opts, tt_diag *dia
 {
     *op = NULL;
     if (!opts || opts->rate < 1000 || opts->rate > 768000 || opts->buffer_ms < 0 ||
-        opts->buffer_ms > 1000 || opts->ring_ms < 0 || opts->ring_ms > 60000) {
+        opts->buffer_ms > 1000 || opts->ring_ms < 0 || opts->ring_ms > 60000 ||
+        opts->latency_ms < 0 || opts->latency_ms > 2000) {
         tt_diag_add(diag, TT_ERROR, NULL, 0,
                     "audio output options out of range (rate 1000 to 768000 Hz, buffer up to "
-                    "1 s, queue up to 60 s)");
+                    "1 s, queue up to 60 s, latency up to 2 s)");
         return EINVAL;
     }
     struct tt_out *o = calloc(1, sizeof(*o));
@@ -251,6 +277,7 @@ int tt_out_open(struct tt_out **op, const struct tt_out_opts *opts, tt_diag *dia
     atomic_init(&o->gain, 1.0f);
     atomic_init(&o->playing, -1);
     atomic_init(&o->underruns, 0);
+    atomic_init(&o->underflows, 0);
     atomic_init(&o->lost, false);
     atomic_init(&o->stopping, false);
     err = tt_pa_acquire(NO_DEVICE_MSG, diag);
@@ -289,6 +316,22 @@ int tt_out_standby(struct tt_out *o, bool standby, tt_diag *diag)
         return 0;
     }
     return o->stream ? 0 : start_stream(o, diag);
+}
+
+int tt_out_set_latency(struct tt_out *o, int ms, tt_diag *diag)
+{
+    if (ms < 0 || ms > 2000) {
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "audio output latency out of range (up to 2 s)");
+        return EINVAL;
+    }
+    o->opts.latency_ms = ms;
+    if (!o->stream)
+        return 0; /* in standby (or lost): the next start asks for it */
+    stop_stream(o);
+    int err = start_stream(o, diag);
+    if (err)
+        atomic_store(&o->lost, true); /* as after a failed reopen: the caller retries */
+    return err;
 }
 
 bool tt_out_in_standby(const struct tt_out *o)
@@ -361,6 +404,11 @@ int tt_out_rate(const struct tt_out *o)
 uint64_t tt_out_underruns(const struct tt_out *o)
 {
     return atomic_load_explicit(&o->underruns, memory_order_relaxed);
+}
+
+uint64_t tt_out_underflows(const struct tt_out *o)
+{
+    return atomic_load_explicit(&o->underflows, memory_order_relaxed);
 }
 
 bool tt_out_lost(const struct tt_out *o)

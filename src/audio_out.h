@@ -37,6 +37,8 @@ struct tt_out_opts {
     int rate;           /* frames per second the caller writes, e.g. 16000 */
     int buffer_ms;      /* callback period; 0 means TT_OUT_BUFFER_MS */
     int ring_ms;        /* how much audio may be queued ahead; 0 means 200 ms */
+    int latency_ms;     /* the device buffer to ask for; 0 means the device's own low latency
+                         * (what a key cannot cut: see tt_out_set_latency) */
     tt_out_tap_fn tap;  /* optional, see above */
     void *tap_user;
 };
@@ -81,6 +83,12 @@ double tt_out_latency(const struct tt_out *o);
 int tt_out_rate(const struct tt_out *o);
 /** Callbacks that found the ring short while audio was expected (see tt_out_set_playing). */
 uint64_t tt_out_underruns(const struct tt_out *o);
+/**
+ * Callbacks PortAudio flagged with an output underflow while audio was playing: the device ran
+ * dry because the callback (or the sound server behind it) was not scheduled in time, and the
+ * listener heard a hole. Underflows while only silence was going out are not counted.
+ */
+uint64_t tt_out_underflows(const struct tt_out *o);
 /** True once the stream has died (device unplugged, host error): call tt_out_reopen. */
 bool tt_out_lost(const struct tt_out *o);
 /**
@@ -90,6 +98,14 @@ bool tt_out_lost(const struct tt_out *o);
  * @return as tt_out_open; on failure the output stays lost and reopen may be tried again
  */
 int tt_out_reopen(struct tt_out *o, tt_diag *diag);
+
+/**
+ * Ask for another device latency (ms; 0 for the device's own low latency). A running stream is
+ * opened again at once, dropping what the device holds (call it when nothing is playing); one
+ * in standby gets it when it starts. A note in diag says what the device gave.
+ * @return 0, or as tt_out_open (the output is then lost: see tt_out_reopen)
+ */
+int tt_out_set_latency(struct tt_out *o, int ms, tt_diag *diag);
 
 /**
  * Stop the stream while nothing is to be played for a while (an idle kiosk then costs no CPU

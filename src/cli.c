@@ -154,7 +154,7 @@ static int cmd_check(int argc, char **argv, tt_diag *d)
         case 's':
             lo.max_prompt_seconds = strtod(optarg, &end);
             if (*end || !(lo.max_prompt_seconds >= 1 && lo.max_prompt_seconds <= 3600))
-                return usage("--max-seconds takes a number of seconds, 1 to 3600 (default 30)");
+                return usage("--max-seconds takes a number of seconds, 1 to 3600 (default 20)");
             break;
         case 'D':
             lo.max_depth = (int)strtol(optarg, &end, 10);

@@ -28,42 +28,31 @@ static int is_engine_key(const tt_menu *m, char key)
 {
     const struct tt_keys *k = &m->keys;
     return key == k->repeat || key == k->back || key == k->skip || key == k->help ||
-           key == k->end;
+           key == k->end || tt_menu_lang_of_key(m, key) >= 0;
 }
 
 void tt_help_build(const tt_menu *m, int lang, bool settings, struct tt_help_menu *h)
 {
-    static const enum tt_help_action help_items[] = {TT_HELP_WHERE, TT_HELP_SETTINGS,
-                                                     TT_HELP_RESTART};
+    static const enum tt_help_action help_items[] = {TT_HELP_SAFETY, TT_HELP_WHERE,
+                                                     TT_HELP_SETTINGS, TT_HELP_RESTART};
     static const enum tt_help_action settings_items[] = {
         TT_HELP_SLOWER, TT_HELP_FASTER, TT_HELP_LOUDER, TT_HELP_SOFTER, TT_HELP_PAUSE};
     const enum tt_help_action *want = settings ? settings_items : help_items;
-    size_t nwant = settings ? 5 : 3;
-    int other = 0; /* the next other language to offer */
+    size_t nwant = settings ? 5 : 4;
+    size_t from = !settings && m->safety < 0; /* no safety node: no safety item */
     h->settings = settings;
     h->n = 0;
-    /* The items take the free digits in order, like any menu's choices. Languages come last
-     * and are offered while digits last (eight languages cannot all fit). */
-    for (const char *k = choice_order; *k; k++) {
+    /* The items take the free digits in order, like any menu's choices (the language keys
+     * are not free: they switch language everywhere, help included). */
+    for (const char *k = choice_order; *k && from < nwant; k++) {
         if (is_engine_key(m, *k))
             continue;
-        struct tt_help_item *it = &h->item[h->n];
-        it->key = *k;
-        it->lang = -1;
-        if (h->n < nwant) {
-            it->action = want[h->n];
-        } else if (!settings && other < (int)m->nlangs) {
-            if (other == lang)
-                other++;
-            if (other >= (int)m->nlangs)
-                break;
-            it->action = TT_HELP_LANGUAGE;
-            it->lang = other++;
-        } else {
-            break;
-        }
-        h->n++;
+        h->item[h->n++] = (struct tt_help_item){*k, want[from++], -1};
     }
+    /* Then every other language, on its own key. */
+    for (size_t l = 0; !settings && l < m->nlangs; l++)
+        if ((int)l != lang && m->lang_key[l])
+            h->item[h->n++] = (struct tt_help_item){m->lang_key[l], TT_HELP_LANGUAGE, (int)l};
 }
 
 const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, int key)
@@ -93,11 +82,13 @@ static char *choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node
         choices++;
     }
     const char *back_title = back_to >= 0 ? m->nodes[back_to].title[lang] : NULL;
+    /* Pages say where they lead, by title: "For step two, talking to the court, press
+     * pound", so a listener knows what the key brings before pressing it. */
     if (n->next >= 0) {
-        a = key_args(m, m->keys.skip, NULL);
+        a = key_args(m, m->keys.skip, m->nodes[n->next].title[lang]);
         tt_phrase_say(p, TT_PH_NEXT_PAGE, &a, &sb);
         if (n->prev >= 0) {
-            a = key_args(m, m->keys.back, NULL);
+            a = key_args(m, m->keys.back, m->nodes[n->prev].title[lang]);
             tt_phrase_say(p, TT_PH_PREV_PAGE, &a, &sb);
         } else if (back_to >= 0) {
             /* The first page: the back key leaves the sequence, so say where it goes. */
@@ -105,7 +96,7 @@ static char *choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node
             tt_phrase_say(p, TT_PH_BACK, &a, &sb);
         }
     } else if (n->prev >= 0) {
-        a = key_args(m, m->keys.back, NULL);
+        a = key_args(m, m->keys.back, m->nodes[n->prev].title[lang]);
         tt_phrase_say(p, TT_PH_PREV_PAGE, &a, &sb);
         /* On the last page, the skip key ("move on") leads out of the sequence. */
         if (back_to >= 0) {
@@ -162,6 +153,11 @@ char *tt_compose_help(const tt_menu *m, tt_phrases *const *ph, int lang,
         /* Language items are said by the session in their own language, as their own part. */
         if (h->item[i].action == TT_HELP_LANGUAGE)
             continue;
+        if (h->item[i].action == TT_HELP_SAFETY) { /* by its title, like a choice */
+            a = key_args(m, h->item[i].key, m->nodes[m->safety].title[lang]);
+            tt_phrase_say(p, TT_PH_CHOICE, &a, &sb);
+            continue;
+        }
         a = key_args(m, h->item[i].key, NULL);
         tt_phrase_say(p, said_as[h->item[i].action], &a, &sb);
     }

@@ -14,6 +14,7 @@
 /* What help and its settings page offer besides their fixed keys (* to return, 5 to repeat,
  * 9 to end). */
 enum tt_help_action {
+    TT_HELP_SAFETY, /* the menu's safety node ([tonetree] safety): always help's first item */
     TT_HELP_WHERE,
     TT_HELP_SETTINGS,
     TT_HELP_RESTART,
@@ -37,7 +38,8 @@ struct tt_help_menu {
     size_t n;
 };
 
-/** Help's items for a session in language lang (one per other language, as keys allow), or
+/** Help's items for a session in language lang: the safety node first (when the menu names
+ *  one), then where, settings, start again, then every other language on its own key; or
  *  with settings, the settings page's. */
 void tt_help_build(const tt_menu *m, int lang, bool settings, struct tt_help_menu *h);
 /** The item a key picks, or NULL. */

@@ -20,6 +20,12 @@
  * terminal (where a braille display reads them), keeps the same timing as if the audio were
  * playing, and tries the device again every few seconds.
  *
+ * Underruns (a hole in a prompt: the device or the ring ran dry because a thread was not
+ * scheduled in time) are counted, and answered as sound servers answer them: the output is
+ * reopened with twice the latency, up to a cap, at a moment when that drops nothing anyone
+ * would hear (latency.c has the policy). The callback thread asks for real-time scheduling
+ * where the system allows it (audio_out.c).
+ *
  * Privacy: the terminal shows the words said, never the keys pressed, and of those only what
  * may be shown (tt_event_words: a sensitive entry masked); the audio of someone's own words is
  * never kept (tt_store_say / tt_store_release); every reset, by the end key or by the idle
@@ -42,6 +48,7 @@
 #include "audio_out.h"
 #include "evdev.h"
 #include "keymap.h"
+#include "latency.h"
 #include "lookup.h"
 #include "menu.h"
 #include "player.h"
@@ -64,10 +71,14 @@ struct kiosk {
     struct tt_evdev *keypad; /* NULL without one, or while it is unplugged */
     char keypad_path[256];
     struct tt_out *out;      /* NULL while there is no device */
+    struct tt_latency lat;   /* the output's latency, grown after underruns */
+    int lat_asked;           /* what to ask a new stream for: 0 until grown (the device's own) */
+    uint64_t underruns_gone; /* underruns counted by outputs since closed (lost devices) */
     int rate;
     struct tt_player player;
     bool playing;            /* a clip was asked for and the session has not heard done */
     int64_t clip_end;        /* output position of the clip's last frame, once all written */
+    bool clip_started;       /* its first frames are in the output */
     tt_ms clip_due;          /* with no device: when the clip would have ended */
     tt_ms next_retry;
     tt_ms next_keypad;
@@ -87,6 +98,7 @@ struct kiosk {
     /* What the log counts (never when, unless the court asked for visits). */
     unsigned *visits;        /* per node */
     unsigned resets_end, resets_idle, lookups;
+    bool lat_known;          /* lat holds a device's latency (an output has been opened) */
     bool hung_up; /* the terminal is gone, and its screen with it */
 };
 
@@ -146,9 +158,33 @@ static void log_line(struct kiosk *k, const char *what, int node)
     fflush(k->log);
 }
 
+/* Underruns since the kiosk started, on every output it has had. */
+static uint64_t underruns(const struct kiosk *k)
+{
+    uint64_t n = k->underruns_gone;
+    if (k->out)
+        n += tt_out_underruns(k->out) + tt_out_underflows(k->out);
+    return n;
+}
+
+static int latency_ms(const struct tt_out *out)
+{
+    return (int)(tt_out_latency(out) * 1000.0 + 0.5);
+}
+
+static void close_output(struct kiosk *k)
+{
+    if (!k->out)
+        return;
+    k->underruns_gone += tt_out_underruns(k->out) + tt_out_underflows(k->out);
+    tt_out_close(k->out);
+    k->out = NULL;
+}
+
 static void open_output(struct kiosk *k, bool first)
 {
-    struct tt_out_opts oo = {.device = k->o->device, .rate = k->rate};
+    /* A device that comes back gets the latency this kiosk has learned it needs. */
+    struct tt_out_opts oo = {.device = k->o->device, .rate = k->rate, .latency_ms = k->lat_asked};
     tt_diag *d = tt_diag_new();
     int err = tt_out_open(&k->out, &oo, d);
     if (!err && tt_out_rate(k->out) != k->rate) {
@@ -165,6 +201,9 @@ static void open_output(struct kiosk *k, bool first)
         /* The device chosen and its real output latency, for whoever looks after the kiosk. */
         tt_diag_print(d, stderr);
         tt_out_set_gain(k->out, k->gain);
+        if (!k->lat_known)
+            tt_latency_init(&k->lat, latency_ms(k->out));
+        k->lat_known = true;
         if (!first)
             show(k, "[audio output is back]");
     } else if (first) {
@@ -184,8 +223,13 @@ static void log_counts(struct kiosk *k)
     char when[32];
     time_t t = time(NULL);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
-    fprintf(k->log, "%s stop: resets %u by the end key, %u left idle; lookups %u; visits", when,
-            k->resets_end, k->resets_idle, k->lookups);
+    /* Underruns are the machine's health, not anyone's visit: a count, and the latency they
+     * led to, so whoever looks after the kiosk can see that it was too busy. */
+    fprintf(k->log,
+            "%s stop: resets %u by the end key, %u left idle; lookups %u; audio underruns "
+            "%llu, output latency %d ms; visits",
+            when, k->resets_end, k->resets_idle, k->lookups, (unsigned long long)underruns(k),
+            k->lat_known ? k->lat.ms : 0);
     for (size_t i = 0; i < tt_menu_node_count(k->m); i++)
         if (k->visits[i])
             fprintf(k->log, " %s=%u", tt_menu_node_id(k->m, (int)i), k->visits[i]);
@@ -241,8 +285,7 @@ static int play(struct kiosk *k, const struct tt_event *ev, tt_ms now)
     k->playing = true;
     k->clip_end = -1;
     k->clip_due = now + (tt_ms)(clip->frames * 1000 / (size_t)k->rate);
-    if (k->out)
-        tt_out_set_playing(k->out, true);
+    k->clip_started = false;
     return 0;
 }
 
@@ -358,16 +401,52 @@ static void feed(struct kiosk *k, tt_ms now)
         n = n < CHUNK ? n : CHUNK;
         tt_player_pull(&k->player, buf, n);
         tt_out_write(k->out, buf, n);
+        if (!k->clip_started) {
+            /* From now until the last frame is written, a ring found short is a hole. (Not
+             * before the first write: the callback may run between the SAY and this.) */
+            k->clip_started = true;
+            tt_out_set_playing(k->out, true);
+        }
     }
-    if (tt_player_left(&k->player) == 0 && k->clip_end < 0)
+    if (tt_player_left(&k->player) == 0 && k->clip_end < 0) {
         k->clip_end = tt_out_written(k->out);
+        /* All of it is queued: the ring running out now is the clip's end, not a hole. */
+        tt_out_set_playing(k->out, false);
+    }
     if (k->clip_end >= 0 && tt_out_played(k->out) >= k->clip_end) {
         k->playing = false;
         k->quiet_since = now;
-        tt_out_set_playing(k->out, false);
         clip_over(k);
         tt_session_done(k->s, now);
     }
+}
+
+/* After underruns, more latency: at a quiet moment, or at once when a prompt keeps breaking
+ * up (latency.h). A stream in standby takes it when it starts again. */
+static void adapt_latency(struct kiosk *k, tt_ms now)
+{
+    if (!k->out || !k->lat_known)
+        return;
+    uint64_t n = underruns(k);
+    int want = tt_latency_step(&k->lat, n, k->playing, now - k->quiet_since);
+    if (!want)
+        return;
+    bool running = !tt_out_in_standby(k->out);
+    tt_diag *d = tt_diag_new();
+    tt_diag_add(d, TT_NOTE, NULL, 0,
+                "audio output: %llu underruns so far (the audio broke up); asking the device "
+                "for %d ms of latency",
+                (unsigned long long)n, want);
+    tt_ms t0 = now_ms(k);
+    int err = tt_out_set_latency(k->out, want, d);
+    if (running && !err) /* a hole as long as this was heard if a prompt was playing */
+        tt_diag_add(d, TT_NOTE, NULL, 0, "audio output reopened in %lld ms",
+                    (long long)(now_ms(k) - t0));
+    tt_diag_print(d, stderr); /* with the device's note: the latency it gave */
+    tt_diag_free(d);
+    k->lat_asked = want;
+    /* On failure the output is marked lost, and the loop opens it again with want. */
+    tt_latency_opened(&k->lat, want, running && !err ? latency_ms(k->out) : 0, underruns(k));
 }
 
 /* Nothing has played for a while: stop the stream until the next prompt. */
@@ -473,11 +552,11 @@ static int loop(struct kiosk *k)
         if ((err = drain(k, now)))
             break;
         feed(k, now);
+        adapt_latency(k, now);
         maybe_standby(k, now);
         if (k->out && tt_out_lost(k->out)) {
             show(k, "[the audio output was lost: trying to open it again]");
-            tt_out_close(k->out);
-            k->out = NULL;
+            close_output(k);
             k->next_retry = now + RETRY_MS;
         }
         if (!k->out && now >= k->next_retry) {
@@ -585,7 +664,7 @@ out:
         clear_screen(&k);
     log_counts(&k);
     free(k.visits);
-    tt_out_close(k.out);
+    close_output(&k);
     tt_evdev_close(k.keypad);
     tt_keymap_free(k.keymap);
     tt_term_close(k.term);

@@ -16,7 +16,8 @@
  * Hang-up, noticed from the line itself (no signalling on an analogue audio path):
  *  - silence: TT_LINE_SILENCE_DBM0 or quieter, for hangup_ms counted only while the engine is
  *    not speaking (a caller listening quietly to a long prompt is not gone; echo of the prompt
- *    does not keep a dead line alive). Sound while the engine waits, or a key, starts it again.
+ *    does not keep a dead line alive). Sound while the engine waits, or a key, starts it again,
+ *    and so does the session's first timeout, whose warning promises the caller more time.
  *  - a busy or reorder tone (480 + 620 Hz, the North American precise tones, whatever the
  *    cadence): tone blocks with only tone or silence between them for TT_LINE_BUSY_MS (a
  *    cadence's edges, blocks part tone and part silence, do not break the run; 60 ms of other
@@ -152,6 +153,12 @@ static int drain(struct line *l)
             break;
         case TT_EV_VOLUME:
             l->player.gain = (float)tt_volume_gain(ev.count);
+            break;
+        case TT_EV_TIMEOUT:
+            /* The first silence brings "Are you still there? Press any key for more time.":
+             * the caller is promised time, so the watch's count of silence starts again. */
+            if (ev.count == 1)
+                l->silent_ms = 0;
             break;
         case TT_EV_LOOKUP: {
             tt_lookup_free(l->lookup);

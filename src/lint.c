@@ -165,10 +165,13 @@ static void key_name(const tt_menu *m, const char *base, int lang, char *buf, si
 
 /* ---- Keys ------------------------------------------------------------------------------------ */
 
+/* The keys that do the same on every node: the engine's, and the language keys (a choice
+ * can be on neither, and a text that names one names a key that works). */
 static bool is_engine_key(const tt_menu *m, char key)
 {
     const struct tt_keys *k = &m->keys;
-    return key == k->repeat || key == k->back || key == k->skip || key == k->help || key == k->end;
+    return key == k->repeat || key == k->back || key == k->skip || key == k->help ||
+           key == k->end || tt_menu_lang_of_key(m, key) >= 0;
 }
 
 static bool node_has_key(const tt_menu *m, const struct tt_node *nd, char key)
@@ -462,10 +465,10 @@ static int key_bit(char key)
 /* The engine says every key itself ("To hear the steps, press 3"), so a text that names one
  * says it twice at best, and when the choices change it names a key that does nothing (or
  * something else): a listener who follows the words is sent the wrong way. */
-static void check_press(struct lint *l, const struct tt_node *nd, int lang)
+static void check_press(struct lint *l, const struct tt_node *nd, int lang, const char *s,
+                        int line, const char *what)
 {
     const tt_menu *m = l->m;
-    const char *s = nd->text[lang];
     unsigned reported = 0;
     bool named = false;
     struct tok t;
@@ -489,19 +492,19 @@ static void check_press(struct lint *l, const struct tt_node *nd, int lang)
                 reported |= 1u << key_bit(key);
                 char list[48];
                 choice_list(nd, list, sizeof(list));
-                found(l, TT_ERROR, text_line(nd, lang), "press-missing-key",
-                      "the %s text of node '%s' says \"%.*s\", but %c does nothing here (its "
+                found(l, TT_ERROR, line, "press-missing-key",
+                      "the %s %s of node '%s' says \"%.*s\", but %c does nothing here (its "
                       "choices: %s): a listener who follows it hears that %c is not a choice; "
                       "take the key out of the text, the engine says the choices itself",
-                      m->lang[lang], nd->id, quoted, verb, key, list, key);
+                      m->lang[lang], what, nd->id, quoted, verb, key, list, key);
             } else if (!named && !(nd->input && (key == '#' || key == '*'))) {
                 /* An input node's text must say how to end an entry: the engine does not. */
                 named = true;
-                found(l, TT_WARNING, text_line(nd, lang), "press-in-text",
-                      "the %s text of node '%s' says \"%.*s\": the engine names every key "
+                found(l, TT_WARNING, line, "press-in-text",
+                      "the %s %s of node '%s' says \"%.*s\": the engine names every key "
                       "itself, so this is said twice, and turns wrong when the choices change; "
                       "take it out of the text",
-                      m->lang[lang], nd->id, quoted, verb);
+                      m->lang[lang], what, nd->id, quoted, verb);
             }
         }
     }
@@ -546,7 +549,7 @@ static void check_texts(struct lint *l, int node)
                   "%s of node '%s' has no words: a listener arriving here hears nothing, and "
                   "thinks the line has gone dead; write what this node is about",
                   key, nd->id);
-        check_press(l, nd, lang);
+        check_press(l, nd, lang, nd->text[lang], text_line(nd, lang), "text");
         /* What the listener hears: the recording when it plays, else the voice. */
         if (r && r->state == REC_OK) {
             if (r->seconds > l->o.max_prompt_seconds)
@@ -562,6 +565,81 @@ static void check_texts(struct lint *l, int node)
                   key, nd->id, speak_seconds(l, words), words, l->o.words_per_minute,
                   l->o.max_prompt_seconds);
         }
+        /* The short text said on a return visit is judged as the text is: it is spoken too. */
+        if (nd->brief[lang]) {
+            int line = nd->brief_line[lang] ? nd->brief_line[lang] : nd->line;
+            key_name(m, "short", lang, key, sizeof(key));
+            if (!count_words(nd->brief[lang]))
+                found(l, TT_ERROR, line, "blank-text",
+                      "%s of node '%s' has no words: a listener coming back here hears "
+                      "nothing, and thinks the line has gone dead; write a few words, or leave "
+                      "the short text out",
+                      key, nd->id);
+            check_press(l, nd, lang, nd->brief[lang], line, "short text");
+        }
+    }
+}
+
+/* ---- Safety within two keys ----------------------------------------------------------------- */
+
+/* Does one key at node lead straight to the safety node (a choice, or a page turn)? */
+static bool links_to_safety(const tt_menu *m, int node)
+{
+    const struct tt_node *n = &m->nodes[node];
+    if (node == m->safety || n->next == m->safety || n->prev == m->safety)
+        return true;
+    for (int c = 0; c < TT_MAX_CHOICES; c++)
+        if (n->choice[c] == m->safety)
+            return true;
+    return false;
+}
+
+static void safety_far(struct lint *l, const struct tt_node *n, int back_to)
+{
+    const tt_menu *m = l->m;
+    const char *to = m->nodes[back_to].id, *safety = m->nodes[m->safety].id;
+    found(l, TT_WARNING, n->line, "safety-far",
+          "node '%s' takes digits, so its help key is a digit: from there the safety node '%s' "
+          "is more than two keys away (back to '%s', which has no key to it); give '%s' a "
+          "choice for '%s'",
+          n->id, safety, to, to, safety);
+}
+
+/*
+ * Someone in danger must reach the safety lines at once, from wherever they are. On an ordinary
+ * node that is two keys at most: help, whose first item is the safety node. While digits are
+ * typed, the help key is a digit, so the way is back (star, with nothing typed) and then one
+ * key from where back leads (session.c, back_key): the previous page when the input node is a
+ * page, else the node the listener chose it from. That node must link to the safety node
+ * itself. At the start, back leads nowhere at all.
+ */
+static void check_safety(struct lint *l)
+{
+    const tt_menu *m = l->m;
+    if (m->safety < 0 || m->keys.help < '0' || m->keys.help > '9')
+        return;
+    for (size_t i = 0; i < m->nnodes; i++) {
+        const struct tt_node *n = &m->nodes[i];
+        if (!n->input || links_to_safety(m, (int)i))
+            continue;
+        if (n->prev >= 0) {
+            if (!links_to_safety(m, n->prev))
+                safety_far(l, n, n->prev);
+            continue;
+        }
+        for (size_t p = 0; p < m->nnodes; p++) {
+            bool parent = false;
+            for (int c = 0; c < TT_MAX_CHOICES; c++)
+                parent |= m->nodes[p].choice[c] == (int)i;
+            if (parent && !links_to_safety(m, (int)p))
+                safety_far(l, n, (int)p);
+        }
+        if ((int)i == m->start)
+            found(l, TT_WARNING, n->line, "safety-far",
+                  "node '%s' takes digits and the menu starts there: its help key is a digit "
+                  "and back leads nowhere, so the safety node '%s' cannot be reached; start "
+                  "the menu at a node that offers both",
+                  n->id, m->nodes[m->safety].id);
     }
 }
 
@@ -1081,6 +1159,7 @@ int tt_lint(const tt_menu *m, const struct tt_lint_opts *o, tt_diag *diag)
         check_choices(&l, &m->nodes[i]);
         check_texts(&l, (int)i);
     }
+    check_safety(&l);
     if (m->start >= 0 && (size_t)m->start < m->nnodes) {
         l.dist = malloc(m->nnodes * sizeof(int));
         if ((err = measure_depth(&l)) || (err = find_traps(&l)))

@@ -20,12 +20,13 @@
 #include "tonetree.h"
 
 /* Defaults, used where tt_lint_opts leaves a number at 0. */
-#define TT_LINT_MAX_PROMPT_SECONDS 30.0 /* "keep each page short: about 30 seconds" */
+/* A text longer than 20 s is hard to hold in mind by ear, above all under stress. */
+#define TT_LINT_MAX_PROMPT_SECONDS 20.0
 #define TT_LINT_MAX_DEPTH 8             /* choices from the start node; pages do not count */
-/* Measured: flite kal16 says the shipped guide's 810 English words in 268 s (181 a minute,
- * 160 to 220 per node), espeak-ng es its 856 Spanish words in 290 s (177 a minute), both at
- * normal speed, pauses included. docs/lint-rules.md has the table. */
-#define TT_LINT_WORDS_PER_MINUTE 180
+/* The engines speak at about 150 words a minute (TT_TTS_PACE_WPM); the pauses at periods and
+ * digit groups make a text a little slower: bench_pace measures it on the guide, and
+ * docs/lint-rules.md has the table. */
+#define TT_LINT_WORDS_PER_MINUTE 145
 #define TT_LINT_MAX_CHOICES 4 /* ISO/IEC 13714; the loader warns above 4 in any case */
 
 struct tt_lint_opts {

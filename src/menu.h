@@ -23,7 +23,10 @@ struct tt_node {
     char *id;                    /* lowercased section name */
     int line;                    /* line of its [section] header */
     char *title[TT_MAX_LANGS];   /* NULL where the language has none (validation forbids it) */
-    char *text[TT_MAX_LANGS];
+    char *text[TT_MAX_LANGS];    /* as spoken: say-as marks ({tel:...}) are written out */
+    char *shown[TT_MAX_LANGS];   /* as shown on screen and in transcripts, when not text */
+    char *brief[TT_MAX_LANGS];   /* said on a return visit ("short = ..."), or NULL */
+    char *brief_shown[TT_MAX_LANGS];
     int choice[TT_MAX_CHOICES];  /* child node index per digit key, or -1 */
     int next, prev;              /* page sequence neighbours, or -1 (prev is derived from next) */
     /* Where each key was written (0: not written), so that tools such as the linter can point
@@ -32,6 +35,7 @@ struct tt_node {
     int next_line;
     int title_line[TT_MAX_LANGS];
     int text_line[TT_MAX_LANGS];
+    int brief_line[TT_MAX_LANGS];
     /* An input node (input = digits): its text asks for digits, which go to a lookup command. */
     bool input;
     int in_min, in_max;          /* how many digits an entry may have */
@@ -50,6 +54,9 @@ struct tt_menu {
     char lang[TT_MAX_LANGS][16];
     char *voice[TT_MAX_LANGS];
     struct tt_keys keys;
+    char lang_key[TT_MAX_LANGS]; /* the key that switches to each language, on every node; 0
+                                  * when the menu has one language */
+    int safety;                  /* the node with the safety lines ([tonetree] safety), or -1 */
     tt_ms timeout;               /* silence after a prompt before it counts as a try */
     tt_ms gap;                   /* pause between the parts of a prompt */
     int tries;                   /* silent or invalid tries before help */
@@ -61,6 +68,15 @@ struct tt_menu {
 
 /** Digit key ('0'..'9') to choice slot, or -1 for any other character. */
 static inline int tt_key_slot(int key) { return key >= '0' && key <= '9' ? key - '0' : -1; }
+
+/** The language a key switches to, or -1. */
+static inline int tt_menu_lang_of_key(const struct tt_menu *m, int key)
+{
+    for (size_t l = 0; l < m->nlangs; l++)
+        if (m->lang_key[l] && m->lang_key[l] == key)
+            return (int)l;
+    return -1;
+}
 
 /** Does the node offer key as one of its choices? */
 static inline int tt_node_choice(const struct tt_node *n, int key)

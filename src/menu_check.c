@@ -137,6 +137,17 @@ static void check_choices(struct tt_load *ld, int node)
                              "key %c is %s%s: pick another digit for this choice", key,
                              tt_menu_key_does(e), set);
         }
+        int lk = tt_menu_lang_of_key(m, key);
+        if (e < 0 && lk >= 0) {
+            char set[48] = "by default";
+            if (ld->lang_key_line[lk])
+                snprintf(set, sizeof(set), "set on line %d", ld->lang_key_line[lk]);
+            tt_menu_msg_rule(ld, TT_ERROR, r->line, "reserved-key",
+                             "key %c switches to %s on every node (key.lang.%s, %s): pick "
+                             "another digit for this choice, or set key.lang.%s in [tonetree]",
+                             key, m->lang[lk], m->lang[lk], set, m->lang[lk]);
+            e = TT_ROLE_COUNT;
+        }
         snprintf(what, sizeof(what), "key %c", key);
         int to = resolve(ld, r, what);
         if (e < 0)
@@ -251,6 +262,13 @@ static void check_translations(struct tt_load *ld)
         const struct tt_node *nd = &m->nodes[i];
         check_words(ld, nd->id, nd->line, nd->title, ld->src[i].title_line, "title");
         check_words(ld, nd->id, nd->line, nd->text, ld->src[i].text_line, "text");
+        /* A short text is optional; once a node has one, every language needs it, or a
+         * return visit would be short in one language and long in another. */
+        bool any = false;
+        for (size_t l = 0; l < m->nlangs; l++)
+            any |= nd->brief[l] != NULL;
+        if (any)
+            check_words(ld, nd->id, nd->line, nd->brief, nd->brief_line, "short");
     }
     /* The menu's own title is optional, but once given it is needed in every language. */
     bool any = false;
@@ -351,6 +369,8 @@ int tt_menu_check(struct tt_load *ld)
     else if (ld->settings_line)
         tt_menu_msg(ld, TT_ERROR, ld->settings_line,
                     "[tonetree] has no start: add start = <the node to begin with>");
+    if (ld->safety.to)
+        m->safety = resolve(ld, &ld->safety, "safety");
     for (size_t i = 0; i < m->nnodes; i++)
         check_choices(ld, (int)i);
     derive_prev(ld);

@@ -31,6 +31,7 @@
 #include "lookup.h"
 #include "menu_priv.h"
 #include "rfile.h"
+#include "sayas.h"
 #include "textcheck.h"
 
 /* ---- Hash map -------------------------------------------------------------------------------- */
@@ -583,7 +584,11 @@ static int set_words(struct build *b, const struct tt_scan_key *k, int lang, cha
     if (*line) {
         tt_menu_msg(b->ld, TT_ERROR, k->line,
                     "%s gives the %s %s again (it was given on line %d): keep one", k->name,
-                    b->m->lang[lang], strncmp(k->name, "title", 5) ? "text" : "title", *line);
+                    b->m->lang[lang],
+                    !strncmp(k->name, "title", 5) ? "title"
+                    : !strncmp(k->name, "short", 5) ? "short text"
+                                                     : "text",
+                    *line);
         return 0;
     }
     *line = k->line;
@@ -603,9 +608,10 @@ static void suggest_msg(const struct tt_suggest *s, char *buf, size_t size)
 static const char *const setting_names[] = {
     "title",   "start",   "language", "languages", "prompts",  "timeout",  "tries",
     "gap",     "key.repeat", "key.back", "key.skip", "key.help", "key.end", "digit_timeout",
+    "safety",
 };
-static const char *const node_names[] = {"title", "text",      "next",    "input", "min",
-                                         "max",   "sensitive", "confirm", "lookup"};
+static const char *const node_names[] = {"title", "text",      "short",   "next",  "input",
+                                         "min",   "max",       "sensitive", "confirm", "lookup"};
 
 static bool is_setting(const char *k)
 {
@@ -858,6 +864,26 @@ static int settings_key(struct build *b, const struct tt_scan_key *k)
         return set_words(b, k, l, &b->m->title[l], &b->title_line[l]);
     if (l == -1)
         return 0;
+    if (!strncmp(n, "key.lang", 8)) {
+        l = words_lang(b, k, "key.lang");
+        if (l == -2 || (l == 0 && !n[8])) {
+            tt_menu_msg(b->ld, TT_ERROR, k->line,
+                        "%.40s: name the language, e.g. key.lang.%s = 8", n, b->m->lang[0]);
+            return 0;
+        }
+        if (l < 0)
+            return 0;
+        const char *v = value(b, k);
+        if (v && v[0] >= '1' && v[0] <= '9' && !v[1]) {
+            b->m->lang_key[l] = v[0];
+            b->ld->lang_key_line[l] = k->line;
+        } else if (v) {
+            tt_menu_msg(b->ld, TT_ERROR, k->line,
+                        "%s = %.20s: a language key is one digit, 1 to 9, the same on every node",
+                        n, v);
+        }
+        return 0;
+    }
     if (!strncmp(n, "voice.", 6)) {
         l = words_lang(b, k, "voice");
         if (l == -2) {
@@ -874,7 +900,7 @@ static int settings_key(struct build *b, const struct tt_scan_key *k)
     const char *v = NULL;
     bool known = !strcmp(n, "start") || !strcmp(n, "prompts") || !strcmp(n, "timeout") ||
                  !strcmp(n, "tries") || !strcmp(n, "gap") || !strncmp(n, "key.", 4) ||
-                 !strcmp(n, "digit_timeout");
+                 !strcmp(n, "digit_timeout") || !strcmp(n, "safety");
     if (!known) {
         unknown_key(b, k, -1);
         return 0;
@@ -892,6 +918,8 @@ static int settings_key(struct build *b, const struct tt_scan_key *k)
         return 0;
     if (!strcmp(n, "start")) {
         b->ld->start = (struct tt_ref){.to = v, .line = k->line};
+    } else if (!strcmp(n, "safety")) {
+        b->ld->safety = (struct tt_ref){.to = v, .line = k->line};
     } else if (!strcmp(n, "prompts")) {
         if (!*v)
             tt_menu_msg(b->ld, TT_ERROR, k->line,
@@ -1017,6 +1045,10 @@ static int node_key(struct build *b, int node, const struct tt_scan_key *k)
     }
     if (l == -1)
         return 0;
+    if ((l = words_lang(b, k, "short")) >= 0)
+        return set_words(b, k, l, &nd->brief[l], &nd->brief_line[l]);
+    if (l == -1)
+        return 0;
     unknown_key(b, k, node);
     return 0;
 }
@@ -1074,6 +1106,27 @@ static int make_nodes(struct build *b)
     return 0;
 }
 
+/* Write out a text's say-as marks (sayas.h): words becomes the spoken form, shown the form for
+ * the eye (NULL when they are the same). A mark that cannot be read is an error at its line. */
+static int expand_marks(struct build *b, int line, const char *what, const char *lang,
+                        char **words, char **shown)
+{
+    if (!*words)
+        return 0;
+    char why[256], *spoken, *eye;
+    int err = tt_sayas_expand(*words, lang, &spoken, &eye, why, sizeof(why));
+    if (err == EINVAL) {
+        tt_menu_msg(b->ld, TT_ERROR, line, "%s (%s): %s", what, lang, why);
+        return 0;
+    }
+    if (err)
+        return err;
+    free(*words);
+    *words = spoken;
+    *shown = eye;
+    return 0;
+}
+
 /* Spanish with no voice given is Latin American Spanish (espeak-ng's es-419), the Spanish
  * most people in the US speak and hear at court; espeak-ng's plain "es" is the Spanish of
  * Spain. Only es-es asks for Spain's. */
@@ -1090,7 +1143,7 @@ static int finish_settings(struct build *b)
             continue;
         char v[64];
         if (!strcmp(m->lang[l], "en"))
-            snprintf(v, sizeof(v), "flite:kal16");
+            snprintf(v, sizeof(v), "flite:rms"); /* clearest by measurement: docs/voices.md */
         else if (americas_spanish(m->lang[l]))
             snprintf(v, sizeof(v), "espeak-ng:es-419");
         else if (!strcmp(m->lang[l], "es-es"))
@@ -1099,6 +1152,64 @@ static int finish_settings(struct build *b)
             snprintf(v, sizeof(v), "espeak-ng:%s", m->lang[l]);
         if (!(m->voice[l] = strdup(v)))
             return ENOMEM;
+    }
+    /* Each language has a key of its own, the same on every node, so that a listener who
+     * does not understand the first words can still find theirs: 8 for the first, 7 for the
+     * second, and on down (keys people rarely need for choices). One language needs none. */
+    if (m->nlangs > 1) {
+        for (size_t l = 0; l < m->nlangs; l++) {
+            if (m->lang_key[l])
+                continue;
+            for (char c = (char)('8' - l); c >= '1'; c--) {
+                bool taken = false;
+                for (size_t o = 0; o < m->nlangs; o++)
+                    taken |= m->lang_key[o] == c;
+                for (int e = 0; e < TT_ROLE_COUNT; e++)
+                    taken |= tt_menu_key_get(&m->keys, (enum tt_menu_role)e) == c;
+                if (!taken) {
+                    m->lang_key[l] = c;
+                    break;
+                }
+            }
+        }
+        for (size_t l = 0; l < m->nlangs; l++) {
+            if (!m->lang_key[l])
+                tt_menu_msg(b->ld, TT_ERROR, b->ld->settings_line,
+                            "%s has no language key left: every digit is an engine key or "
+                            "another language's; a menu can offer at most as many languages as "
+                            "it has free digits, so list fewer languages",
+                            m->lang[l]);
+            for (size_t o = l + 1; o < m->nlangs; o++)
+                if (m->lang_key[l] && m->lang_key[l] == m->lang_key[o])
+                    tt_menu_msg(b->ld, TT_ERROR, b->ld->lang_key_line[o] ? b->ld->lang_key_line[o]
+                                                                         : b->ld->lang_key_line[l],
+                                "key.lang.%s and key.lang.%s are both %c: each language needs a "
+                                "key of its own",
+                                m->lang[l], m->lang[o], m->lang_key[l]);
+            for (int e = 0; e < TT_ROLE_COUNT; e++)
+                if (m->lang_key[l] == tt_menu_key_get(&m->keys, (enum tt_menu_role)e))
+                    tt_menu_msg(b->ld, TT_ERROR, b->ld->lang_key_line[l],
+                                "key.lang.%s = %c clashes with %s: %c is already %s", m->lang[l],
+                                m->lang_key[l], engine_keys[e].name, m->lang_key[l],
+                                engine_keys[e].does);
+        }
+    } else if (b->ld->lang_key_line[0]) {
+        tt_menu_msg(b->ld, TT_WARNING, b->ld->lang_key_line[0],
+                    "key.lang.%s does nothing: this menu has one language", m->lang[0]);
+        m->lang_key[0] = 0;
+    }
+    /* Say-as marks are written out once, here: nothing after the load sees a mark. */
+    for (size_t i = 0; i < m->nnodes; i++) {
+        struct tt_node *nd = &m->nodes[i];
+        for (size_t l = 0; l < m->nlangs; l++) {
+            int err = expand_marks(b, nd->text_line[l], "text", m->lang[l], &nd->text[l],
+                                   &nd->shown[l]);
+            if (!err)
+                err = expand_marks(b, nd->brief_line[l], "short", m->lang[l], &nd->brief[l],
+                                   &nd->brief_shown[l]);
+            if (err)
+                return err;
+        }
     }
     /* Two engine keys on one key: the one set in the file is the one to move. */
     for (int i = 0; i < TT_ROLE_COUNT; i++) {
@@ -1198,6 +1309,7 @@ static tt_menu *menu_new(const char *name)
         return NULL;
     }
     m->start = -1;
+    m->safety = -1;
     m->keys = (struct tt_keys){.repeat = '5', .back = '*', .skip = '#', .help = '0', .end = '9'};
     m->timeout = 7000;
     m->gap = 400;
@@ -1342,6 +1454,9 @@ void tt_menu_free(tt_menu *m)
         for (int l = 0; l < TT_MAX_LANGS; l++) {
             free(m->nodes[i].title[l]);
             free(m->nodes[i].text[l]);
+            free(m->nodes[i].shown[l]);
+            free(m->nodes[i].brief[l]);
+            free(m->nodes[i].brief_shown[l]);
         }
     }
     for (int l = 0; l < TT_MAX_LANGS; l++) {

@@ -156,6 +156,8 @@ struct tt_load {
     struct tt_node_src *src;  /* per node, parallel to m->nodes */
     int settings_line;        /* line of [tonetree], 0 when there is none */
     struct tt_ref start;
+    struct tt_ref safety;     /* [tonetree] safety */
+    int lang_key_line[TT_MAX_LANGS]; /* where key.lang.xx was set, 0 for its default */
     int key_line[TT_ROLE_COUNT]; /* where each engine key was set, 0 for its default */
 };
 

@@ -44,8 +44,8 @@ static const struct {
     unsigned allowed, required;
 } phrase_spec[TT_PH_COUNT] = {
     [TT_PH_CHOICE] = {"choice", A_TITLE | A_KEY, A_TITLE | A_KEY},
-    [TT_PH_NEXT_PAGE] = {"next_page", A_KEY, A_KEY},
-    [TT_PH_PREV_PAGE] = {"prev_page", A_KEY, A_KEY},
+    [TT_PH_NEXT_PAGE] = {"next_page", A_TITLE | A_KEY, A_KEY},
+    [TT_PH_PREV_PAGE] = {"prev_page", A_TITLE | A_KEY, A_KEY},
     [TT_PH_BACK] = {"back", A_TITLE | A_KEY, A_KEY},
     [TT_PH_HELP_HINT] = {"help_hint", A_KEY, A_KEY},
     [TT_PH_INVALID] = {"invalid", A_KEY, A_KEY},
@@ -95,6 +95,7 @@ static const struct {
     [TT_PH_LOOKUP_RETRY] = {"lookup_retry", A_KEY, A_KEY},
     [TT_PH_RESULT_AGAIN] = {"result_again", A_KEY, A_KEY},
     [TT_PH_RESULT_ANOTHER] = {"result_another", A_KEY, A_KEY},
+    [TT_PH_END_HINT] = {"end_hint", A_END, A_END},
 };
 
 static const struct {

@@ -12,8 +12,8 @@
 
 enum tt_phrase_id {
     TT_PH_CHOICE,        /* {title} {key}: one choice, "To hear {title}, press {key}." */
-    TT_PH_NEXT_PAGE,     /* {key} */
-    TT_PH_PREV_PAGE,     /* {key} */
+    TT_PH_NEXT_PAGE,     /* {key}, may name the next page's {title} */
+    TT_PH_PREV_PAGE,     /* {key}, may name the previous page's {title} */
     TT_PH_BACK,          /* {title} {key}: "To go back to {title}, press {key}." (leaves, last pages) */
     TT_PH_HELP_HINT,     /* {key}: said after the start node's choices */
     TT_PH_INVALID,       /* {key}: "{key} is not a choice here." */
@@ -63,6 +63,7 @@ enum tt_phrase_id {
     TT_PH_LOOKUP_RETRY,  /* {key} */
     TT_PH_RESULT_AGAIN,  /* {key} */
     TT_PH_RESULT_ANOTHER, /* {key} */
+    TT_PH_END_HINT,      /* {end}: the first words of a session: how to leave at once */
     TT_PH_COUNT
 };
 

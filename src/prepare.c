@@ -6,10 +6,12 @@
  * disk cache means the next start synthesizes nothing.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose.h"
+#include "prompt.h"
 #include "menu.h"
 
 struct walk {
@@ -33,7 +35,12 @@ static void want(struct walk *w, int lang, int node, enum tt_part part, char *te
         w->total++;
     } else if (!w->err) {
         const struct tt_clip *clip;
+        char brief[TT_REC_ID_MAX];
         const char *id = part == TT_PART_BODY ? w->m->nodes[node].id : NULL;
+        if (part == TT_PART_BRIEF) {
+            snprintf(brief, sizeof(brief), "%s.short", w->m->nodes[node].id);
+            id = brief;
+        }
         w->err = tt_store_get(w->store, w->m->lang[lang], w->m->voice[lang], id, text, 100,
                               &clip);
         w->done++;
@@ -51,6 +58,8 @@ static void walk_node(struct walk *w, tt_phrases *const *ph, int lang, int node,
 {
     const tt_menu *m = w->m;
     want(w, lang, node, TT_PART_BODY, strdup(m->nodes[node].text[lang]));
+    if (m->nodes[node].brief[lang])
+        want(w, lang, node, TT_PART_BRIEF, strdup(m->nodes[node].brief[lang]));
     int head = node;
     while (m->nodes[head].prev >= 0)
         head = m->nodes[head].prev;
@@ -75,6 +84,11 @@ static void walk_engine(struct walk *w, tt_phrases *const *ph, int lang)
             want(w, h.item[i].lang, -1, TT_PART_ENGINE,
                  tt_compose_phrase(m, ph[h.item[i].lang], TT_PH_HELP_LANGUAGE, h.item[i].key));
     want(w, lang, -1, TT_PART_ENGINE, tt_compose_phrase(m, ph[lang], TT_PH_WARN, 0));
+    want(w, lang, -1, TT_PART_ENGINE, tt_compose_phrase(m, ph[lang], TT_PH_END_HINT, 0));
+    /* The start's offer of this language, said to listeners of the others. */
+    if (m->lang_key[lang])
+        want(w, lang, -1, TT_PART_ENGINE,
+             tt_compose_phrase(m, ph[lang], TT_PH_HELP_LANGUAGE, m->lang_key[lang]));
     want(w, lang, -1, TT_PART_ENGINE, tt_compose_phrase(m, ph[lang], TT_PH_AT_START, 0));
     static const enum tt_phrase_id short_ones[] = {
         TT_PH_GOODBYE, TT_PH_BROWSE_NONE, TT_PH_PAUSED,  TT_PH_SLOWER,  TT_PH_FASTER,

@@ -493,7 +493,7 @@ int tt_store_job_new(tt_store *s, const tt_menu *m, const struct tt_event *ev,
 {
     *jp = NULL;
     if (!s || !m || !ev || ev->type != TT_EV_SAY || !ev->text || ev->privacy != TT_PUBLIC ||
-        ev->part != TT_PART_BODY || ev->lang < 0 || (size_t)ev->lang >= tt_menu_lang_count(m))
+        ev->part == TT_PART_ENGINE || ev->lang < 0 || (size_t)ev->lang >= tt_menu_lang_count(m))
         return 0;
     int speed = ev->speed;
     if (check_speed(s, &speed))
@@ -502,7 +502,8 @@ int tt_store_job_new(tt_store *s, const tt_menu *m, const struct tt_event *ev,
         return 0; /* prepared ahead, or quick to read */
     const char *lang = tt_menu_lang(m, (size_t)ev->lang);
     const char *voice = tt_menu_voice(m, (size_t)ev->lang);
-    const char *node = tt_menu_node_id(m, ev->node);
+    char id[TT_REC_ID_MAX];
+    const char *node = tt_store_rec_id(m, ev, id, sizeof(id));
     uint64_t h = request_hash(lang, voice, node, ev->text, speed);
     if (lookup(s, h, lang, voice, node, ev->text, speed))
         return 0;
@@ -577,6 +578,17 @@ static int say_personal(tt_store *s, const char *voice, const char *text, int sp
     return 0;
 }
 
+const char *tt_store_rec_id(const tt_menu *m, const struct tt_event *ev, char *buf,
+                            size_t size)
+{
+    if (ev->part == TT_PART_BODY)
+        return tt_menu_node_id(m, ev->node);
+    if (ev->part != TT_PART_BRIEF)
+        return NULL;
+    snprintf(buf, size, "%s.short", tt_menu_node_id(m, ev->node));
+    return buf;
+}
+
 int tt_store_say(tt_store *s, const tt_menu *m, const struct tt_event *ev,
                  const struct tt_clip **clip)
 {
@@ -589,7 +601,8 @@ int tt_store_say(tt_store *s, const tt_menu *m, const struct tt_event *ev,
     if (ev->privacy != TT_PUBLIC)
         return say_personal(s, voice, ev->text, ev->speed, clip);
     /* Only a node's own text can have a recording standing in for it. */
-    const char *node = ev->part == TT_PART_BODY ? tt_menu_node_id(m, ev->node) : NULL;
+    char id[TT_REC_ID_MAX];
+    const char *node = tt_store_rec_id(m, ev, id, sizeof(id));
     return tt_store_get(s, lang, voice, node, ev->text, ev->speed, clip);
 }
 

@@ -15,6 +15,15 @@
 int tt_prompt_recording(const char *prompts_dir, const char *lang, const char *node, char *path,
                         size_t size);
 
+/* Room for a recording's name: a node id (at most 64 bytes) and ".short". */
+#define TT_REC_ID_MAX 80
+/**
+ * The name a SAY's recording goes by: the node id for its text, "<id>.short" for its short
+ * text, NULL for the engine's words (never recorded). buf holds the short name.
+ */
+const char *tt_store_rec_id(const tt_menu *m, const struct tt_event *ev, char *buf,
+                            size_t size);
+
 /*
  * A slow miss: a node's recording at a speed it was not prepared at must be stretched, which
  * takes seconds for a long recording (rubberband runs at a few times real time). A live driver

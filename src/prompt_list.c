@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "menu.h"
+#include "prompt.h"
 #include "prompt_list.h"
 #include "script.h"
 #include "strbuf.h"
@@ -26,6 +27,24 @@ static void rule(FILE *f, int width)
 }
 
 /* Recorded or synthesized, and how long, for every node of one language. */
+/* One thing to record for a node: its text (k = 0) or its short text (k = 1), under the name
+ * the store looks for, with the words as a reader sees them (numbers as written). */
+struct rec_item {
+    char id[TT_REC_ID_MAX];
+    const char *text, *shown;
+};
+
+static bool rec_item(const struct tt_node *n, size_t l, int k, struct rec_item *it)
+{
+    const char *text = k ? n->brief[l] : n->text[l];
+    const char *shown = k ? n->brief_shown[l] : n->shown[l];
+    if (!text)
+        return false;
+    snprintf(it->id, sizeof(it->id), k ? "%s.short" : "%s", n->id);
+    it->text = text;
+    it->shown = shown ? shown : text;
+    return true;
+}
 static int list_lang(FILE *f, tt_store *store, const tt_menu *m, const struct tt_walk *w,
                      const struct tt_prompts_list_opts *o, int width, size_t l)
 {
@@ -35,31 +54,38 @@ static int list_lang(FILE *f, tt_store *store, const tt_menu *m, const struct tt
     double total = 0;
     int err = 0;
 
+    size_t prompts = 0;
     fprintf(f, "\nLanguage %s (voice %s)\n\n", lang, m->voice[l]);
     for (size_t i = 0; i < w->n; i++) {
         const struct tt_node *n = &m->nodes[w->order[i]];
-        const struct tt_clip *clip;
-        /* Speed 100 and the node id: the very request a session makes, so this is the
-         * prepared clip and the duration a listener hears at the normal speed. */
-        if ((err = tt_store_get(store, lang, m->voice[l], n->id, n->text[l], 100, &clip)))
-            return err;
-        double secs = (double)clip->frames / o->rate;
-        bool file = tt_prompt_recording(o->prompts_dir, lang, n->id, path, sizeof(path)) == 0;
-        total += secs;
-        if (clip->recorded) {
-            recorded++;
-            fprintf(f, "[%s] recorded, %.1f s: %s\n", n->id, secs, path);
-        } else if (file) {
-            fprintf(f, "[%s] synthesized, %.1f s (the recording %s cannot be used)\n", n->id,
-                    secs, path);
-        } else {
-            fprintf(f, "[%s] synthesized, %.1f s\n", n->id, secs);
+        for (int k = 0; k < 2; k++) {
+            struct rec_item it;
+            if (!rec_item(n, l, k, &it))
+                continue;
+            const struct tt_clip *clip;
+            /* Speed 100 and the recording's name: the very request a session makes, so this
+             * is the prepared clip and the duration a listener hears at the normal speed. */
+            if ((err = tt_store_get(store, lang, m->voice[l], it.id, it.text, 100, &clip)))
+                return err;
+            double secs = (double)clip->frames / o->rate;
+            bool file = tt_prompt_recording(o->prompts_dir, lang, it.id, path, sizeof(path)) == 0;
+            total += secs;
+            prompts++;
+            if (clip->recorded) {
+                recorded++;
+                fprintf(f, "[%s] recorded, %.1f s: %s\n", it.id, secs, path);
+            } else if (file) {
+                fprintf(f, "[%s] synthesized, %.1f s (the recording %s cannot be used)\n",
+                        it.id, secs, path);
+            } else {
+                fprintf(f, "[%s] synthesized, %.1f s\n", it.id, secs);
+            }
+            tt_script_wrap(f, it.shown, width, 2, 2);
+            fputc('\n', f);
         }
-        tt_script_wrap(f, n->text[l], width, 2, 2);
-        fputc('\n', f);
     }
     fprintf(f, "\nLanguage %s: %zu recorded, %zu synthesized (%.0f s in all).\n", lang,
-            recorded, w->n - recorded, total);
+            recorded, prompts - recorded, total);
     return 0;
 }
 
@@ -72,7 +98,7 @@ static int missing_lang(FILE *f, tt_store *store, const tt_menu *m, const struct
     const char *dir = o->prompts_dir ? o->prompts_dir : "prompts";
     char path[4096];
     int err = 0;
-    bool *todo = calloc(w->n ? w->n : 1, sizeof(bool));
+    bool *todo = calloc(w->n ? 2 * w->n : 1, sizeof(bool)); /* [2 * i + k]: text, short */
     size_t ntodo = 0, done = 0;
     if (!todo)
         return ENOMEM;
@@ -82,15 +108,20 @@ static int missing_lang(FILE *f, tt_store *store, const tt_menu *m, const struct
      * text instead); nodes without a file cost nothing, not even speech synthesis. */
     for (size_t i = 0; i < w->n; i++) {
         const struct tt_node *n = &m->nodes[w->order[i]];
-        const struct tt_clip *clip;
-        if (tt_prompt_recording(o->prompts_dir, lang, n->id, path, sizeof(path)) == 0) {
-            if ((err = tt_store_get(store, lang, m->voice[l], n->id, n->text[l], 100, &clip)))
-                goto out;
-            if (clip->recorded)
+        for (int k = 0; k < 2; k++) {
+            struct rec_item it;
+            if (!rec_item(n, l, k, &it))
                 continue;
+            const struct tt_clip *clip;
+            if (tt_prompt_recording(o->prompts_dir, lang, it.id, path, sizeof(path)) == 0) {
+                if ((err = tt_store_get(store, lang, m->voice[l], it.id, it.text, 100, &clip)))
+                    goto out;
+                if (clip->recorded)
+                    continue;
+            }
+            todo[2 * i + (size_t)k] = true;
+            ntodo++;
         }
-        todo[i] = true;
-        ntodo++;
     }
     *count += ntodo;
     if (!ntodo) {
@@ -98,20 +129,24 @@ static int missing_lang(FILE *f, tt_store *store, const tt_menu *m, const struct
         goto out;
     }
     fprintf(f, "\nLanguage %s: %zu recording%s to make.\n\n", lang, ntodo, ntodo == 1 ? "" : "s");
-    for (size_t i = 0; i < w->n; i++) {
-        if (!todo[i])
+    for (size_t j = 0; j < 2 * w->n; j++) {
+        if (!todo[j])
             continue;
-        const struct tt_node *n = &m->nodes[w->order[i]];
+        const struct tt_node *n = &m->nodes[w->order[j / 2]];
+        struct rec_item it;
+        rec_item(n, l, (int)(j % 2), &it);
         rule(f, width);
-        fprintf(f, "%zu of %zu. [%s] ", ++done, ntodo, n->id);
+        fprintf(f, "%zu of %zu. [%s] ", ++done, ntodo, it.id);
         fputs(n->title[l], f);
+        if (j % 2)
+            fputs(" (the short text, said on a return visit)", f);
         fputc('\n', f);
-        if (tt_prompt_recording(o->prompts_dir, lang, n->id, path, sizeof(path)) == 0)
+        if (tt_prompt_recording(o->prompts_dir, lang, it.id, path, sizeof(path)) == 0)
             fprintf(f, "File: %s (the file there cannot be played: record it again)\n\n",
                     path);
         else
-            fprintf(f, "File: %s/%s/%s.wav\n\n", dir, lang, n->id);
-        tt_script_wrap(f, n->text[l], width, 0, 0);
+            fprintf(f, "File: %s/%s/%s.wav\n\n", dir, lang, it.id);
+        tt_script_wrap(f, it.shown, width, 0, 0);
         fputc('\n', f);
     }
     rule(f, width);
@@ -150,8 +185,8 @@ int tt_prompts_list(FILE *f, tt_store *store, const tt_menu *m,
         fprintf(f, "Recording script: %s\n", title);
         fprintf(f, "Menu: %s\n\n", m->path);
         tt_script_wrap(f,
-             "Read each text exactly as written, at a calm, even pace. Numbers written "
-             "digit by digit are said digit by digit, with a short pause at each period. "
+             "Read each text exactly as written, at a calm, even pace. Say telephone and "
+             "case numbers one digit at a time, with a short pause between the groups. "
              "Save each recording under the file name given (WAV is safest; FLAC, Ogg and "
              "MP3 work too). Until a file is there, the engine speaks the text with a "
              "synthetic voice.",

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "compose.h"
+#include "prompt.h"
 #include "prompt_list.h"
 #include "script.h"
 #include "strbuf.h"
@@ -589,23 +590,31 @@ static size_t sentence_len(const char *s)
     return strlen(s);
 }
 
+/* A label on a line of its own, before what it names ("Choices:"). */
+static void list_label(const struct out *o, const char *name)
+{
+    FILE *f = o->f;
+    if (o->fmt == TT_SCRIPT_TXT) {
+        tt_script_wrap(f, name, o->width, 0, 0);
+    } else if (o->fmt == TT_SCRIPT_MD) {
+        fputs("**", f);
+        put_md(f, name);
+        fputs("**\n\n", f);
+    } else {
+        fputs("<p><strong>", f);
+        label(o, name);
+        fputs("</strong></p>\n", f);
+    }
+}
+
 /* What the engine says, a sentence per line or list item: the choices, help's items. Each
  * sentence keeps its words exactly; only the spaces between sentences become line breaks. */
 static void sentence_list(const struct out *o, const char *name, const struct part *parts,
                           size_t nparts)
 {
     FILE *f = o->f;
-    if (name) {
-        if (o->fmt == TT_SCRIPT_TXT) {
-            fprintf(f, "%s\n", name);
-        } else if (o->fmt == TT_SCRIPT_MD) {
-            fprintf(f, "**%s**\n\n", name);
-        } else {
-            fputs("<p><strong>", f);
-            label(o, name);
-            fputs("</strong></p>\n", f);
-        }
-    }
+    if (name)
+        list_label(o, name);
     if (o->fmt == TT_SCRIPT_HTML)
         fputs("<ul>\n", f);
     for (size_t i = 0; i < nparts; i++) {
@@ -704,6 +713,24 @@ static void intro(const struct out *o)
              "page), %c skips ahead (on a page, to the next page), %c is help, %c ends.",
              k->repeat, k->back, k->skip, k->help, k->end);
     prose(o, buf);
+    /* The language keys are keys that work everywhere too: a reviewer must know that a
+     * choice can never be on them. */
+    if (m->nlangs > 1) {
+        struct tt_strbuf sb;
+        tt_sb_init(&sb);
+        tt_sb_add(&sb, "Language keys, the same on every node:");
+        for (size_t l = 0; l < m->nlangs; l++) {
+            if (!m->lang_key[l])
+                continue;
+            snprintf(buf, sizeof(buf), " %c for %s,", m->lang_key[l], m->lang[l]);
+            tt_sb_add(&sb, buf);
+        }
+        if (sb.len && sb.s[sb.len - 1] == ',')
+            sb.s[sb.len - 1] = '.';
+        if (sb.s && !sb.err)
+            prose(o, sb.s);
+        tt_sb_free(&sb);
+    }
 }
 
 /* HTML: links to every section, for readers who move around with a mouse or by tab. A
@@ -734,21 +761,73 @@ static void contents(const struct out *o)
     fputs("</a></li>\n</ul>\n</nav>\n", f);
 }
 
+/* A node's words as a reader should see them: say-as marks written for the eye
+ * ("1-800-799-7233"), not the digit groups the voice is given ("1. 8 0 0. 7 9 9."). */
+static const char *for_the_eye(const char *spoken, const char *shown)
+{
+    return shown ? shown : spoken;
+}
+
+/* "Recorded: <file> (...)" when a recording named name stands in for the words after it;
+ * *noted tells whether there was one. Returns 0 or ENOMEM. */
+static int recording_note(const struct out *o, const char *name, bool *noted)
+{
+    char path[4096];
+    *noted = false;
+    if (!o->prompts_dir ||
+        tt_prompt_recording(o->prompts_dir, o->m->lang[o->lang], name, path, sizeof(path)))
+        return 0;
+    *noted = true;
+    struct tt_strbuf sb;
+    tt_sb_init(&sb);
+    tt_sb_add(&sb, path);
+    tt_sb_add(&sb, " (people hear the recording; the text below is its transcript)");
+    char *note = tt_sb_take(&sb);
+    if (!note)
+        return ENOMEM;
+    note_line(o, "Recorded:", note);
+    free(note);
+    return 0;
+}
+
+/* What a session says first, before the start node's words (session.c, say_node): the way
+ * out, then each other language offering itself in its own words. */
+static size_t greeting(const struct out *o, struct part *parts)
+{
+    const tt_menu *m = o->m;
+    size_t n = 0;
+    parts[n++] = (struct part){tt_compose_phrase(m, o->ph[o->lang], TT_PH_END_HINT, 0),
+                               o->lang};
+    for (size_t l = 0; l < m->nlangs; l++)
+        if ((int)l != o->lang && m->lang_key[l])
+            parts[n++] = (struct part){
+                tt_compose_phrase(m, o->ph[l], TT_PH_HELP_LANGUAGE, m->lang_key[l]), (int)l};
+    return n;
+}
+
 static int node_section(const struct out *o, size_t number)
 {
     const tt_menu *m = o->m;
     int node = o->w.order[number - 1];
     const struct tt_node *n = &m->nodes[node];
-    char anchor[32], prefix[256], path[4096];
-    char *note = NULL;
+    char anchor[32], prefix[256], brief_id[TT_REC_ID_MAX];
+    struct part greet[TT_MAX_LANGS];
+    size_t ngreet = node == m->start ? greeting(o, greet) : 0;
     int err = 0;
     char *keys = tt_walk_keys(&o->w, node);
     struct part choices = {tt_compose_choices(m, o->ph, o->lang, node, o->w.back[node]),
                            o->lang};
-    if (!keys || !choices.text) {
+    /* The menu's own words: listed, never freed here. */
+    struct part brief = {(char *)for_the_eye(n->brief[o->lang], n->brief_shown[o->lang]),
+                         o->lang};
+    bool noted;
+    if (!keys || !choices.text)
         err = ENOMEM;
+    for (size_t i = 0; i < ngreet; i++)
+        if (!greet[i].text)
+            err = ENOMEM;
+    if (err)
         goto out;
-    }
     snprintf(anchor, sizeof(anchor), "n%zu", number);
     snprintf(prefix, sizeof(prefix), "%zu. [%s]", number, n->id);
     if (o->fmt == TT_SCRIPT_HTML)
@@ -760,27 +839,32 @@ static int node_section(const struct out *o, size_t number)
                                                  : "none, no key leads here from the start";
     if ((err = keys_line(o, keys, no_keys)))
         goto out;
-    /* A recording stands in for the text: say which file, so a reviewer listens to it too. */
-    if (o->prompts_dir &&
-        tt_prompt_recording(o->prompts_dir, m->lang[o->lang], n->id, path, sizeof(path)) == 0) {
-        struct tt_strbuf sb;
-        tt_sb_init(&sb);
-        tt_sb_add(&sb, path);
-        tt_sb_add(&sb, " (people hear the recording; the text below is its transcript)");
-        if (!(note = tt_sb_take(&sb))) {
-            err = ENOMEM;
-            goto out;
-        }
-        note_line(o, "Recorded:", note);
+    if (ngreet) {
+        if (o->fmt == TT_SCRIPT_TXT)
+            fputc('\n', o->f);
+        sentence_list(o, "First, when a session begins:", greet, ngreet);
     }
-    if (o->fmt == TT_SCRIPT_TXT)
+    /* A recording stands in for the text: say which file, so a reviewer listens to it too. */
+    if ((err = recording_note(o, n->id, &noted)))
+        goto out;
+    if (o->fmt == TT_SCRIPT_TXT && (noted || !ngreet))
         fputc('\n', o->f);
-    speech(o, n->text[o->lang], o->lang);
+    speech(o, for_the_eye(n->text[o->lang], n->shown[o->lang]), o->lang);
+    /* Every sentence that can be spoken is in the script: a return visit says the short
+     * text instead, and it has a recording of its own (<id>.short). */
+    if (brief.text) {
+        list_label(o, "On a return visit, said instead of the text above:");
+        snprintf(brief_id, sizeof(brief_id), "%s.short", n->id);
+        if ((err = recording_note(o, brief_id, &noted)))
+            goto out;
+        sentence_list(o, NULL, &brief, 1);
+    }
     sentence_list(o, "Choices:", &choices, 1);
     if (o->fmt == TT_SCRIPT_HTML)
         fputs("</section>\n", o->f);
 out:
-    free(note);
+    for (size_t i = 0; i < ngreet; i++)
+        free(greet[i].text);
     free(keys);
     free(choices.text);
     return err;
@@ -865,14 +949,14 @@ static void other_item(const struct out *o, const char *when, const char *text)
     }
 }
 
-/* A digit that is not a choice at the start and not an engine key: the example of a wrong
- * key. 0 if every digit is taken. */
+/* A digit that is not a choice at the start, not an engine key and not a language key: the
+ * example of a wrong key. 0 if every digit is taken. */
 static char wrong_key(const tt_menu *m)
 {
     const struct tt_keys *k = &m->keys;
     for (const char *c = choice_order; *c; c++)
         if (tt_node_choice(&m->nodes[m->start], *c) < 0 && *c != k->repeat && *c != k->back &&
-            *c != k->skip && *c != k->help && *c != k->end)
+            *c != k->skip && *c != k->help && *c != k->end && tt_menu_lang_of_key(m, *c) < 0)
             return *c;
     return 0;
 }
@@ -953,6 +1037,11 @@ static int others(const struct out *o)
         said[n++] = (struct said){tt_compose_phrase(m, p, TT_PH_INVALID, wrong), w_wrong};
     said[n++] = (struct said){tt_compose_phrase(m, p, TT_PH_TO_HELP, 0), w_tries};
     said[n++] = (struct said){tt_compose_phrase(m, p, TT_PH_AT_START, 0), w_start};
+    if (m->lang_key[o->lang])
+        said[n++] = (struct said){
+            tt_compose_phrase(m, p, TT_PH_END_HINT, 0),
+            "After a language key, before the same node is said again in full in this "
+            "language:"};
     said[n++] = (struct said){where_example(o, deep), w_where};
     if (nitems)
         said[n++] = (struct said){

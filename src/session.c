@@ -67,6 +67,9 @@ struct tt_session {
 
     int lang;
     int node;     /* where the listener is; in help, where they return to */
+    unsigned char *seen; /* per node: heard once already, so a return gets its short text */
+    bool greet;   /* the next say_node is a first arrival: the way out and the languages first */
+    bool full;    /* the next say_node says the long text even on a return */
     bool in_help;
     struct tt_help_menu help;
     int *hist;    /* the nodes the listener came through, oldest first: * walks it back */
@@ -173,6 +176,17 @@ static void prompt_add(tt_session *s, enum tt_part kind, int node, int lang, cha
     p->part[p->n++] = (struct part){kind, node, lang, text, NULL, false, TT_PUBLIC};
 }
 
+/* A node's own words, with what the eye gets when the menu wrote it differently (say-as
+ * marks: a number spoken digit by digit, shown as written). */
+static void prompt_add_words(tt_session *s, enum tt_part kind, int node, int lang,
+                             const char *text, const char *shown)
+{
+    prompt_add(s, kind, node, lang, strdup(text));
+    struct prompt *p = prompt_now(s);
+    if (shown && p->n && p->part[p->n - 1].node == node && p->part[p->n - 1].kind == kind)
+        p->part[p->n - 1].shown = strdup(shown);
+}
+
 /* Words made from what the listener did (takes both strings; shown may be NULL only when
  * the words are not sensitive: a sensitive part is never without its masked form). */
 static void prompt_add_personal(tt_session *s, int node, char *text, char *shown,
@@ -238,12 +252,35 @@ static void add_choices(tt_session *s, int node)
                    : tt_compose_way_on(s->m, s->ph, s->lang, node, back_target(s)));
 }
 
-/* The node's own words, then its choices. */
+/*
+ * The node's own words, then its choices. Arriving at the start for the first time, the
+ * listener first hears how to leave (someone may walk in at any moment) and then each other
+ * language offered in its own words and voice, so that nobody waits through a welcome in a
+ * language they do not understand. A node heard before says its short text, if it has one:
+ * the repeat key, a new language and a fresh session say the whole text.
+ */
 static void say_node(tt_session *s, tt_ms now, tt_ms delay)
 {
-    const struct tt_node *n = &s->m->nodes[s->node];
+    const tt_menu *m = s->m;
+    const struct tt_node *n = &m->nodes[s->node];
+    bool full = s->full || !s->seen[s->node] || !n->brief[s->lang];
     prompt_new(s);
-    prompt_add(s, TT_PART_BODY, s->node, s->lang, strdup(n->text[s->lang]));
+    if (s->greet) {
+        prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
+                   tt_compose_phrase(m, s->ph[s->lang], TT_PH_END_HINT, 0));
+        for (size_t l = 0; s->node == m->start && l < m->nlangs; l++)
+            if ((int)l != s->lang && m->lang_key[l])
+                prompt_add(s, TT_PART_ENGINE, s->node, (int)l,
+                           tt_compose_phrase(m, s->ph[l], TT_PH_HELP_LANGUAGE, m->lang_key[l]));
+    }
+    if (full)
+        prompt_add_words(s, TT_PART_BODY, s->node, s->lang, n->text[s->lang],
+                         n->shown[s->lang]);
+    else
+        prompt_add_words(s, TT_PART_BRIEF, s->node, s->lang, n->brief[s->lang],
+                         n->brief_shown[s->lang]);
+    s->seen[s->node] = 1;
+    s->greet = s->full = false;
     add_choices(s, s->node);
     prompt_start(s, 0, now, delay);
 }
@@ -364,6 +401,9 @@ static void wipe(tt_session *s)
     entry_forget(s);
     s->lang = s->opts.lang;
     s->node = s->m->start;
+    memset(s->seen, 0, s->m->nnodes);
+    s->greet = true; /* the next person is new here */
+    s->full = false;
 }
 
 /* Volume and speed go back to their defaults with everything else; the driver is told. */
@@ -378,14 +418,15 @@ static void wipe_settings(tt_session *s, tt_ms now)
 }
 
 /* A kiosk nobody is using: forget the last person and wait, silent, for the next. */
-static void fall_asleep(tt_session *s, tt_ms now)
+static void fall_asleep(tt_session *s, tt_ms now, int why)
 {
-    /* The rest of a prompt must not play on to the next person. */
-    if (s->st == ST_SPEAKING)
+    /* The rest of a prompt must not play on to the next person (a key has stopped it
+     * already: the end key). */
+    if (s->st == ST_SPEAKING && why)
         emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
     wipe(s);
     emit(s, TT_EV_RESET, now, s->node);
-    last_event(s)->count = 1;
+    last_event(s)->count = why; /* 0: the end key, 1: left idle */
     wipe_settings(s, now);
     s->asleep = true;
     prompt_new(s);
@@ -394,11 +435,11 @@ static void fall_asleep(tt_session *s, tt_ms now)
 
 static void end_key(tt_session *s, tt_ms now)
 {
+    /* At a kiosk the end key is the quick exit: someone may be looking over the listener's
+     * shoulder, so nothing about the topic may be heard or seen after it. The kiosk wipes and
+     * falls silent, as after an idle time, until the next key. */
     if (s->opts.end_mode == TT_END_RESET) {
-        wipe(s);
-        emit(s, TT_EV_RESET, now, s->node);
-        wipe_settings(s, now);
-        go(s, s->m->start, false, now, 0);
+        fall_asleep(s, now, 0);
         return;
     }
     s->ending = true;
@@ -424,6 +465,15 @@ static void back_key(tt_session *s, tt_ms now, tt_ms delay)
     }
 }
 
+/* The node's own words in a prompt, at or after part `from`, or p->n when there are none. */
+static size_t body_at_or_after(const struct prompt *p, size_t from)
+{
+    for (size_t i = from; i < p->n; i++)
+        if (p->part[i].kind != TT_PART_ENGINE)
+            return i;
+    return p->n;
+}
+
 static void skip_key(tt_session *s, bool interrupted, tt_ms now, tt_ms delay)
 {
     const struct tt_node *n = &s->m->nodes[s->node];
@@ -434,8 +484,9 @@ static void skip_key(tt_session *s, bool interrupted, tt_ms now, tt_ms delay)
         /* The last page: moving on leaves the sequence for where the listener entered it. */
         int to = s->hist[--s->nhist];
         go(s, to, false, now, delay);
-    } else if (interrupted && s->part < p->n && p->part[s->part].kind == TT_PART_BODY) {
-        prompt_start(s, s->part + 1, now, delay); /* skip the text, keep the choices */
+    } else if (interrupted && body_at_or_after(p, s->part) < p->n) {
+        /* skip the text (and the greeting before it), keep the choices */
+        prompt_start(s, body_at_or_after(p, s->part) + 1, now, delay);
     } else {
         wait_for_key(s, now); /* nothing left to skip: wait afresh */
     }
@@ -870,6 +921,16 @@ static bool entry_key(tt_session *s, int key, tt_ms now, tt_ms delay)
     }
 }
 
+/* A language key, on any node or in help: the same place, said whole in the new language,
+ * with the way out first (the listener may not have understood it the first time). */
+static void switch_lang(tt_session *s, int lang, tt_ms now, tt_ms delay)
+{
+    s->lang = lang;
+    emit(s, TT_EV_LANG, now, s->node);
+    s->greet = s->full = true;
+    go(s, s->node, false, now, delay);
+}
+
 static void help_key(tt_session *s, int key, tt_ms now, tt_ms delay)
 {
     const struct tt_keys *k = &s->m->keys;
@@ -897,9 +958,10 @@ static void help_key(tt_session *s, int key, tt_ms now, tt_ms delay)
         go(s, s->m->start, false, now, delay);
     } else if (it && it->action == TT_HELP_LANGUAGE) {
         good_key(s);
-        s->lang = it->lang;
-        emit(s, TT_EV_LANG, now, s->node);
-        go(s, s->node, false, now, delay);
+        switch_lang(s, it->lang, now, delay);
+    } else if (it && it->action == TT_HELP_SAFETY) {
+        good_key(s);
+        go(s, s->m->safety, true, now, delay);
     } else if (it && it->action == TT_HELP_SETTINGS) {
         good_key(s);
         tt_help_build(s->m, s->lang, true, &s->help);
@@ -923,10 +985,15 @@ static void node_key(tt_session *s, int key, bool interrupted, tt_ms now, tt_ms 
 {
     const struct tt_keys *k = &s->m->keys;
     int child = tt_node_choice(&s->m->nodes[s->node], key);
-    if (key == k->help) {
+    int lang = tt_menu_lang_of_key(s->m, key);
+    if (lang >= 0) {
+        good_key(s);
+        switch_lang(s, lang, now, delay);
+    } else if (key == k->help) {
         enter_help(s, -1, now, delay);
     } else if (key == k->repeat) {
         good_key(s);
+        s->full = true; /* asked to hear it again: all of it */
         say_node(s, now, delay);
     } else if (key == k->back) {
         good_key(s);
@@ -986,6 +1053,10 @@ int tt_session_new(tt_session **sp, const tt_menu *m, tt_phrases *const *phrases
         }
         s->ph[i] = phrases[i];
     }
+    if (!(s->seen = calloc(m->nnodes ? m->nnodes : 1, 1))) {
+        free(s);
+        return ENOMEM;
+    }
     s->st = ST_IDLE;
     s->deadline = TT_NEVER;
     s->volume = TT_VOLUME_DEFAULT;
@@ -1006,6 +1077,7 @@ void tt_session_free(tt_session *s)
     if (s->hist)
         memset(s->hist, 0, s->caphist * sizeof(*s->hist));
     free(s->hist);
+    free(s->seen);
     free(s);
 }
 
@@ -1157,7 +1229,7 @@ static void timeout(tt_session *s, tt_ms now)
             /* Nobody has answered help either: they have gone. At a kiosk that means a clean
              * slate for the next person; on a phone, goodbye. */
             if (s->opts.end_mode == TT_END_RESET)
-                fall_asleep(s, now);
+                fall_asleep(s, now, 1);
             else
                 end_key(s, now);
             return;
@@ -1184,7 +1256,7 @@ static tt_ms idle_at(const tt_session *s)
 void tt_session_tick(tt_session *s, tt_ms now)
 {
     if (now >= idle_at(s)) {
-        fall_asleep(s, now);
+        fall_asleep(s, now, 1);
         return;
     }
     if (now < s->deadline)

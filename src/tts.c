@@ -45,12 +45,22 @@ static const struct flite_voice_def {
     const char *name;  /* canonical: used in cache keys */
     const char *alias; /* "kal" is the same speaker; its 8 kHz diphone voice is not linked */
     cst_voice *(*reg)(const char *voxdir);
+    int wpm;
 } flite_defs[] = {
-    {"kal16", "kal", register_cmu_us_kal16},
-    {"slt", NULL, register_cmu_us_slt},
-    {"rms", NULL, register_cmu_us_rms},
-    {"awb", NULL, register_cmu_us_awb},
+    /* The last figure is the voice's own rate, in words per minute over the guide's English
+     * texts at its default duration_stretch (measured with bench_pace's method). */
+    {"kal16", "kal", register_cmu_us_kal16, 181},
+    {"slt", NULL, register_cmu_us_slt, 193},
+    {"rms", NULL, register_cmu_us_rms, 175},
+    {"awb", NULL, register_cmu_us_awb, 190},
 };
+
+/* espeak-ng's rate parameter is nominal: its voices differ around it. Measured at
+ * espeakRATE_NORMAL over the guide's Spanish; other voices are taken at their word. */
+static const struct {
+    const char *voice;
+    int wpm;
+} espeak_natural[] = {{"es", 177}, {"es-419", 165}};
 #define FLITE_NVOICES (sizeof(flite_defs) / sizeof(flite_defs[0]))
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -123,7 +133,9 @@ static int flite_speak(const struct tt_tts_voice *v, const char *text, int speed
         return EIO;
     }
     /* duration_stretch scales every segment's length: 2.0 is half speed. */
-    feat_set_float(voice->features, "duration_stretch", flite_stretch[i] * 100.0f / speed_pct);
+    float pace = (float)flite_defs[i].wpm / TT_TTS_PACE_WPM;
+    feat_set_float(voice->features, "duration_stretch",
+                   flite_stretch[i] * pace * 100.0f / speed_pct);
 
     jmp_buf env;
     jmp_buf *saved = cst_errjmp;
@@ -260,7 +272,11 @@ static int espeak_speak(const struct tt_tts_voice *v, const char *text, int spee
     if (err)
         goto out;
     /* espeakRATE is in words per minute; espeak-ng clamps it to its own range. */
-    int wpm = espeakRATE_NORMAL * speed_pct / 100;
+    int natural = espeakRATE_NORMAL;
+    for (size_t i = 0; i < sizeof(espeak_natural) / sizeof(espeak_natural[0]); i++)
+        if (!strcmp(v->name, espeak_natural[i].voice))
+            natural = espeak_natural[i].wpm;
+    int wpm = (int)((long)espeakRATE_NORMAL * TT_TTS_PACE_WPM / natural * speed_pct / 100);
     if (wpm < espeakRATE_MINIMUM)
         wpm = espeakRATE_MINIMUM;
     if (wpm > espeakRATE_MAXIMUM)
@@ -310,21 +326,27 @@ int tt_tts_voice_parse(struct tt_tts_voice *v, const char *spec, tt_diag *diag)
         int i = flite_find(name);
         if (i < 0) {
             tt_diag_add(diag, TT_ERROR, NULL, 0,
-                        "unknown voice '%s': flite's voices are flite:kal16, flite:slt, "
-                        "flite:rms and flite:awb (kal16 is the clearest)",
+                        "unknown voice '%s': flite's voices are flite:rms, flite:kal16, "
+                        "flite:slt and flite:awb (rms is the clearest: docs/voices.md)",
                         spec);
             return EINVAL;
         }
         v->engine = TT_TTS_FLITE;
         v->engine_name = "flite";
-        v->version = FLITE_PROJECT_VERSION;
+        v->version = FLITE_PROJECT_VERSION " " TT_TTS_PACE_TAG;
         snprintf(v->name, sizeof(v->name), "%s", flite_defs[i].name);
         return 0;
     }
     if (elen == strlen("espeak-ng") && !strncmp(spec, "espeak-ng", elen)) {
         v->engine = TT_TTS_ESPEAK;
         v->engine_name = "espeak-ng";
-        v->version = espeak_Info(NULL);
+        /* One string for the process (voices are copied about): espeak-ng's version is. */
+        static char version[96];
+        pthread_mutex_lock(&lock);
+        if (!version[0])
+            snprintf(version, sizeof(version), "%s %s", espeak_Info(NULL), TT_TTS_PACE_TAG);
+        pthread_mutex_unlock(&lock);
+        v->version = version;
         snprintf(v->name, sizeof(v->name), "%s", name);
         /* Only espeak-ng knows its voices: ask it now, so a typo is reported up front. */
         pthread_mutex_lock(&lock);

@@ -17,6 +17,12 @@
 
 /* Speed in percent of the engine's normal rate: the listener's "slower/faster" setting. */
 #define TT_TTS_SPEED_NORMAL 100
+/* What "normal" is: words per minute. The engines' own defaults run at 165 to 195, too fast
+ * for a frightened listener hearing a court's words for the first time; about 150 is the pace
+ * of a calm, careful reader. Each voice is slowed from its own measured rate to this one
+ * (bench_pace measures the result on the guide). */
+#define TT_TTS_PACE_WPM 150
+#define TT_TTS_PACE_TAG "pace150" /* in cache keys: a new pace is new audio */
 #define TT_TTS_SPEED_MIN 25
 #define TT_TTS_SPEED_MAX 400
 
@@ -26,7 +32,7 @@ struct tt_tts_voice {
     enum tt_tts_engine engine;
     const char *engine_name; /* "flite" or "espeak-ng": the part before the colon */
     char name[64];           /* the voice within the engine, canonical ("kal" becomes "kal16") */
-    const char *version;     /* the engine's version: new versions speak differently */
+    const char *version;     /* the engine's version and pace: new versions speak differently */
 };
 
 /**

@@ -164,8 +164,14 @@ static void every_key_is_an_arrow_with_its_label(void **state)
         }
     }
     assert_int_equal(count(s, " -> "), edges);
-    /* The main menu's four choices and the steps' five pages are there. */
-    assert_non_null(strstr(s, "\"main\" -> \"steps\" [label=\"3\"]"));
+    /* The main menu's four choices (3 and 4 straight to the first step and the first
+     * warning) and the steps' six pages are there. */
+    assert_non_null(strstr(s, "\"main\" -> \"safety\" [label=\"1\"]"));
+    assert_non_null(strstr(s, "\"main\" -> \"about\" [label=\"2\"]"));
+    assert_non_null(strstr(s, "\"main\" -> \"step1\" [label=\"3\"]"));
+    assert_non_null(strstr(s, "\"main\" -> \"warn1\" [label=\"4\"]"));
+    assert_non_null(strstr(s, "\"step1\" -> \"step1b\" [label=\"#\"]"));
+    assert_non_null(strstr(s, "\"step1b\" -> \"step2\" [label=\"#\"]"));
     assert_non_null(strstr(s, "\"step4\" -> \"step5\" [label=\"#\"]"));
     free(s);
     tt_menu_free(m);

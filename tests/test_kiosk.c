@@ -1,5 +1,6 @@
 /*
- * The kiosk (`tonetree run`) end to end, on the real device path, in real time.
+ * The kiosk (`tonetree run`) end to end, on the real device path, in real time, on a busy
+ * machine.
  *
  * Each test starts a private PulseAudio server with one null sink ("out", 48 kHz mono s16le,
  * norewinds=1) in a mkdtemp folder (its own XDG_RUNTIME_DIR and HOME, so nothing else on the
@@ -10,15 +11,29 @@
  * plugin sends PortAudio's default output to the server, so what the capture holds is what the
  * listener would have heard.
  *
- * How the audio is checked: PulseAudio passes the stream through the null sink unchanged
- * (checked by hand on Debian 12 and asserted in the first test: same rate, same format, stream
- * volume 100%), so the capture holds exactly clip[i] * tt_volume_gain(level), rounded as
- * audio_out.c rounds. The test synthesizes the same clips through tt_store (same cache, 48 kHz,
- * speed 100, flite:kal16) and finds them in the capture by their samples. That gives the onset
- * of each prompt in capture samples; the moment its text line appeared on the pty gives the
- * same onset in wall time. Both went through the same output latency, so a key written at wall
- * time Tk lands at a known capture sample, and "silent within 30 ms of the key" can be checked
- * on the device path itself.
+ * What is asserted, and what is left to other tests. A real-time path on a loaded machine
+ * breaks up now and then: the callback or the sound server is not scheduled in time and the
+ * listener hears a hole (the kiosk counts those and grows its buffer: latency.c). So nothing
+ * here asks for bit-exact samples; render's tests and the ALSA file-plugin tests in
+ * test_audio_out do that, where nothing runs in real time. These ask what a listener notices,
+ * in ways a hole cannot break:
+ *  - which prompt plays, and in which order: prompts are found in the capture by content,
+ *    40 ms pieces of the clip (synthesized here through the same store and cache) matched by
+ *    normalized correlation; a hole breaks a piece or two, never the order;
+ *  - how loud: the least-squares gain of the matched pieces against the clip, which a hole
+ *    does not change, against tt_volume_gain of the level;
+ *  - silence after a key, and nothing more of a prompt after a key or the end key, within a
+ *    bound: the device's latency (as the kiosk reports it: what it holds still plays) plus
+ *    SLACK_MS for a loaded machine;
+ *  - the kiosk's own count of underruns in its log (printed beside the holes heard).
+ *
+ * Times on the device come from the capture's own clock: parec appends what the sink played
+ * as it goes, so the least of (wall time - samples in the file / rate), over the many looks
+ * pump() takes, is about when the capture's first sample was played. A key pressed at wall
+ * time t lands at capture sample (t - that) * rate, give or take the sink's block (the null
+ * sink renders a block as its time begins, so the file can run a block ahead; it can also lag
+ * by the recorder's 20 ms fragments): a few tens of ms, small beside SLACK_MS, and allowed
+ * for where a check looks just before a key.
  *
  * The no-device tests run the kiosk with ALSA_CONFIG_PATH pointing at an empty file and no
  * PulseAudio server: it must say so plainly and carry on with the words; SIGTERM ends it with
@@ -26,10 +41,11 @@
  * when it is the controlling terminal; status 0, and no busy loop, when it is not).
  *
  * Every wait is bounded (the kiosk's lines, the server coming up, children ending), so a test
- * fails instead of hanging; every child is stopped by its pid (SIGTERM, then SIGKILL). The whole
- * file runs in about 35 s. Without pulseaudio/parec the device tests are skipped, saying why.
- * TONETREE=path runs another build of the command; TT_KIOSK_KEEP=1 keeps each test's folder
- * (capture, log, stderr) and prints its name.
+ * fails instead of hanging; the bounds are deadlines for failing, generous for a loaded
+ * machine, and cost nothing when the test passes. Every child is stopped by its pid (SIGTERM,
+ * then SIGKILL). The whole file runs in about 40 s. Without pulseaudio/parec the device tests
+ * fail, saying what to install (scripts/deps.sh does). TONETREE=path runs another build of the
+ * command; TT_KIOSK_KEEP=1 keeps each test's folder (capture, log, stderr) and prints its name.
  */
 #define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
 #include <errno.h>
@@ -63,15 +79,56 @@
  * through, so "silent" could be exactly 0; allow a hair in case a server ever dithers. */
 #define TINY 2
 #define MAX_LINES 256
+/* A piece of a clip, followed through a playing of it: short, so that most pieces fall
+ * between the holes of a device that breaks up. 40 ms of synthetic speech is not unique (flite
+ * joins the same recorded units wherever a sound recurs: "to be" twice in the welcome matches
+ * itself exactly), so a piece is only looked for near where the playing puts it. */
+#define PIECE (RATE / 25)
+/* A passage: what is looked for anywhere (where a clip starts, whether it went on after a
+ * key). 200 ms of speech spans several sounds, and no two such stretches here are alike. */
+#define PASSAGE (RATE / 5)
+/* Normalized correlation at which a piece of the capture is that piece of the clip. The same
+ * samples played at any gain give 1 (less rounding: 0.9999 at the default volume); another
+ * piece of speech stays well under 0.9, and so does a piece with a hole in it. */
+#define MATCH 0.9
+/* A piece clean enough to measure the level by: a hole covering even 5% of a piece still
+ * matches, but its gain reads 5% low. The same samples at any gain correlate at 0.9999; a
+ * piece that has lost 0.5% of its energy to a hole stays under 0.9975. */
+#define CLEAN 0.9975
+/* What a loaded machine may add to any moment on the device path, on top of the device's own
+ * latency (and of any time the kiosk reported spending reopening it, when it cannot act on a
+ * key): the kiosk's thread woken for a key behind a dozen busy ones on 2 cores, the sound
+ * server's threads, the capture's clock, and this test's own stamps. Under stress-ng --cpu 4
+ * --io 2 beside other engineers' test suites, key to silence was at most about 60 ms over the
+ * device's latency (see the printed figures); 250 ms keeps a wide margin, and is still less
+ * than what the kiosk queues ahead of the device (its ring holds 341 ms at 48 kHz), so a cut
+ * that forgot the queue is caught. */
+#define SLACK_MS 250.0
+/* How much longer a test lets the kiosk play than the audio it checks lasts: the device's
+ * latency once grown (up to 220 ms) and holes delay the end of what was said. */
+#define TAIL_S 1.0
+/* How far the measured level may be from the level asked for. Matching pieces measure the
+ * gain to a small fraction of a percent; 3% is a tenth of the 3 dB volume step. */
+#define GAIN_TOL 0.03
 
 /* The menu's words the tests look for (tests/data/kiosk.ini, tests/prompts/en/phrases.ini). */
 static const char welcome_text[] =
     "Welcome to the kiosk test. This sentence is long enough to be cut off by a key, and to "
     "be said again a little louder, so that the two can be compared.";
+static const char hours_text[] = "The court is open from nine to five.";
 
 extern char **environ;
 
-/* ---- shared by every test: the prompts, prepared once, and the welcome at two volumes ---- */
+/* ---- shared by every test: the prompts, prepared once, and the clips the tests look for ---- */
+
+/* A clip the kiosk plays, as the store made it (at unity gain), and where its speech is. */
+struct ref {
+    int16_t *pcm;
+    size_t n;
+    size_t a;        /* its first clearly audible sample */
+    size_t *piece;   /* the start of each 40 ms piece with speech in it (pauses match anything) */
+    size_t npiece;
+};
 
 static struct {
     char *dir;
@@ -79,8 +136,7 @@ static struct {
     tt_menu *m;
     tt_phrases *ph[8];
     tt_store *store;
-    int16_t *w4, *w5; /* the welcome as the device plays it at volume 4 (default) and 5 */
-    size_t wn;
+    struct ref welcome, hours;
     bool have_pulse;  /* pulseaudio, pactl and parec are installed */
 } G;
 
@@ -116,26 +172,31 @@ static bool in_path(const char *prog)
     return find_program(prog, buf, sizeof(buf));
 }
 
-/* The same rounding as audio_out.c's callback: what the device is handed at a gain. */
-static int16_t scale(int16_t x, float g)
+/* A copy of a clip, and its pieces of speech: those louder than a quarter of the clip's rms
+ * (the clips are whole sentences, so their rms is that of speech with its short pauses). */
+static void make_ref(struct ref *r, const struct tt_clip *c)
 {
-    float v = (float)x * g;
-    v += v >= 0.0f ? 0.5f : -0.5f;
-    if (v > 32767.0f)
-        return 32767;
-    if (v < -32768.0f)
-        return -32768;
-    return (int16_t)v;
+    r->n = c->frames;
+    r->pcm = malloc(r->n * sizeof(*r->pcm));
+    assert_non_null(r->pcm);
+    memcpy(r->pcm, c->pcm, r->n * sizeof(*r->pcm));
+    r->a = 0;
+    while (r->a < r->n && abs(r->pcm[r->a]) < 100)
+        r->a++;
+    double whole = tl_rms(r->pcm, 0, r->n);
+    r->piece = calloc(r->n / PIECE + 1, sizeof(*r->piece));
+    assert_non_null(r->piece);
+    r->npiece = 0;
+    for (size_t p = r->a; p + PIECE <= r->n; p += PIECE)
+        if (tl_rms(r->pcm, p, p + PIECE) > whole / 4)
+            r->piece[r->npiece++] = p;
+    assert_true(r->npiece > 10);
 }
 
-static int16_t *scaled(const struct tt_clip *c, int level)
+static void free_ref(struct ref *r)
 {
-    float g = (float)tt_volume_gain(level);
-    int16_t *out = malloc(c->frames * sizeof(*out));
-    assert_non_null(out);
-    for (size_t i = 0; i < c->frames; i++)
-        out[i] = scale(c->pcm[i], g);
-    return out;
+    free(r->pcm);
+    free(r->piece);
 }
 
 /* Prepare the menu's prompts into a shared cache once, so each kiosk starts warm (well under a
@@ -156,26 +217,27 @@ static int group_setup(void **state)
         err = tt_store_new(&G.store, &so, d);
     if (!err)
         err = tt_store_prepare(G.store, G.m, G.ph, NULL, NULL);
-    const struct tt_clip *c = NULL;
+    const struct tt_clip *w = NULL, *h = NULL;
     if (!err)
-        err = tt_store_get(G.store, "en", VOICE, "main", welcome_text, 100, &c);
+        err = tt_store_get(G.store, "en", VOICE, "main", welcome_text, 100, &w);
+    if (!err)
+        err = tt_store_get(G.store, "en", VOICE, "hours", hours_text, 100, &h);
     if (err) {
         tt_diag_print(d, stderr);
         tt_diag_free(d);
         return -1;
     }
     tt_diag_free(d);
-    G.w4 = scaled(c, TT_VOLUME_DEFAULT);
-    G.w5 = scaled(c, TT_VOLUME_DEFAULT + 1);
-    G.wn = c->frames;
+    make_ref(&G.welcome, w);
+    make_ref(&G.hours, h);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    free(G.w4);
-    free(G.w5);
+    free_ref(&G.welcome);
+    free_ref(&G.hours);
     tt_store_free(G.store);
     tt_phrases_free_all(G.m, G.ph);
     tt_menu_free(G.m);
@@ -324,6 +386,7 @@ struct fx {
     size_t nclear;
     bool watch_log;         /* look for "reset idle" in the log while pumping */
     double t_idle;          /* when it appeared, or 0 */
+    double t_cap0;          /* when the capture's first sample was played (see the top) */
     int16_t *pcm;           /* the capture, once loaded */
     size_t npcm;
 };
@@ -338,6 +401,7 @@ static struct fx *fx_new(void)
     struct fx *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     f->master = f->slave = -1;
+    f->t_cap0 = HUGE_VAL;
     f->dir = tl_tmpdir();
     path_in(f->cap, sizeof(f->cap), f, "cap.raw");
     path_in(f->log, sizeof(f->log), f, "nav.log");
@@ -415,7 +479,7 @@ static int fx_setup_audio(void **state)
     struct fx *f = fx_new();
     *state = f;
     if (!G.have_pulse)
-        return 0; /* the test skips itself, saying why */
+        return 0; /* the test fails itself, saying what to install */
     return start_audio(f);
 }
 
@@ -462,13 +526,13 @@ static int fx_teardown(void **state)
     return 0;
 }
 
+/* No skipping: a machine that runs the suite is set up by scripts/deps.sh, so a missing
+ * server is a missing install step, and a failure says which. */
 static void need_pulse(void)
 {
-    if (!G.have_pulse) {
-        print_message("pulseaudio, pactl or parec is not installed (scripts/deps.sh installs "
-                      "them): the device-path test is skipped\n");
-        skip();
-    }
+    if (!G.have_pulse)
+        fail_msg("pulseaudio, pactl or parec is not installed: scripts/deps.sh installs them "
+                 "(pulseaudio pulseaudio-utils)");
 }
 
 static const char *tonetree_bin(void)
@@ -574,6 +638,21 @@ static void check_log_for_idle(struct fx *f, double t)
     fclose(l);
 }
 
+/* The capture's clock: how far the recorder's file has got, against the wall clock. The file
+ * only ever lags the sink, so the least value over many looks is the truest. */
+static void look_at_capture(struct fx *f)
+{
+    if (f->parec <= 0)
+        return;
+    double t = now_s();
+    off_t size = file_size(f->cap);
+    if (size >= 2) {
+        double t0 = t - (double)(size / 2) / RATE;
+        if (t0 < f->t_cap0)
+            f->t_cap0 = t0;
+    }
+}
+
 /* Read whatever the kiosk prints until `until` (monotonic seconds), in steps of at most 2 ms
  * so that each line's stamp is within a couple of ms of its arrival. */
 static void pump(struct fx *f, double until)
@@ -593,6 +672,7 @@ static void pump(struct fx *f, double until)
                 take(f, buf, (size_t)got, t);
         }
         check_log_for_idle(f, t);
+        look_at_capture(f);
     }
 }
 
@@ -657,57 +737,227 @@ static int finish(struct fx *f)
 
 /* ---- measuring the capture ---- */
 
-/*
- * Where a clip starts in the capture (its sample 0), searching from sample `from` on; -1 when
- * it is not there. A 50 ms stretch from the clip's first clearly audible sample must match
- * sample for sample (within TINY): the sink passes the stream through unchanged, so this finds
- * a prompt by its content and also proves the volume it was played at.
- */
-static long find_clip(const struct fx *f, size_t from, const int16_t *ref, size_t refn)
+/* The capture sample that was playing at wall time t (see the top: a few tens of ms either
+ * way). */
+static long cap_at(const struct fx *f, double t)
 {
-    size_t a = 0;
-    while (a < refn && abs(ref[a]) < 30)
-        a++;
-    size_t w = refn - a < RATE / 20 ? refn - a : RATE / 20;
-    assert_true(w > 100);
-    for (size_t q = from + a; q + w <= f->npcm; q++) {
-        if (abs(f->pcm[q] - ref[a]) > TINY)
-            continue;
-        size_t i = 1;
-        while (i < w && abs(f->pcm[q + i] - ref[a + i]) <= TINY)
-            i++;
-        if (i == w)
-            return (long)(q - a);
+    if (!isfinite(f->t_cap0))
+        fail_msg("the recorder's file never grew: no clock for the capture");
+    return lround((t - f->t_cap0) * RATE);
+}
+
+static double ms(double samples)
+{
+    return samples * 1000.0 / RATE;
+}
+
+static long samples(double millis)
+{
+    return lround(millis * RATE / 1000.0);
+}
+
+/* Where a piece of a clip sits in the capture, and how well it matches there. */
+struct hit {
+    long at;          /* capture sample, or -1 */
+    double corr;      /* normalized correlation */
+    double xy, yy;    /* capture . clip and clip . clip over the piece: the gain is xy / yy */
+};
+
+static double corr_at(const int16_t *x, const int16_t *y, size_t len, size_t step, double *xyp,
+                      double *yyp)
+{
+    double xy = 0, xx = 0, yy = 0;
+    for (size_t i = 0; i < len; i += step) {
+        double a = x[i], b = y[i];
+        xy += a * b;
+        xx += a * a;
+        yy += b * b;
     }
-    return -1;
+    if (xyp)
+        *xyp = xy, *yyp = yy;
+    return xx > 0 && yy > 0 ? xy / sqrt(xx * yy) : 0;
 }
 
-/* Samples of the capture from `at` on, for n, that differ from ref by more than TINY. */
-static size_t mismatches(const struct fx *f, size_t at, const int16_t *ref, size_t n)
+/* The best match of y (len samples) at every sample in [lo, hi]. */
+static struct hit refine(const struct fx *f, long lo, long hi, const int16_t *y, size_t len)
 {
-    size_t bad = 0;
-    for (size_t i = 0; i < n && at + i < f->npcm; i++)
-        bad += abs(f->pcm[at + i] - ref[i]) > TINY;
-    return bad;
+    struct hit h = {.at = -1, .corr = -1};
+    for (long q = lo < 0 ? 0 : lo; q <= hi && q + (long)len <= (long)f->npcm; q++) {
+        double xy, yy, c = corr_at(f->pcm + q, y, len, 1, &xy, &yy);
+        if (c > h.corr)
+            h = (struct hit){q, c, xy, yy};
+    }
+    return h;
 }
 
-/* The capture sample that was playing at wall time t, given a prompt whose text line appeared
- * at t_line and whose audio begins at capture sample onset: the line and the audio go out
- * together, and the output latency is the same for both ends, so it cancels. */
-static size_t at_time(double t, double t_line, long onset)
+/*
+ * Where y (len samples of a clip) is in the capture, starting between lo and hi: the first
+ * place it matches (first) or the best. A coarse pass looks at every d-th sample and offset,
+ * d = 3 for a piece and 6 for a passage (the clips are speech synthesized at 16 kHz, most of
+ * it far below 4 kHz: the coarse correlation of the right place stays high), then the samples
+ * around a promising place are tried one by one. h.at is -1 when it is not there.
+ */
+static struct hit find_in(const struct fx *f, long lo, long hi, const int16_t *y, size_t len,
+                          bool first)
 {
-    return (size_t)((double)onset + (t - t_line) * RATE + 0.5);
+    size_t d = len > PIECE ? 6 : 3;
+    long bq = -1;
+    double bc = -1;
+    for (long q = lo < 0 ? 0 : lo; q <= hi && q + (long)len <= (long)f->npcm; q += (long)d) {
+        double c = corr_at(f->pcm + q, y, len, d, NULL, NULL);
+        if (first && c >= MATCH - 0.1) { /* near a peak: it is within a few samples */
+            struct hit h = refine(f, q > lo + (long)d ? q - (long)d : lo, q + 5 * (long)d, y, len);
+            if (h.corr >= MATCH)
+                return h;
+        }
+        if (c > bc)
+            bc = c, bq = q;
+    }
+    struct hit h = {.at = -1, .corr = bc};
+    if (!first && bq >= 0) {
+        h = refine(f, bq - (long)d, bq + (long)d, y, len);
+        if (h.corr < MATCH)
+            h.at = -1;
+    }
+    return h;
+}
+
+/* A playing of a clip followed through the capture, piece by piece. */
+struct track {
+    int pieces;       /* pieces of speech the stretch of clip has */
+    int found;        /* of those, found where the playing put them */
+    int clean;        /* of those, whole (no hole in them): the level is measured on these */
+    double xy, yy;    /* summed over the clean pieces */
+    int holes;        /* times the clip resumed later than where it would have been */
+    double hole_ms;   /* the time those holes added */
+    long last;        /* capture sample just past the last piece found, or -1 */
+};
+
+static struct track follow_within(const struct fx *f, const struct ref *r, long start,
+                                  size_t p0, size_t p1, long hi, long back, long reach);
+
+/* Following a playing, allowing 300 ms back and 1.5 s forward between pieces. */
+static struct track follow(const struct fx *f, const struct ref *r, long start, size_t p0,
+                           size_t p1, long hi)
+{
+    return follow_within(f, r, start, p0, p1, hi, samples(300), samples(1500));
+}
+
+static double gain_of(const struct track *t)
+{
+    return t->yy > 0 ? t->xy / t->yy : 0;
+}
+
+/*
+ * Follow the playing of r that starts at capture sample `start` over clip positions [p0, p1),
+ * in the capture before `hi`. Each piece is looked for where the last one leads (the audio
+ * runs on unbroken), and if it is not there, from `back` earlier (a reopened device drops
+ * what it held) to `reach` later (a hole, or the time a busy machine takes to reopen the
+ * device). A piece with a hole in it is simply not found.
+ */
+static struct track follow_within(const struct fx *f, const struct ref *r, long start,
+                                  size_t p0, size_t p1, long hi, long back, long reach)
+{
+    struct track t = {.last = -1};
+    long lag = 0;
+    for (size_t k = 0; k < r->npiece; k++) {
+        size_t p = r->piece[k];
+        if (p < p0 || p + PIECE > p1)
+            continue;
+        long want = start + (long)p + lag;
+        t.pieces++;
+        struct hit h = refine(f, want - 2, want + 2, r->pcm + p, PIECE);
+        if (h.corr < MATCH)
+            h = find_in(f, want - back, want + reach, r->pcm + p, PIECE, false);
+        if (h.at < 0 || h.corr < MATCH || h.at + PIECE > hi)
+            continue;
+        t.found++;
+        if (h.corr >= CLEAN) {
+            t.clean++;
+            t.xy += h.xy;
+            t.yy += h.yy;
+        }
+        long now = h.at - start - (long)p;
+        if (now > lag + 2) {
+            t.holes++;
+            t.hole_ms += ms((double)(now - lag));
+        }
+        lag = now;
+        t.last = h.at + PIECE;
+    }
+    return t;
+}
+
+/*
+ * Where a playing of clip r starts (its sample 0) in the capture, between lo and hi; -1 when
+ * it does not. Each of its first six pieces of speech is looked for; a place where one
+ * matches is taken when the pieces after it follow there too (at least three of the next
+ * eight, allowing holes of up to 500 ms between them), which the same sound recurring
+ * elsewhere never does. The earliest start wins: a hole in the first piece does not lose the
+ * clip, and a piece found only in a later playing does not skip this one. A start found from
+ * a piece is late by the holes before that piece (the clips begin softly, so even the first
+ * piece of speech comes a little way in); *anchor, when asked for, gets the clip position of
+ * the piece it was found by, so that a test can allow for that.
+ */
+static long find_start_by(const struct fx *f, long lo, long hi, const struct ref *r,
+                          size_t *anchor)
+{
+    long best = -1;
+    for (size_t k = 0; k < 6 && k + 8 < r->npiece; k++) {
+        size_t p = r->piece[k];
+        for (long from = lo + (long)p;;) {
+            struct hit h = find_in(f, from, hi + (long)p, r->pcm + p, PIECE, true);
+            if (h.at < 0)
+                break;
+            long cand = h.at - (long)p;
+            struct track t = follow_within(f, r, cand, r->piece[k + 1], r->piece[k + 8] + 1,
+                                           (long)f->npcm, 2, samples(500));
+            if (t.found >= 3) {
+                if (best < 0 || cand < best) {
+                    best = cand;
+                    if (anchor)
+                        *anchor = p;
+                }
+                break;
+            }
+            from = h.at + PIECE / 2; /* past this peak: the next place it might be */
+        }
+    }
+    return best;
+}
+
+static long find_start(const struct fx *f, long lo, long hi, const struct ref *r)
+{
+    return find_start_by(f, lo, hi, r, NULL);
+}
+
+/* How many of (up to) eight passages of r from clip position p on, spread over the rest of
+ * the clip, are anywhere in the capture between lo and hi: what was played of it past p. */
+static int played_past(const struct fx *f, const struct ref *r, size_t p, long lo, long hi,
+                       int *tried)
+{
+    size_t k0 = 0;
+    while (k0 < r->npiece && r->piece[k0] < p)
+        k0++;
+    size_t left = r->npiece - k0, step = left > 8 ? left / 8 : 1;
+    int n = 0;
+    *tried = 0;
+    for (size_t k = k0; k < r->npiece && r->piece[k] + PASSAGE <= r->n; k += step) {
+        (*tried)++;
+        n += find_in(f, lo, hi, r->pcm + r->piece[k], PASSAGE, true).at >= 0;
+    }
+    return n;
 }
 
 /* A moment, from `min` samples into the clip on, inside a stretch of speech: audible for
  * 40 ms before and 120 ms after, so a key pressed then cuts speech rather than a pause. */
-static size_t in_speech(const int16_t *ref, size_t n, size_t min)
+static size_t in_speech(const struct ref *r, size_t min)
 {
     size_t blk = RATE / 100;
-    for (size_t p = min; p + RATE / 5 < n; p += blk) {
+    for (size_t p = min; p + RATE / 5 < r->n; p += blk) {
         bool ok = true;
         for (size_t b = p - 4 * blk; ok && b < p + 12 * blk; b += blk)
-            ok = tl_rms(ref, b, b + blk) > 60.0;
+            ok = tl_rms(r->pcm, b, b + blk) > 240.0;
         if (ok)
             return p;
     }
@@ -715,19 +965,98 @@ static size_t in_speech(const int16_t *ref, size_t n, size_t min)
     return 0;
 }
 
-/* The first sample from which the capture stays silent up to `to`. */
-static size_t silent_from(const struct fx *f, size_t from, size_t to)
+/* The first sound from `from` on (before `to`), or -1. */
+static long sound_after(const struct fx *f, long from, long to)
 {
-    size_t s = from;
-    for (size_t i = from; i < to && i < f->npcm; i++)
+    for (long i = from < 0 ? 0 : from; i < to && i < (long)f->npcm; i++)
         if (abs(f->pcm[i]) > TINY)
-            s = i + 1;
-    return s;
+            return i;
+    return -1;
 }
 
-static double ms(double samples)
+/* The most latency the kiosk reported for its output (it says so on stderr at every open,
+ * and again whenever underruns make it ask for more): what a key cannot cut. */
+static double device_latency_ms(const struct fx *f)
 {
-    return samples * 1000.0 / RATE;
+    char *err = tl_slurp(f->err);
+    double most = -1;
+    for (const char *p = err; (p = strstr(p, "output latency ")); p++) {
+        double v;
+        if (sscanf(p, "output latency %lf ms", &v) == 1 && v > most)
+            most = v;
+    }
+    free(err);
+    if (most < 0)
+        fail_msg("the kiosk did not report its output latency on stderr");
+    return most;
+}
+
+/* The longest the kiosk reported spending reopening its output (after underruns), or 0: a key
+ * waits that long, and a prompt has a hole that long. */
+static double reopen_ms(const struct fx *f)
+{
+    char *err = tl_slurp(f->err);
+    double most = 0;
+    for (const char *p = err; (p = strstr(p, "reopened in ")); p++) {
+        double v;
+        if (sscanf(p, "reopened in %lf ms", &v) == 1 && v > most)
+            most = v;
+    }
+    free(err);
+    return most;
+}
+
+/* How long after a key (or a reset) the device may still play what it was playing: what the
+ * device holds, what a reopen held up, and SLACK_MS. *lat gets the device's latency. */
+static double cut_bound_ms(const struct fx *f, double *lat)
+{
+    *lat = device_latency_ms(f);
+    return *lat + reopen_ms(f) + SLACK_MS;
+}
+
+/* The kiosk's own count of underruns, from the counts line it logs when it stops. */
+static long logged_underruns(const struct fx *f, int *latency)
+{
+    char *log = tl_slurp(f->log);
+    const char *p = strstr(log, "; audio underruns ");
+    long n = -1;
+    if (!p || sscanf(p, "; audio underruns %ld, output latency %d ms;", &n, latency) != 2)
+        fail_msg("no 'audio underruns N, output latency M ms' in the kiosk's log:\n%s", log);
+    free(log);
+    return n;
+}
+
+/* What the listener heard break up, beside what the kiosk counted: for the record. */
+static void report_health(const struct fx *f, int holes, double hole_ms)
+{
+    int lat;
+    long n = logged_underruns(f, &lat);
+    print_message("device path: %d holes heard in the prompts followed (%.0f ms in all); the "
+                  "kiosk counted %ld underruns and ended at %d ms of latency\n",
+                  holes, hole_ms, n, lat);
+}
+
+/* Gain measured against gain wanted, within GAIN_TOL; says which prompt when it is not. */
+static void expect_gain(const char *what, const struct track *t, int level)
+{
+    double want = tt_volume_gain(level), got = gain_of(t);
+    print_message("%s: level %.4f against %.4f for volume %d (%+.2f%%), from %d whole pieces "
+                  "of %d\n",
+                  what, got, want, level, 100.0 * (got / want - 1.0), t->clean, t->pieces);
+    if (t->clean < 3)
+        fail_msg("%s: only %d pieces without a hole to measure the level by", what, t->clean);
+    if (fabs(got / want - 1.0) > GAIN_TOL)
+        fail_msg("%s is at gain %.4f, not %.4f (volume %d)", what, got, want, level);
+}
+
+/* Enough of a stretch of a clip found where its playing put it: that clip, in order. A hole
+ * breaks the piece it falls in; under stress-ng, before the kiosk had grown its buffer, the
+ * device broke up as often as every 100 ms, which still leaves more than a third whole. */
+static void expect_followed(const char *what, const struct track *t)
+{
+    if (t->pieces < 5 || t->found < 3 || t->found * 3 < t->pieces)
+        fail_msg("%s: only %d of %d pieces of the clip were found where it played", what,
+                 t->found, t->pieces);
 }
 
 /* After SIGTERM the terminal must have its settings back (cooked, echoing), not stay raw. */
@@ -740,109 +1069,142 @@ static void expect_terminal_restored(const struct fx *f)
     assert_int_equal(now.c_oflag & OPOST, f->tio0.c_oflag & OPOST);
 }
 
+/* The longest silence in the capture between from and to: its first sample goes to *start,
+ * and its length is returned. */
+static long longest_silence(const struct fx *f, long from, long to, long *start)
+{
+    long best = 0, run = 0;
+    *start = -1;
+    for (long i = from < 0 ? 0 : from; i < to && i < (long)f->npcm; i++) {
+        run = abs(f->pcm[i]) <= TINY ? run + 1 : 0;
+        if (run > best)
+            best = run, *start = i + 1 - run;
+    }
+    return best;
+}
+
 /* ---- the tests ---- */
 
-static void the_first_line_is_the_welcome_and_the_device_plays_its_samples_from_that_moment(
-    void **state)
+static void the_first_line_is_the_way_out_then_the_welcome_and_the_device_plays_it(void **state)
 {
     struct fx *f = *state;
     need_pulse();
     kiosk_start(f, MENU, NULL);
-    size_t w = wait_line(f, 0, "Welcome", 10.0);
-    assert_int_equal(w, 0); /* the first thing shown is the start node's text ... */
-    assert_string_equal(f->lines[w].text, welcome_text); /* ... exactly */
-    /* where the recorder was when the line appeared (its file lags the sink by a fragment) */
-    long cap_at_line = (long)file_size(f->cap) / 2;
-    pump(f, f->lines[w].t + 1.5);
+    /* the first thing shown (and said) is how to leave; then the start node's text, exactly */
+    size_t g = wait_line(f, 0, "To leave", 30.0);
+    assert_int_equal(g, 0);
+    assert_string_equal(f->lines[g].text, "To leave, press 9.");
+    size_t w = wait_line(f, 1, "Welcome", 30.0);
+    assert_int_equal(w, 1);
+    assert_string_equal(f->lines[w].text, welcome_text);
+    double t_line = f->lines[w].t;
+    pump(f, t_line + 1.5 + TAIL_S);
     struct termios raw;
     assert_int_equal(tcgetattr(f->slave, &raw), 0);
     assert_false(raw.c_lflag & (ICANON | ECHO)); /* keys are read raw while it runs */
     assert_int_equal(finish(f), 0); /* SIGTERM is a normal end */
     expect_terminal_restored(f);
 
-    long onset = find_clip(f, 0, G.w4, G.wn);
+    double lat, bound = cut_bound_ms(f, &lat);
+    size_t anchor = 0;
+    long onset = find_start_by(f, 0, (long)f->npcm, &G.welcome, &anchor);
     if (onset < 0)
-        fail_msg("the welcome's samples (at the default volume) are not in the capture: is "
-                 "PulseAudio resampling or applying a volume? (%zu samples captured)", f->npcm);
-    /* bit for bit, for the whole second and a half heard, at the default volume */
-    size_t heard = (size_t)(1.4 * RATE);
-    assert_int_equal(mismatches(f, (size_t)onset, G.w4, heard), 0);
-    /* speech, well above the silence before it */
-    double rms = tl_rms(f->pcm, (size_t)onset, (size_t)onset + RATE);
-    size_t before = (size_t)onset > RATE / 5 ? (size_t)onset - RATE / 5 : 0;
-    assert_true(tl_peak(f->pcm, before, (size_t)onset) <= TINY);
-    assert_true(rms > 100.0);
-    /* and it began about when the line appeared: the recorder's file, sampled then, reaches
-     * within a fragment or two of the onset (output latency + parec's 20 ms fragments) */
-    double lag = ms((double)(onset - cap_at_line));
-    print_message("welcome: onset %.1f ms after the recorder's position at the line "
-                  "(output + recording latency); rms %.0f over its first second; "
-                  "bit-exact at gain %.4f\n",
-                  lag, rms, tt_volume_gain(TT_VOLUME_DEFAULT));
-    assert_true(lag > -30.0 && lag < 250.0);
+        fail_msg("the welcome is not in the capture (%zu samples captured)", f->npcm);
+    /* Before it, the way out was heard: sound from the start of the capture, ahead of the
+     * welcome by at least the 0.4 s pause between parts. */
+    long first_sound = sound_after(f, 0, (long)f->npcm);
+    if (first_sound < 0 || first_sound > onset - samples(400))
+        fail_msg("the way out was not heard before the welcome");
+    /* the welcome, in order, for the second and a half heard, at the default volume */
+    struct track t = follow(f, &G.welcome, onset, 0, (size_t)(1.4 * RATE), (long)f->npcm);
+    expect_followed("the welcome", &t);
+    expect_gain("the welcome", &t, TT_VOLUME_DEFAULT);
+    /* and it began when the line appeared, give or take the device's latency and a loaded
+     * machine's delays (this test's own stamp of the line can be late, hence the lower bound) */
+    double lag = (f->t_cap0 + (double)onset / RATE - t_line) * 1e3;
+    print_message("welcome: heard %.1f ms after its line was shown (output latency %.1f ms)\n",
+                  lag, lat);
+    if (lag < -SLACK_MS || lag > bound)
+        fail_msg("the welcome was heard %.0f ms after its line (bounds %.0f to %.0f ms)", lag,
+                 -SLACK_MS, bound);
+    report_health(f, t.holes, t.hole_ms);
 }
 
-static void a_key_during_speech_silences_the_device_within_30_ms_until_the_answer(
-    void **state)
+static void a_key_during_speech_silences_the_device_until_the_answer(void **state)
 {
     struct fx *f = *state;
     need_pulse();
     kiosk_start(f, MENU, NULL);
     enum { KEYS = 4 };
     double t_line[KEYS + 1], t_key[KEYS];
-    size_t seen = wait_line(f, 0, "Welcome", 10.0);
+    size_t seen = wait_line(f, 0, "Welcome", 30.0);
     t_line[0] = f->lines[seen].t;
+    double clip_s = (double)G.welcome.n / RATE;
     /* 5 repeats: each press cuts the welcome, and it starts again 0.4 s later. The presses
      * land at different places in the clip, each inside speech. */
-    size_t where[KEYS];
     for (int i = 0; i < KEYS; i++) {
-        where[i] = in_speech(G.w4, G.wn, (size_t)((0.8 + 0.6 * i) * RATE));
-        pump(f, t_line[i] + (double)where[i] / RATE);
+        size_t where = in_speech(&G.welcome, (size_t)((0.8 + 0.6 * i) * RATE));
+        pump(f, t_line[i] + (double)where / RATE);
         t_key[i] = press(f, "5");
-        seen = wait_line(f, seen + 1, "Welcome", 3.0);
+        /* a cut, not a key after the end: even unbroken, the clip had a second to go */
+        assert_true(t_key[i] - t_line[i] < clip_s - 1.0);
+        seen = wait_line(f, seen + 1, "Welcome", 10.0);
         t_line[i + 1] = f->lines[seen].t;
         assert_true(t_line[i + 1] - t_key[i] > 0.35); /* the answer waits for the pause */
     }
-    pump(f, t_line[KEYS] + 0.5);
+    pump(f, t_line[KEYS] + 0.5 + TAIL_S);
     assert_int_equal(finish(f), 0);
 
-    long onset[KEYS + 1];
-    onset[0] = find_clip(f, 0, G.w4, G.wn);
-    assert_true(onset[0] >= 0);
-    double worst = 0, sum = 0;
+    double lat, bound = cut_bound_ms(f, &lat);
+    long start = find_start(f, 0, cap_at(f, t_key[0]), &G.welcome);
+    if (start < 0)
+        fail_msg("the first welcome is not in the capture");
+    double worst = 0, sum = 0, hole_ms = 0;
+    int holes = 0;
     for (int i = 0; i < KEYS; i++) {
-        /* Align with the answer (its line and its onset), which starts 0.4 s after the key:
-         * the stream is then in the same steady state as at the cut. The very first prompt
-         * starts with the stream itself and sits 10 to 20 ms later than the rest, so it
-         * would make the first key look that much slower than it is. */
-        size_t rough = at_time(t_key[i], t_line[i], onset[i]);
-        onset[i + 1] = find_clip(f, rough - RATE / 10, G.w4, G.wn);
-        assert_true(onset[i + 1] > (long)rough);
-        size_t key = at_time(t_key[i], t_line[i + 1], onset[i + 1]);
-        /* speech was playing when the key came (it was cut, not already over) */
-        assert_true(tl_rms(f->pcm, key - RATE / 50, key) > 20.0);
-        /* silent from 30 ms after the key until the welcome starts again */
-        size_t quiet = silent_from(f, key - RATE / 10, (size_t)onset[i + 1]);
-        double k2s = ms((double)quiet - (double)key);
-        double gap = ms((double)(onset[i + 1] - (long)key));
+        long key = cap_at(f, t_key[i]);
+        /* The answer: the welcome again, from its start, 0.4 s after the key plus whatever
+         * a loaded machine adds. */
+        size_t anchor = 0;
+        long next = find_start_by(f, key + samples(300), key + samples(400 + bound + 500),
+                                  &G.welcome, &anchor);
+        if (next < 0)
+            fail_msg("key %d: the welcome did not start again after it", i + 1);
+        /* Before it, the pause: the longest silence between the key and the piece the answer
+         * was found by (the pause lasts 400 ms less the fade, however busy the machine; a
+         * hole in the prompts would have to be longer than that to be taken for it). */
+        long quiet, len = longest_silence(f, key - samples(100), next + (long)anchor, &quiet);
+        if (len < samples(250))
+            fail_msg("key %d: no pause between the key and the answer", i + 1);
+        long resumed = quiet + len;
+        double k2s = ms((double)(quiet - key)), gap = ms((double)(resumed - key));
         print_message("key %d at %.2f s into the clip: silent %.1f ms after the key; the "
                       "answer began %.0f ms after it\n",
-                      i + 1, (double)where[i] / RATE, k2s, gap);
-        if (k2s > 30.0) {
-            fail_msg("key %d: still sound %.1f ms after the key (peak %d from +30 ms)", i + 1,
-                     k2s, tl_peak(f->pcm, key + RATE * 3 / 100, (size_t)onset[i + 1]));
-        }
-        assert_true(gap > 350.0 && gap < 600.0);
+                      i + 1, t_key[i] - t_line[i], k2s, gap);
+        if (k2s > bound)
+            fail_msg("key %d: still sound %.0f ms after the key (bound %.0f ms: the device's "
+                     "%.0f ms, %.0f ms reopening it, and %.0f ms for a loaded machine)",
+                     i + 1, k2s, bound, lat, reopen_ms(f), SLACK_MS);
+        assert_true(gap > 350.0 && gap < 400.0 + bound);
+        /* and nothing more of the welcome that was cut: its pieces from the key's place in
+         * the clip plus the bound on are nowhere before the answer */
+        int tried, past = played_past(f, &G.welcome,
+                                      (size_t)((t_key[i] - t_line[i]) * RATE) +
+                                          (size_t)samples(bound),
+                                      start, next, &tried);
+        assert_true(tried > 0);
+        if (past)
+            fail_msg("key %d: %d of %d later pieces of the cut welcome still played", i + 1,
+                     past, tried);
+        struct track t = follow(f, &G.welcome, start, 0, G.welcome.n, quiet);
+        holes += t.holes, hole_ms += t.hole_ms;
         worst = k2s > worst ? k2s : worst;
         sum += k2s;
+        start = next;
     }
-    print_message("key to silence on the device: mean %.1f ms, worst %.1f ms (bound 30 ms)\n",
-                  sum / KEYS, worst);
-    /* How steady the line-to-audio alignment is, prompt to prompt (see above). */
-    for (int i = 1; i <= KEYS; i++)
-        print_message("alignment: prompt %d sits %+.1f ms from the first's\n", i + 1,
-                      ((t_line[i] - (double)onset[i] / RATE) -
-                       (t_line[0] - (double)onset[0] / RATE)) * 1e3);
+    print_message("key to silence on the device: mean %.1f ms, worst %.1f ms (bound %.0f ms)\n",
+                  sum / KEYS, worst, bound);
+    report_health(f, holes, hole_ms);
 }
 
 static void louder_cuts_in_then_repeats_the_cut_part_3_db_louder_on_the_device(void **state)
@@ -850,36 +1212,46 @@ static void louder_cuts_in_then_repeats_the_cut_part_3_db_louder_on_the_device(v
     struct fx *f = *state;
     need_pulse();
     kiosk_start(f, MENU, NULL);
-    size_t w = wait_line(f, 0, "Welcome", 10.0);
+    size_t w = wait_line(f, 0, "Welcome", 30.0);
     double t_line = f->lines[w].t;
-    size_t at = in_speech(G.w4, G.wn, 2 * RATE);
+    size_t at = in_speech(&G.welcome, 2 * RATE);
     pump(f, t_line + (double)at / RATE);
     double t_key = press(f, "+");
-    size_t l = wait_line(f, w + 1, "Louder.", 1.0);
+    size_t l = wait_line(f, w + 1, "Louder.", 10.0);
     assert_int_equal(l, w + 1); /* said at once, nothing before it */
-    size_t again = wait_line(f, l + 1, "Welcome", 5.0);
+    size_t again = wait_line(f, l + 1, "Welcome", 10.0);
     assert_string_equal(f->lines[again].text, welcome_text); /* the cut part, from its start */
-    double heard = (double)at / RATE;
-    pump(f, f->lines[again].t + heard + 0.3);
+    pump(f, f->lines[again].t + (double)at / RATE + TAIL_S);
     assert_int_equal(finish(f), 0);
 
-    long first = find_clip(f, 0, G.w4, G.wn);
+    double lat, bound = cut_bound_ms(f, &lat);
+    long key = cap_at(f, t_key);
+    long first = find_start(f, 0, key, &G.welcome);
     assert_true(first >= 0);
-    size_t key = at_time(t_key, t_line, first);
-    long second = find_clip(f, key, G.w5, G.wn); /* the same words, found at volume 5 */
+    long second = find_start(f, key, (long)f->npcm, &G.welcome);
     if (second < 0)
-        fail_msg("the repeated welcome is not in the capture at volume %d",
-                 TT_VOLUME_DEFAULT + 1);
-    /* Compare the same words: the part heard before the key, less 30 ms for the cut. */
-    size_t n = key - (size_t)first - RATE * 3 / 100;
-    assert_int_equal(mismatches(f, (size_t)second, G.w5, n), 0);
-    double r1 = tl_rms(f->pcm, (size_t)first, (size_t)first + n);
-    double r2 = tl_rms(f->pcm, (size_t)second, (size_t)second + n);
-    double ratio = r2 / r1, want = pow(10.0, TT_VOLUME_STEP_DB / 20.0);
-    print_message("louder: rms %.1f -> %.1f over the same %.2f s of speech: ratio %.4f "
-                  "(want %.4f, %+.2f%%)\n",
-                  r1, r2, (double)n / RATE, ratio, want, 100.0 * (ratio / want - 1.0));
-    assert_true(fabs(ratio / want - 1.0) < 0.05);
+        fail_msg("the repeated welcome is not in the capture");
+    /* The same words in both: what had played before the key (less 200 ms for the cut). */
+    size_t p_key = (size_t)((t_key - t_line) * RATE);
+    size_t p1 = p_key - (size_t)samples(200);
+    struct track t1 = follow(f, &G.welcome, first, 0, p1, second);
+    struct track t2 = follow(f, &G.welcome, second, 0, p1, (long)f->npcm);
+    expect_followed("the first welcome", &t1);
+    expect_followed("the repeated welcome", &t2);
+    expect_gain("the first welcome", &t1, TT_VOLUME_DEFAULT);
+    expect_gain("the repeated welcome", &t2, TT_VOLUME_DEFAULT + 1);
+    double ratio = gain_of(&t2) / gain_of(&t1), want = pow(10.0, TT_VOLUME_STEP_DB / 20.0);
+    print_message("louder: level ratio %.4f over the same %.2f s of speech (want %.4f, "
+                  "%+.2f%%)\n",
+                  ratio, (double)p1 / RATE, want, 100.0 * (ratio / want - 1.0));
+    assert_true(fabs(ratio / want - 1.0) < GAIN_TOL);
+    /* the key cut the first welcome: nothing of it from the bound past the key */
+    int tried, past = played_past(f, &G.welcome, p_key + (size_t)samples(bound), first, second,
+                                  &tried);
+    assert_true(tried > 0);
+    if (past)
+        fail_msg("%d of %d later pieces of the cut welcome still played", past, tried);
+    report_health(f, t1.holes + t2.holes, t1.hole_ms + t2.hole_ms);
 }
 
 static bool log_line_ok(const char *line)
@@ -903,61 +1275,93 @@ static bool log_line_ok(const char *line)
     return ok;
 }
 
-static void escape_wipes_at_once_welcome_at_default_volume_no_history_and_a_log_of_nodes_only(
+static void escape_wipes_at_once_stays_silent_then_welcome_at_default_volume_no_history(
     void **state)
 {
     struct fx *f = *state;
     need_pulse();
     kiosk_start(f, MENU, NULL);
-    size_t w = wait_line(f, 0, "Welcome", 10.0);
+    size_t w = wait_line(f, 0, "Welcome", 30.0);
     double t_line0 = f->lines[w].t;
     /* someone walks the menu: 1, 1, louder, then leaves with Escape mid-sentence */
     pump(f, t_line0 + 1.0);
-    press(f, "1");
-    size_t i = wait_line(f, w + 1, "Here are some facts", 3.0);
+    double t_key1 = press(f, "1");
+    size_t i = wait_line(f, w + 1, "Here are some facts", 10.0);
     pump(f, f->lines[i].t + 0.8);
     press(f, "1");
-    size_t h = wait_line(f, i + 1, "The court is open", 3.0);
+    size_t h = wait_line(f, i + 1, "The court is open", 10.0);
     pump(f, f->lines[h].t + 0.5);
     press(f, "+");
-    h = wait_line(f, h + 1, "The court is open", 3.0); /* after "Louder.", at volume 5 */
-    pump(f, f->lines[h].t + 0.5);
+    h = wait_line(f, h + 1, "The court is open", 10.0); /* after "Louder.", at volume 5 */
+    assert_string_equal(f->lines[h].text, hours_text);
+    double t_hours = f->lines[h].t;
+    pump(f, t_hours + 0.5);
     size_t before_esc = f->nlines;
     double t_esc = press(f, "\033");
-    size_t r = wait_line(f, before_esc, "Welcome", 2.0);
+    /* The quick exit: what the last person saw is cleared at once, screen and scrollback (in
+     * the 50 ms Escape takes to tell from an arrow key, and a loaded machine's delays), and
+     * then nothing at all is shown, or said (below), until the next key. */
+    pump(f, t_esc + 2.0);
+    assert_int_equal(f->nlines, before_esc);
+    assert_true(f->nclear >= 1 && f->t_clear[f->nclear - 1] >= t_esc);
+    double t_clear = f->t_clear[f->nclear - 1];
+    print_message("escape: the screen was cleared %.0f ms after the key\n",
+                  (t_clear - t_esc) * 1e3);
+    assert_true(t_clear - t_esc < (50.0 + reopen_ms(f) + SLACK_MS) / 1e3);
+    /* the next person's key: the way out, then the welcome */
+    double t_wake = press(f, "5");
+    size_t g = wait_line(f, before_esc, "To leave", 10.0);
+    assert_int_equal(g, before_esc);
+    size_t r = wait_line(f, g + 1, "Welcome", 10.0);
+    assert_int_equal(r, g + 1);
     double t_r = f->lines[r].t;
-    /* at once: the next line is the welcome, within the 50 ms Escape takes to tell from an
-     * arrow key, plus a little; nothing said first (no goodbye) */
-    assert_int_equal(r, before_esc);
-    print_message("escape: the welcome was shown %.0f ms after the key\n", (t_r - t_esc) * 1e3);
-    assert_true(t_r - t_esc < 0.25);
-    /* what the last person saw is cleared, screen and scrollback */
-    assert_true(f->nclear >= 1 && f->t_clear[f->nclear - 1] >= t_esc &&
-                f->t_clear[f->nclear - 1] <= t_r);
     /* no history: back at the start says so */
     pump(f, t_r + 1.2);
     press(f, "*");
-    size_t b = wait_line(f, r + 1, "You are at the beginning.", 2.0);
+    size_t b = wait_line(f, r + 1, "You are at the beginning.", 10.0);
     assert_int_equal(b, r + 1);
     pump(f, f->lines[b].t + 0.3);
     assert_int_equal(finish(f), 0);
     for (size_t k = 0; k < f->nlines; k++)
         assert_null(strstr(f->lines[k].text, "Goodbye"));
 
-    /* the welcome after the reset is at the default volume again: its samples are exactly
-     * those at volume 4, and its level matches the first welcome's */
-    long first = find_clip(f, 0, G.w4, G.wn);
+    double lat, bound = cut_bound_ms(f, &lat);
+    long esc = cap_at(f, t_esc);
+    /* the end key stopped the page it cut (the opening hours, at volume 5): nothing of it
+     * from the bound past the key, though the welcome plays on */
+    long hours = find_start(f, cap_at(f, t_hours) - samples(200), esc + samples(bound),
+                            &G.hours);
+    if (hours < 0)
+        fail_msg("the opening hours (said again louder) are not in the capture");
+    int tried, past = played_past(f, &G.hours,
+                                  (size_t)((t_esc - t_hours) * RATE) + (size_t)samples(bound),
+                                  hours, (long)f->npcm, &tried);
+    assert_true(tried >= 3);
+    if (past)
+        fail_msg("%d of %d later pieces of the page cut by the end key still played", past,
+                 tried);
+    /* silence from the bound after Escape until the next person's key */
+    long loud = sound_after(f, esc + samples(bound), cap_at(f, t_wake) - samples(100));
+    if (loud >= 0)
+        fail_msg("sound %.0f ms after the end key, before anyone pressed a key",
+                 ms((double)(loud - esc)));
+    /* the welcome after the reset is at the default volume again, the level of the first */
+    long first = find_start(f, 0, cap_at(f, t_key1), &G.welcome);
     assert_true(first >= 0);
-    long again = find_clip(f, at_time(t_esc, t_line0, first), G.w4, G.wn);
+    long again = find_start(f, cap_at(f, t_wake) - samples(100), (long)f->npcm, &G.welcome);
     if (again < 0)
-        fail_msg("the welcome after Escape is not at the default volume");
+        fail_msg("the welcome after Escape is not in the capture");
     size_t n = RATE * 8 / 10; /* the first 0.8 s of each (the first was cut at 1 s) */
-    assert_int_equal(mismatches(f, (size_t)again, G.w4, n), 0);
-    double ratio = tl_rms(f->pcm, (size_t)again, (size_t)again + n) /
-                   tl_rms(f->pcm, (size_t)first, (size_t)first + n);
+    struct track t1 = follow(f, &G.welcome, first, 0, n, cap_at(f, t_key1) + samples(bound));
+    struct track t2 = follow(f, &G.welcome, again, 0, n, (long)f->npcm);
+    expect_followed("the first welcome", &t1);
+    expect_followed("the welcome after the reset", &t2);
+    expect_gain("the welcome after the reset", &t2, TT_VOLUME_DEFAULT);
+    double ratio = gain_of(&t2) / gain_of(&t1);
     print_message("after the reset: level ratio to the first welcome %.4f (1 = default)\n",
                   ratio);
-    assert_true(fabs(ratio - 1.0) < 0.01);
+    assert_true(fabs(ratio - 1.0) < GAIN_TOL);
+    report_health(f, t1.holes + t2.holes, t1.hole_ms + t2.hole_ms);
 
     /* the log: navigation by node id only, never keys */
     char *log = tl_slurp(f->log);
@@ -984,8 +1388,8 @@ static void with_no_audio_device_it_says_so_shows_the_words_takes_keys_and_sigte
 {
     struct fx *f = *state;
     kiosk_start(f, MENU, NULL);
-    size_t notice = wait_line(f, 0, "[no audio output", 10.0);
-    size_t w = wait_line(f, notice + 1, "Welcome", 2.0);
+    size_t notice = wait_line(f, 0, "[no audio output", 30.0);
+    size_t w = wait_line(f, notice + 1, "Welcome", 10.0);
     assert_string_equal(f->lines[w].text, welcome_text);
     /* stderr: plainly, what is wrong and what to do */
     char *err = tl_slurp(f->err);
@@ -993,11 +1397,14 @@ static void with_no_audio_device_it_says_so_shows_the_words_takes_keys_and_sigte
     assert_non_null(strstr(err, "connect headphones or speakers"));
     assert_null(strstr(err, "ALSA lib")); /* and not the sound libraries' noise */
     free(err);
-    /* a key still moves on: the page it chose is shown after the 0.4 s pause */
+    /* a key still moves on: the page it chose is shown after the 0.4 s pause (not before;
+     * after, as soon as a loaded machine gets to it) */
     pump(f, f->lines[w].t + 1.0);
     double t_key = press(f, "2");
-    size_t p = wait_line(f, w + 1, "The forms are at the front desk.", 2.0);
-    assert_true(f->lines[p].t - t_key > 0.35 && f->lines[p].t - t_key < 0.6);
+    size_t p = wait_line(f, w + 1, "The forms are at the front desk.", 10.0);
+    print_message("no device: the page was shown %.0f ms after the key (the pause is 400 ms)\n",
+                  (f->lines[p].t - t_key) * 1e3);
+    assert_true(f->lines[p].t - t_key > 0.35 && f->lines[p].t - t_key < 0.4 + SLACK_MS / 1e3);
     pump(f, f->lines[p].t + 0.2);
     int status = finish(f);
     assert_true(WIFEXITED(status));
@@ -1028,7 +1435,7 @@ static double cpu_seconds(pid_t pid)
 static int hang_up(struct fx *f, bool ctty)
 {
     kiosk_start_on(f, MENU, NULL, ctty);
-    size_t w = wait_line(f, 0, "Welcome", 10.0);
+    size_t w = wait_line(f, 0, "Welcome", 30.0);
     pump(f, f->lines[w].t + 0.3);
     double cpu0 = cpu_seconds(f->kiosk);
     close(f->slave);
@@ -1073,63 +1480,70 @@ static void with_no_audio_device_a_hang_up_of_a_terminal_it_was_handed_ends_it_w
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static void left_idle_for_2_s_it_resets_goes_silent_and_a_key_brings_the_welcome_back(
+static void left_idle_for_6_s_it_resets_goes_silent_and_a_key_brings_the_welcome_back(
     void **state)
 {
     struct fx *f = *state;
     need_pulse();
-    const char *idle[] = {"--idle", "2", NULL};
+    const char *idle[] = {"--idle", "6", NULL};
     f->watch_log = true;
     kiosk_start(f, MENU, idle);
-    size_t w = wait_line(f, 0, "Welcome", 10.0);
+    size_t w = wait_line(f, 0, "Welcome", 30.0);
     double t_line0 = f->lines[w].t;
     /* the last key: a repeat; the welcome starts again, and nobody presses anything more */
     pump(f, t_line0 + 0.6);
     double t_key = press(f, "5");
-    size_t w2 = wait_line(f, w + 1, "Welcome", 2.0);
-    double t_line1 = f->lines[w2].t;
-    while (f->t_idle == 0 && now_s() < t_key + 4.0)
+    size_t w2 = wait_line(f, w + 1, "Welcome", 10.0);
+    (void)w2;
+    while (f->t_idle == 0 && now_s() < t_key + 10.0)
         pump(f, now_s() + 0.01);
     if (f->t_idle == 0)
-        fail_msg("no 'reset idle' in the log 4 s after the last key");
+        fail_msg("no 'reset idle' in the log 10 s after the last key");
     double idle_after = f->t_idle - t_key;
     size_t lines_at_reset = f->nlines;
     /* two seconds of nothing: nothing shown, and (below) nothing heard */
     pump(f, f->t_idle + 2.0);
     assert_int_equal(f->nlines, lines_at_reset);
     double t_wake = press(f, "7");
-    size_t w3 = wait_line(f, lines_at_reset, "Welcome", 1.0);
-    assert_int_equal(w3, lines_at_reset);
+    size_t g3 = wait_line(f, lines_at_reset, "To leave", 10.0);
+    assert_int_equal(g3, lines_at_reset); /* the next person hears the way out first */
+    size_t w3 = wait_line(f, g3 + 1, "Welcome", 10.0);
+    assert_int_equal(w3, g3 + 1);
     double t_line2 = f->lines[w3].t;
-    pump(f, t_line2 + 1.2);
+    pump(f, t_line2 + 1.2 + TAIL_S);
     assert_int_equal(finish(f), 0);
-    print_message("idle: reset %.3f s after the last key (--idle 2); the welcome came back "
+    print_message("idle: reset %.3f s after the last key (--idle 6); the welcome came back "
                   "%.0f ms after the next key\n",
                   idle_after, (t_line2 - t_wake) * 1e3);
-    assert_true(idle_after > 1.95 && idle_after < 2.25);
+    /* never early; late by no more than a loaded machine's wake-up (the log is looked at
+     * every few ms) */
+    assert_true(idle_after > 5.95 && idle_after < (6000.0 + reopen_ms(f) + SLACK_MS) / 1e3);
 
-    long first = find_clip(f, 0, G.w4, G.wn);
-    assert_true(first >= 0);
-    long second = find_clip(f, at_time(t_key, t_line0, first), G.w4, G.wn);
-    assert_true(second >= 0);
-    size_t reset = at_time(f->t_idle, t_line1, second);
-    size_t wake = at_time(t_wake, t_line1, second);
-    /* the reset cut the welcome it interrupted: silent from 30 ms after the reset (as seen in
-     * the log, a hair after it happened) until the next key (less 50 ms: the welcome it
-     * brings starts at once, and the alignment is good to about 20 ms) */
-    size_t quiet = silent_from(f, reset - RATE / 10, wake - RATE / 20);
-    print_message("idle: the device was silent %.1f ms after the reset\n",
-                  ms((double)quiet - (double)reset));
-    if (quiet > reset + RATE * 3 / 100)
+    double lat, bound = cut_bound_ms(f, &lat);
+    long reset = cap_at(f, f->t_idle), wake = cap_at(f, t_wake);
+    /* the reset cut what it interrupted (the repeated welcome or its choices): silent from
+     * the bound after the reset was seen in the log (a hair after it happened) until the
+     * next key */
+    long second = find_start(f, cap_at(f, t_key), reset, &G.welcome);
+    if (second < 0)
+        fail_msg("the repeated welcome is not in the capture before the reset");
+    long quiet = wake - samples(100); /* the welcome it brings starts at once */
+    while (quiet > reset - samples(500) && abs(f->pcm[quiet - 1]) <= TINY)
+        quiet--;
+    print_message("idle: the device was silent %.1f ms after the reset (bound %.0f ms)\n",
+                  ms((double)(quiet - reset)), bound);
+    if (quiet > reset + samples(bound))
         fail_msg("the prompt the idle reset interrupted played on: sound until %.0f ms after "
-                 "the reset (peak %d)",
-                 ms((double)quiet - (double)reset),
-                 tl_peak(f->pcm, reset + RATE * 3 / 100, wake - RATE / 20));
+                 "the reset",
+                 ms((double)(quiet - reset)));
     /* and the key brought the welcome back, from its start, at the default volume */
-    long third = find_clip(f, wake - RATE / 20, G.w4, G.wn);
+    long third = find_start(f, wake - samples(50), (long)f->npcm, &G.welcome);
     if (third < 0)
         fail_msg("the welcome after the wake-up key is not in the capture");
-    assert_int_equal(mismatches(f, (size_t)third, G.w4, RATE), 0);
+    struct track t = follow(f, &G.welcome, third, 0, RATE, (long)f->npcm);
+    expect_followed("the welcome after the wake-up key", &t);
+    expect_gain("the welcome after the wake-up key", &t, TT_VOLUME_DEFAULT);
+    report_health(f, t.holes, t.hole_ms);
     char *log = tl_slurp(f->log);
     assert_non_null(strstr(log, " reset idle\n"));
     assert_non_null(strstr(strstr(log, " reset idle\n"), " go main\n"));
@@ -1140,16 +1554,16 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            the_first_line_is_the_welcome_and_the_device_plays_its_samples_from_that_moment,
+            the_first_line_is_the_way_out_then_the_welcome_and_the_device_plays_it,
             fx_setup_audio, fx_teardown),
         cmocka_unit_test_setup_teardown(
-            a_key_during_speech_silences_the_device_within_30_ms_until_the_answer,
+            a_key_during_speech_silences_the_device_until_the_answer,
             fx_setup_audio, fx_teardown),
         cmocka_unit_test_setup_teardown(
             louder_cuts_in_then_repeats_the_cut_part_3_db_louder_on_the_device,
             fx_setup_audio, fx_teardown),
         cmocka_unit_test_setup_teardown(
-            escape_wipes_at_once_welcome_at_default_volume_no_history_and_a_log_of_nodes_only,
+            escape_wipes_at_once_stays_silent_then_welcome_at_default_volume_no_history,
             fx_setup_audio, fx_teardown),
         cmocka_unit_test_setup_teardown(
             with_no_audio_device_it_says_so_shows_the_words_takes_keys_and_sigterm_exits_0,
@@ -1161,7 +1575,7 @@ int main(void)
             with_no_audio_device_a_hang_up_of_a_terminal_it_was_handed_ends_it_with_status_0,
             fx_setup_no_device, fx_teardown),
         cmocka_unit_test_setup_teardown(
-            left_idle_for_2_s_it_resets_goes_silent_and_a_key_brings_the_welcome_back,
+            left_idle_for_6_s_it_resets_goes_silent_and_a_key_brings_the_welcome_back,
             fx_setup_audio, fx_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

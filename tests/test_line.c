@@ -326,6 +326,39 @@ static void test_echo_makes_no_keys(void **state)
     free(c.pcm);
 }
 
+/* A caller who says nothing at all, on a line quieter than the hang-up watch's floor, at the
+ * default hang-up time (10 s of silence while the engine waits): the engine's 7 s timeout comes
+ * first, so "Are you still there? Press any key for more time." is said before the call ends
+ * (Section 508 407.5 on the telephone), and the warning's promise of more time is kept: the
+ * watch counts its 10 s of silence afresh from the warning, so the line hangs up no sooner
+ * than 10 s of waiting after it (the session's next 7 s timeout comes first). */
+static void test_a_silent_caller_is_warned_before_the_line_hangs_up(void **state)
+{
+    (void)state;
+    struct caller c = {0};
+    silence(&c, 0.1);
+    struct call r;
+    run_call(&c, 0, &r);
+    assert_int_equal(r.err, 0);
+    const char *timeout = line_with(r.transcript, NULL, "timeout main 1");
+    const char *warn = line_with(r.transcript, timeout, "Are you still there? Press any key");
+    const char *hangup = line_with(r.transcript, warn, "hangup silence");
+    assert_string_equal(last_line(r.transcript), "hangup silence\n");
+    assert_non_null(hangup);
+    const char *ws = warn;
+    while (ws > r.transcript && ws[-1] != '\n')
+        ws--;
+    /* the hang-up line has no time: the call's length is the audio the line wrote */
+    double warned = strtod(ws, NULL), gone = (double)r.out_n / RATE;
+    print_message("warned %.1f s into the call; the line hung up at about %.1f s\n", warned,
+                  gone);
+    if (gone - warned < 10.0)
+        fail_msg("the line hung up %.1f s after the warning:\n%s", gone - warned, r.transcript);
+    line_with(r.transcript, warn, "timeout main 2"); /* the session's own next try came */
+    call_free(&r);
+    free(c.pcm);
+}
+
 /* The caller's end key: the session says goodbye and the call ends there, not by hang-up. */
 static void test_end_key_says_goodbye(void **state)
 {
@@ -351,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_no_keys_from_prompts),
         cmocka_unit_test(test_echo_makes_no_keys),
         cmocka_unit_test(test_end_key_says_goodbye),
+        cmocka_unit_test(test_a_silent_caller_is_warned_before_the_line_hangs_up),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -439,6 +439,26 @@ static void press_patterns_name_keys_in_english_and_spanish(void **state)
     assert_int_equal(count_rule("press-in-text"), 1); /* 1 is a choice: named, not wrong */
 }
 
+/* The short text said on a return visit is spoken too: the same rules hold for it, at its
+ * own line. */
+static void a_short_text_is_judged_as_a_text_is(void **state)
+{
+    (void)state;
+    const char *ini = HEAD "[main]\ntitle = the main menu\ntext = Welcome.\n"
+                           "short = Main menu. Press 3 for the fees.\n" /* 7 */
+                           "1 = a\n2 = b\n\n"
+                           "[a]\ntitle = part a\ntext = Part a.\n"
+                           "short = \"...\"\n" /* 14 */
+                           "\n[b]\ntitle = part b\ntext = Part b.\n"
+                           "short = Part b. Press 1 to go on.\n"; /* 19 */
+    assert_int_equal(lint_str(ini, NULL), 0);
+    expect_rule("press-missing-key", 7, "the en short text of node 'main' says \"Press 3\"");
+    expect_rule("blank-text", 14, "short of node 'a' has no words");
+    /* 1 is not a choice of b: its short text sends the listener nowhere. */
+    expect_rule("press-missing-key", 19, "short text of node 'b'");
+    assert_int_equal(count_rule("press-missing-key"), 2);
+}
+
 static void engine_keys_are_always_there(void **state)
 {
     (void)state;
@@ -499,6 +519,24 @@ static void a_trap_entered_by_pages_points_at_the_link_back(void **state)
                       "[c]\ntitle = part c\ntext = Part c.\n";
     assert_int_equal(lint_str(ini, NULL), 0);
     expect_rule("trapped-cycle", 18, "going forward from 'a'");
+}
+
+/* A language key switches language on every node: it is neither a missing key in a text nor
+ * a gap among the choices. */
+static void language_keys_are_always_there_too(void **state)
+{
+    (void)state;
+    const char *ini = "[tonetree]\nstart = main\nlanguages = en, es\nkey.lang.es = 3\n\n"
+                      "[main]\ntitle = the main menu\ntitle.es = el menú\n"
+                      "text = Welcome.\ntext.es = Bienvenidos. Para español, oprima 3.\n" /* 10 */
+                      "1 = a\n2 = b\n4 = c\n\n"
+                      "[a]\ntitle = part a\ntitle.es = parte a\ntext = A.\ntext.es = A.\n\n"
+                      "[b]\ntitle = part b\ntitle.es = parte b\ntext = B.\ntext.es = B.\n\n"
+                      "[c]\ntitle = part c\ntitle.es = parte c\ntext = C.\ntext.es = C.\n";
+    assert_int_equal(lint_str(ini, NULL), 0);
+    assert_int_equal(count_rule("choice-gap"), 0);
+    assert_int_equal(count_rule("press-missing-key"), 0);
+    expect_rule("press-in-text", 10, "oprima 3");
 }
 
 static void the_repeat_key_makes_no_gap_between_4_and_6(void **state)
@@ -579,19 +617,107 @@ static void the_prompt_limit_and_speaking_rate_are_options(void **state)
     struct tt_lint_opts o = {.max_prompt_seconds = 60};
     assert_int_equal(check_file(DATA "prompt-too-long.ini", &o), 0);
     assert_int_equal(count_rule("prompt-too-long"), 0);
-    o = (struct tt_lint_opts){.words_per_minute = 240}; /* 103 words: under 26 s */
+    o = (struct tt_lint_opts){.words_per_minute = 320}; /* 103 words: 19.3 s, under 20 s */
     assert_int_equal(check_file(DATA "prompt-too-long.ini", &o), 0);
     assert_int_equal(count_rule("prompt-too-long"), 0);
+    o.words_per_minute = 300; /* 20.6 s */
+    assert_int_equal(check_file(DATA "prompt-too-long.ini", &o), 0);
+    expect_rule("prompt-too-long", 8, "(103 words at 300 a minute)");
+}
+
+/* A text longer than 20 s is hard to hold in mind by ear; the engines speak about 145 words a
+ * minute, pauses included: 48 words take 19.9 s, 49 words 20.3 s. */
+static void by_default_a_text_may_take_20_seconds_at_145_words_a_minute(void **state)
+{
+    (void)state;
+    char text[1024] = "";
+    for (int i = 0; i < 48; i++)
+        strcat(text, i ? " court" : "Court");
+    strcat(text, ".");
+    lint_text(text);
+    assert_int_equal(count_rule("prompt-too-long"), 0);
+    text[strlen(text) - 1] = '\0';
+    strcat(text, " court.");
+    lint_text(text);
+    expect_rule("prompt-too-long", 6, "takes about 20.3 s to say (49 words at 145 a minute): "
+                                      "more than 20 s");
+    assert_int_equal(count_rule("prompt-too-long"), 1);
+}
+
+/* ---- The safety node within two keys --------------------------------------------------------- */
+
+/* main (line 5) chooses the safety node and cases; cases (line 15) chooses a node that takes
+ * digits (line 20), where the help key is a digit of the entry. extra goes into cases. */
+static void lint_safety(const char *extra, const char *settings)
+{
+    char ini[2048];
+    snprintf(ini, sizeof(ini),
+             "[tonetree]\nstart = main\n%s\n\n"                            /* 1-4 */
+             "[main]\ntitle = the main menu\ntext = Welcome.\n1 = help\n2 = cases\n\n" /* 5 */
+             "[help]\ntitle = the help lines\ntext = Call for help.\n\n"     /* 11 */
+             "[cases]\ntitle = your case\ntext = About your case.\n1 = lookup\n%s\n" /* 15 */
+             "[lookup]\ntitle = your hearing date\n"                         /* 20 */
+             "text = Enter your case number, then press pound.\ninput = digits\nmin = 4\n"
+             "max = 8\nlookup = /bin/true\n",
+             settings, extra);
+    assert_int_equal(lint_str(ini, NULL), 0);
+}
+
+static void safety_far_when_the_way_back_from_digits_has_no_key_to_safety(void **state)
+{
+    (void)state;
+    lint_safety("", "safety = help");
+    expect_rule("safety-far", 20, "node 'lookup' takes digits, so its help key is a digit");
+    expect_rule("safety-far", 20, "back to 'cases', which has no key to it); give 'cases' a "
+                                  "choice for 'help'");
+    assert_int_equal(count_rule("safety-far"), 1);
+    for (size_t i = 0; i < tt_diag_len(D); i++)
+        assert_int_equal(tt_diag_get(D, i)->sev, TT_WARNING);
+
+    /* The node it came from links to the safety node: back, then one key. */
+    lint_safety("2 = help", "safety = help");
+    assert_int_equal(count_rule("safety-far"), 0);
+    /* A menu that names no safety node is not judged. */
+    lint_safety("", "");
+    assert_int_equal(count_rule("safety-far"), 0);
+}
+
+/* From an input node that is a page, back leads to the previous page (not to the node that
+ * chose the first page): that page is the one that needs the key. */
+static void safety_far_looks_where_back_leads_from_a_page(void **state)
+{
+    (void)state;
+    const char *ini =
+        "[tonetree]\nstart = main\nsafety = help\n\n"
+        "[main]\ntitle = the main menu\ntext = Welcome.\n1 = help\n2 = intro\n\n"
+        "[help]\ntitle = the help lines\ntext = Call for help.\n\n"
+        "[intro]\ntitle = your case\ntext = About your case.\nnext = lookup\n\n" /* 15 */
+        "[lookup]\ntitle = your hearing date\n"                                   /* 20 */
+        "text = Enter your case number, then press pound.\ninput = digits\nmin = 4\n"
+        "max = 8\nlookup = /bin/true\n";
+    assert_int_equal(lint_str(ini, NULL), 0);
+    expect_rule("safety-far", 20, "back to 'intro', which has no key to it");
+    assert_int_equal(count_rule("safety-far"), 1);
+
+    /* Started at a node that takes digits, back leads nowhere: no way to safety at all. */
+    ini = "[tonetree]\nstart = lookup\nsafety = help\n\n"
+          "[lookup]\ntitle = your hearing date\n" /* 5 */
+          "text = Enter your case number, then press pound.\ninput = digits\nmin = 4\n"
+          "max = 8\nlookup = /bin/true\n\n"
+          "[help]\ntitle = the help lines\ntext = Call for help.\n";
+    assert_int_equal(lint_str(ini, NULL), 0);
+    expect_rule("safety-far", 5, "the menu starts there: its help key is a digit and back "
+                                 "leads nowhere");
 }
 
 static void a_long_recording_is_a_long_prompt_whatever_its_text(void **state)
 {
     (void)state;
     char *dir = tl_tmpdir();
-    record(dir, "main.wav", 8000, 31.0);
+    record(dir, "main.wav", 8000, 21.0);
     struct tt_lint_opts o = {.prompts_dir = dir};
     assert_int_equal(check_file(DATA "recording-rate.ini", &o), 0);
-    expect_rule("prompt-too-long", 9, "recording of node 'main' lasts 31 s");
+    expect_rule("prompt-too-long", 9, "recording of node 'main' lasts 21 s: more than 20 s");
     expect_rule("recording-length", 9, "does the recording say more than the text");
     tl_rmtree(dir);
     free(dir);
@@ -923,12 +1049,14 @@ int main(void)
         cmocka_unit_test(the_loader_keeps_the_line_of_every_key_of_a_node),
         cmocka_unit_test(numbers_to_call_are_not_keys_to_press),
         cmocka_unit_test(press_patterns_name_keys_in_english_and_spanish),
+        cmocka_unit_test(a_short_text_is_judged_as_a_text_is),
         cmocka_unit_test(engine_keys_are_always_there),
         cmocka_unit_test(a_key_the_text_names_twice_is_reported_once),
         cmocka_unit_test(menus_that_lead_back_to_the_start_are_not_a_trap),
         cmocka_unit_test(a_menu_with_a_way_out_is_not_a_trap),
         cmocka_unit_test(a_node_whose_only_choice_is_itself_is_a_trap),
         cmocka_unit_test(a_trap_entered_by_pages_points_at_the_link_back),
+        cmocka_unit_test(language_keys_are_always_there_too),
         cmocka_unit_test(the_repeat_key_makes_no_gap_between_4_and_6),
         cmocka_unit_test(choices_that_start_at_2_have_a_gap),
         cmocka_unit_test(two_keys_to_one_node_are_a_duplicate),
@@ -936,6 +1064,9 @@ int main(void)
         cmocka_unit_test(the_depth_limit_is_an_option),
         cmocka_unit_test(a_stricter_choice_limit_warns_at_4),
         cmocka_unit_test(the_prompt_limit_and_speaking_rate_are_options),
+        cmocka_unit_test(by_default_a_text_may_take_20_seconds_at_145_words_a_minute),
+        cmocka_unit_test(safety_far_when_the_way_back_from_digits_has_no_key_to_safety),
+        cmocka_unit_test(safety_far_looks_where_back_leads_from_a_page),
         cmocka_unit_test(a_long_recording_is_a_long_prompt_whatever_its_text),
         cmocka_unit_test(a_silent_recording_cannot_be_played),
         cmocka_unit_test(an_unusual_rate_is_a_warning),

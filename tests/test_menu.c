@@ -154,6 +154,8 @@ static void a_complete_menu_loads_with_its_nodes_links_languages_and_settings(vo
     assert_int_equal(tt_menu_lang_index(m, "fr"), -1);
     assert_string_equal(tt_menu_voice(m, 0), "flite:slt");
     assert_string_equal(tt_menu_voice(m, 1), "espeak-ng:es");
+    assert_int_equal(m->lang_key[0], '8');
+    assert_int_equal(m->lang_key[1], '7');
     assert_string_equal(tt_menu_prompts_dir(m), "tests/data/../prompts");
 
     /* words: quoted values whole, continued lines joined */
@@ -185,7 +187,7 @@ static void settings_left_out_take_their_defaults(void **state)
     tt_menu *m = ok(HEAD);
     assert_int_equal(tt_menu_lang_count(m), 1);
     assert_string_equal(tt_menu_lang(m, 0), "en");
-    assert_string_equal(tt_menu_voice(m, 0), "flite:kal16");
+    assert_string_equal(tt_menu_voice(m, 0), "flite:rms");
     assert_int_equal(m->timeout, 7000);
     assert_int_equal(m->tries, 3);
     assert_int_equal(m->gap, 400);
@@ -197,6 +199,10 @@ static void settings_left_out_take_their_defaults(void **state)
     assert_string_equal(tt_menu_prompts_dir(m), "menus/../prompts");
     assert_null(m->title[0]);
     assert_int_equal(m->start, 0);
+    assert_int_equal(m->safety, -1);
+    assert_int_equal(m->lang_key[0], 0); /* one language: no key switches to it */
+    assert_null(m->nodes[0].shown[0]);
+    assert_null(m->nodes[0].brief[0]);
     assert_string_equal(m->path, NAME);
     tt_menu_free(m);
 }
@@ -221,7 +227,7 @@ static void other_languages_get_an_espeak_voice_and_lowercase_codes(void **state
            "[main]\ntitle = Inicio\ntitle.en = Start\ntext = Ola.\ntext.EN = Hello.\n");
     assert_string_equal(tt_menu_lang(m, 0), "pt-br");
     assert_string_equal(tt_menu_voice(m, 0), "espeak-ng:pt-br");
-    assert_string_equal(tt_menu_voice(m, 1), "flite:kal16");
+    assert_string_equal(tt_menu_voice(m, 1), "flite:rms");
     assert_string_equal(m->nodes[0].text[1], "Hello.");
     tt_menu_free(m);
 }
@@ -469,6 +475,255 @@ static void engine_keys_must_be_a_keypad_key_and_all_different(void **state)
         "key.end = 1\n"  /* 4 */
         NODE("main"));
     expect_error2(4, "key.end = 1 clashes with key.help (line 3)", "each engine key");
+}
+
+/* ---- Language keys --------------------------------------------------------------------------- */
+
+/* A node in English and Spanish: [id] with its title, text, title.es and text.es (five lines). */
+#define NODE2(id) "[" id "]\ntitle = " id "\ntitle.es = " id "\ntext = The " id " page.\n" \
+                  "text.es = La página " id ".\n"
+
+/* The settings of a menu in English and Spanish, then lines of its own; main is on line 3 + the
+ * number of lines given in set. */
+#define TWO(set) "[tonetree]\nstart = main\nlanguages = en, es\n" set
+
+static const struct tt_diag_msg *find_rule(enum tt_severity sev, int line, const char *rule,
+                                           const char *words)
+{
+    for (size_t i = 0; i < tt_diag_len(D); i++) {
+        const struct tt_diag_msg *m = tt_diag_get(D, i);
+        if (m->sev == sev && m->line == line && m->rule && !strcmp(m->rule, rule) &&
+            strstr(m->text, words))
+            return m;
+    }
+    dump();
+    fail_msg("no [%s] on line %d with '%s'", rule, line, words);
+    return NULL;
+}
+
+static void language_keys_default_to_8_then_7_and_down(void **state)
+{
+    (void)state;
+    tt_menu *m = ok(TWO("") NODE2("main"));
+    assert_int_equal(m->lang_key[0], '8');
+    assert_int_equal(m->lang_key[1], '7');
+    assert_int_equal(tt_menu_lang_of_key(m, '8'), 0);
+    assert_int_equal(tt_menu_lang_of_key(m, '7'), 1);
+    assert_int_equal(tt_menu_lang_of_key(m, '1'), -1);
+    assert_int_equal(tt_menu_lang_of_key(m, '*'), -1);
+    tt_menu_free(m);
+
+    m = ok("[tonetree]\nstart = main\nlanguages = en, es, fr\n"
+           "[main]\ntitle = a\ntitle.es = a\ntitle.fr = a\ntext = a\ntext.es = a\ntext.fr = a\n");
+    assert_int_equal(m->lang_key[2], '6');
+    tt_menu_free(m);
+
+    /* An engine key moved onto 8 pushes the languages down, past it. */
+    m = ok(TWO("key.repeat = 8\n") NODE2("main"));
+    assert_int_equal(m->lang_key[0], '7');
+    assert_int_equal(m->lang_key[1], '6');
+    tt_menu_free(m);
+
+    /* One language needs no key: 8 is an ordinary choice there. */
+    m = ok(HEAD "8 = other\n" NODE("other"));
+    assert_int_equal(m->lang_key[0], 0);
+    assert_int_equal(tt_menu_lang_of_key(m, '8'), -1);
+    assert_int_equal(tt_node_choice(&m->nodes[0], '8'), 1);
+    tt_menu_free(m);
+    m = ok("[tonetree]\nstart = main\n"
+           "key.lang.en = 3\n" /* 3 */
+           NODE("main"));
+    expect_warning(3, "key.lang.en does nothing: this menu has one language");
+    assert_int_equal(m->lang_key[0], 0);
+    tt_menu_free(m);
+}
+
+static void language_keys_can_be_set_and_free_their_default_digits(void **state)
+{
+    (void)state;
+    tt_menu *m = ok(TWO("key.lang.en = 1\nkey.lang.ES = 2\n")
+                    "[main]\ntitle = M\ntitle.es = M\ntext = M.\ntext.es = M.\n"
+                    "7 = a\n8 = b\n" NODE2("a") NODE2("b"));
+    assert_int_equal(m->lang_key[0], '1');
+    assert_int_equal(m->lang_key[1], '2');
+    assert_int_equal(tt_node_choice(&m->nodes[0], '7'), 1);
+    assert_int_equal(tt_node_choice(&m->nodes[0], '8'), 2);
+    tt_menu_free(m);
+
+    /* Setting one language keeps the other's default. */
+    m = ok(TWO("key.lang.es = 3\n") NODE2("main"));
+    assert_int_equal(m->lang_key[0], '8');
+    assert_int_equal(m->lang_key[1], '3');
+    tt_menu_free(m);
+
+    bad(TWO("key.lang.es = 0\n"  /* 4 */
+            "key.lang.en = 10\n" /* 5 */
+            "key.lang = 3\n"     /* 6 */
+            "key.lang.fr = 2\n") /* 7 */
+        NODE2("main"));
+    expect_error2(4, "key.lang.es = 0: a language key is one digit, 1 to 9", "every node");
+    expect_error(5, "key.lang.en = 10: a language key is one digit, 1 to 9");
+    expect_error2(6, "key.lang: name the language", "key.lang.en = 8");
+    expect_error(7, "fr is not one of this menu's languages");
+}
+
+static void a_choice_on_a_language_key_is_a_reserved_key_error(void **state)
+{
+    (void)state;
+    bad(TWO("") /* main is on line 4 */
+        "[main]\ntitle = M\ntitle.es = M\ntext = M.\ntext.es = M.\n"
+        "8 = other\n" /* 9 */
+        "7 = other\n" /* 10 */
+        NODE2("other"));
+    find_rule(TT_ERROR, 9, "reserved-key",
+              "key 8 switches to en on every node (key.lang.en, by default): pick another digit");
+    find_rule(TT_ERROR, 10, "reserved-key", "key 7 switches to es on every node (key.lang.es");
+
+    bad(TWO("key.lang.es = 3\n") /* 4 */
+        "[main]\ntitle = M\ntitle.es = M\ntext = M.\ntext.es = M.\n"
+        "3 = other\n" /* 10 */
+        NODE2("other"));
+    find_rule(TT_ERROR, 10, "reserved-key", "key 3 switches to es on every node (key.lang.es, "
+                                            "set on line 4)");
+}
+
+static void two_languages_on_one_key_are_refused(void **state)
+{
+    (void)state;
+    bad(TWO("key.lang.en = 3\n" /* 4 */
+            "key.lang.es = 3\n") /* 5 */
+        NODE2("main"));
+    expect_error2(5, "key.lang.en and key.lang.es are both 3", "each language needs a key of "
+                                                              "its own");
+    /* A key set on the other language's default moves that default instead. */
+    tt_menu *m = ok(TWO("key.lang.es = 8\n") NODE2("main"));
+    assert_int_equal(m->lang_key[0], '7');
+    assert_int_equal(m->lang_key[1], '8');
+    tt_menu_free(m);
+}
+
+static void a_language_key_on_an_engine_key_is_refused(void **state)
+{
+    (void)state;
+    bad(TWO("key.lang.es = 5\n") /* 4 */ NODE2("main"));
+    expect_error2(4, "key.lang.es = 5 clashes with key.repeat", "5 is already");
+    bad(TWO("key.help = 3\n"       /* 4 */
+            "key.lang.en = 3\n")   /* 5 */
+        NODE2("main"));
+    expect_error(5, "key.lang.en = 3 clashes with key.help");
+}
+
+/* ---- The safety node ------------------------------------------------------------------------- */
+
+static void safety_names_the_node_help_offers_first(void **state)
+{
+    (void)state;
+    tt_menu *m = ok("[tonetree]\nstart = main\nsafety = Help-Lines\n"
+                    "[main]\ntitle = M\ntext = M.\n1 = help-lines\n" NODE("help-lines"));
+    assert_int_equal(m->safety, tt_menu_find(m, "help-lines"));
+    tt_menu_free(m);
+
+    bad("[tonetree]\nstart = main\n"
+        "safety = nosuch\n" /* 3 */
+        NODE("main"));
+    find_rule(TT_ERROR, 3, "dangling-key", "safety goes to 'nosuch', which is not a node");
+    bad("[tonetree]\nstart = main\n"
+        "safety = helplines\n" /* 3 */
+        "[main]\ntitle = M\ntext = M.\n1 = help-lines\n" NODE("help-lines"));
+    expect_error(3, "(did you mean 'help-lines'?)");
+    bad("[tonetree]\nstart = main\n"
+        "safety = \n" /* 3 */
+        NODE("main"));
+    expect_error(3, "safety");
+}
+
+/* ---- Short texts ----------------------------------------------------------------------------- */
+
+static void a_short_text_is_kept_in_every_language(void **state)
+{
+    (void)state;
+    tt_menu *m = ok(TWO("") /* main is on line 4 */
+                    "[main]\ntitle = M\ntitle.es = M\ntext = Welcome to the court.\n"
+                    "text.es = Bienvenidos a la corte.\n"
+                    "short = Main menu.\n" /* 9 */
+                    "short.es = Menú principal.\n" /* 10 */
+                    "1 = other\n" NODE2("other"));
+    const struct tt_node *n = &m->nodes[0];
+    assert_string_equal(n->brief[0], "Main menu.");
+    assert_string_equal(n->brief[1], "Menú principal.");
+    assert_int_equal(n->brief_line[0], 9);
+    assert_int_equal(n->brief_line[1], 10);
+    assert_null(n->brief_shown[0]);
+    assert_null(m->nodes[1].brief[0]);
+    assert_null(m->nodes[1].brief[1]);
+    tt_menu_free(m);
+}
+
+static void a_short_text_in_one_language_only_is_a_missing_translation(void **state)
+{
+    (void)state;
+    bad(TWO("")
+        "[main]\n" /* 4 */
+        "title = M\ntitle.es = M\ntext = M.\ntext.es = M.\nshort = Main.\n");
+    find_rule(TT_ERROR, 4, "missing-translation", "node 'main' has no short in es: add "
+                                                  "short.es = ...");
+    bad(TWO("")
+        "[main]\n" /* 4 */
+        "title = M\ntitle.es = M\ntext = M.\ntext.es = M.\nshort.es = Principal.\n");
+    find_rule(TT_ERROR, 4, "missing-text", "node 'main' has no short in en: add short = ...");
+
+    bad(HEAD "short = Main.\n" /* 7 */ "short = Main menu.\n" /* 8 */);
+    expect_error2(8, "short is set twice in [main] (first on line 7)", "remove one");
+    bad(HEAD "short = Main.\n" /* 7 */ "short.en = Main menu.\n" /* 8 */);
+    expect_error2(8, "gives the en short text again (it was given on line 7)", "keep one");
+}
+
+/* ---- Say-as marks ---------------------------------------------------------------------------- */
+
+static void say_as_marks_are_written_out_for_the_voice_and_kept_for_the_eye(void **state)
+{
+    (void)state;
+    tt_menu *m = ok(TWO("")
+                    "[main]\ntitle = M\ntitle.es = M\n"
+                    "text = {tel:1-800-799-7233}\n"
+                    "text.es = La audiencia es el {date:2027-03-05}.\n"
+                    "short = Call {digits:88788}.\n"
+                    "short.es = Llame al {digits:88788}.\n"
+                    "1 = other\n" NODE2("other"));
+    const struct tt_node *n = &m->nodes[0];
+    assert_string_equal(n->text[0], "1. 8 0 0. 7 9 9. 7 2 3 3.");
+    assert_string_equal(n->shown[0], "1-800-799-7233");
+    assert_string_equal(n->text[1], "La audiencia es el 5 de marzo de 2027.");
+    assert_string_equal(n->shown[1], "La audiencia es el 5 de marzo de 2027.");
+    assert_non_null(strstr(n->brief[0], "8 8 7 8 8."));
+    assert_string_equal(n->brief_shown[0], "Call 88788.");
+    assert_string_equal(n->brief_shown[1], "Llame al 88788.");
+    /* A text with no marks is shown as it is spoken. */
+    assert_null(m->nodes[1].shown[0]);
+    assert_null(m->nodes[1].shown[1]);
+    tt_menu_free(m);
+}
+
+static void a_mark_that_cannot_be_read_is_an_error_at_its_line(void **state)
+{
+    (void)state;
+    bad("[tonetree]\nstart = main\n"
+        "[main]\ntitle = M\n"
+        "text = Call {tel:12a} now.\n" /* 5 */
+        "1 = a\n2 = b\n3 = c\n"
+        "[a]\ntitle = a\n"
+        "text = See {foo:1}.\n" /* 11 */
+        "[b]\ntitle = b\n"
+        "text = Call {tel:911 now, \\\n" /* 14 */
+        "or later.\n"
+        "[c]\ntitle = c\ntext = C.\n"
+        "short = Call {tel:}.\n" /* 19 */);
+    expect_error2(5, "text (en): column 6:", "'a' cannot be part of a number");
+    expect_error2(11, "text (en): column 5:", "'foo' is not a kind of say-as mark: use tel, "
+                                              "digits or date");
+    expect_error2(14, "text (en): column 6: a { with no } after it", "{tel:...}");
+    expect_error2(19, "short (en): column 6:", "a say-as mark holds 1 to");
+    assert_int_equal(tt_diag_count(D, TT_ERROR), 4);
 }
 
 /* ---- Keys nobody knows ----------------------------------------------------------------------- */
@@ -737,7 +992,7 @@ static void language_codes_are_checked(void **state)
     expect_error(3, "languages is empty");
 }
 
-static void ten_languages_are_rejected_and_eight_are_fine(void **state)
+static void ten_languages_are_rejected_and_seven_are_fine(void **state)
 {
     (void)state;
     bad("[tonetree]\nstart = main\n"
@@ -745,15 +1000,25 @@ static void ten_languages_are_rejected_and_eight_are_fine(void **state)
         NODE("main"));
     expect_error(3, "lists 10 languages: a menu can have at most 8");
 
-    tt_menu *m = ok("[tonetree]\nstart = main\nlanguages = en, es, fr, de, it, pt, nl, pl\n"
+    /* Each language needs a key of its own: with 0, 5 and 9 the engine's, seven digits are
+     * left, so the eighth language has none. */
+    bad("[tonetree]\nstart = main\nlanguages = en, es, fr, de, it, pt, nl, pl\n"
+        "[main]\n"
+        "title = a\ntitle.es = a\ntitle.fr = a\ntitle.de = a\ntitle.it = a\n"
+        "title.pt = a\ntitle.nl = a\ntitle.pl = a\n"
+        "text = a\ntext.es = a\ntext.fr = a\ntext.de = a\ntext.it = a\n"
+        "text.pt = a\ntext.nl = a\ntext.pl = a\n");
+    expect_error(1, "pl has no language key left");
+
+    tt_menu *m = ok("[tonetree]\nstart = main\nlanguages = en, es, fr, de, it, pt, nl\n"
                     "[main]\n"
                     "title = a\ntitle.es = a\ntitle.fr = a\ntitle.de = a\ntitle.it = a\n"
-                    "title.pt = a\ntitle.nl = a\ntitle.pl = a\n"
+                    "title.pt = a\ntitle.nl = a\n"
                     "text = a\ntext.es = a\ntext.fr = a\ntext.de = a\ntext.it = a\n"
-                    "text.pt = a\ntext.nl = a\ntext.pl = a\n");
-    assert_int_equal(tt_menu_lang_count(m), 8);
-    assert_string_equal(tt_menu_lang(m, 7), "pl");
-    assert_string_equal(tt_menu_voice(m, 7), "espeak-ng:pl");
+                    "text.pt = a\ntext.nl = a\n");
+    assert_int_equal(tt_menu_lang_count(m), 7);
+    assert_string_equal(tt_menu_lang(m, 6), "nl");
+    assert_string_equal(tt_menu_voice(m, 6), "espeak-ng:nl");
     tt_menu_free(m);
 }
 
@@ -1548,6 +1813,16 @@ int main(void)
         cmocka_unit_test(comment_lines_that_merely_start_with_hash_equals_are_fine),
         cmocka_unit_test(a_choice_key_must_be_one_digit),
         cmocka_unit_test(engine_keys_must_be_a_keypad_key_and_all_different),
+        cmocka_unit_test(language_keys_default_to_8_then_7_and_down),
+        cmocka_unit_test(language_keys_can_be_set_and_free_their_default_digits),
+        cmocka_unit_test(a_choice_on_a_language_key_is_a_reserved_key_error),
+        cmocka_unit_test(two_languages_on_one_key_are_refused),
+        cmocka_unit_test(a_language_key_on_an_engine_key_is_refused),
+        cmocka_unit_test(safety_names_the_node_help_offers_first),
+        cmocka_unit_test(a_short_text_is_kept_in_every_language),
+        cmocka_unit_test(a_short_text_in_one_language_only_is_a_missing_translation),
+        cmocka_unit_test(say_as_marks_are_written_out_for_the_voice_and_kept_for_the_eye),
+        cmocka_unit_test(a_mark_that_cannot_be_read_is_an_error_at_its_line),
         cmocka_unit_test(unknown_keys_are_errors_that_suggest_the_closest_known_key),
         cmocka_unit_test(prev_is_an_error_because_it_comes_from_next),
         cmocka_unit_test(settings_in_a_node_and_node_keys_in_the_settings_are_errors),
@@ -1566,7 +1841,7 @@ int main(void)
         cmocka_unit_test(a_suffix_for_a_language_the_menu_does_not_have_is_an_error),
         cmocka_unit_test(the_menu_title_once_given_is_needed_in_every_language),
         cmocka_unit_test(language_codes_are_checked),
-        cmocka_unit_test(ten_languages_are_rejected_and_eight_are_fine),
+        cmocka_unit_test(ten_languages_are_rejected_and_seven_are_fine),
         cmocka_unit_test(voices_name_a_known_engine_and_voice),
         cmocka_unit_test(timing_out_of_range_or_not_a_number_is_an_error),
         cmocka_unit_test(a_page_may_follow_only_one_page),

@@ -20,6 +20,7 @@
 
 #include "diag.h"
 #include "phrase.h"
+#include "strbuf.h"
 #include "testlib.h"
 
 /* The shipped English file with one line replaced (or removed when with is NULL). */
@@ -168,6 +169,64 @@ static void a_phrase_that_drops_its_key_is_an_error(void **state)
     free(dir);
 }
 
+/* The first words of a session say how to leave: the phrase that says them must name the end
+ * key, and only the end key (no node, no choice is known that early). */
+static void the_way_out_said_first_must_name_the_end_key(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char *path = variant(dir, "end_hint", "To leave at any time, hang up.");
+    expect_message(path, EINVAL, line_starting(path, "end_hint"),
+                   "phrase 'end_hint' must say {end}", NULL);
+    path = variant(dir, "end_hint", "To leave, press {end}, or {key}.");
+    expect_message(path, EINVAL, line_starting(path, "end_hint"),
+                   "uses {key}, which it cannot have", NULL);
+    tt_diag *d = tt_diag_new();
+    tt_phrases *p = NULL;
+    assert_int_equal(tt_phrases_load(&p, variant(dir, "end_hint", NULL), d), EINVAL);
+    assert_non_null(strstr(tt_diag_get(d, 0)->text, "phrase 'end_hint' is missing"));
+    tt_diag_free(d);
+    tl_rmtree(dir);
+    free(dir);
+}
+
+/* A page says where it leads ("For step two, press the pound key."): next_page and prev_page
+ * may name the page's title, and a file that keeps the old words without it still loads. Each
+ * must still say its key. */
+static void pages_may_name_where_they_lead(void **state)
+{
+    (void)state;
+    tt_diag *d = tt_diag_new();
+    tt_phrases *p = NULL;
+    assert_int_equal(tt_phrases_load(&p, "prompts/en/phrases.ini", d), 0);
+    struct tt_strbuf sb;
+    tt_sb_init(&sb);
+    struct tt_phrase_args a = {.title = "step two", .key = '#'};
+    tt_phrase_say(p, TT_PH_NEXT_PAGE, &a, &sb);
+    a = (struct tt_phrase_args){.title = "step one", .key = '*'};
+    tt_phrase_say(p, TT_PH_PREV_PAGE, &a, &sb);
+    assert_string_equal(sb.s, "For step two, press the pound key. To go back to step one, press "
+                              "the star key.");
+    tt_sb_free(&sb);
+    tt_phrases_free(p);
+    tt_diag_free(d);
+
+    char *dir = tl_tmpdir();
+    d = tt_diag_new();
+    const char *old = variant(dir, "next_page", "For the next page, press {key}.");
+    assert_int_equal(tt_phrases_load(&p, old, d), 0);
+    tt_phrases_free(p);
+    assert_int_equal(
+        tt_phrases_load(&p, variant(dir, "prev_page", "To go back to {title}, press {back}."), d),
+        EINVAL);
+    tt_diag_free(d);
+    char *path = variant(dir, "next_page", "For {title}, press pound.");
+    expect_message(path, EINVAL, line_starting(path, "next_page"),
+                   "phrase 'next_page' must say {key}", NULL);
+    tl_rmtree(dir);
+    free(dir);
+}
+
 static void an_unquoted_hash_or_semicolon_would_cut_the_phrase_and_is_refused(void **state)
 {
     (void)state;
@@ -282,7 +341,7 @@ static void a_utf8_byte_order_mark_is_skipped(void **state)
     if (err)
         tt_diag_print(d, stderr);
     assert_int_equal(err, 0);
-    assert_string_equal(tt_phrase_get(p, TT_PH_KEY_STAR), "star");
+    assert_string_equal(tt_phrase_get(p, TT_PH_KEY_STAR), "the star key");
     tt_phrases_free(p);
     tt_diag_free(d);
     free(bom);
@@ -413,6 +472,8 @@ int main(void)
         cmocka_unit_test(a_missing_phrase_is_named_with_how_to_add_it),
         cmocka_unit_test(a_placeholder_a_phrase_cannot_have_is_an_error_on_its_line),
         cmocka_unit_test(a_phrase_that_drops_its_key_is_an_error),
+        cmocka_unit_test(the_way_out_said_first_must_name_the_end_key),
+        cmocka_unit_test(pages_may_name_where_they_lead),
         cmocka_unit_test(an_unquoted_hash_or_semicolon_would_cut_the_phrase_and_is_refused),
         cmocka_unit_test(a_missing_file_says_how_to_make_one),
         cmocka_unit_test(a_phrase_file_that_is_a_fifo_a_device_or_a_folder_is_refused_at_once),

@@ -20,9 +20,12 @@
 
 #define RATE 16000
 
+/* kal16, not the default voice: these tests compare two renders sample for sample, and flite's
+ * clustergen voices (rms, slt, awb) do not say a text twice in one process exactly alike. */
 static const char menu_ini[] =
     "[tonetree]\n"
     "start = main\n"
+    "voice.en = flite:kal16\n"
     "[main]\n"
     "title = the main menu\n"
     "text = Welcome to the test menu. This sentence is long enough to be cut off.\n"
@@ -43,6 +46,8 @@ struct run {
 };
 
 /* Render a session of `ini` with `keys`; prompts_dir NULL for the test phrases. */
+static enum tt_end_mode render_end_mode = TT_END_GOODBYE;
+
 static int render(struct run *r, const char *ini, const char *keys, const char *prompts_dir)
 {
     memset(r, 0, sizeof(*r));
@@ -67,6 +72,7 @@ static int render(struct run *r, const char *ini, const char *keys, const char *
     assert_non_null(tf);
     struct tt_render_opts ro = {
         .keys = keys, .wav_path = r->wav, .transcript = tf, .rate = RATE,
+        .end_mode = render_end_mode,
     };
     int err = tt_render(m, ph, store, &ro, d);
     fclose(tf);
@@ -125,12 +131,29 @@ static void after_a_key_the_output_is_silent_within_10_ms_and_the_next_prompt_fo
     run_free(&r);
 }
 
+/* When the welcome begins, in seconds: after the way out, said first in every session. */
+static double welcome_at(void)
+{
+    struct run r;
+    assert_int_equal(render(&r, menu_ini, "", NULL), 0);
+    double t = (double)at(&r, "say main Welcome") / RATE;
+    assert_true(t > 0.5); /* the way out came first */
+    run_free(&r);
+    return t;
+}
+
 static void the_cut_fades_out_over_5_ms_instead_of_clicking(void **state)
 {
     (void)state;
     struct run cut, whole;
-    assert_int_equal(render(&cut, menu_ini, "1@1.5", NULL), 0);
     assert_int_equal(render(&whole, menu_ini, "", NULL), 0);
+    /* a key well into the welcome, on a whole millisecond where there is speech to fade */
+    size_t ms = (size_t)(welcome_at() * 1000) + 1000;
+    while (tl_rms(whole.pcm, ms * RATE / 1000, ms * RATE / 1000 + RATE / 200) < 1000.0)
+        ms++;
+    char keys[32];
+    snprintf(keys, sizeof(keys), "1@%zu.%03zu", ms / 1000, ms % 1000);
+    assert_int_equal(render(&cut, menu_ini, keys, NULL), 0);
     size_t key = at(&cut, "key 1");
     size_t fade = RATE * 5 / 1000;
     /* up to the key, the same speech; over the next 5 ms, that speech ramped down to zero */
@@ -140,11 +163,39 @@ static void the_cut_fades_out_over_5_ms_instead_of_clicking(void **state)
     for (size_t i = 0; i < fade; i++) {
         double k = 1.0 - (double)(i + 1) / (double)fade;
         double want = k * whole.pcm[key + i];
-        assert_true(fabs(cut.pcm[key + i] - want) <= 1.0);
+        /* two roundings to whole samples, half a step each, and float's own error */
+        assert_true(fabs(cut.pcm[key + i] - want) <= 1.01);
     }
     assert_int_equal(tl_peak(cut.pcm, key + fade, key + 2 * fade), 0);
     run_free(&cut);
     run_free(&whole);
+}
+
+/* The kiosk's quick exit, in the audio: the speech stops within the 5 ms fade, and then not a
+ * sample of sound, for as long as nobody presses a key; the transcript says nothing more. */
+static void at_a_kiosk_the_end_key_cuts_the_audio_and_stays_silent(void **state)
+{
+    (void)state;
+    struct run r;
+    render_end_mode = TT_END_RESET;
+    double w = welcome_at();
+    char keys[64];
+    snprintf(keys, sizeof(keys), "9@%.3f +60", w + 1.0); /* in the middle of the welcome */
+    int err = render(&r, menu_ini, keys, NULL);
+    render_end_mode = TT_END_GOODBYE;
+    assert_int_equal(err, 0);
+    size_t key = at(&r, "key 9");
+    at(&r, "reset");
+    assert_true(tl_rms(r.pcm, key - RATE / 2, key) > 300.0); /* it was speaking */
+    assert_true(r.frames >= key + 59 * RATE);                 /* a minute went by */
+    assert_int_equal(tl_peak(r.pcm, key + RATE * 5 / 1000, r.frames), 0);
+    bool after = false;
+    for (size_t i = 0; i < r.nlines; i++) {
+        after |= strstr(r.lines[i], " key 9") != NULL;
+        if (after)
+            assert_null(strstr(r.lines[i], " say "));
+    }
+    run_free(&r);
 }
 
 static void parts_of_a_prompt_are_separated_by_the_pause_and_nothing_else(void **state)
@@ -166,7 +217,7 @@ static void silence_reaches_the_warning_exactly_seven_seconds_after_the_prompt(v
 {
     (void)state;
     struct run r;
-    assert_int_equal(render(&r, menu_ini, "+20", NULL), 0);
+    assert_int_equal(render(&r, menu_ini, "+30", NULL), 0);
     size_t timeout = at(&r, "timeout main 1");
     size_t warn = at(&r, "say main Are you still there?");
     assert_int_equal(timeout, warn);
@@ -215,11 +266,14 @@ static void a_recording_named_after_a_node_plays_instead_of_its_text(void **stat
 
     struct run r;
     assert_int_equal(render(&r, menu_ini, "", prompts), 0);
-    at(&r, "0.000 say main Welcome to the test menu.");
+    size_t welcome = at(&r, "say main Welcome to the test menu.");
     size_t choices = at(&r, "say main To hear more information");
-    /* the recording, one second long, then the pause */
-    assert_int_equal(choices, RATE + (size_t)(0.4 * RATE));
-    assert_true(tl_tone(r.pcm, RATE, RATE, 440.0) > 100.0 * tl_tone(r.pcm, RATE, RATE, 1000.0));
+    /* the recording, one second long, then the pause (the transcript has whole ms) */
+    size_t gap = choices - welcome;
+    assert_true(gap + RATE / 1000 >= RATE + (size_t)(0.4 * RATE) &&
+                gap <= RATE + (size_t)(0.4 * RATE) + RATE / 1000);
+    assert_true(tl_tone(r.pcm + welcome, RATE, RATE, 440.0) >
+                100.0 * tl_tone(r.pcm + welcome, RATE, RATE, 1000.0));
     assert_int_equal(r.stats.recordings, 1);
     run_free(&r);
     tl_rmtree(prompts);
@@ -230,13 +284,16 @@ static void louder_is_louder_by_the_promised_step_in_the_audio(void **state)
 {
     (void)state;
     struct run r;
-    assert_int_equal(render(&r, menu_ini, "louder@0.6", NULL), 0);
-    size_t first = at(&r, "0.000 say main Welcome");
+    double w = welcome_at();
+    char keys[32];
+    snprintf(keys, sizeof(keys), "louder@%.3f", w + 0.6);
+    assert_int_equal(render(&r, menu_ini, keys, NULL), 0);
+    size_t first = at(&r, "say main Welcome");
     at(&r, "say main Louder.");
     /* the welcome is said again after the confirmation: find its second start */
     size_t again = 0;
     for (size_t i = 0; i < r.nlines; i++)
-        if (strstr(r.lines[i], "say main Welcome") && strtod(r.lines[i], NULL) > 0.5)
+        if (strstr(r.lines[i], "say main Welcome") && strtod(r.lines[i], NULL) > w + 0.5)
             again = (size_t)(strtod(r.lines[i], NULL) * RATE + 0.5);
     assert_true(again > first);
     /* sample for sample, the same speech 3 dB up (until a sample would clip) */
@@ -523,6 +580,7 @@ int main(void)
         cmocka_unit_test(
             after_a_key_the_output_is_silent_within_10_ms_and_the_next_prompt_follows),
         cmocka_unit_test(the_cut_fades_out_over_5_ms_instead_of_clicking),
+        cmocka_unit_test(at_a_kiosk_the_end_key_cuts_the_audio_and_stays_silent),
         cmocka_unit_test(parts_of_a_prompt_are_separated_by_the_pause_and_nothing_else),
         cmocka_unit_test(silence_reaches_the_warning_exactly_seven_seconds_after_the_prompt),
         cmocka_unit_test(a_whole_session_ends_and_the_audio_lasts_until_the_end_line),

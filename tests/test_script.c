@@ -31,8 +31,8 @@
 /* The guide's nodes as a listener meets them: each branch of the main menu in key order,
  * its pages in turn. */
 static const char *const guide_order[] = {
-    "main",  "safety", "safety-tty", "about", "about-rules", "steps", "step1", "step2",
-    "step3", "step4",  "step5",      "warnings", "warn1",    "warn2", "warn3", "warn4",
+    "main",  "safety", "safety-more", "safety-tty", "about", "about-rules", "step1", "step1b",
+    "step2", "step3",  "step4",       "step5",      "warn1", "warn2",       "warn3", "warn4",
 };
 #define GUIDE_NODES (sizeof(guide_order) / sizeof(guide_order[0]))
 
@@ -192,17 +192,26 @@ static char *guide_choices(const struct guide *g, int lang, const char *id)
     return c;
 }
 
-/* Every node's text then its choices, in the listener's order, inside text read as words. */
+/* Every node's text then its choices, in the listener's order, inside text read as words.
+ * A text with say-as marks reads as it is shown ("call 1-800-799-7233"): the digit groups
+ * the voice is given ("1. 8 0 0. 7 9 9.") are for the ear, never for a reader. */
 static void expect_nodes_in_order(const struct guide *g, int lang, const char *words)
 {
     const char *at = words;
     for (size_t i = 0; i < GUIDE_NODES; i++) {
         int node = tt_menu_find(g->m, guide_order[i]);
+        const struct tt_node *n = &g->m->nodes[node];
         char heading[128];
         snprintf(heading, sizeof(heading), "%zu. [%s] %s", i + 1, guide_order[i],
-                 g->m->nodes[node].title[lang]);
+                 n->title[lang]);
         at = find_after(words, at, heading);
-        at = find_after(words, at, g->m->nodes[node].text[lang]);
+        if (n->shown[lang]) {
+            char *spoken = squeeze(n->text[lang]);
+            if (strstr(words, spoken))
+                fail_msg("[%s] shows the spoken form: \"%s\"", n->id, spoken);
+            free(spoken);
+        }
+        at = find_after(words, at, n->shown[lang] ? n->shown[lang] : n->text[lang]);
         char *choices = guide_choices(g, lang, guide_order[i]);
         const char *c = find_after(words, at, choices);
         /* ... and those are this node's choices, not a later node's. */
@@ -226,19 +235,23 @@ static void txt_reads_every_node_in_order_with_its_choices(void **state)
     char *s = script(g->m, g->ph, EN, TT_SCRIPT_TXT, NULL, g->d);
     char *words = squeeze(s);
     expect_nodes_in_order(g, EN, words);
-    /* Help, settings and the engine's other words come once, after the nodes. */
+    /* Help, settings and the engine's other words come once, after the nodes. Help's first
+     * item is the safety node, by its title; the other language is on its own key. */
     const char *last = strstr(words, "16. [warn4]");
     assert_non_null(last);
     const char *help = find_after(words, last, "Help Keys: 0");
-    help = find_after(words, help, "Help. To hear where you are, press 1.");
-    find_after(words, help, "Para escuchar en español, oprima 4.");
-    const char *settings = find_after(words, help, "Settings Keys: 0 2");
+    help = find_after(words, help, "Help. To hear the safety and help lines, press 1. To hear "
+                                   "where you are, press 2. To change the speed or the volume, "
+                                   "or to pause, press 3. To start again from the beginning, "
+                                   "press 4.");
+    find_after(words, help, "Para español, oprima 7.");
+    const char *settings = find_after(words, help, "Settings Keys: 0 3");
     const char *other = find_after(words, settings, "Other things the engine says");
     find_after(words, other, "Are you still there? Press any key for more time.");
     find_after(words, other, "6 is not a choice here.");
     find_after(words, other, "Goodbye. Take care.");
-    find_after(words, other, "You are in the main menu, then the steps to ask the court, then "
-                             "step five: carry a copy.");
+    find_after(words, other, "You are in the main menu, then the steps, then step five: carry "
+                             "a copy.");
     assert_int_equal(count(words, "Help Keys: 0"), 1);
     free(words);
     free(s);
@@ -264,12 +277,12 @@ static void txt_gives_the_keys_to_each_node(void **state)
     char *s = script(g->m, g->ph, EN, TT_SCRIPT_TXT, NULL, g->d);
     expect_keys(s, "1. [main]", "Keys: none, this is the start");
     expect_keys(s, "2. [safety]", "Keys: 1");
-    expect_keys(s, "3. [safety-tty]", "Keys: 1 #");
-    expect_keys(s, "6. [steps]", "Keys: 3");
-    expect_keys(s, "8. [step2]", "Keys: 3 # #");
-    /* The last page of the steps: the steps' overview, then five pages on. */
-    expect_keys(s, "11. [step5]", "Keys: 3 # # # # #");
-    expect_keys(s, "16. [warn4]", "Keys: 4 # # # #");
+    expect_keys(s, "4. [safety-tty]", "Keys: 1 # #");
+    expect_keys(s, "7. [step1]", "Keys: 3");
+    expect_keys(s, "9. [step2]", "Keys: 3 # #");
+    /* The last page of the steps: step one on two pages, then four more. */
+    expect_keys(s, "12. [step5]", "Keys: 3 # # # # #");
+    expect_keys(s, "16. [warn4]", "Keys: 4 # # #");
     free(s);
 }
 
@@ -301,9 +314,9 @@ static void txt_fits_the_width_asked_for(void **state)
     struct tt_script_opts o = {.width = 40};
     s = script(g->m, g->ph, ES, TT_SCRIPT_TXT, &o, g->d);
     expect_width(s, 40);
-    /* A telephone number is not cut between its digits. */
-    assert_null(strstr(s, "7 2 3\n"));
-    assert_null(strstr(s, " 9\n1 1"));
+    /* A telephone number is shown as written, whole on its line. */
+    assert_non_null(strstr(s, "1-800-799-7233"));
+    assert_non_null(strstr(s, "1-800-787-3224"));
     char *words = squeeze(s);
     expect_nodes_in_order(g, ES, words);
     free(words);
@@ -317,12 +330,54 @@ static void spanish_script_uses_the_spanish_words(void **state)
     char *words = squeeze(s);
     assert_non_null(strstr(words, "1. [main] el menú principal"));
     assert_non_null(strstr(words, "Esta guía explica cómo pedirle a la corte"));
-    assert_non_null(strstr(words, "Para escuchar los pasos a seguir con la corte, oprima 3."));
-    assert_non_null(strstr(words, "Para ir a la siguiente página, oprima numeral."));
-    assert_non_null(strstr(words, "To hear this in English, press 4."));
+    assert_non_null(strstr(words, "Para los pasos, oprima 3."));
+    /* A page says where it leads, by the next page's title. */
+    assert_non_null(strstr(words, "Para el paso dos: comuníquese con la corte, oprima numeral."));
+    assert_non_null(strstr(words, "Para regresar y escuchar los pasos, oprima asterisco."));
+    assert_non_null(strstr(words, "For English, press 8."));
     assert_null(strstr(words, "This guide explains"));
     assert_null(strstr(words, "To hear the steps"));
     free(words);
+    free(s);
+}
+
+/* A reviewer reads every sentence that can be spoken: what a session says before the welcome,
+ * the short text said on a return visit, and the way out said again after a language key. */
+static void the_start_of_a_session_and_return_visits_are_in_the_script(void **state)
+{
+    struct guide *g = *state;
+    char *s = script(g->m, g->ph, EN, TT_SCRIPT_TXT, NULL, g->d);
+    char *words = squeeze(s);
+    find_after(words, words, "Language keys, the same on every node: 8 for en, 7 for es.");
+    const char *at = find_after(words, words, "1. [main] the main menu Keys: none, this is the "
+                                              "start First, when a session begins: To leave at "
+                                              "any time, press 9. Para español, oprima 7. This "
+                                              "guide explains");
+    find_after(words, at, "call 911. On a return visit, said instead of the text above: Main "
+                          "menu. Choices: To hear the safety and help lines, press 1.");
+    /* Only the start has the greeting; only main has a short text. */
+    assert_int_equal(count(words, "First, when a session begins:"), 1);
+    assert_int_equal(count(words, "On a return visit"), 1);
+    at = find_after(words, words, "Other things the engine says");
+    find_after(words, at, "After a language key, before the same node is said again in full in "
+                          "this language: To leave at any time, press 9.");
+    free(words);
+    free(s);
+
+    s = script(g->m, g->ph, ES, TT_SCRIPT_TXT, NULL, g->d);
+    words = squeeze(s);
+    find_after(words, words, "First, when a session begins: Para salir en cualquier momento, "
+                             "oprima 9. For English, press 8. Esta guía explica");
+    find_after(words, words, "llame al 911. On a return visit, said instead of the text above: "
+                             "Menú principal. Choices:");
+    free(words);
+    free(s);
+
+    /* In the HTML page, the other language's offer is marked as that language. */
+    s = script(g->m, g->ph, EN, TT_SCRIPT_HTML, NULL, g->d);
+    assert_non_null(strstr(s, "<p><strong>First, when a session begins:</strong></p>\n<ul>\n"
+                              "<li>To leave at any time, press&nbsp;9.</li>\n"
+                              "<li lang=\"es\">Para español, oprima&nbsp;7.</li>\n</ul>\n"));
     free(s);
 }
 
@@ -336,7 +391,7 @@ static void md_has_a_heading_per_node(void **state)
     assert_int_equal(count(s, "\n## "), GUIDE_NODES + 3);
     assert_int_equal(count(s, "\n# "), 0);
     assert_true(!strncmp(s, "# Spoken script: No-contact order help\n", 39));
-    assert_non_null(strstr(s, "\n## 11\\. \\[step5\\] step five: carry a copy\n"));
+    assert_non_null(strstr(s, "\n## 12\\. \\[step5\\] step five: carry a copy\n"));
     assert_non_null(strstr(s, "**Keys:** `3 # # # # #`"));
     char *words = md_text(s);
     expect_nodes_in_order(g, EN, words);
@@ -428,18 +483,16 @@ static void html_is_a_well_formed_accessible_page(void **state)
     assert_non_null(strstr(s, "overflow-wrap: break-word"));
     assert_non_null(
         strstr(s, "<nav aria-labelledby=\"contents\">\n<h2 id=\"contents\">Contents</h2>"));
-    assert_non_null(strstr(s, "<h2 id=\"n11\">11. [step5] step five: carry a copy</h2>"));
+    assert_non_null(strstr(s, "<h2 id=\"n12\">12. [step5] step five: carry a copy</h2>"));
     assert_non_null(strstr(s, "<kbd>3</kbd> <kbd>#</kbd> <kbd>#</kbd> <kbd>#</kbd> "
                               "<kbd>#</kbd> <kbd>#</kbd></p>"));
     /* The choices are a list, a sentence an item. A key is never alone at the start of a
      * line, nor a number to call cut in two, however narrow the window (as in the text form:
      * a no-break space where the text form does not break). */
-    assert_non_null(strstr(s, "<ul>\n<li>To hear safety and help lines, press&nbsp;1.</li>\n"));
-    assert_non_null(strstr(s, "If you are in danger right now, call 9&nbsp;1&nbsp;1.</p>"));
-    assert_non_null(strstr(s, "The number is 1. 8&nbsp;0&nbsp;0. 7&nbsp;9&nbsp;9. "
-                              "7&nbsp;2&nbsp;3&nbsp;3."));
+    assert_non_null(strstr(s, "<ul>\n<li>To hear the safety and help lines, press&nbsp;1.</li>\n"));
+    assert_non_null(strstr(s, "If you are in danger now, call 911.</p>"));
     /* Text with an apostrophe is escaped. */
-    assert_non_null(strstr(s, "Following the court&#39;s steps"));
+    assert_non_null(strstr(s, "the court&#39;s computer system"));
     char *words = html_text(s);
     expect_nodes_in_order(g, EN, words);
     free(words);
@@ -454,8 +507,9 @@ static void html_in_spanish_marks_the_english_labels(void **state)
     assert_non_null(strstr(s, "<html lang=\"es\">"));
     assert_non_null(strstr(s, "<span lang=\"en\">Keys:</span>"));
     assert_non_null(strstr(s, "<h2 id=\"contents\"><span lang=\"en\">Contents</span></h2>"));
-    /* Help offers English in English words, marked so a screen reader says them in English. */
-    assert_non_null(strstr(s, "<li lang=\"en\">To hear this in English, press&nbsp;4.</li>"));
+    /* Help offers English in English words, marked so a screen reader says them in English;
+     * so does the start of a session. */
+    assert_int_equal(count(s, "<li lang=\"en\">For English, press&nbsp;8.</li>"), 2);
     char *words = html_text(s);
     expect_nodes_in_order(g, ES, words);
     free(words);
@@ -463,6 +517,80 @@ static void html_in_spanish_marks_the_english_labels(void **state)
 }
 
 /* ---- Any menu a writer can write ------------------------------------------------------------- */
+
+/* Say-as marks in a text and a short text: the script shows each number as written, in
+ * every form, and never the spoken digit groups. */
+static const char sayas_ini[] =
+    "[tonetree]\n"
+    "start = main\n"
+    "[main]\n"
+    "title = the main menu\n"
+    "text = Call {tel:1-800-799-7233} or text {digits:88788}. Your case is {digits:2031-0001}. \\\n"
+    "The hearing is on {date:2027-03-05}.\n"
+    "short = Again, call {tel:911}.\n"
+    "1 = more\n"
+    "[more]\n"
+    "title = more\n"
+    "text = More.\n";
+
+static void numbers_are_shown_as_written_never_as_spoken_digit_groups(void **state)
+{
+    (void)state;
+    tt_menu *m = tl_menu(sayas_ini);
+    tt_phrases *ph[TT_MAX_LANGS] = {0};
+    tl_phrases(m, ph);
+    tt_diag *d = tt_diag_new();
+    /* What the voice gets, to be sure it is not what the page shows. */
+    assert_non_null(strstr(m->nodes[0].text[0], "1. 8 0 0. 7 9 9. 7 2 3 3."));
+    assert_non_null(strstr(m->nodes[0].brief[0], "9 1 1."));
+    static const char *const shown[] = {
+        "Call 1-800-799-7233 or text 88788. Your case is 2031-0001. The hearing is on March "
+        "5, 2027.",
+        "Again, call 911.",
+    };
+    static const char *const spoken[] = {"8 0 0", "8 8 7", "2 0 3 1", "9 1 1"};
+    for (int fmt = TT_SCRIPT_TXT; fmt <= TT_SCRIPT_HTML; fmt++) {
+        char *s = script(m, ph, 0, (enum tt_script_format)fmt, NULL, d);
+        char *words = fmt == TT_SCRIPT_HTML ? html_text(s)
+                      : fmt == TT_SCRIPT_MD ? md_text(s)
+                                            : squeeze(s);
+        const char *at = find_after(words, words, shown[0]);
+        find_after(words, at, shown[1]);
+        for (size_t i = 0; i < sizeof(spoken) / sizeof(spoken[0]); i++)
+            if (strstr(words, spoken[i]))
+                fail_msg("format %d shows the spoken \"%s\"", fmt, spoken[i]);
+        free(words);
+        free(s);
+    }
+    tt_diag_free(d);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+}
+
+/* A language key works everywhere, so it is never the example of a wrong key, and the
+ * introduction names it where it was moved to. */
+static void a_language_key_is_no_example_of_a_wrong_key(void **state)
+{
+    (void)state;
+    tt_menu *m = tl_menu("[tonetree]\nstart = main\nlanguages = en, es\nkey.lang.es = 3\n"
+                         "[main]\ntitle = the main menu\ntitle.es = el menú\ntext = Welcome.\n"
+                         "text.es = Bienvenidos.\n1 = a\n2 = b\n"
+                         "[a]\ntitle = part a\ntitle.es = parte a\ntext = A.\ntext.es = A.\n"
+                         "[b]\ntitle = part b\ntitle.es = parte b\ntext = B.\ntext.es = B.\n");
+    tt_phrases *ph[TT_MAX_LANGS] = {0};
+    tl_phrases(m, ph);
+    tt_diag *d = tt_diag_new();
+    char *s = script(m, ph, 0, TT_SCRIPT_TXT, NULL, d);
+    char *words = squeeze(s);
+    find_after(words, words, "Language keys, the same on every node: 8 for en, 3 for es.");
+    find_after(words, words, "for example 4 (then the choices again): 4 is not a choice here.");
+    assert_null(strstr(words, "3 is not a choice"));
+    free(words);
+    free(s);
+    tt_diag_free(d);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+}
 
 static const char tricky_ini[] =
     "[tonetree]\n"
@@ -593,16 +721,24 @@ static void recordings_are_named_where_they_stand_in(void **state)
     snprintf(path, sizeof(path), "%s/en/step1.wav", dir);
     int16_t pcm[1600] = {0};
     tl_write_wav(path, pcm, 1600, 16000);
+    /* The short text has a recording of its own. */
+    char brief[512];
+    snprintf(brief, sizeof(brief), "%s/en/main.short.wav", dir);
+    tl_write_wav(brief, pcm, 1600, 16000);
 
     struct tt_script_opts o = {.prompts_dir = dir};
     char *s = script(g->m, g->ph, EN, TT_SCRIPT_TXT, &o, g->d);
     char *words = squeeze(s);
     char note[1200];
-    snprintf(note, sizeof(note), "7. [step1] step one: think about your reasons Keys: 3 # "
+    snprintf(note, sizeof(note), "7. [step1] the steps Keys: 3 "
              "Recorded: %s (people hear the recording; the text below is its transcript) "
-             "Step one.", path);
+             "There are five steps.", path);
     find_after(words, words, note);
-    assert_int_equal(count(words, "Recorded:"), 1);
+    snprintf(note, sizeof(note), "On a return visit, said instead of the text above: Recorded: "
+             "%s (people hear the recording; the text below is its transcript) Main menu.",
+             brief);
+    find_after(words, words, note);
+    assert_int_equal(count(words, "Recorded:"), 2);
     free(words);
     free(s);
     /* Spanish has no recording of it. */
@@ -816,6 +952,7 @@ int main(void)
         cmocka_unit_test(txt_gives_the_keys_to_each_node),
         cmocka_unit_test(txt_fits_the_width_asked_for),
         cmocka_unit_test(spanish_script_uses_the_spanish_words),
+        cmocka_unit_test(the_start_of_a_session_and_return_visits_are_in_the_script),
         cmocka_unit_test(md_has_a_heading_per_node),
         cmocka_unit_test(html_is_a_well_formed_accessible_page),
         cmocka_unit_test(html_in_spanish_marks_the_english_labels),
@@ -823,6 +960,8 @@ int main(void)
         cmocka_unit_test(bad_options_are_refused),
     };
     const struct CMUnitTest any_menu[] = {
+        cmocka_unit_test(numbers_are_shown_as_written_never_as_spoken_digit_groups),
+        cmocka_unit_test(a_language_key_is_no_example_of_a_wrong_key),
         cmocka_unit_test(html_escapes_whatever_a_writer_wrote),
         cmocka_unit_test(unreachable_nodes_come_last_under_their_own_heading),
         cmocka_unit_test(a_long_page_sequence_counts_its_presses),

@@ -87,11 +87,14 @@ static void the_start_node_says_its_text_then_choices_from_the_childrens_titles(
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     assert_string_equal(t->line[0], "0.000 start main lang=en");
-    assert_string_equal(t->line[1], "0.000 say main Welcome.");
-    /* one second of speech, then the 0.4 s pause between parts */
-    assert_string_equal(t->line[2], "1.400 say main To hear the steps, press 1. "
+    /* First how to leave, then the other language in its own words (one second of speech
+     * each, then the 0.4 s pause between parts), then the welcome and its choices. */
+    assert_string_equal(t->line[1], "0.000 say main To leave, press 9.");
+    assert_string_equal(t->line[2], "1.400 say main Para escuchar en español, oprima 7.");
+    assert_string_equal(t->line[3], "2.800 say main Welcome.");
+    assert_string_equal(t->line[4], "4.200 say main To hear the steps, press 1. "
                                     "To hear more information, press 2. For help, press 0.");
-    assert_int_equal(t->n, 3);
+    assert_int_equal(t->n, 5);
 }
 
 static void any_key_stops_speech_at_the_moment_it_is_pressed(void **state)
@@ -153,13 +156,53 @@ static void hash_during_the_text_skips_to_the_choices(void **state)
 {
     struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
-    tl_run_until(t, 300);
+    tl_run_until(t, 3100); /* into "Welcome." */
+    tl_mark(t);
+    tl_key(t, '#');
+    tl_run_to_wait(t);
+    tl_expect(t, "3.100 stop main", NULL);
+    tl_expect(t, "3.500 say main To hear the steps", NULL);
+    tl_expect_not(t, "Welcome.", NULL);
+}
+
+static void hash_during_the_greeting_skips_to_the_choices(void **state)
+{
+    struct tl_fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_until(t, 300); /* into "To leave, press 9." */
     tl_mark(t);
     tl_key(t, '#');
     tl_run_to_wait(t);
     tl_expect(t, "0.300 stop main", NULL);
     tl_expect(t, "0.700 say main To hear the steps", NULL);
     tl_expect_not(t, "Welcome.", NULL);
+    tl_expect_not(t, "español", NULL);
+}
+
+static void the_language_key_works_on_every_node_and_says_the_way_out_again(void **state)
+{
+    struct tl_fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_run_until(t, 1500); /* while Spanish is offered */
+    tl_mark(t);
+    tl_key(t, '7');
+    tl_run_to_wait(t);
+    tl_expect(t, "lang es", NULL);
+    tl_expect(t, "say main Para salir, oprima 9.", NULL);
+    tl_expect(t, "say main To hear this in English, press 8.", NULL);
+    tl_expect(t, "say main Bienvenido.", NULL);
+    /* deep in a page sequence, the other language's key works the same */
+    tl_key(t, '1');
+    tl_run_to_wait(t);
+    tl_key(t, '#');
+    tl_run_to_wait(t);
+    tl_mark(t);
+    tl_key(t, '8');
+    tl_run_to_wait(t);
+    tl_expect(t, "lang en", NULL);
+    tl_expect(t, "say step1 To leave, press 9.", NULL);
+    tl_expect(t, "say step1 First do this.", NULL);
+    tl_expect_not(t, "invalid", NULL);
 }
 
 static void hash_and_star_walk_a_page_sequence_and_the_last_page_leads_out(void **state)
@@ -213,10 +256,10 @@ static void a_wrong_key_is_named_back_with_the_choices(void **state)
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
     tl_mark(t);
-    tl_key(t, '7');
+    tl_key(t, '6');
     tl_run_to_wait(t);
-    tl_expect(t, "invalid 7 main", NULL);
-    int said = tl_find(t, "say main 7 is not a choice here.", NULL);
+    tl_expect(t, "invalid 6 main", NULL);
+    int said = tl_find(t, "say main 6 is not a choice here.", NULL);
     assert_true(said >= 0);
     assert_string_equal(strchr(t->line[said + 1], ' ') + 1, main_choices);
 }
@@ -226,17 +269,18 @@ static void three_wrong_keys_lead_to_help_not_a_dead_end(void **state)
     struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
-    tl_key(t, '7');
+    tl_key(t, '6');
     tl_run_to_wait(t);
-    tl_key(t, '8');
+    tl_key(t, '4');
     tl_run_to_wait(t);
     tl_mark(t);
-    tl_key(t, '6');
+    tl_key(t, '3');
     tl_run_to_wait(t);
     tl_expect(t, "help 3", NULL);
     tl_expect(t, "say @help Let me help. Help. To hear where you are, press 1. "
                  "For speed and volume, press 2. To start again, press 3.", NULL);
-    tl_expect(t, "say @help Para escuchar en español, oprima 4.", NULL);
+    /* every other language, on its own key: the same key as on every node */
+    tl_expect(t, "say @help Para escuchar en español, oprima 7.", NULL);
     tl_expect(t, "say @help To go back to where you were, press star.", NULL);
 }
 
@@ -245,16 +289,16 @@ static void a_good_key_between_mistakes_starts_the_count_again(void **state)
     struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
-    tl_key(t, '7');
+    tl_key(t, '6');
     tl_run_to_wait(t);
     tl_key(t, '5');
     tl_run_to_wait(t);
-    tl_key(t, '7');
+    tl_key(t, '6');
     tl_run_to_wait(t);
     tl_mark(t);
-    tl_key(t, '7');
+    tl_key(t, '6');
     tl_run_to_wait(t);
-    tl_expect(t, "say main 7 is not a choice here.", NULL);
+    tl_expect(t, "say main 6 is not a choice here.", NULL);
     tl_expect_not(t, " help ", NULL);
 }
 
@@ -262,23 +306,23 @@ static void silence_warns_before_it_acts_and_three_silences_lead_to_help(void **
 {
     struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
-    tl_run_to_wait(t); /* the prompt ends at 2.4 s */
+    tl_run_to_wait(t); /* the prompt ends at 5.2 s (four parts) */
     tl_mark(t);
-    tl_run_until(t, 9399);
+    tl_run_until(t, 12199);
     assert_int_equal(t->n, t->mark); /* nothing before the 7 s are up */
-    tl_run_until(t, 10800);
-    assert_string_equal(t->line[t->mark], "9.400 timeout main 1");
+    tl_run_until(t, 13600);
+    assert_string_equal(t->line[t->mark], "12.200 timeout main 1");
     assert_string_equal(t->line[t->mark + 1],
-                        "9.400 say main Are you still there? Press any key for more time.");
-    assert_string_equal(t->line[t->mark + 2], "10.800 say main To hear the steps, press 1. "
+                        "12.200 say main Are you still there? Press any key for more time.");
+    assert_string_equal(t->line[t->mark + 2], "13.600 say main To hear the steps, press 1. "
                         "To hear more information, press 2. For help, press 0.");
     /* two parts said (1 s each, 0.4 s apart), then 7 s more: the second try */
-    tl_run_until(t, 18800);
-    tl_expect(t, "18.800 timeout main 2", NULL);
+    tl_run_until(t, 21600);
+    tl_expect(t, "21.600 timeout main 2", NULL);
     tl_mark(t);
-    tl_run_until(t, 28200);
-    tl_expect(t, "28.200 timeout main 3", NULL);
-    tl_expect(t, "28.200 help 3", NULL);
+    tl_run_until(t, 31000);
+    tl_expect(t, "31.000 timeout main 3", NULL);
+    tl_expect(t, "31.000 help 3", NULL);
     tl_expect(t, "say @help Let me help. Help.", NULL);
 }
 
@@ -287,10 +331,10 @@ static void after_the_warning_any_key_means_more_time_not_a_mistake(void **state
     struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
-    tl_run_until(t, 9400); /* warning */
+    tl_run_until(t, 12200); /* warning */
     tl_run_to_wait(t);
     tl_mark(t);
-    tl_key(t, '7');
+    tl_key(t, '6');
     tl_run_to_wait(t);
     tl_expect_not(t, "invalid", NULL);
     tl_expect(t, main_choices, NULL);
@@ -364,7 +408,7 @@ static void help_switches_language_and_says_the_node_in_it(void **state)
     tl_key(t, '0');
     tl_run_to_wait(t);
     tl_mark(t);
-    tl_key(t, '4');
+    tl_key(t, '7'); /* help offers Spanish on its language key */
     tl_run_to_wait(t);
     tl_expect(t, "lang es", NULL);
     tl_expect(t, "say main Bienvenido.", NULL);
@@ -372,7 +416,7 @@ static void help_switches_language_and_says_the_node_in_it(void **state)
     /* help now offers English, in English */
     tl_key(t, '0');
     tl_run_to_wait(t);
-    tl_expect(t, "say @help To hear this in English, press 4.", NULL);
+    tl_expect(t, "say @help To hear this in English, press 8.", NULL);
 }
 
 static void a_wrong_key_in_help_is_named_and_help_said_again(void **state)
@@ -423,28 +467,40 @@ static void a_key_during_goodbye_ends_at_once(void **state)
     assert_true(tt_session_ended(t->s));
 }
 
-static void at_a_kiosk_nine_stops_at_once_wipes_and_welcomes_again(void **state)
+static void at_a_kiosk_nine_stops_at_once_wipes_and_stays_silent(void **state)
 {
     struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
     tl_run_to_wait(t);
-    tl_key(t, '0');
-    tl_run_to_wait(t);
-    tl_key(t, '4'); /* Spanish */
+    tl_key(t, '7'); /* Spanish */
     tl_run_to_wait(t);
     tl_key(t, '1');
     tl_run_until(t, t->now + 900);
     tl_mark(t);
     tl_key(t, '9');
+    tl_expect(t, "stop step", NULL);
     int reset = tl_find(t, "reset", NULL);
     assert_true(reset >= 0);
     assert_int_equal(tl_time(t, reset), t->now);
-    /* straight back to the welcome, in the default language, with no pause */
-    tl_expect(t, "say main Welcome.", NULL);
-    assert_int_equal(tl_time(t, tl_find(t, "say main Welcome.", NULL)), t->now);
+    /* The quick exit: whoever made the listener press it hears nothing about the topic.
+     * Not a word is said, for as long as nobody presses a key. */
+    tl_run_until(t, t->now + 3600000);
+    tl_expect_not(t, " say ", NULL);
     tl_expect_not(t, "Goodbye", NULL);
-    /* and the way back was wiped */
+    assert_true(tt_session_asleep(t->s));
+    assert_false(tt_session_ended(t->s));
+    /* A second 9 (pressed again in a hurry) keeps it silent. */
+    tl_key(t, '9');
+    tl_run_until(t, t->now + 60000);
+    tl_expect_not(t, " say ", NULL);
+    /* The next person's key wakes it: the welcome, in the default language, from the top. */
+    tl_mark(t);
+    tl_key(t, '1');
     tl_run_to_wait(t);
+    tl_expect(t, "say main To leave, press 9.", NULL);
+    tl_expect(t, "say main Welcome.", NULL);
+    tl_expect_not(t, "Bienvenido", NULL);
+    /* and the way back was wiped */
     tl_mark(t);
     tl_key(t, '*');
     tl_run_to_wait(t);
@@ -562,16 +618,16 @@ static void louder_is_said_back_and_the_cut_part_goes_on(void **state)
 {
     struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
-    tl_run_until(t, 500); /* half way through "Welcome." */
+    tl_run_until(t, 3300); /* half way through "Welcome." */
     tl_mark(t);
     tl_key(t, TT_KEY_LOUDER);
     tl_run_to_wait(t);
-    assert_string_equal(t->line[t->mark], "0.500 key louder");
-    assert_string_equal(t->line[t->mark + 1], "0.500 stop main");
-    assert_string_equal(t->line[t->mark + 2], "0.500 volume 5");
-    assert_string_equal(t->line[t->mark + 3], "0.500 say main Louder.");
+    assert_string_equal(t->line[t->mark], "3.300 key louder");
+    assert_string_equal(t->line[t->mark + 1], "3.300 stop main");
+    assert_string_equal(t->line[t->mark + 2], "3.300 volume 5");
+    assert_string_equal(t->line[t->mark + 3], "3.300 say main Louder.");
     /* then the part that was cut, from its start, and the rest of the prompt */
-    assert_string_equal(t->line[t->mark + 4], "1.900 say main Welcome.");
+    assert_string_equal(t->line[t->mark + 4], "4.700 say main Welcome.");
     tl_expect(t, main_choices, NULL);
 }
 
@@ -658,7 +714,7 @@ static void pause_stays_silent_without_counting_tries_until_a_key(void **state)
 {
     struct tl_fixture *f = *state;
     struct tl_sim *t = &f->sim;
-    tl_run_until(t, 1700); /* into the choices */
+    tl_run_until(t, 4500); /* into the choices */
     tl_mark(t);
     tl_key(t, TT_KEY_PAUSE);
     tl_run_to_wait(t);
@@ -669,7 +725,7 @@ static void pause_stays_silent_without_counting_tries_until_a_key(void **state)
     tl_mark(t);
     tl_run_until(t, t->now + 600000);
     assert_int_equal(t->n, t->mark); /* ten minutes: nothing said, no try counted */
-    tl_key(t, '7'); /* any key goes on, with what the pause cut off */
+    tl_key(t, '6'); /* any key goes on, with what the pause cut off */
     tl_run_to_wait(t);
     tl_expect(t, "resume", NULL);
     tl_expect_not(t, "invalid", NULL);
@@ -754,6 +810,7 @@ static void the_end_key_at_a_kiosk_also_resets_volume_and_speed(void **state)
     tl_expect(t, "reset", NULL);
     tl_expect(t, "volume 4", NULL);
     tl_expect(t, "speed 100", NULL);
+    tl_key(t, '1'); /* the next person */
     tl_run_to_wait(t);
     assert_int_equal(t->speed, 100);
 }
@@ -777,13 +834,15 @@ static void random_keys_at_random_times_never_leave_the_listener_in_silence(void
             tl_run_until(t, t->now + (tt_ms)(seed >> 16) % 9000);
             if (tt_session_ended(t->s))
                 break;
+            /* asleep: a kiosk wiped by its end key or left idle, silent until the next person */
             assert_true(tt_session_speaking(t->s) || tt_session_paused(t->s) ||
-                        tt_session_deadline(t->s) != TT_NEVER);
+                        tt_session_asleep(t->s) || tt_session_deadline(t->s) != TT_NEVER);
             seed = seed * 1103515245u + 12345u;
             t->n = t->mark = 0; /* keep only recent lines */
             tl_key(t, keys[(seed >> 16) % (sizeof(keys) / sizeof(keys[0]))]);
             assert_true(tt_session_ended(t->s) || tt_session_speaking(t->s) ||
-                        tt_session_paused(t->s) || tt_session_deadline(t->s) != TT_NEVER);
+                        tt_session_paused(t->s) || tt_session_asleep(t->s) ||
+                        tt_session_deadline(t->s) != TT_NEVER);
             for (size_t l = 0; l < t->n; l++)
                 if (strstr(t->line[l], " say "))
                     assert_true(strlen(strstr(t->line[l], " say ")) > 8);
@@ -806,6 +865,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(five_repeats_the_whole_node, setup, teardown),
         cmocka_unit_test_setup_teardown(hash_during_the_text_skips_to_the_choices, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(hash_during_the_greeting_skips_to_the_choices, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            the_language_key_works_on_every_node_and_says_the_way_out_again, setup, teardown),
         cmocka_unit_test_setup_teardown(
             hash_and_star_walk_a_page_sequence_and_the_last_page_leads_out, setup, teardown),
         cmocka_unit_test_setup_teardown(a_wrong_key_is_named_back_with_the_choices, setup,
@@ -830,7 +893,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(nine_says_goodbye_then_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(a_key_during_goodbye_ends_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(at_a_kiosk_nine_stops_at_once_wipes_and_welcomes_again,
+        cmocka_unit_test_setup_teardown(at_a_kiosk_nine_stops_at_once_wipes_and_stays_silent,
                                         setup_kiosk, teardown),
         cmocka_unit_test_setup_teardown(silence_in_help_ends_the_session_after_its_tries, setup,
                                         teardown),
