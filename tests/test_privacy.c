@@ -265,6 +265,20 @@ static pid_t kiosk(struct run *r, const char *idle, int *keys)
     return pid;
 }
 
+/* Some seconds on, the screen still ends with the clear: nothing was shown after it (what it
+ * holds from `from` on is printed if not). */
+static void expect_nothing_after_the_clear(const char *screen, double secs, size_t from,
+                                           const char *which)
+{
+    tl_sleep(secs);
+    size_t n;
+    char *b = tl_read_file(screen, &n);
+    size_t cl = strlen(CLEAR);
+    if (n < cl || memcmp(b + n - cl, CLEAR, cl))
+        fail_msg("something was shown after %s:\n%s", which, b + (from < n ? from : n));
+    free(b);
+}
+
 static void the_kiosk_shows_and_keeps_no_sensitive_entry_and_clears_at_the_end_key(void **state)
 {
     (void)state;
@@ -284,13 +298,7 @@ static void the_kiosk_shows_and_keeps_no_sensitive_entry_and_clears_at_the_end_k
     tl_type(keys, "9"); /* the end key: wiped, the screen cleared at once */
     size_t clear = tl_wait_file(r.screen, CLEAR, answer, 20);
     /* and then nothing: the quick exit shows nothing about the topic until the next person */
-    tl_sleep(2.0);
-    size_t n;
-    char *b = tl_read_file(r.screen, &n);
-    size_t cl = strlen(CLEAR);
-    if (n < cl || memcmp(b + n - cl, CLEAR, cl))
-        fail_msg("something was shown after the end key's clear:\n%s", b + clear);
-    free(b);
+    expect_nothing_after_the_clear(r.screen, 2.0, clear, "the end key's clear");
     tl_type(keys, "1"); /* the next person wakes it */
     size_t welcome = tl_wait_file(r.screen, "This line tells you", clear, 20);
     assert_true(answer < clear && clear < welcome);
@@ -325,13 +333,7 @@ static void an_idle_kiosk_clears_the_screen_at_once_without_waiting_for_a_key(vo
     /* five seconds after the key, the kiosk forgets: the screen must be cleared now, while the
      * kiosk waits for the next person, not when they press a key */
     tl_wait_file(r.screen, CLEAR, asked, 20);
-    tl_sleep(0.5);
-    size_t n;
-    char *b = tl_read_file(r.screen, &n);
-    size_t cl = strlen(CLEAR);
-    if (n < cl || memcmp(b + n - cl, CLEAR, cl))
-        fail_msg("something was shown after the idle clear:\n%s", b + asked);
-    free(b);
+    expect_nothing_after_the_clear(r.screen, 0.5, asked, "the idle clear");
     close(keys);
     int status = tl_proc_finish(pid, 30);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
