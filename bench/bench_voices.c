@@ -459,8 +459,35 @@ static void words_of(const char *s, struct words *ws, bool marks)
 
 /* ---- alignment ---------------------------------------------------------------------------- */
 
-/* Word-level edit distance between ref and hyp (substitutions, deletions, insertions, each 1),
- * and which words of ref were missed (substituted or deleted) on one cheapest alignment. Ties
+/* Words that sound the same, or are one word spelled two ways. A listener cannot tell "press
+ * four" from "press for", and nor can the recognizer, which writes whichever its language
+ * model prefers: counting that as a miss would blame the voice for a spelling. */
+static const char *const same_sound[][3] = {
+    {"two", "to", "too"}, {"four", "for", "fore"}, {"one", "won"},  {"eight", "ate"},
+    {"hear", "here"},     {"no", "know"},          {"right", "write"}, {"there", "their", "they're"},
+    {"its", "it's"},      {"your", "you're"},      {"counselor", "counsellor"},
+    {"counseling", "counselling"},
+};
+
+static int sound_class(const char *w)
+{
+    for (size_t c = 0; c < sizeof(same_sound) / sizeof(same_sound[0]); c++)
+        for (size_t k = 0; k < 3 && same_sound[c][k]; k++)
+            if (!strcmp(w, same_sound[c][k]))
+                return (int)c;
+    return -1;
+}
+
+static bool same_word(const char *a, const char *b)
+{
+    if (!strcmp(a, b))
+        return true;
+    int c = sound_class(a);
+    return c >= 0 && c == sound_class(b);
+}
+
+/* Word-level edit distance between ref and hyp (substitutions, deletions, insertions, each 1;
+ * a word that sounds the same is no substitution), and which words of ref were missed (substituted or deleted) on one cheapest alignment. Ties
  * go to a match or substitution, then a deletion: the same rule for every voice.
  * Returns the distance, or -1 when out of memory. */
 static long align(const struct words *ref, const struct words *hyp, bool *missed)
@@ -475,7 +502,7 @@ static long align(const struct words *ref, const struct words *hyp, bool *missed
         d[j] = (long)j;
     for (size_t i = 1; i <= R; i++)
         for (size_t j = 1; j <= H; j++) {
-            long sub = d[(i - 1) * W + j - 1] + (strcmp(ref->w[i - 1], hyp->w[j - 1]) != 0);
+            long sub = d[(i - 1) * W + j - 1] + !same_word(ref->w[i - 1], hyp->w[j - 1]);
             long del = d[(i - 1) * W + j] + 1, ins = d[i * W + j - 1] + 1;
             long best = sub < del ? sub : del;
             d[i * W + j] = best < ins ? best : ins;
@@ -484,8 +511,8 @@ static long align(const struct words *ref, const struct words *hyp, bool *missed
     for (size_t i = R, j = H; i > 0 || j > 0;) {
         long here = d[i * W + j];
         if (i > 0 && j > 0 &&
-            here == d[(i - 1) * W + j - 1] + (strcmp(ref->w[i - 1], hyp->w[j - 1]) != 0)) {
-            missed[i - 1] = strcmp(ref->w[i - 1], hyp->w[j - 1]) != 0;
+            here == d[(i - 1) * W + j - 1] + !same_word(ref->w[i - 1], hyp->w[j - 1])) {
+            missed[i - 1] = !same_word(ref->w[i - 1], hyp->w[j - 1]);
             i--, j--;
         } else if (i > 0 && here == d[(i - 1) * W + j] + 1) {
             missed[--i] = true;
@@ -514,7 +541,8 @@ static ps_decoder_t *decoder_new(const char *model)
     return ps;
 }
 
-/* Writes one line per sentence to out: its index, its samples at 16 kHz, what was heard. */
+/* Writes one line per sentence to out: its index, its samples at 16 kHz, the milliseconds
+ * spent synthesizing and recognizing it, and what was heard. */
 static int run_voice(const char *spec, const struct utts *l, const char *model, FILE *out)
 {
     tt_diag *diag = tt_diag_new();
@@ -534,6 +562,7 @@ static int run_voice(const char *spec, const struct utts *l, const char *model, 
         int16_t *pcm = NULL, *pcm16 = NULL;
         size_t frames = 0, n16 = 0;
         int rate = 0;
+        double t0 = bench_now_ms();
         err = tt_tts_speak(&v, l->u[i].text, TT_TTS_SPEED_NORMAL, &pcm, &frames, &rate, diag);
         if (!err)
             err = tt_audio_resample(pcm, frames, rate, RATE, &pcm16, &n16);
@@ -556,6 +585,7 @@ static int run_voice(const char *spec, const struct utts *l, const char *model, 
         /* One whole utterance: the model's batch normalization sees all of it, and nothing
          * carries over from one sentence to the next. */
         const char *hyp = NULL;
+        double t1 = bench_now_ms();
         if (ps_start_utt(ps) < 0 || ps_process_raw(ps, buf, n16 + 2 * pad, FALSE, TRUE) < 0 ||
             ps_end_utt(ps) < 0) {
             fprintf(stderr, "bench_voices: pocketsphinx failed on \"%.60s\" (%s)\n",
@@ -564,7 +594,8 @@ static int run_voice(const char *spec, const struct utts *l, const char *model, 
             goto out;
         }
         hyp = ps_get_hyp(ps, NULL);
-        fprintf(out, "%zu\t%zu\t%s\n", i, n16, hyp ? hyp : "");
+        fprintf(out, "%zu\t%zu\t%.0f\t%.0f\t%s\n", i, n16, t1 - t0, bench_now_ms() - t1,
+                hyp ? hyp : "");
     }
     if (fflush(out) || ferror(out))
         err = EIO;
@@ -583,13 +614,12 @@ out:
 struct heard {
     char *hyp;     /* what the recognizer wrote, as it wrote it */
     size_t frames; /* the sentence's samples at 16 kHz, without the padding */
+    double synth_ms, listen_ms;
 };
 
 struct job {
     pid_t pid;
     char path[4096];
-    double start_ms, secs;
-    int status;
 };
 
 /* Per voice, per distinct reference word: times said, times missed. */
@@ -601,8 +631,9 @@ struct tally {
 struct stats {
     long words[2], errors[2]; /* by kind */
     long ph_words[TT_PH_COUNT], ph_errors[TT_PH_COUNT];
-    double audio_s; /* speech, without the padding */
-    double run_s;   /* the worker's wall time */
+    double audio_s;  /* speech, without the padding */
+    double synth_s;  /* synthesis, resampling included */
+    double listen_s; /* recognition */
     struct tally *t;
     size_t nt, cap;
 };
@@ -668,6 +699,8 @@ static int count_voice(const struct utts *l, const struct words *refs, const str
         st->words[k] += (long)refs[i].n;
         st->errors[k] += e;
         st->audio_s += (double)h[i].frames / RATE;
+        st->synth_s += h[i].synth_ms / 1e3;
+        st->listen_s += h[i].listen_ms / 1e3;
         if (k == PHRASE) {
             st->ph_words[l->u[i].phrase] += (long)refs[i].n;
             st->ph_errors[l->u[i].phrase] += e;
@@ -703,18 +736,19 @@ static void print_report(const char *menu_path, const char *model, const struct 
            "(%zu words); normal speed, 16 kHz\n\n",
            menu_path, ntexts, words_kind[NODE_TEXT], l->n - ntexts, nphrases,
            words_kind[PHRASE]);
-    printf("%-16s %9s %11s %8s %9s %7s\n", "voice", "WER texts", "WER phrases", "WER all",
-           "words/min", "run s");
+    printf("%-16s %9s %11s %8s %9s %8s %8s %8s\n", "voice", "WER texts", "WER phrases",
+           "WER all", "words/min", "speech s", "synth s", "listen s");
     for (size_t v = 0; v < NVOICES; v++) {
         long w = st[v].words[0] + st[v].words[1], e = st[v].errors[0] + st[v].errors[1];
-        printf("%-16s %8.1f%% %10.1f%% %7.1f%% %9.0f %7.0f\n", voices[v],
+        printf("%-16s %8.1f%% %10.1f%% %7.1f%% %9.0f %8.0f %8.1f %8.0f\n", voices[v],
                pct(st[v].errors[NODE_TEXT], st[v].words[NODE_TEXT]),
                pct(st[v].errors[PHRASE], st[v].words[PHRASE]), pct(e, w),
-               st[v].audio_s > 0 ? 60.0 * (double)w / st[v].audio_s : 0.0, st[v].run_s);
+               st[v].audio_s > 0 ? 60.0 * (double)w / st[v].audio_s : 0.0, st[v].audio_s,
+               st[v].synth_s, st[v].listen_s);
     }
-    printf("(WER: words substituted, dropped or inserted over the words said. words/min: words "
-           "said over seconds of speech.\n run s: the voice's worker, synthesis and recognition)"
-           "\n");
+    printf("(WER: words substituted, dropped or inserted, over the words said. words/min: the "
+           "words said over the\n seconds of speech. synth s, listen s: wall-clock seconds "
+           "spent synthesizing and recognizing.)\n");
 
     printf("\nThe %d most misheard words of each voice (times missed of times said):\n",
            TOP_WORDS);
@@ -789,8 +823,10 @@ static int read_heard(const char *path, struct heard *h, size_t n)
         if (line[len - 1] == '\n')
             line[--len] = '\0';
         size_t i, frames;
+        double synth, listen;
         int off = 0;
-        if (sscanf(line, "%zu\t%zu\t%n", &i, &frames, &off) < 2 || i >= n || h[i].hyp) {
+        if (sscanf(line, "%zu\t%zu\t%lf\t%lf\t%n", &i, &frames, &synth, &listen, &off) < 4 ||
+            i >= n || h[i].hyp) {
             err = EPROTO;
             break;
         }
@@ -799,6 +835,8 @@ static int read_heard(const char *path, struct heard *h, size_t n)
             break;
         }
         h[i].frames = frames;
+        h[i].synth_ms = synth;
+        h[i].listen_ms = listen;
         got++;
     }
     free(line);
@@ -813,7 +851,6 @@ static int start_job(struct job *j, const char *spec, const struct utts *l, cons
         return errno ? errno : EIO;
     fflush(stdout);
     fflush(stderr);
-    j->start_ms = bench_now_ms();
     j->pid = fork();
     if (j->pid < 0) {
         int e = errno;
@@ -954,7 +991,6 @@ int main(int argc, char **argv)
         for (size_t v = 0; v < NVOICES; v++)
             if (job[v].pid == pid) {
                 job[v].pid = 0;
-                st[v].run_s = (bench_now_ms() - job[v].start_ms) / 1e3;
                 running--;
                 if (!WIFEXITED(status) || WEXITSTATUS(status)) {
                     fprintf(stderr, "bench_voices: the %s worker failed\n", voices[v]);
