@@ -31,8 +31,9 @@
  *
  * Needs libpocketsphinx-dev and pocketsphinx-en-us (scripts/bench-deps.sh installs them); with
  * the model missing it says which file is missing and exits 1.
- * Run: make bench (or build/bench/bench_voices [-v] [-j jobs] [-m model-dir] [menu.ini]).
- * -v adds every sentence as said and as heard by each voice.
+ * Run: make bench (or build/bench/bench_voices [-v] [-j jobs] [-m model-dir] [-P prompts-dir]
+ * [menu.ini]). -v adds every sentence as said and as heard in each voice; -P reads the phrase
+ * files from another folder (<dir>/<lang>/phrases.ini), to measure a rewording before it ships.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -332,10 +333,20 @@ struct words {
     char **w;
     size_t n, cap;
     int err;
+    bool split; /* words the recognizer wrote: split the ones it joins (words_push) */
 };
 
 static void words_push(struct words *ws, const char *s, size_t len)
 {
+    /* One word in the recognizer's dictionary that is two said together, and sounds so:
+     * "press the star key" comes back as "press the starkey". */
+    if (ws->split && len == 7 && !strncmp(s, "starkey", 7)) {
+        ws->split = false;
+        words_push(ws, "star", 4);
+        words_push(ws, "key", 3);
+        ws->split = true;
+        return;
+    }
     if (ws->n == ws->cap) {
         size_t cap = ws->cap ? 2 * ws->cap : 32;
         char **w = realloc(ws->w, cap * sizeof(*w));
@@ -408,13 +419,15 @@ static void number_words(struct words *ws, const char *digits, size_t len)
 
 /* Normalized words: lower case, letters and inner apostrophes (a right single quotation mark
  * counts as one), digits as number words; anything else separates words, so "no-contact" is
- * "no contact", as a recognizer writes it. With marks, what the recognizer writes in <>, []
- * or () is its own marks (<sil>, [NOISE], a pronunciation variant "(2)"), never words. */
+ * "no contact", as a recognizer writes it. With marks (what the recognizer wrote), what it
+ * writes in <>, [] or () is its own marks (<sil>, [NOISE], a pronunciation variant "(2)"),
+ * never words, and the words it joins are split. */
 static void words_of(const char *s, struct words *ws, bool marks)
 {
     char word[128];
     size_t len = 0;
     char skip_to = 0;
+    ws->split = marks;
     for (;; s++) {
         unsigned char c = (unsigned char)*s;
         bool quote = c == '\'' || (c == 0xE2 && s[1] == '\x80' && s[2] == '\x99');
@@ -532,8 +545,11 @@ static ps_decoder_t *decoder_new(const char *model)
     snprintf(hmm, sizeof(hmm), "%s/en-us", model);
     snprintf(lm, sizeof(lm), "%s/en-us.lm.bin", model);
     snprintf(dict, sizeof(dict), "%s/cmudict-en-us.dict", model);
+    /* -maxhmmpf: at most 3000 HMMs searched per frame (the default is 30000). On this guide it
+     * cut recognition time by 40% and moved no voice's WER by more than 0.6 points, nor the
+     * order of the voices, nor a key word's count by more than one. */
     cmd_ln_t *c = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-lm", lm, "-dict", dict,
-                              "-samprate", "16000", NULL);
+                              "-samprate", "16000", "-maxhmmpf", "3000", NULL);
     if (!c)
         return NULL;
     ps_decoder_t *ps = ps_init(c);
@@ -720,9 +736,9 @@ static int count_voice(const struct utts *l, const struct words *refs, const str
     return 0;
 }
 
-static void print_report(const char *menu_path, const char *model, const struct utts *l,
-                         size_t ntexts, const struct words *refs, const struct stats *st,
-                         const tt_phrases *en)
+static void print_report(const char *menu_path, const char *prompts, const char *model,
+                         const struct utts *l, size_t ntexts, const struct words *refs,
+                         const struct stats *st, const tt_phrases *en)
 {
     size_t words_kind[2] = {0}, nphrases = 0;
     bool seen[TT_PH_COUNT] = {0};
@@ -732,9 +748,9 @@ static void print_report(const char *menu_path, const char *model, const struct 
             seen[l->u[i].phrase] = true, nphrases++;
     }
     printf("Voices: which English voice pocketsphinx (en-us model, %s) hears best\n", model);
-    printf("  %s: %zu node texts (%zu words), %zu engine sentences from %zu phrases "
-           "(%zu words); normal speed, 16 kHz\n\n",
-           menu_path, ntexts, words_kind[NODE_TEXT], l->n - ntexts, nphrases,
+    printf("  %s: %zu node texts (%zu words)\n  %s/en/phrases.ini: %zu engine sentences from %zu "
+           "phrases (%zu words)\n  normal speed, 16 kHz\n\n",
+           menu_path, ntexts, words_kind[NODE_TEXT], prompts, l->n - ntexts, nphrases,
            words_kind[PHRASE]);
     printf("%-16s %9s %11s %8s %9s %8s %8s %8s\n", "voice", "WER texts", "WER phrases",
            "WER all", "words/min", "speech s", "synth s", "listen s");
@@ -890,21 +906,24 @@ static bool model_present(const char *model)
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [-v] [-j jobs] [-m model-dir] [menu.ini]\n", argv0);
+    fprintf(stderr, "usage: %s [-v] [-j jobs] [-m model-dir] [-P prompts-dir] [menu.ini]\n",
+            argv0);
 }
 
 int main(int argc, char **argv)
 {
-    const char *model = MODEL_DIR, *menu_path = DEFAULT_MENU;
+    const char *model = MODEL_DIR, *menu_path = DEFAULT_MENU, *prompts = NULL;
     bool verbose = false;
     int jobs = 2, opt, rc = 1, err = 0;
-    while ((opt = getopt(argc, argv, "vj:m:")) != -1) {
+    while ((opt = getopt(argc, argv, "vj:m:P:")) != -1) {
         if (opt == 'v')
             verbose = true;
         else if (opt == 'j' && atoi(optarg) > 0)
             jobs = atoi(optarg);
         else if (opt == 'm')
             model = optarg;
+        else if (opt == 'P')
+            prompts = optarg;
         else {
             usage(argv[0]);
             return 2;
@@ -935,7 +954,7 @@ int main(int argc, char **argv)
     size_t ntexts = 0, next = 0, running = 0, failed = 0;
     if (!diag || !st)
         goto oom;
-    if (tt_menu_load(&m, menu_path, diag) || tt_phrases_load_all(m, NULL, ph, diag)) {
+    if (tt_menu_load(&m, menu_path, diag) || tt_phrases_load_all(m, prompts, ph, diag)) {
         tt_diag_print(diag, stderr);
         goto out;
     }
@@ -1011,7 +1030,8 @@ int main(int argc, char **argv)
         if (count_voice(&l, refs, heard[v], &st[v]))
             goto oom;
     }
-    print_report(menu_path, model, &l, ntexts, refs, st, ph[0]);
+    print_report(menu_path, prompts ? prompts : tt_menu_prompts_dir(m), model, &l, ntexts, refs,
+                 st, ph[0]);
     if (verbose) {
         printf("\nEvery sentence: as said, then as heard in each voice\n");
         for (size_t i = 0; i < l.n; i++) {
