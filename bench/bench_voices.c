@@ -557,6 +557,76 @@ static ps_decoder_t *decoder_new(const char *model)
     return ps;
 }
 
+/*
+ * What the recognizer hears in one sentence, as a malloc'd string in *hyp.
+ *
+ * A pocketsphinx decoder is not the same after an utterance as before it: decoding "You are at
+ * the beginning." right after "Help." gave other words than decoding it first, with batch
+ * normalization, noise removal and silence removal each switched off in turn. So every
+ * sentence is decoded in a child process, a copy of the decoder as it was loaded, that hears
+ * nothing else: what one sentence is heard as never depends on the sentences before it (or
+ * on a rewording of them). A fork costs far less than loading the model again.
+ * Returns 0, or an errno value (EIO when the decoder failed).
+ */
+static int hear_sentence(ps_decoder_t *ps, const int16_t *pcm, size_t n, char **hyp)
+{
+    int fd[2];
+    *hyp = NULL;
+    if (pipe(fd))
+        return errno;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(fd[0]);
+        close(fd[1]);
+        return e;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        /* One whole utterance, so batch normalization sees all of it. */
+        if (ps_start_utt(ps) < 0 || ps_process_raw(ps, pcm, n, FALSE, TRUE) < 0 ||
+            ps_end_utt(ps) < 0)
+            _exit(1);
+        const char *h = ps_get_hyp(ps, NULL);
+        size_t len = h ? strlen(h) : 0;
+        for (size_t off = 0; off < len;) {
+            ssize_t w = write(fd[1], h + off, len - off);
+            if (w < 0 && errno != EINTR)
+                _exit(1);
+            off += w > 0 ? (size_t)w : 0;
+        }
+        _exit(0);
+    }
+    close(fd[1]);
+    struct tt_strbuf sb;
+    char chunk[4096];
+    ssize_t got;
+    int err = 0, status = 0;
+    tt_sb_init(&sb);
+    while ((got = read(fd[0], chunk, sizeof(chunk))) != 0) {
+        if (got < 0 && errno != EINTR) {
+            err = errno;
+            break;
+        }
+        if (got > 0)
+            tt_sb_addn(&sb, chunk, (size_t)got);
+    }
+    close(fd[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!err && (!WIFEXITED(status) || WEXITSTATUS(status)))
+        err = EIO;
+    *hyp = tt_sb_take(&sb);
+    if (!err && !*hyp)
+        err = ENOMEM;
+    if (err) {
+        free(*hyp);
+        *hyp = NULL;
+    }
+    return err;
+}
+
 /* Writes one line per sentence to out: its index, its samples at 16 kHz, the milliseconds
  * spent synthesizing and recognizing it, and what was heard. */
 static int run_voice(const char *spec, const struct utts *l, const char *model, FILE *out)
@@ -598,20 +668,15 @@ static int run_voice(const char *spec, const struct utts *l, const char *model, 
             memcpy(buf + pad, pcm16, n16 * sizeof(*buf));
         memset(buf + pad + n16, 0, pad * sizeof(*buf));
         free(pcm16);
-        /* One whole utterance: the model's batch normalization sees all of it, and nothing
-         * carries over from one sentence to the next. */
-        const char *hyp = NULL;
         double t1 = bench_now_ms();
-        if (ps_start_utt(ps) < 0 || ps_process_raw(ps, buf, n16 + 2 * pad, FALSE, TRUE) < 0 ||
-            ps_end_utt(ps) < 0) {
-            fprintf(stderr, "bench_voices: pocketsphinx failed on \"%.60s\" (%s)\n",
-                    l->u[i].text, spec);
-            err = EIO;
+        char *hyp = NULL;
+        if ((err = hear_sentence(ps, buf, n16 + 2 * pad, &hyp))) {
+            fprintf(stderr, "bench_voices: pocketsphinx failed on \"%.60s\" (%s): %s\n",
+                    l->u[i].text, spec, strerror(err));
             goto out;
         }
-        hyp = ps_get_hyp(ps, NULL);
-        fprintf(out, "%zu\t%zu\t%.0f\t%.0f\t%s\n", i, n16, t1 - t0, bench_now_ms() - t1,
-                hyp ? hyp : "");
+        fprintf(out, "%zu\t%zu\t%.0f\t%.0f\t%s\n", i, n16, t1 - t0, bench_now_ms() - t1, hyp);
+        free(hyp);
     }
     if (fflush(out) || ferror(out))
         err = EIO;
@@ -776,11 +841,25 @@ static void print_report(const char *menu_path, const char *prompts, const char 
         printf("\n");
     }
 
-    /* The words that name keys and pages: what a listener must catch to find the way. */
-    struct words keyw = {0};
+    /* The words that name keys and pages: what a listener must catch to find the way. The
+     * names of * and # are taken from the phrase file, without the words they share ("the
+     * star key", "the pound key": star, pound). */
+    struct words keyw = {0}, star = {0}, hash = {0};
     words_of("1 2 3 4 0", &keyw, false);
-    words_of(tt_phrase_get(en, TT_PH_KEY_STAR), &keyw, false);
-    words_of(tt_phrase_get(en, TT_PH_KEY_HASH), &keyw, false);
+    words_of(tt_phrase_get(en, TT_PH_KEY_STAR), &star, false);
+    words_of(tt_phrase_get(en, TT_PH_KEY_HASH), &hash, false);
+    for (int k = 0; k < 2; k++) {
+        const struct words *a = k ? &hash : &star, *b = k ? &star : &hash;
+        for (size_t i = 0; i < a->n; i++) {
+            bool shared = false;
+            for (size_t j = 0; j < b->n && !shared; j++)
+                shared = !strcmp(a->w[i], b->w[j]);
+            if (!shared)
+                words_push(&keyw, a->w[i], strlen(a->w[i]));
+        }
+    }
+    words_free(&star);
+    words_free(&hash);
     words_of("page select", &keyw, false);
     printf("\nKey words, times missed of times said:\n%-8s", "word");
     for (size_t v = 0; v < NVOICES; v++)
