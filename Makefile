@@ -106,6 +106,21 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libtonetree.a $(LIBS)
 
+# bench_voices listens with pocketsphinx, which only the benchmarks install (bench-deps.sh),
+# before it is compiled. Its headers are included as system headers: sphinxbase's own are
+# not clean under -Wextra.
+BENCH_DEPS_OK = $(BUILD)/.bench-deps-ok
+$(BENCH_DEPS_OK): scripts/bench-deps.sh | $(DEPS_OK)
+	@./scripts/bench-deps.sh
+	@mkdir -p $(@D) && touch $@
+PS_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags pocketsphinx))
+PS_LIBS   = $(shell pkg-config --libs pocketsphinx)
+$(BUILD)/bench/bench_voices: bench/bench_voices.c bench/bench.h $(BUILD)/libtonetree.a \
+    | $(BENCH_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(PS_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< \
+	    $(BUILD)/libtonetree.a $(PS_LIBS) $(LIBS)
+
 # The main job: the guide, spoken on the default audio device, keys from this terminal.
 # (With no device it says so and shows the words instead.) Ctrl-C ends it.
 run: all
@@ -188,7 +203,7 @@ fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts $(BUILD)/fuzz/fuzz_ph
 	    run fuzz_keymap $(FUZZ_SMALL_SECONDS) corpus_keymap "the keymap loader"
 
 # Benchmarks also need what only they use (spandsp as the reference, the talk-off corpus,
-# valgrind): scripts/bench-deps.sh installs it.
+# valgrind, pocketsphinx and its model): scripts/bench-deps.sh installs it.
 bench: $(BENCHES) $(BUILD)/tonetree
 	@./scripts/bench-deps.sh
 	@for b in $(BENCHES); do $$b || exit 1; done

@@ -7,10 +7,14 @@
 #                       languages and music on hold, all 8 kHz WAV (en and moh alone are
 #                       only about 45 minutes)
 #   valgrind            callgrind counts the instructions per sample of each detector
+#   libpocketsphinx-dev, pocketsphinx-en-us
+#                       the speech recognizer and its US English model: bench_voices has
+#                       each voice read the guide to it and counts the words it mishears
+#                       (pocketsphinx itself is the command-line tool, to check a clip by hand)
 # Called by `make bench`. Checking with dpkg first keeps a second run silent and fast.
 set -eu
 
-pkgs="libspandsp-dev valgrind
+pkgs="libspandsp-dev valgrind pocketsphinx libpocketsphinx-dev pocketsphinx-en-us
 asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav
 asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav"
 
