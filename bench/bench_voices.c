@@ -14,10 +14,11 @@
  *     {placeholders} filled as the engine fills them: a choice with every title and key the
  *     guide offers, "back" with each way back a listener hears, "invalid" with each digit that
  *     is not a choice somewhere, help and settings with the keys tt_help_build gives them, and
- *     so on. Each distinct sentence is read once. The choices are built here phrase by phrase
- *     (so that a misheard word can be traced to its phrase) and checked against
- *     tt_compose_choices, so they cannot drift from what the engine says. Only path_sep,
- *     key_star and key_hash are never read alone: they are parts of other sentences.
+ *     so on. Each distinct sentence is read once. Choices and help come phrase by phrase from
+ *     the engine's own composition (tt_compose_choices_each, tt_compose_help_each), so that a
+ *     misheard word can be traced to its phrase and nothing read here can drift from what the
+ *     engine says. Only path_sep, key_star and key_hash are never read alone: they are parts
+ *     of other sentences.
  *
  * A recognizer is a stand-in for a person, and a harsh one in places (it has no idea what a
  * phone menu says; its language model finds "page" after "next" less likely than a person
@@ -125,83 +126,33 @@ static struct tt_phrase_args args(const tt_menu *m, char key, const char *title)
                                    .end = m->keys.end};
 }
 
-/* One phrase instance: added to the list, and to all (the sentences of one composed prompt,
- * to check against the engine's own composition), when all is not NULL. */
+/* One phrase instance, added to the list. */
 static void say(struct utts *l, const tt_phrases *p, enum tt_phrase_id id,
-                const struct tt_phrase_args *a, struct tt_strbuf *all)
+                const struct tt_phrase_args *a)
 {
     struct tt_strbuf sb;
     tt_sb_init(&sb);
     tt_phrase_say(p, id, a, &sb);
-    if (all)
-        tt_phrase_say(p, id, a, all);
     utt_add(l, PHRASE, id, tt_phrase_name(id), tt_sb_take(&sb));
 }
 
-/* A node's choices, phrase by phrase, in the order and with the fillings of compose.c's
- * choices(); returns 0, or EPROTO when the result is not what tt_compose_choices says (then
- * this copy must follow compose.c again). */
-static int add_choices(struct utts *l, const tt_menu *m, tt_phrases *const *ph, int node,
-                       int back_to)
+/* Sentences the engine composed, each with the phrase it comes from (compose.c's *_each
+ * functions run the same code as what the session says, so nothing here can drift from it). */
+static void add_said(struct utts *l, struct tt_said *each, int n)
 {
-    static const char order[] = "1234567890";
-    const struct tt_node *n = &m->nodes[node];
-    const tt_phrases *p = ph[0];
-    const char *back_title = back_to >= 0 ? m->nodes[back_to].title[0] : NULL;
-    struct tt_strbuf all;
-    struct tt_phrase_args a;
-    int choices = 0;
-    tt_sb_init(&all);
-    for (const char *k = order; *k; k++) {
-        int child = tt_node_choice(n, *k);
-        if (child < 0)
-            continue;
-        a = args(m, *k, m->nodes[child].title[0]);
-        say(l, p, TT_PH_CHOICE, &a, &all);
-        choices++;
+    if (n < 0) {
+        l->err = ENOMEM;
+        return;
     }
-    if (n->next >= 0) {
-        a = args(m, m->keys.skip, NULL);
-        say(l, p, TT_PH_NEXT_PAGE, &a, &all);
-        if (n->prev >= 0) {
-            a = args(m, m->keys.back, NULL);
-            say(l, p, TT_PH_PREV_PAGE, &a, &all);
-        } else if (back_to >= 0) {
-            a = args(m, m->keys.back, back_title);
-            say(l, p, TT_PH_BACK, &a, &all);
-        }
-    } else if (n->prev >= 0) {
-        a = args(m, m->keys.back, NULL);
-        say(l, p, TT_PH_PREV_PAGE, &a, &all);
-        if (back_to >= 0) {
-            a = args(m, m->keys.skip, back_title);
-            say(l, p, TT_PH_BACK, &a, &all);
-        }
-    } else if (!choices && back_to >= 0) {
-        a = args(m, m->keys.back, back_title);
-        say(l, p, TT_PH_BACK, &a, &all);
-    }
-    if (n->input) {
-        a = args(m, 0, NULL);
-        say(l, p, TT_PH_ENTRY_LEAVE, &a, &all);
-    }
-    if (node == m->start && !n->input) {
-        a = args(m, m->keys.help, NULL);
-        say(l, p, TT_PH_HELP_HINT, &a, &all);
-    }
-    char *mine = tt_sb_take(&all);
-    char *engine = tt_compose_choices(m, ph, 0, node, back_to);
-    int err = !mine || !engine ? ENOMEM : strcmp(mine, engine) ? EPROTO : 0;
-    free(mine);
-    free(engine);
-    return err;
+    for (int i = 0; i < n; i++)
+        utt_add(l, PHRASE, each[i].id, tt_phrase_name(each[i].id), each[i].text);
 }
 
 static bool is_engine_key(const tt_menu *m, char key)
 {
     const struct tt_keys *k = &m->keys;
     return key == k->repeat || key == k->back || key == k->skip || key == k->help ||
-           key == k->end;
+           key == k->end || tt_menu_lang_of_key(m, key) >= 0;
 }
 
 static int head_of(const tt_menu *m, int node)
@@ -237,23 +188,22 @@ static void add_where(struct utts *l, const tt_menu *m, const tt_phrases *p,
 
 /* Every English engine sentence of the menu. The keys of the entry and lookup phrases are the
  * ones src/session.c gives them ("123" to confirm, "12" after an answer, "1" to retry). */
-static int add_phrases(struct utts *l, const tt_menu *m, tt_phrases *const *ph,
-                       const char **why)
+static int add_phrases(struct utts *l, const tt_menu *m, tt_phrases *const *ph)
 {
     const tt_phrases *p = ph[0];
     struct tt_walk w;
     struct tt_phrase_args a;
+    struct tt_said each[TT_MAX_SAID + TT_MAX_LANGS];
     int err = tt_walk_menu(m, &w);
     if (err)
         return err;
-    for (size_t i = 0; i < w.nreach && !err; i++) {
+    for (size_t i = 0; i < w.nreach; i++) {
         int node = w.order[i];
-        if ((err = add_choices(l, m, ph, node, w.back[node])) == EPROTO)
-            *why = m->nodes[node].id;
-        for (char k = '0'; k <= '9' && !err; k++)
+        add_said(l, each, tt_compose_choices_each(m, ph, 0, node, w.back[node], each, TT_MAX_SAID));
+        for (char k = '0'; k <= '9'; k++)
             if (!is_engine_key(m, k) && tt_node_choice(&m->nodes[node], k) < 0) {
                 a = args(m, k, NULL);
-                say(l, p, TT_PH_INVALID, &a, NULL);
+                say(l, p, TT_PH_INVALID, &a);
             }
         if (m->nodes[node].next < 0)
             add_where(l, m, p, &w, node);
@@ -266,24 +216,11 @@ static int add_phrases(struct utts *l, const tt_menu *m, tt_phrases *const *ph,
                     tt_compose_browse(m, p, 0, items[i], i + 1, count));
     }
     tt_walk_free(&w);
-    if (err)
-        return err;
 
     struct tt_help_menu h;
-    static const enum tt_phrase_id help_said[] = {
-        [TT_HELP_WHERE] = TT_PH_HELP_WHERE,   [TT_HELP_SETTINGS] = TT_PH_HELP_SETTINGS,
-        [TT_HELP_RESTART] = TT_PH_HELP_RESTART, [TT_HELP_LANGUAGE] = TT_PH_HELP_LANGUAGE,
-        [TT_HELP_SLOWER] = TT_PH_SET_SLOWER,  [TT_HELP_FASTER] = TT_PH_SET_FASTER,
-        [TT_HELP_LOUDER] = TT_PH_SET_LOUDER,  [TT_HELP_SOFTER] = TT_PH_SET_SOFTER,
-        [TT_HELP_PAUSE] = TT_PH_SET_PAUSE,
-    };
     for (int settings = 0; settings < 2; settings++) {
         tt_help_build(m, 0, settings, &h);
-        for (size_t i = 0; i < h.n; i++)
-            if (h.item[i].action != TT_HELP_LANGUAGE) {
-                a = args(m, (char)h.item[i].key, NULL);
-                say(l, p, help_said[h.item[i].action], &a, NULL);
-            }
+        add_said(l, each, tt_compose_help_each(m, ph, 0, &h, each, TT_MAX_SAID + TT_MAX_LANGS));
     }
     /* English's help_language is said to listeners of the other languages. */
     for (size_t lang = 1; lang < m->nlangs; lang++) {
@@ -291,14 +228,14 @@ static int add_phrases(struct utts *l, const tt_menu *m, tt_phrases *const *ph,
         for (size_t i = 0; i < h.n; i++)
             if (h.item[i].action == TT_HELP_LANGUAGE && h.item[i].lang == 0) {
                 a = args(m, (char)h.item[i].key, NULL);
-                say(l, p, TT_PH_HELP_LANGUAGE, &a, NULL);
+                say(l, p, TT_PH_HELP_LANGUAGE, &a);
             }
     }
     a = args(m, m->keys.back, NULL);
-    say(l, p, TT_PH_HELP_RETURN, &a, NULL);
+    say(l, p, TT_PH_HELP_RETURN, &a);
     a = args(m, 0, NULL);
-    say(l, p, TT_PH_HELP_KEYS, &a, NULL);
-    say(l, p, TT_PH_ENTRY_LEAVE, &a, NULL);
+    say(l, p, TT_PH_HELP_KEYS, &a);
+    say(l, p, TT_PH_ENTRY_LEAVE, &a);
 
     static const enum tt_phrase_id plain[] = {
         TT_PH_WARN,    TT_PH_TO_HELP,       TT_PH_HELP,          TT_PH_SETTINGS,
@@ -307,7 +244,7 @@ static int add_phrases(struct utts *l, const tt_menu *m, tt_phrases *const *ph,
         TT_PH_FASTEST, TT_PH_LOUDEST,       TT_PH_SOFTEST,       TT_PH_PAUSED,
         TT_PH_ENTRY_CLEARED, TT_PH_LOOKUP_WAIT, TT_PH_LOOKUP_FAILED, TT_PH_LOOKUP_DOWN};
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-        say(l, p, plain[i], NULL, NULL);
+        say(l, p, plain[i], NULL);
 
     static const struct {
         enum tt_phrase_id id;
@@ -317,13 +254,13 @@ static int add_phrases(struct utts *l, const tt_menu *m, tt_phrases *const *ph,
                  {TT_PH_RESULT_AGAIN, '1'}, {TT_PH_RESULT_ANOTHER, '2'}};
     for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
         a = args(m, keyed[i].key, NULL);
-        say(l, p, keyed[i].id, &a, NULL);
+        say(l, p, keyed[i].id, &a);
     }
     /* An eight-digit entry, grouped in fours as the session reads one back. */
     a = (struct tt_phrase_args){.digits = "2 0 3 1, 0 0 4 7", .n = 8};
-    say(l, p, TT_PH_ENTRY_READBACK, &a, NULL);
-    say(l, p, TT_PH_ENTRY_COUNT, &a, NULL);
-    say(l, p, TT_PH_ENTRY_SHORT, &a, NULL);
+    say(l, p, TT_PH_ENTRY_READBACK, &a);
+    say(l, p, TT_PH_ENTRY_COUNT, &a);
+    say(l, p, TT_PH_ENTRY_SHORT, &a);
     return l->err;
 }
 
@@ -1029,7 +966,6 @@ int main(int argc, char **argv)
     struct heard *heard[NVOICES] = {0};
     struct stats *st = calloc(NVOICES, sizeof(*st));
     struct job job[NVOICES] = {0};
-    const char *why = NULL;
     size_t ntexts = 0, next = 0, running = 0, failed = 0;
     if (!diag || !st)
         goto oom;
@@ -1045,13 +981,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < m->nnodes; i++)
         utt_add(&l, NODE_TEXT, -1, m->nodes[i].id, strdup(m->nodes[i].text[0]));
     ntexts = l.n;
-    if ((err = add_phrases(&l, m, ph, &why)) == EPROTO) {
-        fprintf(stderr, "bench_voices: the choices built here for node '%s' differ from "
-                        "tt_compose_choices: make add_choices follow src/compose.c again\n",
-                why);
-        goto out;
-    }
-    if (err || l.err)
+    if ((err = add_phrases(&l, m, ph)) || l.err)
         goto oom;
     /* Every phrase the engine says alone is read: a new phrase must be added above. */
     for (int id = 0; id < TT_PH_COUNT; id++) {

@@ -63,22 +63,61 @@ const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, int key)
     return NULL;
 }
 
+/* Where choices() puts its sentences: always into one string, and, for tools that measure
+ * the phrases one by one, also each on its own with the phrase it comes from. */
+struct said_to {
+    const tt_phrases *p;
+    struct tt_strbuf sb;
+    struct tt_said *each; /* NULL: only the whole string */
+    size_t n, max;
+    bool nomem;
+};
+
+static void say(struct said_to *o, enum tt_phrase_id id, const struct tt_phrase_args *a)
+{
+    tt_phrase_say(o->p, id, a, &o->sb);
+    if (!o->each || o->nomem)
+        return;
+    struct tt_strbuf one;
+    tt_sb_init(&one);
+    tt_phrase_say(o->p, id, a, &one);
+    char *text = tt_sb_take(&one);
+    if (!text || o->n == o->max) {
+        free(text);
+        o->nomem = true;
+        return;
+    }
+    o->each[o->n++] = (struct tt_said){id, text};
+}
+
+/* Runs a composition into each; returns how many sentences, or -1 (nothing left to free). */
+static int each_of(char *all, struct said_to *o)
+{
+    if (all && !o->nomem) {
+        free(all);
+        return (int)o->n;
+    }
+    free(all);
+    for (size_t i = 0; i < o->n; i++)
+        free(o->each[i].text);
+    return -1;
+}
+
 static char *choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node, int back_to,
-                     bool typing)
+                     bool typing, struct said_to *o)
 {
     const struct tt_node *n = &m->nodes[node];
-    const tt_phrases *p = ph[lang];
-    struct tt_strbuf sb;
     struct tt_phrase_args a;
     int choices = 0;
-    tt_sb_init(&sb);
+    o->p = ph[lang];
+    tt_sb_init(&o->sb);
 
     for (const char *k = choice_order; *k; k++) {
         int child = tt_node_choice(n, *k);
         if (child < 0)
             continue;
         a = key_args(m, *k, m->nodes[child].title[lang]);
-        tt_phrase_say(p, TT_PH_CHOICE, &a, &sb);
+        say(o, TT_PH_CHOICE, &a);
         choices++;
     }
     const char *back_title = back_to >= 0 ? m->nodes[back_to].title[lang] : NULL;
@@ -86,54 +125,63 @@ static char *choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node
      * pound", so a listener knows what the key brings before pressing it. */
     if (n->next >= 0) {
         a = key_args(m, m->keys.skip, m->nodes[n->next].title[lang]);
-        tt_phrase_say(p, TT_PH_NEXT_PAGE, &a, &sb);
+        say(o, TT_PH_NEXT_PAGE, &a);
         if (n->prev >= 0) {
             a = key_args(m, m->keys.back, m->nodes[n->prev].title[lang]);
-            tt_phrase_say(p, TT_PH_PREV_PAGE, &a, &sb);
+            say(o, TT_PH_PREV_PAGE, &a);
         } else if (back_to >= 0) {
             /* The first page: the back key leaves the sequence, so say where it goes. */
             a = key_args(m, m->keys.back, back_title);
-            tt_phrase_say(p, TT_PH_BACK, &a, &sb);
+            say(o, TT_PH_BACK, &a);
         }
     } else if (n->prev >= 0) {
         a = key_args(m, m->keys.back, m->nodes[n->prev].title[lang]);
-        tt_phrase_say(p, TT_PH_PREV_PAGE, &a, &sb);
+        say(o, TT_PH_PREV_PAGE, &a);
         /* On the last page, the skip key ("move on") leads out of the sequence. */
         if (back_to >= 0) {
             a = key_args(m, m->keys.skip, back_title);
-            tt_phrase_say(p, TT_PH_BACK, &a, &sb);
+            say(o, TT_PH_BACK, &a);
         }
     } else if (!choices && back_to >= 0) {
         a = key_args(m, m->keys.back, back_title);
-        tt_phrase_say(p, TT_PH_BACK, &a, &sb);
+        say(o, TT_PH_BACK, &a);
     }
     /* While typing, the end key is a digit: say how to leave all the same. */
     if (typing) {
         a = key_args(m, 0, NULL);
-        tt_phrase_say(p, TT_PH_ENTRY_LEAVE, &a, &sb);
+        say(o, TT_PH_ENTRY_LEAVE, &a);
     }
     /* At an input node the help key is a digit of the entry, so it is not offered there. */
     if (node == m->start && !n->input) {
         a = key_args(m, m->keys.help, NULL);
-        tt_phrase_say(p, TT_PH_HELP_HINT, &a, &sb);
+        say(o, TT_PH_HELP_HINT, &a);
     }
-    return tt_sb_take(&sb);
+    return tt_sb_take(&o->sb);
 }
 
 char *tt_compose_choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
                          int back_to)
 {
-    return choices(m, ph, lang, node, back_to, m->nodes[node].input);
+    struct said_to o = {0};
+    return choices(m, ph, lang, node, back_to, m->nodes[node].input, &o);
+}
+
+int tt_compose_choices_each(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
+                            int back_to, struct tt_said *each, size_t max)
+{
+    struct said_to o = {.each = each, .max = max};
+    return each_of(choices(m, ph, lang, node, back_to, m->nodes[node].input, &o), &o);
 }
 
 char *tt_compose_way_on(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
                         int back_to)
 {
-    return choices(m, ph, lang, node, back_to, false);
+    struct said_to o = {0};
+    return choices(m, ph, lang, node, back_to, false, &o);
 }
 
-char *tt_compose_help(const tt_menu *m, tt_phrases *const *ph, int lang,
-                      const struct tt_help_menu *h, int lead)
+static char *help(const tt_menu *m, tt_phrases *const *ph, int lang,
+                  const struct tt_help_menu *h, int lead, struct said_to *o)
 {
     static const enum tt_phrase_id said_as[] = {
         [TT_HELP_WHERE] = TT_PH_HELP_WHERE,   [TT_HELP_SETTINGS] = TT_PH_HELP_SETTINGS,
@@ -142,26 +190,39 @@ char *tt_compose_help(const tt_menu *m, tt_phrases *const *ph, int lang,
         [TT_HELP_LOUDER] = TT_PH_SET_LOUDER,  [TT_HELP_SOFTER] = TT_PH_SET_SOFTER,
         [TT_HELP_PAUSE] = TT_PH_SET_PAUSE,
     };
-    const tt_phrases *p = ph[lang];
-    struct tt_strbuf sb;
     struct tt_phrase_args a;
-    tt_sb_init(&sb);
+    o->p = ph[lang];
+    tt_sb_init(&o->sb);
     if (lead >= 0)
-        tt_phrase_say(p, (enum tt_phrase_id)lead, NULL, &sb);
-    tt_phrase_say(p, h->settings ? TT_PH_SETTINGS : TT_PH_HELP, NULL, &sb);
+        say(o, (enum tt_phrase_id)lead, NULL);
+    say(o, h->settings ? TT_PH_SETTINGS : TT_PH_HELP, NULL);
     for (size_t i = 0; i < h->n; i++) {
         /* Language items are said by the session in their own language, as their own part. */
         if (h->item[i].action == TT_HELP_LANGUAGE)
             continue;
         if (h->item[i].action == TT_HELP_SAFETY) { /* by its title, like a choice */
             a = key_args(m, h->item[i].key, m->nodes[m->safety].title[lang]);
-            tt_phrase_say(p, TT_PH_CHOICE, &a, &sb);
+            say(o, TT_PH_CHOICE, &a);
             continue;
         }
         a = key_args(m, h->item[i].key, NULL);
-        tt_phrase_say(p, said_as[h->item[i].action], &a, &sb);
+        say(o, said_as[h->item[i].action], &a);
     }
-    return tt_sb_take(&sb);
+    return tt_sb_take(&o->sb);
+}
+
+char *tt_compose_help(const tt_menu *m, tt_phrases *const *ph, int lang,
+                      const struct tt_help_menu *h, int lead)
+{
+    struct said_to o = {0};
+    return help(m, ph, lang, h, lead, &o);
+}
+
+int tt_compose_help_each(const tt_menu *m, tt_phrases *const *ph, int lang,
+                         const struct tt_help_menu *h, struct tt_said *each, size_t max)
+{
+    struct said_to o = {.each = each, .max = max};
+    return each_of(help(m, ph, lang, h, -1, &o), &o);
 }
 
 char *tt_compose_help_tail(const tt_menu *m, const tt_phrases *p)

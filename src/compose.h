@@ -52,6 +52,22 @@ const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, int key);
  */
 char *tt_compose_choices(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
                          int back_to);
+/** One sentence of a composition and the phrase it comes from. */
+struct tt_said {
+    enum tt_phrase_id id;
+    char *text; /* the caller frees it */
+};
+/** At most: every choice, two page keys (or one and a way back), how to leave an entry, the
+ *  help hint. */
+#define TT_MAX_SAID (TT_MAX_CHOICES + 4)
+/**
+ * The sentences of tt_compose_choices one by one, each with its phrase, from the same code:
+ * for tools that measure phrases on their own (bench_voices), so they cannot drift from what
+ * the engine says. Fills each (room for max, TT_MAX_SAID is enough) and returns how many, or
+ * -1 when out of memory (then nothing is left to free).
+ */
+int tt_compose_choices_each(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
+                            int back_to, struct tt_said *each, size_t max);
 /** The same without what is only said while digits are typed at an input node (how to
  *  leave while 9 is a digit): for a read-back, a lookup's answer, and the like. */
 char *tt_compose_way_on(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
@@ -59,6 +75,10 @@ char *tt_compose_way_on(const tt_menu *m, tt_phrases *const *ph, int lang, int n
 /** The help menu's heading and items (not languages), optionally led by a phrase (TT_PH_TO_HELP after failed tries, or -1). */
 char *tt_compose_help(const tt_menu *m, tt_phrases *const *ph, int lang,
                       const struct tt_help_menu *h, int lead);
+/** Help's sentences one by one (without a lead), like tt_compose_choices_each; room for
+ *  TT_MAX_LANGS + 6 is enough. */
+int tt_compose_help_each(const tt_menu *m, tt_phrases *const *ph, int lang,
+                         const struct tt_help_menu *h, struct tt_said *each, size_t max);
 /** The end of the help menu: how to return, and the keys that work everywhere. */
 char *tt_compose_help_tail(const tt_menu *m, const tt_phrases *p);
 /** "You are in the main menu, then the steps, then step two." */

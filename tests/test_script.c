@@ -22,6 +22,7 @@
 #include "menu.h"
 #include "prompt_list.h"
 #include "script.h"
+#include "strbuf.h"
 #include "testlib.h"
 
 #define GUIDE "menus/no-contact-order.ini"
@@ -945,6 +946,63 @@ static void a_recording_that_cannot_be_played_is_still_missing(void **state)
     lists_close(&l);
 }
 
+/* Tools that measure phrases one at a time (bench_voices) take them from the same code as the
+ * session: joined with spaces, the sentences one by one are exactly what the engine says, for
+ * every node, every way back, both languages, help and settings; and each is its phrase. */
+static char *joined(struct tt_said *each, int n)
+{
+    struct tt_strbuf sb;
+    tt_sb_init(&sb);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            tt_sb_add(&sb, " ");
+        tt_sb_add(&sb, each[i].text);
+        free(each[i].text);
+    }
+    return tt_sb_take(&sb);
+}
+
+static void sentences_one_by_one_are_what_the_engine_says(void **state)
+{
+    struct guide *g = *state;
+    const tt_menu *m = g->m;
+    struct tt_said each[TT_MAX_SAID + TT_MAX_LANGS];
+    size_t checked = 0;
+    for (size_t lang = 0; lang < m->nlangs; lang++) {
+        for (size_t node = 0; node < m->nnodes; node++)
+            for (int back = -1; back < (int)m->nnodes; back += 1 + (back < 0 ? 0 : 4)) {
+                int n = tt_compose_choices_each(m, g->ph, (int)lang, (int)node, back, each,
+                                                TT_MAX_SAID);
+                assert_true(n >= 1);
+                bool choice_first = tt_node_choice(&m->nodes[node], '1') >= 0;
+                assert_true(!choice_first || each[0].id == TT_PH_CHOICE);
+                char *one_by_one = joined(each, n);
+                char *whole = tt_compose_choices(m, g->ph, (int)lang, (int)node, back);
+                assert_non_null(whole);
+                assert_string_equal(one_by_one, whole);
+                free(one_by_one);
+                free(whole);
+                checked++;
+            }
+        for (int settings = 0; settings < 2; settings++) {
+            struct tt_help_menu h;
+            tt_help_build(m, (int)lang, settings, &h);
+            int n = tt_compose_help_each(m, g->ph, (int)lang, &h, each,
+                                         TT_MAX_SAID + TT_MAX_LANGS);
+            assert_true(n >= 2);
+            assert_int_equal(each[0].id, settings ? TT_PH_SETTINGS : TT_PH_HELP);
+            char *one_by_one = joined(each, n);
+            char *whole = tt_compose_help(m, g->ph, (int)lang, &h, -1);
+            assert_string_equal(one_by_one, whole);
+            free(one_by_one);
+            free(whole);
+        }
+    }
+    assert_true(checked > 2 * GUIDE_NODES);
+    /* Too little room is refused whole, with nothing left to free (ASan checks the leak). */
+    assert_int_equal(tt_compose_choices_each(m, g->ph, 0, m->start, -1, each, 1), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -958,6 +1016,7 @@ int main(void)
         cmocka_unit_test(html_in_spanish_marks_the_english_labels),
         cmocka_unit_test(recordings_are_named_where_they_stand_in),
         cmocka_unit_test(bad_options_are_refused),
+        cmocka_unit_test(sentences_one_by_one_are_what_the_engine_says),
     };
     const struct CMUnitTest any_menu[] = {
         cmocka_unit_test(numbers_are_shown_as_written_never_as_spoken_digit_groups),
