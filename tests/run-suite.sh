@@ -12,10 +12,13 @@ passed=0
 out=$(mktemp "${TMPDIR:-/tmp}/run-suite.XXXXXX") || exit 1
 trap 'rm -f "$out" "$out.rc"' EXIT INT TERM
 for t in "$@"; do
+    start=$(date +%s)
     # The output goes to the terminal as it comes, and to a file to look for skips in; the
     # test's own status comes back through a file (a pipeline's status is tee's).
     { timeout 300 "$t"; echo $? >"$out.rc"; } 2>&1 | tee "$out"
     rc=$(cat "$out.rc" 2>/dev/null || echo 1)
+    # Each binary's time, so that a slow one shows (the limit above is 300 s).
+    echo "$t: $(($(date +%s) - start)) s"
     if [ "$rc" -ne 0 ]; then
         echo "FAILED: $t" >&2
         failed=$((failed + 1))
