@@ -236,6 +236,7 @@ static int add_phrases(struct utts *l, const tt_menu *m, tt_phrases *const *ph)
     a = args(m, 0, NULL);
     say(l, p, TT_PH_HELP_KEYS, &a);
     say(l, p, TT_PH_ENTRY_LEAVE, &a);
+    say(l, p, TT_PH_END_HINT, &a); /* the first words of every session */
 
     static const enum tt_phrase_id plain[] = {
         TT_PH_WARN,    TT_PH_TO_HELP,       TT_PH_HELP,          TT_PH_SETTINGS,
