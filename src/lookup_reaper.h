@@ -84,7 +84,9 @@ void tt_reaper_stop(struct tt_reaper *r);
  */
 bool tt_reaper_finish(struct tt_reaper *r, int wait_ms);
 
-/** How long a reaper may spend ending what a command started before it gives up (ms). */
-#define TT_REAPER_GIVE_UP_MS 3000
+/** How long a reaper may spend ending what a command started before it gives up (ms). Only a
+ *  process stuck in the kernel should take that long; 3 s was not enough on a loaded machine
+ *  (a 255-process fork tree under CPU and disk-sync stress, some of it mid-exec: 3 left). */
+#define TT_REAPER_GIVE_UP_MS 10000
 
 #endif
