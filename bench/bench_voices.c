@@ -783,7 +783,7 @@ static void print_report(const char *menu_path, const char *prompts, const char 
      * names of * and # are taken from the phrase file, without the words they share ("the
      * star key", "the pound key": star, pound). */
     struct words keyw = {0}, star = {0}, hash = {0};
-    words_of("1 2 3 4 0", &keyw, false);
+    words_of("1 2 3 4 0 9", &keyw, false); /* the choices, back to help, the end key */
     words_of(tt_phrase_get(en, TT_PH_KEY_STAR), &star, false);
     words_of(tt_phrase_get(en, TT_PH_KEY_HASH), &hash, false);
     for (int k = 0; k < 2; k++) {

@@ -63,8 +63,8 @@ const struct tt_help_item *tt_help_find(const struct tt_help_menu *h, int key)
     return NULL;
 }
 
-/* Where choices() puts its sentences: always into one string, and, for tools that measure
- * the phrases one by one, also each on its own with the phrase it comes from. */
+/* Where choices() and help() put their sentences: always into one string, and, for tools
+ * that measure the phrases one by one, also each on its own with the phrase it comes from. */
 struct said_to {
     const tt_phrases *p;
     struct tt_strbuf sb;

@@ -64,7 +64,7 @@ struct tt_said {
  * The sentences of tt_compose_choices one by one, each with its phrase, from the same code:
  * for tools that measure phrases on their own (bench_voices), so they cannot drift from what
  * the engine says. Fills each (room for max, TT_MAX_SAID is enough) and returns how many, or
- * -1 when out of memory (then nothing is left to free).
+ * -1 when out of memory or when max is too small (then nothing is left to free).
  */
 int tt_compose_choices_each(const tt_menu *m, tt_phrases *const *ph, int lang, int node,
                             int back_to, struct tt_said *each, size_t max);
@@ -75,8 +75,8 @@ char *tt_compose_way_on(const tt_menu *m, tt_phrases *const *ph, int lang, int n
 /** The help menu's heading and items (not languages), optionally led by a phrase (TT_PH_TO_HELP after failed tries, or -1). */
 char *tt_compose_help(const tt_menu *m, tt_phrases *const *ph, int lang,
                       const struct tt_help_menu *h, int lead);
-/** Help's sentences one by one (without a lead), like tt_compose_choices_each; room for
- *  TT_MAX_LANGS + 6 is enough. */
+/** Help's sentences one by one (without a lead), like tt_compose_choices_each; room for 6
+ *  (the heading and the settings page's five items; languages are not composed here). */
 int tt_compose_help_each(const tt_menu *m, tt_phrases *const *ph, int lang,
                          const struct tt_help_menu *h, struct tt_said *each, size_t max);
 /** The end of the help menu: how to return, and the keys that work everywhere. */

@@ -363,12 +363,15 @@ static int drain(struct kiosk *k, tt_ms now)
             else
                 k->resets_end++;
             log_line(k, ev.count ? "reset idle" : "reset", -1);
-            tt_lookup_free(k->lookup); /* the last person's lookup is theirs: end it */
-            k->lookup = NULL;
             tt_player_drop(&k->player);
             clip_over(k);
             k->say_waiting = false;
             clear_screen(k);
+            /* The last person's lookup is theirs: end it, after the screen and the audio are
+             * wiped, since ending a lookup whose processes resist can take up to
+             * TT_REAPER_GIVE_UP_MS. */
+            tt_lookup_free(k->lookup);
+            k->lookup = NULL;
             break;
         case TT_EV_START:
             log_line(k, "start", ev.node);

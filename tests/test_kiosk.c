@@ -765,8 +765,8 @@ struct hit {
 
 /* The hot loop of every search (nearly all of this file's time). Integer sums are exact and
  * let the compiler vectorize; the loop reads only inside the capture and the clip (its callers
- * bound q + len by their lengths), so it is left out of the sanitizers' instrumentation and
- * built at -O2 in every build: under ASan at -O1 the file took 300 s on a loaded machine, and
+ * bound q + len by their lengths), so it is left out of the sanitizers' instrumentation and,
+ * with GCC, built at -O2 in every build: under ASan at -O1 the file took 300 s on a loaded machine, and
  * reached run-suite's limit. */
 #if defined(__clang__)
 __attribute__((no_sanitize("address", "undefined")))

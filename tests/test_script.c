@@ -974,8 +974,18 @@ static void sentences_one_by_one_are_what_the_engine_says(void **state)
                 int n = tt_compose_choices_each(m, g->ph, (int)lang, (int)node, back, each,
                                                 TT_MAX_SAID);
                 assert_true(n >= 1);
-                bool choice_first = tt_node_choice(&m->nodes[node], '1') >= 0;
-                assert_true(!choice_first || each[0].id == TT_PH_CHOICE);
+                /* each sentence names its phrase: one CHOICE per child, first; the help
+                 * hint last at the start node */
+                int children = 0, choices = 0;
+                for (const char *k = "1234567890"; *k; k++)
+                    children += tt_node_choice(&m->nodes[node], *k) >= 0;
+                for (int i = 0; i < n; i++) {
+                    choices += each[i].id == TT_PH_CHOICE;
+                    assert_true(each[i].id != TT_PH_CHOICE || i < children);
+                }
+                assert_int_equal(choices, children);
+                if ((int)node == m->start && !m->nodes[node].input)
+                    assert_int_equal(each[n - 1].id, TT_PH_HELP_HINT);
                 char *one_by_one = joined(each, n);
                 char *whole = tt_compose_choices(m, g->ph, (int)lang, (int)node, back);
                 assert_non_null(whole);
@@ -991,6 +1001,9 @@ static void sentences_one_by_one_are_what_the_engine_says(void **state)
                                          TT_MAX_SAID + TT_MAX_LANGS);
             assert_true(n >= 2);
             assert_int_equal(each[0].id, settings ? TT_PH_SETTINGS : TT_PH_HELP);
+            /* help's first item is the safety node, by its title, like a choice */
+            if (!settings && m->safety >= 0)
+                assert_int_equal(each[1].id, TT_PH_CHOICE);
             char *one_by_one = joined(each, n);
             char *whole = tt_compose_help(m, g->ph, (int)lang, &h, -1);
             assert_string_equal(one_by_one, whole);
