@@ -140,7 +140,7 @@ static void each_language_is_offered_in_its_own_words_and_voice_within_six_secon
     static const struct {
         const char *start, *offer, *exit;
     } cases[] = {
-        {"en", "Para español, oprima 7.", "To leave at any time, press 9."},
+        {"en", "Para español, oprima 7.", "To leave, press the number 9."},
         {"es", "For English, press 8.", "Para salir en cualquier momento, oprima 9."},
     };
     for (size_t c = 0; c < 2; c++) {

@@ -327,7 +327,7 @@ static void an_idle_kiosk_clears_the_screen_at_once_without_waiting_for_a_key(vo
     /* Five seconds: the key below must come before the kiosk forgets (the greeting is shown
      * at once, before the welcome). */
     pid_t pid = kiosk(&r, "5", &keys);
-    tl_wait_file(r.screen, "To leave at any time", 0, 60);
+    tl_wait_file(r.screen, "To leave, press", 0, 60);
     tl_type(keys, "1");
     size_t asked = tl_wait_file(r.screen, "Please enter your case number", 0, 20);
     /* five seconds after the key, the kiosk forgets: the screen must be cleared now, while the

@@ -351,8 +351,8 @@ static void the_start_of_a_session_and_return_visits_are_in_the_script(void **st
     char *words = squeeze(s);
     find_after(words, words, "Language keys, the same on every node: 8 for en, 7 for es.");
     const char *at = find_after(words, words, "1. [main] the main menu Keys: none, this is the "
-                                              "start First, when a session begins: To leave at "
-                                              "any time, press 9. Para español, oprima 7. This "
+                                              "start First, when a session begins: To leave, "
+                                              "press the number 9. Para español, oprima 7. This "
                                               "guide explains");
     find_after(words, at, "call 911. On a return visit, said instead of the text above: Main "
                           "menu. Choices: To hear the safety and help lines, press 1.");
@@ -361,7 +361,7 @@ static void the_start_of_a_session_and_return_visits_are_in_the_script(void **st
     assert_int_equal(count(words, "On a return visit"), 1);
     at = find_after(words, words, "Other things the engine says");
     find_after(words, at, "After a language key, before the same node is said again in full in "
-                          "this language: To leave at any time, press 9.");
+                          "this language: To leave, press the number 9.");
     free(words);
     free(s);
 
@@ -377,7 +377,7 @@ static void the_start_of_a_session_and_return_visits_are_in_the_script(void **st
     /* In the HTML page, the other language's offer is marked as that language. */
     s = script(g->m, g->ph, EN, TT_SCRIPT_HTML, NULL, g->d);
     assert_non_null(strstr(s, "<p><strong>First, when a session begins:</strong></p>\n<ul>\n"
-                              "<li>To leave at any time, press&nbsp;9.</li>\n"
+                              "<li>To leave, press the number&nbsp;9.</li>\n"
                               "<li lang=\"es\">Para español, oprima&nbsp;7.</li>\n</ul>\n"));
     free(s);
 }
