@@ -1178,8 +1178,20 @@ static void a_key_during_speech_silences_the_device_until_the_answer(void **stat
         size_t anchor = 0;
         long next = find_start_by(f, key + samples(300), key + samples(400 + bound + 500),
                                   &G.welcome, &anchor);
-        if (next < 0)
-            fail_msg("key %d: the welcome did not start again after it", i + 1);
+        if (next < 0) {
+            /* Say what happened instead, so that a failure is data (it failed once on an idle
+             * machine, never since): where the welcome did start again, if anywhere in the
+             * next 5 s, and when its line was shown. */
+            long late = find_start(f, key, key + samples(5000), &G.welcome);
+            char where[64] = "nowhere in the next 5 s";
+            if (late >= 0)
+                snprintf(where, sizeof(where), "%.0f ms after the key", ms((double)(late - key)));
+            fail_msg("key %d: the welcome did not start again within %.0f ms of it (its line "
+                     "was shown %.0f ms after the key; in the capture it began %s; latency "
+                     "%.0f ms, reopen %.0f ms)",
+                     i + 1, 900.0 + bound, (t_line[i + 1] - t_key[i]) * 1e3, where, lat,
+                     reopen_ms(f));
+        }
         /* Before it, the pause: the longest silence between the key and the piece the answer
          * was found by (the pause lasts 400 ms less the fade, however busy the machine; a
          * hole in the prompts would have to be longer than that to be taken for it). */
