@@ -34,8 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audio.h"
-#include "dtmf.h"
+#include "dsp/dtmf.h"
+#include "prompt/audio.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846

@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "bench.h"
-#include "menu.h"
+#include "core/menu.h"
+#include "prompt/tts.h"
 #include "tonetree.h"
-#include "tts.h"
 
 #define GUIDE "menus/no-contact-order.ini"
 #define RATE 16000

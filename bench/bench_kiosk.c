@@ -38,8 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audio_out.h"
-#include "player.h" /* TT_FADE_MS */
+#include "device/audio_out.h"
+#include "prompt/player.h" /* TT_FADE_MS */
 #include "tonetree.h"
 
 #define RATE 48000

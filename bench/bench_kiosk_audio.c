@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audio_out.h"
+#include "device/audio_out.h"
 #include "tonetree.h"
 
 #define RATE 16000

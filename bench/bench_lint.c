@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lint.h"
 #include "bench.h"
 #include "tonetree.h"
+#include "tools/lint.h"
 
 #define RUNS 15
 

@@ -25,13 +25,13 @@
 
 #include <ebur128.h>
 
-#include "audio.h"
+#include "base/diag.h"
 #include "bench.h"
-#include "diag.h"
-#include "loudness.h"
-#include "menu_priv.h"
+#include "core/menu_priv.h"
+#include "dsp/loudness.h"
+#include "prompt/audio.h"
+#include "prompt/tts.h"
 #include "tonetree.h"
-#include "tts.h"
 
 #define GUIDE "menus/no-contact-order.ini"
 #define RATE 16000   /* the render's and the kiosk's default output rate */

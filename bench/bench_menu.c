@@ -19,8 +19,8 @@
 
 #include <iniparser/iniparser.h>
 
-#include "menu_priv.h"
 #include "bench.h"
+#include "core/menu_priv.h"
 #include "tonetree.h"
 
 #define RUNS 15

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "player.h"
+#include "prompt/player.h"
 #include "tonetree.h"
 
 #define GUIDE "menus/no-contact-order.ini"

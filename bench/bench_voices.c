@@ -1,7 +1,7 @@
 /*
  * Voice benchmark: which English voice a listener is most likely to hear right, measured by a
  * machine that listens. Every English voice the engine links (flite's kal16, slt, rms and awb,
- * see src/tts.c) and espeak-ng's en-us for comparison read the guide through the engine's own
+ * see src/prompt/tts.c) and espeak-ng's en-us for comparison read the guide through the engine's own
  * speech path (tt_tts_speak, then tt_audio_resample to 16 kHz), and pocketsphinx's US English
  * model writes down what it hears. The word error rate is the word-level edit distance between
  * what was said and what was heard, over the words said, after both are normalized (lower
@@ -51,14 +51,14 @@
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h> /* err_set_logfp */
 
-#include "audio.h"
+#include "base/strbuf.h"
 #include "bench.h"
-#include "compose.h"
-#include "menu.h"
-#include "phrase.h"
-#include "script.h"
-#include "strbuf.h"
-#include "tts.h"
+#include "core/compose.h"
+#include "core/menu.h"
+#include "core/phrase.h"
+#include "prompt/audio.h"
+#include "prompt/tts.h"
+#include "tools/script.h"
 
 #define RATE 16000 /* pocketsphinx's en-us acoustic model was trained on 16 kHz speech */
 /* Silence around each sentence, as a listener has between prompts: the recognizer needs a
@@ -187,7 +187,7 @@ static void add_where(struct utts *l, const tt_menu *m, const tt_phrases *p,
 }
 
 /* Every English engine sentence of the menu. The keys of the entry and lookup phrases are the
- * ones src/session.c gives them ("123" to confirm, "12" after an answer, "1" to retry). */
+ * ones src/core/session.c gives them ("123" to confirm, "12" after an answer, "1" to retry). */
 static int add_phrases(struct utts *l, const tt_menu *m, tt_phrases *const *ph)
 {
     const tt_phrases *p = ph[0];

@@ -30,7 +30,7 @@
 
 #include <cmocka.h>
 
-#include "menu.h"
+#include "core/menu.h"
 #include "proclib.h"
 #include "testlib.h"
 

@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "audio_out.h"
-#include "diag.h"
+#include "base/diag.h"
+#include "device/audio_out.h"
 
 #define RATE 16000
 #define FADE (RATE * 5 / 1000)

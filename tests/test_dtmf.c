@@ -24,11 +24,11 @@
 #include <cmocka.h>
 #include <sndfile.h>
 
-#include "audio.h"
-#include "dtmf.h"
-#include "dtmf_file.h"
+#include "dsp/dtmf.h"
+#include "prompt/audio.h"
+#include "prompt/tts.h"
 #include "testlib.h"
-#include "tts.h"
+#include "tools/dtmf_file.h"
 
 static const int rates[] = {8000, 16000, 44100, 48000};
 #define NRATES (sizeof(rates) / sizeof(rates[0]))

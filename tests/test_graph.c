@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "graph.h"
-#include "menu.h"
+#include "base/diag.h"
+#include "core/menu.h"
 #include "testlib.h"
+#include "tools/graph.h"
 
 #define GUIDE "menus/no-contact-order.ini"
 

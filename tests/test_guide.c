@@ -24,9 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "menu.h"
+#include "core/menu.h"
+#include "prompt/tts.h"
 #include "testlib.h"
-#include "tts.h"
 
 #define GUIDE "menus/no-contact-order.ini"
 #define RATE 16000

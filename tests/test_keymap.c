@@ -20,9 +20,9 @@
 #include <cmocka.h>
 #include <libevdev/libevdev.h>
 
-#include "diag.h"
-#include "evdev.h"
-#include "keymap.h"
+#include "base/diag.h"
+#include "input/evdev.h"
+#include "input/keymap.h"
 
 /* Write text to a fresh temporary file; the caller unlinks and frees the path. */
 static char *write_temp(const char *text)

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "diag.h"
-#include "keyscript.h"
+#include "base/diag.h"
+#include "input/keyscript.h"
 
 static void the_three_forms_parse_with_times_in_milliseconds(void **state)
 {

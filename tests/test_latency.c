@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "latency.h"
+#include "device/latency.h"
 
 static void each_underrun_doubles_the_latency_up_to_the_cap(void **state)
 {

@@ -26,8 +26,8 @@
 
 #include <cmocka.h>
 
-#include "drv_line.h"
-#include "dtmf.h"
+#include "drivers/drv_line.h"
+#include "dsp/dtmf.h"
 #include "testlib.h"
 
 #define RATE 16000

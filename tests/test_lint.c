@@ -21,10 +21,10 @@
 #include <cmocka.h>
 #include <sndfile.h>
 
-#include "diag.h"
-#include "lint.h"
-#include "menu.h"
+#include "base/diag.h"
+#include "core/menu.h"
 #include "testlib.h"
+#include "tools/lint.h"
 
 #define DATA "tests/data/lint/"
 #define HANG_SECONDS 60

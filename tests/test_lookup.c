@@ -34,8 +34,8 @@
 
 #include <cmocka.h>
 
-#include "diag.h"
-#include "lookup.h"
+#include "base/diag.h"
+#include "lookup/lookup.h"
 #include "testlib.h"
 
 #define EXAMPLE "examples/court/hearing-date"

@@ -21,11 +21,11 @@
 #include <math.h>
 #include <sys/stat.h>
 
-#include "audio.h"
-#include "diag.h"
-#include "loudness.h"
+#include "base/diag.h"
+#include "dsp/loudness.h"
+#include "prompt/audio.h"
+#include "prompt/tts.h"
 #include "testlib.h"
-#include "tts.h"
 
 #define GUIDE "menus/no-contact-order.ini"
 /* The main menu, the steps, step one, then goodbye: about 85 s in each language, every kind

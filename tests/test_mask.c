@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "mask.h"
+#include "base/mask.h"
 
 static void check(const char *entry, size_t min_run, const char *in, const char *want)
 {

@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "menu_priv.h"
+#include "base/diag.h"
+#include "core/menu_priv.h"
 #include "testlib.h"
 
 #define NAME "menus/t.ini"

@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "diag.h"
-#include "phrase.h"
-#include "strbuf.h"
+#include "base/diag.h"
+#include "base/strbuf.h"
+#include "core/phrase.h"
 #include "testlib.h"
 
 /* The shipped English file with one line replaced (or removed when with is NULL). */

@@ -30,7 +30,7 @@
 
 #include <cmocka.h>
 
-#include "dtmf.h"
+#include "dsp/dtmf.h"
 #include "proclib.h"
 #include "testlib.h"
 

@@ -26,12 +26,12 @@
 
 #include <sndfile.h>
 
-#include "audio.h"
-#include "cache.h"
-#include "diag.h"
-#include "loudness.h"
+#include "base/diag.h"
+#include "dsp/loudness.h"
+#include "prompt/audio.h"
+#include "prompt/cache.h"
+#include "prompt/tts.h"
 #include "tonetree.h"
-#include "tts.h"
 
 #define EN "flite:kal16"
 #define ES "espeak-ng:es"

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "rfile.h"
+#include "base/rfile.h"
 #include "testlib.h"
 
 #define HANG_SECONDS 20 /* far longer than any open here takes, even beside stress-ng */

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "ring.h"
+#include "device/ring.h"
 
 #define FADE 80 /* 5 ms at 16 kHz */
 

@@ -1,5 +1,5 @@
 /*
- * Say-as marks (src/sayas.c): a number written once in a menu text, spoken one way and shown
+ * Say-as marks (src/core/sayas.c): a number written once in a menu text, spoken one way and shown
  * another. The voice must get telephone and case numbers digit by digit with a pause after each
  * group, and dates as people say them in the language; the screen, braille and the review page
  * must get the number as written. A mark that cannot be read is refused with where it is and
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sayas.h"
+#include "core/sayas.h"
 
 /* Expand in for lang; it must work, giving these two forms (shown NULL: no second form). */
 static void expect_forms(const char *lang, const char *in, const char *spoken, const char *shown)

@@ -18,12 +18,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "compose.h"
-#include "menu.h"
-#include "prompt_list.h"
-#include "script.h"
-#include "strbuf.h"
+#include "base/strbuf.h"
+#include "core/compose.h"
+#include "core/menu.h"
 #include "testlib.h"
+#include "tools/prompt_list.h"
+#include "tools/script.h"
 
 #define GUIDE "menus/no-contact-order.ini"
 #define EN 0

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "prompt.h"
+#include "prompt/prompt.h"
 #include "testlib.h"
 
 #define RATE 16000

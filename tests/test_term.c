@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "term.h"
+#include "input/term.h"
 
 struct pty {
     int master, slave;

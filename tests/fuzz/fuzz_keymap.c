@@ -17,10 +17,10 @@
 
 #include <linux/input-event-codes.h>
 
-#include "diag.h"
+#include "base/diag.h"
+#include "base/iniscan.h"
 #include "fuzz_text.h"
-#include "iniscan.h"
-#include "keymap.h"
+#include "input/keymap.h"
 
 static int engine_key(int k)
 {

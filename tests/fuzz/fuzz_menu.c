@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/menu_priv.h"
 #include "fuzz_text.h"
-#include "lint.h"
-#include "menu_priv.h"
+#include "tools/lint.h"
 
 static void check_link(const tt_menu *m, int to)
 {

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
+#include "base/diag.h"
+#include "base/iniscan.h"
+#include "base/strbuf.h"
+#include "core/phrase.h"
 #include "fuzz_text.h"
-#include "iniscan.h"
-#include "phrase.h"
-#include "strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

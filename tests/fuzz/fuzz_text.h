@@ -1,7 +1,7 @@
 /*
  * What the fuzzers hold every loaded word to: text a screen, a braille display and a
  * transcript can take as it is. Written here with a decoder of its own, not the loaders'
- * (src/textcheck.c), so that a mistake there is not repeated in the check of it.
+ * (src/base/textcheck.c), so that a mistake there is not repeated in the check of it.
  */
 #ifndef TT_FUZZ_TEXT_H
 #define TT_FUZZ_TEXT_H

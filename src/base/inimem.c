@@ -1,0 +1,78 @@
+/*
+ * iniparser on bytes in memory (see inimem.h): a memfd named by /proc/self/fd/N, or a
+ * temporary file when there is no memfd (another system, or /proc not mounted).
+ */
+#define _GNU_SOURCE /* memfd_create */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base/inimem.h"
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? errno : EIO;
+        data += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int tt_inimem_open(struct tt_inimem *im)
+{
+    im->tmp = false;
+    im->fd = -1;
+#ifdef __linux__
+    int fd = memfd_create("tonetree-ini", MFD_CLOEXEC);
+    if (fd >= 0) {
+        snprintf(im->path, sizeof(im->path), "/proc/self/fd/%d", fd);
+        if (!access(im->path, R_OK)) {
+            im->fd = fd;
+            return 0;
+        }
+        close(fd);
+    }
+#endif
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    if ((size_t)snprintf(im->path, sizeof(im->path), "%s/tonetree-ini-XXXXXX", dir) >=
+        sizeof(im->path))
+        return ENAMETOOLONG;
+    int tfd = mkstemp(im->path);
+    if (tfd < 0)
+        return errno;
+    im->fd = tfd;
+    im->tmp = true;
+    return 0;
+}
+
+int tt_inimem_load(struct tt_inimem *im, const char *data, size_t len, dictionary **dp)
+{
+    *dp = NULL;
+    /* Exactly these bytes: what an earlier load left must not show through. */
+    if (ftruncate(im->fd, 0) != 0 || lseek(im->fd, 0, SEEK_SET) != 0)
+        return errno;
+    int err = write_all(im->fd, data, len);
+    if (err)
+        return err;
+    *dp = iniparser_load(im->path);
+    return 0;
+}
+
+void tt_inimem_close(struct tt_inimem *im)
+{
+    if (im->fd >= 0)
+        close(im->fd);
+    if (im->tmp)
+        unlink(im->path);
+    im->fd = -1;
+    im->tmp = false;
+}

@@ -1,0 +1,2 @@
+/* breaks the rule: a bare name, no layer */
+#include "menu.h"

@@ -1,0 +1,3 @@
+/* breaks the rule: device uses input, a layer beside it */
+#include "input/keys.h"
+#include "base/ok.h"

@@ -1,0 +1,1 @@
+/* breaks the rule: not in a layer folder */

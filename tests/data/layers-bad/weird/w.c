@@ -1,0 +1,1 @@
+/* breaks the rule: a folder that is no layer */
