@@ -13,6 +13,7 @@
 #ifndef TONETREE_H
 #define TONETREE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The library's version, "MAJOR.MINOR.PATCH"; tt_version() gives the one linked. */
+#define TT_VERSION "0.10.0"
+const char *tt_version(void);
 
 /* Time in milliseconds since a session began. Drivers own the clock; the core never reads it. */
 typedef int64_t tt_ms;
@@ -343,12 +348,17 @@ struct tt_kiosk_opts {
                            * looked at, which a court must weigh before turning it on */
     const char *keymap_path; /* a USB keypad's keymap file (in keymaps/), or NULL for none */
     const char *keypad_path; /* its evdev device (/dev/input/eventN), or NULL or "auto" to find it */
+    /* Set non-zero (by the program's own SIGINT/SIGTERM handler, say) to end the run; the
+     * library installs no signal handler of its own. NULL: only the keys end it. */
+    const volatile sig_atomic_t *stop;
 };
 
 /**
- * Run the kiosk until the keys end (Ctrl-C at the terminal, end of input) or SIGINT/SIGTERM.
- * With no audio device it says so on stderr and goes on with the words on the transcript.
- * @return 0, or the error that stopped it
+ * Run the kiosk until the keys end (end of input, a terminal that hangs up), Ctrl-C or Ctrl-\
+ * at its terminal, or *o->stop is set. With no audio device it warns on stderr and goes on
+ * with the words on the transcript.
+ * @return 0; ECANCELED when Ctrl-C or Ctrl-\ ended it (the program may exit 130, as for
+ *         SIGINT); or the error that stopped it
  */
 int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
                  const struct tt_kiosk_opts *o, tt_diag *diag);

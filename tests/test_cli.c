@@ -1,10 +1,16 @@
 /*
  * The tonetree command as a user runs it: build/tonetree, started from the project's top folder.
  *
+ * Its conventions, the same for every command (docs/cli.md): --help on standard output with
+ * status 0; --version; a command line it cannot take named in one line with the command's
+ * usage, status 2; a file given that has errors or cannot be read, status 1; and status 3 when
+ * tonetree itself could not do it. Ctrl-C (SIGINT, or the key at the kiosk) ends a kiosk with
+ * status 130, SIGTERM with 0, and a missing sound card is a warning.
+ *
  * Output that cannot be written must not pass for success: a script, a transcript or a JSON
  * report lost to a full disk, with exit status 0, is trusted by whoever runs it next (a clerk,
  * a CI job). Every command that writes on standard output is run with its output on /dev/full
- * (every write fails with ENOSPC, as on a full disk): each must end with status 2 and say so in
+ * (every write fails with ENOSPC, as on a full disk): each must end with status 3 and say so in
  * one line. The same command with its output on /dev/null must succeed, so that the failure
  * is the output's and nothing else's. Each child is bounded in time and killed by its pid.
  */
@@ -120,10 +126,10 @@ static struct run run_tonetree(const char *out_path, const char *set, const char
 static void expect_full_disk_noticed(const char *set, const char *const *args)
 {
     struct run r = run_tonetree("/dev/full", set, args);
-    if (r.status != 2 || strcmp(r.err, FULL_MESSAGE)) {
+    if (r.status != 3 || strcmp(r.err, FULL_MESSAGE)) {
         fprintf(stderr, "tonetree %s ... > /dev/full: status %d, stderr:\n%s", args[0],
                 r.status, r.err);
-        fail_msg("expected status 2 and only the line: %s", FULL_MESSAGE);
+        fail_msg("expected status 3 and only the line: %s", FULL_MESSAGE);
     }
     free(r.err);
     r = run_tonetree("/dev/null", set, args);
@@ -137,13 +143,13 @@ static void expect_full_disk_noticed(const char *set, const char *const *args)
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-static void check_json_on_a_full_disk_exits_2(void **state)
+static void check_json_on_a_full_disk_exits_3(void **state)
 {
     (void)state;
     expect_full_disk_noticed(NULL, ARGS("check", "--format", "json", "menus/no-contact-order.ini"));
 }
 
-static void render_with_its_transcript_on_a_full_disk_exits_2(void **state)
+static void render_with_its_transcript_on_a_full_disk_exits_3(void **state)
 {
     (void)state;
     char *cache = tl_tmpdir();
@@ -153,7 +159,7 @@ static void render_with_its_transcript_on_a_full_disk_exits_2(void **state)
     free(cache);
 }
 
-static void script_and_graph_on_a_full_disk_exit_2(void **state)
+static void script_and_graph_on_a_full_disk_exit_3(void **state)
 {
     (void)state;
     expect_full_disk_noticed(NULL, ARGS("script", "menus/no-contact-order.ini"));
@@ -161,7 +167,7 @@ static void script_and_graph_on_a_full_disk_exit_2(void **state)
     expect_full_disk_noticed(NULL, ARGS("graph", "menus/no-contact-order.ini"));
 }
 
-static void prompts_lists_and_its_summary_on_a_full_disk_exit_2(void **state)
+static void prompts_lists_and_its_summary_on_a_full_disk_exit_3(void **state)
 {
     (void)state;
     char *cache = tl_tmpdir();
@@ -174,7 +180,7 @@ static void prompts_lists_and_its_summary_on_a_full_disk_exit_2(void **state)
     free(cache);
 }
 
-static void dtmf_on_a_full_disk_exits_2(void **state)
+static void dtmf_on_a_full_disk_exits_3(void **state)
 {
     (void)state;
     char *dir = tl_tmpdir();
@@ -188,7 +194,7 @@ static void dtmf_on_a_full_disk_exits_2(void **state)
     free(dir);
 }
 
-static void help_on_a_full_disk_exits_2(void **state)
+static void help_on_a_full_disk_exits_3(void **state)
 {
     (void)state;
     expect_full_disk_noticed(NULL, ARGS("help"));
@@ -196,7 +202,7 @@ static void help_on_a_full_disk_exits_2(void **state)
 
 /* An ALSA setup of its own, with one device that takes anything (the machine may have no sound
  * card), so that devices has a line to write. */
-static void devices_on_a_full_disk_exits_2(void **state)
+static void devices_on_a_full_disk_exits_3(void **state)
 {
     (void)state;
     char *dir = tl_tmpdir();
@@ -235,7 +241,7 @@ static void a_closed_output_is_a_failed_write(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     alarm(0);
     assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 2);
+    assert_int_equal(WEXITSTATUS(status), 3);
     char *text = tl_slurp(err_path);
     assert_string_equal(text, "tonetree: cannot write the output: Bad file descriptor\n");
     free(text);
@@ -243,17 +249,298 @@ static void a_closed_output_is_a_failed_write(void **state)
     free(dir);
 }
 
+
+/* ---- the conventions every command follows ---- */
+
+/* Run tonetree with stdout in a file; returns the run, and stdout's text in *out. */
+static struct run run_capture(const char *set, const char *const *args, char **out)
+{
+    char *dir = tl_tmpdir();
+    char path[600];
+    snprintf(path, sizeof(path), "%s/stdout.txt", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    struct run r = run_tonetree(path, set, args);
+    *out = tl_slurp(path);
+    tl_rmtree(dir);
+    free(dir);
+    return r;
+}
+
+static const char *const command_names[] = {"run",   "line",  "render", "prompts", "script",
+                                            "graph", "check", "dtmf",   "devices"};
+#define NCOMMANDS (sizeof(command_names) / sizeof(command_names[0]))
+
+static void every_command_answers_help_on_stdout_with_status_0(void **state)
+{
+    (void)state;
+    char *all;
+    struct run r = run_capture(NULL, ARGS("--help"), &all);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    free(r.err);
+    assert_non_null(strstr(all, "exit status:"));
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const char *name = command_names[i];
+        char line[64], head[64];
+        snprintf(line, sizeof(line), "\n  %-9s ", name); /* listed, with its summary */
+        if (!strstr(all, line))
+            fail_msg("tonetree --help does not list '%s':\n%s", name, all);
+        char *text, *again, *shorter;
+        r = run_capture(NULL, ARGS(name, "--help"), &text);
+        if (r.status != 0 || *r.err)
+            fail_msg("tonetree %s --help: status %d, stderr: %s", name, r.status, r.err);
+        free(r.err);
+        snprintf(head, sizeof(head), "usage: tonetree %s ", name);
+        if (strncmp(text, head, strlen(head)) || !strstr(text, "exit status:") ||
+            (strcmp(name, "devices") && !strstr(text, "\noptions:\n")))
+            fail_msg("tonetree %s --help says:\n%s", name, text);
+        r = run_capture(NULL, ARGS("help", name), &again);
+        assert_int_equal(r.status, 0);
+        free(r.err);
+        assert_string_equal(again, text);
+        r = run_capture(NULL, ARGS(name, "-h"), &shorter);
+        assert_int_equal(r.status, 0);
+        free(r.err);
+        assert_string_equal(shorter, text);
+        free(text);
+        free(again);
+        free(shorter);
+    }
+    free(all);
+}
+
+static void version_is_the_librarys(void **state)
+{
+    (void)state;
+    char *out;
+    struct run r = run_capture(NULL, ARGS("--version"), &out);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    assert_string_equal(out, "tonetree " TT_VERSION "\n");
+    assert_string_equal(tt_version(), TT_VERSION);
+    free(r.err);
+    free(out);
+}
+
+/* A command line tonetree cannot take: status 2, nothing on stdout, one line naming what was
+ * wrong, then the command's usage (or, with no command, where the list is). */
+static void a_wrong_command_line_names_what_was_wrong_and_exits_2(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *args[6];
+        const char *said;
+        const char *usage;
+    } cases[] = {
+        {{"render", "--bogus", "menus/hearing-date.ini"}, "tonetree render: there is no option --bogus\n", "usage: tonetree render "},
+        {{"graph", "-x", "menus/hearing-date.ini"}, "tonetree graph: there is no option -x\n", "usage: tonetree graph "},
+        {{"check", "--max-depth"}, "tonetree check: --max-depth needs a value\n", "usage: tonetree check "},
+        {{"graph", "--svg=1", "menus/hearing-date.ini"}, "tonetree graph: --svg takes no value\n", "usage: tonetree graph "},
+        {{"script", "--format", "pdf", "menus/hearing-date.ini"}, "tonetree script: --format takes txt, md or html, not 'pdf'\n", "usage: tonetree script "},
+        {{"render", "menus/hearing-date.ini", "--keys", "1"}, "tonetree render: give -o OUT.wav, --transcript FILE, or both\n", "usage: tonetree render "},
+        {{"run", "a.ini", "b.ini"}, "tonetree run: give one menu file, not 2\n", "usage: tonetree run "},
+        {{"line", "--hangup", "0", "menus/hearing-date.ini"}, "tonetree line: --hangup takes seconds, 1 to 3600, not '0'\n", "usage: tonetree line "},
+        {{"dtmf"}, "tonetree dtmf: give at least one audio file\n", "usage: tonetree dtmf "},
+        {{"devices", "extra"}, "tonetree devices: takes no file ('extra')\n", "usage: tonetree devices "},
+        {{"help", "nothing"}, "tonetree help: there is no command 'nothing'\n", "usage: tonetree help "},
+        {{"frobnicate"}, "tonetree: there is no command 'frobnicate'\n", "tonetree --help lists"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out;
+        struct run r = run_capture(NULL, cases[i].args, &out);
+        if (r.status != 2 || *out || strncmp(r.err, cases[i].said, strlen(cases[i].said)) ||
+            !strstr(r.err, cases[i].usage))
+            fail_msg("tonetree %s ...: status %d, stdout '%s', stderr:\n%s(want status 2, and "
+                     "first: %s)", cases[i].args[0], r.status, out, r.err, cases[i].said);
+        free(r.err);
+        free(out);
+    }
+    /* no command at all */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(tonetree_bin(), "tonetree", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    alarm(30);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    alarm(0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+}
+
+/* A file given that is missing or has errors is status 1, whichever command reads it. */
+static void a_file_with_errors_or_missing_is_status_1_for_every_command(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char bad[600], text[600], missing[600];
+    snprintf(bad, sizeof(bad), "%s/bad.ini", dir);
+    snprintf(text, sizeof(text), "%s/notes.wav", dir);
+    snprintf(missing, sizeof(missing), "%s/nothing-here.ini", dir);
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("[tonetree]\nstart = main\n[main]\ntitle = Main\ntext = Hello.\n1 = nowhere\n", f);
+    fclose(f);
+    f = fopen(text, "w");
+    assert_non_null(f);
+    fputs("not audio at all\n", f);
+    fclose(f);
+    const char *const *cases[] = {
+        ARGS("check", bad),
+        ARGS("check", missing),
+        ARGS("render", bad, "--keys", "1", "--transcript", "-", "--no-cache"),
+        ARGS("render", missing, "--keys", "1", "--transcript", "-", "--no-cache"),
+        ARGS("script", bad),
+        ARGS("script", missing),
+        ARGS("graph", missing),
+        ARGS("prompts", missing, "--missing"),
+        ARGS("render", "menus/hearing-date.ini", "--keys", "1 @@@", "--transcript", "-",
+             "--no-cache"),
+        ARGS("dtmf", text),
+        ARGS("dtmf", missing),
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out;
+        struct run r = run_capture(NULL, cases[i], &out);
+        if (r.status != 1 || !*r.err)
+            fail_msg("tonetree %s %s: status %d (want 1, with a message), stderr:\n%s",
+                     cases[i][0], cases[i][1], r.status, r.err);
+        free(r.err);
+        free(out);
+    }
+    tl_rmtree(dir);
+    free(dir);
+}
+
+/* ---- the kiosk's ends, with no sound card: SIGINT 130, Ctrl-C 130, SIGTERM 0 ---- */
+
+/* Start `tonetree run` with keys from a pipe (kept open here), no sound card, and its own
+ * cache; wait (bounded) until it shows the welcome. */
+static pid_t kiosk_no_device(const char *dir, int *keys, char *out_path, char *err_path,
+                             size_t size)
+{
+    char conf[600], cache[600], set[700];
+    snprintf(conf, sizeof(conf), "%s/empty.conf", dir);
+    snprintf(cache, sizeof(cache), "%s/cache", dir);
+    snprintf(out_path, size, "%s/screen.txt", dir);
+    snprintf(err_path, size, "%s/stderr.txt", dir);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(set, sizeof(set), "ALSA_CONFIG_PATH=%s", conf);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(out >= 0 && err >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(p[0], 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        close(p[1]);
+        putenv(set);
+        unsetenv("PULSE_SERVER");
+        setenv("XDG_RUNTIME_DIR", dir, 1); /* no sound server to be found */
+        execl(tonetree_bin(), "tonetree", "run", "tests/data/kiosk.ini", "--cache", cache,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(p[0]);
+    close(out);
+    close(err);
+    *keys = p[1];
+    double until = now_s() + TIMEOUT_S;
+    for (;;) {
+        char *screen = tl_slurp(out_path);
+        bool up = strstr(screen, "Welcome") != NULL;
+        free(screen);
+        if (up)
+            break;
+        if (now_s() > until || waitpid(pid, NULL, WNOHANG) == pid) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            fail_msg("the kiosk did not show its welcome within %.0f s", TIMEOUT_S);
+        }
+        usleep(20000);
+    }
+    return pid;
+}
+
+/* Its exit status, waiting at most 20 s (then it is killed, and the test fails). */
+static int wait_exit(pid_t pid)
+{
+    double until = now_s() + 20.0;
+    int status;
+    while (waitpid(pid, &status, WNOHANG) != pid) {
+        if (now_s() > until) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            fail_msg("the kiosk did not end within 20 s");
+        }
+        usleep(10000);
+    }
+    if (!WIFEXITED(status))
+        fail_msg("the kiosk died of signal %d instead of ending", WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+
+static void the_kiosk_ends_130_on_ctrl_c_and_sigint_0_on_sigterm_and_warns_of_no_device(
+    void **state)
+{
+    (void)state;
+    static const struct {
+        int sig;      /* a signal to send, or 0 for Ctrl-C on the keys */
+        int status;
+    } ends[] = {{SIGINT, 130}, {0, 130}, {SIGTERM, 0}};
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        char *dir = tl_tmpdir();
+        char out[600], err[600];
+        int keys;
+        pid_t pid = kiosk_no_device(dir, &keys, out, err, sizeof(out));
+        if (ends[i].sig)
+            kill(pid, ends[i].sig);
+        else
+            assert_int_equal(write(keys, "\003", 1), 1);
+        int status = wait_exit(pid);
+        close(keys);
+        char *text = tl_slurp(err);
+        if (status != ends[i].status)
+            fail_msg("ended by %s: status %d, want %d; stderr:\n%s",
+                     ends[i].sig ? strsignal(ends[i].sig) : "Ctrl-C", status, ends[i].status,
+                     text);
+        /* no sound card: said as a warning (the kiosk goes on with the words), never "error" */
+        if (!strstr(text, "warning: no audio output device") || strstr(text, "error"))
+            fail_msg("no sound card should be a warning; stderr:\n%s", text);
+        free(text);
+        tl_rmtree(dir);
+        free(dir);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(check_json_on_a_full_disk_exits_2),
-        cmocka_unit_test(render_with_its_transcript_on_a_full_disk_exits_2),
-        cmocka_unit_test(script_and_graph_on_a_full_disk_exit_2),
-        cmocka_unit_test(prompts_lists_and_its_summary_on_a_full_disk_exit_2),
-        cmocka_unit_test(dtmf_on_a_full_disk_exits_2),
-        cmocka_unit_test(help_on_a_full_disk_exits_2),
-        cmocka_unit_test(devices_on_a_full_disk_exits_2),
+        cmocka_unit_test(check_json_on_a_full_disk_exits_3),
+        cmocka_unit_test(render_with_its_transcript_on_a_full_disk_exits_3),
+        cmocka_unit_test(script_and_graph_on_a_full_disk_exit_3),
+        cmocka_unit_test(prompts_lists_and_its_summary_on_a_full_disk_exit_3),
+        cmocka_unit_test(dtmf_on_a_full_disk_exits_3),
+        cmocka_unit_test(help_on_a_full_disk_exits_3),
+        cmocka_unit_test(devices_on_a_full_disk_exits_3),
         cmocka_unit_test(a_closed_output_is_a_failed_write),
+        cmocka_unit_test(every_command_answers_help_on_stdout_with_status_0),
+        cmocka_unit_test(version_is_the_librarys),
+        cmocka_unit_test(a_wrong_command_line_names_what_was_wrong_and_exits_2),
+        cmocka_unit_test(a_file_with_errors_or_missing_is_status_1_for_every_command),
+        cmocka_unit_test(the_kiosk_ends_130_on_ctrl_c_and_sigint_0_on_sigterm_and_warns_of_no_device),
     };
     return cmocka_run_group_tests_name("command line", tests, NULL, NULL);
 }

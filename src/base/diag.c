@@ -34,6 +34,17 @@ void tt_diag_clear(tt_diag *d)
     memset(d->count, 0, sizeof(d->count));
 }
 
+void tt_diag_soften(tt_diag *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->msg[i].sev == TT_ERROR)
+            d->msg[i].sev = TT_WARNING;
+    d->count[TT_WARNING] += d->count[TT_ERROR];
+    d->count[TT_ERROR] = 0;
+}
+
 void tt_diag_free(tt_diag *d)
 {
     if (!d)

@@ -22,6 +22,10 @@ struct tt_diag_msg {
 };
 
 size_t tt_diag_len(const tt_diag *d);
+
+/** Every error so far becomes a warning: for a failure the caller lives with (a kiosk with no
+ *  sound card goes on with the words on its screen), so the user reads "warning", not "error". */
+void tt_diag_soften(tt_diag *d);
 const struct tt_diag_msg *tt_diag_get(const tt_diag *d, size_t i);
 
 /** tt_diag_add, with the id of the rule that found it (rule may be NULL: no rule). */

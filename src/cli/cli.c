@@ -1,11 +1,15 @@
 /*
  * The tonetree command. This is the one place that reports to the user: library calls return
  * error codes and leave their messages in a tt_diag, which is printed here, on stderr, as
- * "file:line: error: what to do" lines. Exit status: 0 done, 1 the input has errors,
- * 2 tonetree could not run (bad arguments, a file it cannot write, output that was lost).
+ * "file:line: error: what to do" lines. Every command exits with the same statuses (the table
+ * below, and docs/cli.md for the people who script tonetree), answers --help, and names what
+ * was wrong in a command line it cannot take. run and line end cleanly on SIGINT (status 130)
+ * and SIGTERM (status 0): the handlers are here, not in the library, which only reads a flag.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,44 +25,139 @@
 #include "tools/prompt_list.h"
 #include "tools/script.h"
 
-#define EXIT_INPUT 1
-#define EXIT_RUN 2
+/* Exit statuses, the same for every command. */
+#define EXIT_INPUT 1         /* a file given has errors, or cannot be read: fix the file */
+#define EXIT_USAGE 2         /* the command line is wrong: see tonetree COMMAND --help */
+#define EXIT_RUN 3           /* tonetree could not do it: output lost, no memory, a device failed */
+#define EXIT_INTERRUPTED 130 /* Ctrl-C: 128 + SIGINT, as a shell reports a program it stopped */
+#define EXIT_TABLE                                                                              \
+    "exit status: 0 done; 1 a file given has errors or cannot be read; 2 the command line is\n" \
+    "wrong; 3 tonetree could not do it (output lost, out of memory, a device failed);\n"        \
+    "130 ended by Ctrl-C (docs/cli.md)\n"
 
-static const char usage_text[] =
-    "usage: tonetree COMMAND [options]\n"
-    "\n"
-    "commands:\n"
-    "  run MENU [--device NAME|INDEX] [--idle SECONDS] [--log FILE [--log-visits]]\n"
-    "         [--lang CODE]\n"
-    "         [--keymap keymaps/usb-numpad.ini [--keypad /dev/input/eventN|auto]]\n"
-    "         [--rate HZ] [--cache DIR] [--prompts DIR]\n"
-    "      the kiosk: speak the menu on the audio device, keys from this terminal\n"
-    "  line MENU [--device NAME|INDEX] [--hangup SECONDS] [--transcript FILE|-]\n"
-    "         [--lang CODE] [--rate HZ] [--cache DIR] [--prompts DIR]\n"
-    "      a telephone line: prompts out and DTMF keys in on one audio device; the call\n"
-    "      ends at goodbye, or when the caller hangs up (silence, or a busy tone)\n"
-    "  devices\n"
-    "      list the audio output devices\n"
-    "  dtmf [-v] FILE...\n"
-    "      the DTMF digits in each audio file, one line per file; -v adds each digit's\n"
-    "      start time and level\n"
-    "  render MENU --keys SCRIPT -o OUT.wav [--transcript FILE|-] [--lang CODE]\n"
-    "         [--rate HZ] [--cache DIR | --no-cache] [--prompts DIR] [--end goodbye|reset]\n"
-    "      run a whole session with no audio device; see docs/render.md\n"
-    "  prompts MENU [--list | --missing] [--lang CODE] [--width N] [--rate HZ]\n"
-    "         [--cache DIR] [--prompts DIR]\n"
-    "      prepare every prompt ahead of time (synthesize and cache what has no recording);\n"
-    "      --list: recorded or synthesized, duration and text of each; --missing: a script\n"
-    "      of what still needs a human recording\n"
-    "  script MENU [--lang CODE] [--format txt|md|html] [--width N] [--prompts DIR]\n"
-    "      the whole spoken script, node by node, with the keys that reach each node\n"
-    "  graph MENU [--lang CODE] [--svg]\n"
-    "      the menu as a Graphviz graph (dot; --svg draws it through dot)\n"
-    "  check [--format text|json] [--recordings] [--max-seconds N] [--max-depth N] MENU...\n"
-    "      lint menus (docs/lint-rules.md); exit 0 with no errors, 1 with errors, 2 when\n"
-    "      it could not run\n"
-    "  help\n"
-    "      this text\n";
+/* What each command's --help says: its synopsis, a summary for the list of commands, a few
+ * lines about it, and its options. */
+struct command {
+    const char *name;
+    const char *synopsis;
+    const char *summary;
+    const char *about;
+    const char *options;
+};
+
+#define OPT_LANG "  --lang CODE            start in this language (one of the menu's languages)\n"
+#define OPT_RATE(hz)                                                                            \
+    "  --rate HZ              the audio's sample rate, 8000 to 192000 (default " hz ")\n"
+#define OPT_CACHE                                                                               \
+    "  --cache DIR            where synthesized speech is kept between runs (default\n"        \
+    "                         $XDG_CACHE_HOME/tonetree, or ~/.cache/tonetree)\n"
+#define OPT_PROMPTS "  --prompts DIR          recordings and phrase files (default: the menu's own)\n"
+#define OPT_HELP "  -h, --help             this text\n"
+
+enum { CMD_RUN, CMD_LINE, CMD_RENDER, CMD_PROMPTS, CMD_SCRIPT, CMD_GRAPH, CMD_CHECK, CMD_DTMF,
+       CMD_DEVICES, CMD_HELP, NCMD };
+
+static const struct command commands[NCMD] = {
+    [CMD_RUN] = {"run",
+                 "MENU [--device NAME|INDEX] [--idle SECONDS] [--log FILE [--log-visits]]\n"
+                 "           [--lang CODE] [--keymap FILE [--keypad DEVICE|auto]] [--rate HZ]\n"
+                 "           [--cache DIR] [--prompts DIR]",
+                 "the kiosk: speak a menu on the audio device, keys from this terminal",
+                 "The kiosk: every prompt is prepared first, then the menu is spoken on the audio\n"
+                 "device and keys come from this terminal (and a USB keypad, with --keymap). The\n"
+                 "words go to standard output as they are said, for a braille display or a\n"
+                 "screen; with no audio device it warns and goes on with the words. Ctrl-C ends\n"
+                 "it (status 130), SIGTERM too (status 0).\n",
+                 "  --device NAME|INDEX    the output device: a number from `tonetree devices`, or\n"
+                 "                         part of its name (default: the system's default)\n"
+                 "  --idle SECONDS         left alone this long, forget everything and go silent\n"
+                 "                         until the next key (default 120; 0: never)\n"
+                 "  --log FILE             append counts (visits per node, resets, lookups) when it\n"
+                 "                         stops; never what was entered\n"
+                 "  --log-visits           also log each visit with its time: a timeline of what\n"
+                 "                         people looked at (weigh it first: docs/privacy.md)\n"
+                 "  --keymap FILE          a USB keypad's keymap (see keymaps/)\n"
+                 "  --keypad DEVICE|auto   the keypad's /dev/input/eventN, or auto to find it\n"
+                 OPT_LANG OPT_RATE("48000") OPT_CACHE OPT_PROMPTS OPT_HELP},
+    [CMD_LINE] = {"line",
+                  "MENU [--device NAME|INDEX] [--hangup SECONDS] [--transcript FILE|-]\n"
+                  "           [--lang CODE] [--rate HZ] [--cache DIR] [--prompts DIR]",
+                  "a telephone line: prompts out and DTMF keys in on one audio device",
+                  "A telephone line: prompts out and DTMF keys in on one duplex audio device. The\n"
+                  "call ends at goodbye, when the caller hangs up (silence, or a busy tone), after\n"
+                  "an hour, or on Ctrl-C (status 130) or SIGTERM (status 0).\n",
+                  "  --device NAME|INDEX    the line's device (default: the system's default)\n"
+                  "  --hangup SECONDS       silence this long while waiting for a key means the\n"
+                  "                         caller is gone, 1 to 3600 (default 10)\n"
+                  "  --transcript FILE|-    the session's events, one a line (default: standard\n"
+                  "                         output)\n"
+                  OPT_LANG OPT_RATE("16000") OPT_CACHE OPT_PROMPTS OPT_HELP},
+    [CMD_RENDER] = {"render",
+                    "MENU --keys SCRIPT [-o OUT.wav] [--transcript FILE|-] [--end goodbye|reset]\n"
+                    "           [--lang CODE] [--rate HZ] [--cache DIR | --no-cache] [--prompts DIR]",
+                    "a whole session offline: keys from a script, a WAV and a transcript out",
+                    "A whole session with no audio device and no clock: the keys come from a script,\n"
+                    "the audio goes to a WAV file and the words to a transcript, the same every time\n"
+                    "(docs/render.md). Give -o, --transcript, or both.\n",
+                    "  --keys SCRIPT          the listener's keys, with when they come (docs/render.md)\n"
+                    "  -o, --output OUT.wav   the audio\n"
+                    "  --transcript FILE|-    one line for each event, with its time\n"
+                    "  --end goodbye|reset    what the end key does: say goodbye and hang up, as on\n"
+                    "                         the phone (default), or wipe and start again, as at the\n"
+                    "                         kiosk\n"
+                    "  --no-cache             synthesize everything, keep nothing on disk\n"
+                    OPT_LANG OPT_RATE("16000") OPT_CACHE OPT_PROMPTS OPT_HELP},
+    [CMD_PROMPTS] = {"prompts",
+                     "MENU [--list | --missing] [--width N] [--lang CODE] [--rate HZ]\n"
+                     "           [--cache DIR] [--prompts DIR]",
+                     "prepare every prompt ahead of time; list them; what needs recording",
+                     "Prepare every prompt ahead of time: synthesize (and cache) what has no\n"
+                     "recording, so that the first listener never waits. Or list the prompts.\n",
+                     "  --list                 each node's prompt: recorded or synthesized, its length\n"
+                     "                         and its text\n"
+                     "  --missing              a script of what still needs a human recording\n"
+                     "                         (synthesizes nothing)\n"
+                     "  --width N              wrap the list at N columns\n"
+                     OPT_LANG OPT_RATE("16000") OPT_CACHE OPT_PROMPTS OPT_HELP},
+    [CMD_SCRIPT] = {"script", "MENU [--lang CODE] [--format txt|md|html] [--width N] [--prompts DIR]",
+                    "the whole spoken script of a menu, for review",
+                    "The whole spoken script, node by node, with the keys that reach each node: what\n"
+                    "a listener hears, in the engine's own words, to review on paper, on a screen or\n"
+                    "on a braille display.\n",
+                    "  --format txt|md|html   plain text (default), Markdown, or an accessible web page\n"
+                    "  --width N              wrap plain text at N columns\n"
+                    OPT_LANG OPT_PROMPTS OPT_HELP},
+    [CMD_GRAPH] = {"graph", "MENU [--lang CODE] [--svg]", "the menu as a Graphviz graph",
+                   "The menu as a Graphviz graph (dot), in the script's reading order.\n",
+                   "  --svg                  draw it as SVG through dot (Debian package graphviz)\n"
+                   OPT_LANG OPT_HELP},
+    [CMD_CHECK] = {"check", "[--format text|json] [--recordings] [--max-seconds N] [--max-depth N]\n"
+                   "           MENU...",
+                   "lint menus: errors and warnings with file:line and what to do",
+                   "Lint menus (docs/lint-rules.md): each finding with its file, line, what to do\n"
+                   "and the rule that found it. Status 1 when any menu has an error.\n",
+                   "  --format text|json     the findings as lines (default) or as one JSON array\n"
+                   "  --recordings           every node should have a recording\n"
+                   "  --max-seconds N        the longest a prompt may take, 1 to 3600 (default 20)\n"
+                   "  --max-depth N          the most keys to reach a node, 1 to 1000 (default 8)\n"
+                   OPT_HELP},
+    [CMD_DTMF] = {"dtmf", "[-v] FILE...", "the DTMF digits in audio files",
+                  "The DTMF digits in each audio file (any format libsndfile reads), one line per\n"
+                  "file (docs/dtmf.md).\n",
+                  "  -v, --verbose          each digit's start time and level too\n" OPT_HELP},
+    [CMD_DEVICES] = {"devices", "", "list the audio output devices",
+                     "List the audio output devices, with the numbers --device takes.\n", OPT_HELP},
+    [CMD_HELP] = {"help", "[COMMAND]", "this text, or a command's",
+                  "The list of commands, or one command's options.\n", NULL},
+};
+
+static const struct command *find_command(const char *name)
+{
+    for (int i = 0; i < NCMD; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
 
 /*
  * Standard output, as the commands that print a result write it (all but run and line, whose
@@ -108,25 +207,110 @@ static int output_finish(int rc)
     return EXIT_RUN;
 }
 
-static int usage(const char *why)
+/* The list of commands, on standard output (the result of `tonetree --help`). */
+static int usage_all(void)
 {
-    if (why)
-        fprintf(stderr, "tonetree: %s\n\n", why);
-    fputs(usage_text, why ? stderr : output);
-    return why ? EXIT_RUN : 0;
+    fputs("usage: tonetree COMMAND [options]\n"
+          "       tonetree COMMAND --help     that command's options\n"
+          "       tonetree --version\n\ncommands:\n",
+          output);
+    for (int i = 0; i < NCMD; i++)
+        fprintf(output, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n" EXIT_TABLE, output);
+    return 0;
+}
+
+/* `tonetree COMMAND --help`, on standard output. */
+static int command_help(const struct command *c)
+{
+    fprintf(output, "usage: tonetree %s %s\n\n%s", c->name, c->synopsis, c->about);
+    if (c->options)
+        fprintf(output, "\noptions:\n%s", c->options);
+    fputs("\n" EXIT_TABLE, output);
+    return 0;
+}
+
+/* A command line tonetree cannot take: what was wrong, the command's synopsis and where to
+ * read more, on stderr. c is NULL when there is no command to speak of. */
+__attribute__((format(printf, 2, 3))) static int usage_error(const struct command *c,
+                                                             const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "tonetree%s%s: ", c ? " " : "", c ? c->name : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (c)
+        fprintf(stderr, "\nusage: tonetree %s %s\n(tonetree %s --help says more)\n", c->name,
+                c->synopsis, c->name);
+    else
+        fputs("\n(tonetree --help lists the commands)\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* getopt_long's '?' (an unknown option) and ':' (a value missing), named (opterr is 0, and
+ * every option string starts with ':', so getopt itself says nothing). */
+static int option_error(const struct command *c, int ch, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    int len = (int)strcspn(arg, "=");
+    if (ch == ':')
+        return usage_error(c, "%.*s needs a value", len, arg);
+    if (optopt && arg[1] != '-')
+        return usage_error(c, "there is no option -%c", optopt);
+    if (optopt) /* a long option given a value it does not take: --svg=1 */
+        return usage_error(c, "%.*s takes no value", len, arg);
+    return usage_error(c, "there is no option %.*s", len, arg);
+}
+
+/* The exit status for a library error: EINVAL, and a file that cannot be read as asked (missing,
+ * a folder, a FIFO, too big), are the input's; ECANCELED is Ctrl-C at the kiosk; anything else
+ * is tonetree's own failure to run. */
+static int status_of(int err)
+{
+    switch (err) {
+    case 0:
+        return 0;
+    case EINVAL: case ENOENT: case ENOTDIR: case EISDIR: case EACCES: case ENODEV:
+    case EFBIG: case ELOOP: case ENAMETOOLONG: case EILSEQ:
+        return EXIT_INPUT;
+    case ECANCELED:
+        return EXIT_INTERRUPTED;
+    default:
+        return EXIT_RUN;
+    }
 }
 
 /* Report what the library said, and turn its error code into an exit status. */
 static int report(tt_diag *d, int err)
 {
     tt_diag_print(d, stderr);
-    if (!err)
-        return 0;
-    if (err == EINVAL)
-        return EXIT_INPUT;
-    if (!tt_diag_count(d, TT_ERROR))
+    if (err && err != ECANCELED && !tt_diag_count(d, TT_ERROR))
         fprintf(stderr, "tonetree: error: %s\n", strerror(err));
-    return EXIT_RUN;
+    return status_of(err);
+}
+
+/* SIGINT and SIGTERM, for run and line: each ends the run cleanly (terminal back, log written,
+ * device closed); which one came decides the status. No SA_RESTART, so a waiting poll() wakes. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* A run's status: Ctrl-C (SIGINT) is 130 whatever else happened; SIGTERM is a normal end. */
+static int stopped_status(int rc)
+{
+    return stop_signal == SIGINT ? EXIT_INTERRUPTED : rc;
 }
 
 static int cmd_check(int argc, char **argv, tt_diag *d)
@@ -134,18 +318,21 @@ static int cmd_check(int argc, char **argv, tt_diag *d)
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'},      {"recordings", no_argument, NULL, 'r'},
         {"max-seconds", required_argument, NULL, 's'}, {"max-depth", required_argument, NULL, 'D'},
-        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
+    const struct command *cmd = &commands[CMD_CHECK];
     struct tt_lint_opts lo = {0};
     bool json = false;
     int c, worst = 0;
     char *end;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
+        case 'h':
+            return command_help(cmd);
         case 'f':
             if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-                return usage("--format takes text or json");
+                return usage_error(cmd, "--format takes text or json, not '%s'", optarg);
             json = !strcmp(optarg, "json");
             break;
         case 'r':
@@ -154,19 +341,21 @@ static int cmd_check(int argc, char **argv, tt_diag *d)
         case 's':
             lo.max_prompt_seconds = strtod(optarg, &end);
             if (*end || !(lo.max_prompt_seconds >= 1 && lo.max_prompt_seconds <= 3600))
-                return usage("--max-seconds takes a number of seconds, 1 to 3600 (default 20)");
+                return usage_error(cmd, "--max-seconds takes a number of seconds, 1 to 3600 "
+                                        "(default 20), not '%s'", optarg);
             break;
         case 'D':
             lo.max_depth = (int)strtol(optarg, &end, 10);
             if (*end || lo.max_depth < 1 || lo.max_depth > 1000)
-                return usage("--max-depth takes a whole number, 1 to 1000 (default 8)");
+                return usage_error(cmd, "--max-depth takes a whole number, 1 to 1000 (default 8), "
+                                        "not '%s'", optarg);
             break;
         default:
-            return usage("unknown option for check");
+            return option_error(cmd, c, argv);
         }
     }
     if (optind >= argc)
-        return usage("check needs at least one menu file");
+        return usage_error(cmd, "give at least one menu file");
     for (int i = optind; i < argc; i++) {
         size_t errors = tt_diag_count(d, TT_ERROR);
         tt_phrases *ph[8] = {0};
@@ -180,10 +369,8 @@ static int cmd_check(int argc, char **argv, tt_diag *d)
             if (!(err = tt_lint(m, &lo, d)))
                 err = perr;
         }
-        int rc = err && err != EINVAL ? EXIT_RUN
-                 : tt_diag_count(d, TT_ERROR) > errors ? EXIT_INPUT
-                                                        : 0;
-        if (rc == EXIT_RUN && tt_diag_count(d, TT_ERROR) == errors)
+        int rc = err ? status_of(err) : tt_diag_count(d, TT_ERROR) > errors ? EXIT_INPUT : 0;
+        if (err && tt_diag_count(d, TT_ERROR) == errors)
             tt_diag_add(d, TT_ERROR, argv[i], 0, "cannot check this menu: %s", strerror(err));
         if (!json) {
             tt_diag_print_rules(d, stderr);
@@ -225,9 +412,9 @@ struct setup {
     tt_store *store;
 };
 
-/* Options both commands take; returns 1 when it took one, 0 when it is not one of them,
- * and -1 (after printing usage) when its value is wrong. */
-static int setup_option(struct setup *su, int c, const char *arg)
+/* Options the commands with a prompt store take; returns 1 when it took one, 0 when it is not
+ * one of them, and -1 (after saying what is wrong) when its value is wrong. */
+static int setup_option(struct setup *su, int c, const char *arg, const struct command *cmd)
 {
     switch (c) {
     case 'p':
@@ -247,7 +434,7 @@ static int setup_option(struct setup *su, int c, const char *arg)
     case 'r':
         su->rate = atoi(arg);
         if (su->rate < 8000 || su->rate > 192000) {
-            usage("--rate takes a sample rate from 8000 to 192000 Hz");
+            usage_error(cmd, "--rate takes a sample rate from 8000 to 192000 Hz, not '%s'", arg);
             return -1;
         }
         return 1;
@@ -289,18 +476,20 @@ static void setup_close(struct setup *su)
 static const struct option setup_opts[] = {
     {"lang", required_argument, NULL, 'l'},   {"rate", required_argument, NULL, 'r'},
     {"cache", required_argument, NULL, 'c'},  {"no-cache", no_argument, NULL, 'C'},
-    {"prompts", required_argument, NULL, 'p'},
+    {"prompts", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
 };
-#define SETUP_SHORT "l:r:c:Cp:"
+/* ':' first: getopt says nothing itself, option_error does */
+#define SETUP_SHORT ":l:r:c:Cp:h"
 
 static int cmd_render(int argc, char **argv, tt_diag *d)
 {
     static const struct option opts[] = {
-        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
+        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4], setup_opts[5],
         {"keys", required_argument, NULL, 'k'}, {"output", required_argument, NULL, 'o'},
         {"transcript", required_argument, NULL, 't'}, {"end", required_argument, NULL, 'e'},
         {NULL, 0, NULL, 0},
     };
+    const struct command *cmd = &commands[CMD_RENDER];
     struct setup su = {.cache = default_cache_dir(), .rate = 16000};
     const char *keys = "", *out = NULL, *transcript = NULL;
     int c, rc = 0, err = 0, took;
@@ -309,8 +498,8 @@ static int cmd_render(int argc, char **argv, tt_diag *d)
 
     optind = 1;
     while ((c = getopt_long(argc, argv, SETUP_SHORT "k:o:t:e:", opts, NULL)) != -1) {
-        if ((took = setup_option(&su, c, optarg)) < 0) {
-            rc = EXIT_RUN;
+        if ((took = setup_option(&su, c, optarg, cmd)) < 0) {
+            rc = EXIT_USAGE;
             goto out;
         }
         if (took)
@@ -325,21 +514,25 @@ static int cmd_render(int argc, char **argv, tt_diag *d)
             } else if (!strcmp(optarg, "reset")) {
                 end_mode = TT_END_RESET;
             } else {
-                rc = usage("--end takes goodbye or reset");
+                rc = usage_error(cmd, "--end takes goodbye or reset, not '%s'", optarg);
                 goto out;
             }
             break;
+        case 'h':
+            rc = command_help(cmd);
+            goto out;
         default:
-            rc = usage("unknown option for render");
+            rc = option_error(cmd, c, argv);
             goto out;
         }
     }
     if (optind != argc - 1) {
-        rc = usage("render needs exactly one menu file");
+        rc = usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
+                         argc - optind);
         goto out;
     }
     if (!out && !transcript) {
-        rc = usage("render needs -o OUT.wav, --transcript FILE, or both");
+        rc = usage_error(cmd, "give -o OUT.wav, --transcript FILE, or both");
         goto out;
     }
     if ((err = setup_open(&su, argv[optind], d)))
@@ -381,19 +574,21 @@ static void show_progress(size_t done, size_t total, void *arg);
 static int cmd_run(int argc, char **argv, tt_diag *d)
 {
     static const struct option opts[] = {
-        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
+        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4], setup_opts[5],
         {"device", required_argument, NULL, 'd'}, {"idle", required_argument, NULL, 'i'},
         {"log", required_argument, NULL, 'L'},   {"keymap", required_argument, NULL, 'K'},
         {"keypad", required_argument, NULL, 'P'}, {"log-visits", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    const struct command *cmd = &commands[CMD_RUN];
     struct setup su = {.cache = default_cache_dir(), .rate = 48000};
-    struct tt_kiosk_opts ko = {.idle_ms = 120000, .key_fd = STDIN_FILENO, .transcript = stdout};
+    struct tt_kiosk_opts ko = {.idle_ms = 120000, .key_fd = STDIN_FILENO, .transcript = stdout,
+                               .stop = &stop_signal};
     int c, rc = 0, err = 0, took;
     optind = 1;
     while ((c = getopt_long(argc, argv, SETUP_SHORT "d:i:L:K:P:", opts, NULL)) != -1) {
-        if ((took = setup_option(&su, c, optarg)) < 0) {
-            rc = EXIT_RUN;
+        if ((took = setup_option(&su, c, optarg, cmd)) < 0) {
+            rc = EXIT_USAGE;
             goto out;
         }
         if (took)
@@ -408,23 +603,28 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
             char *end;
             double sec = strtod(optarg, &end);
             if (*end || sec < 0 || sec > 86400) {
-                rc = usage("--idle takes seconds, 0 to 86400 (0: never)");
+                rc = usage_error(cmd, "--idle takes seconds, 0 to 86400 (0: never), not '%s'",
+                                 optarg);
                 goto out;
             }
             ko.idle_ms = (tt_ms)(sec * 1000);
             break;
         }
+        case 'h':
+            rc = command_help(cmd);
+            goto out;
         default:
-            rc = usage("unknown option for run");
+            rc = option_error(cmd, c, argv);
             goto out;
         }
     }
     if (optind != argc - 1) {
-        rc = usage("run needs exactly one menu file");
+        rc = usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
+                         argc - optind);
         goto out;
     }
     if (ko.log_visits && !ko.log_path) {
-        rc = usage("--log-visits needs --log FILE");
+        rc = usage_error(cmd, "--log-visits needs --log FILE");
         goto out;
     }
     if (!(err = setup_open(&su, argv[optind], d)) &&
@@ -433,9 +633,12 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
         tt_diag_clear(d);
         ko.rate = su.rate;
         ko.lang = su.lang_index;
+        /* From here Ctrl-C ends the kiosk cleanly; while prompts are prepared it simply stops
+         * the program (nothing is on the screen or the device yet). */
+        catch_stop_signals();
         err = tt_kiosk_run(su.m, su.ph, su.store, &ko, d);
     }
-    rc = report(d, err);
+    rc = stopped_status(report(d, err));
 out:
     setup_close(&su);
     return rc;
@@ -444,19 +647,20 @@ out:
 static int cmd_line(int argc, char **argv, tt_diag *d)
 {
     static const struct option opts[] = {
-        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
+        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4], setup_opts[5],
         {"device", required_argument, NULL, 'd'}, {"hangup", required_argument, NULL, 'H'},
         {"transcript", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
     };
+    const struct command *cmd = &commands[CMD_LINE];
     struct setup su = {.cache = default_cache_dir(), .rate = 16000};
-    struct tt_line_opts lo = {.transcript = stdout};
+    struct tt_line_opts lo = {.transcript = stdout, .stop = &stop_signal};
     const char *transcript = NULL;
     FILE *tf = NULL;
     int c, rc = 0, err = 0, took;
     optind = 1;
     while ((c = getopt_long(argc, argv, SETUP_SHORT "d:H:t:", opts, NULL)) != -1) {
-        if ((took = setup_option(&su, c, optarg)) < 0) {
-            rc = EXIT_RUN;
+        if ((took = setup_option(&su, c, optarg, cmd)) < 0) {
+            rc = EXIT_USAGE;
             goto out;
         }
         if (took)
@@ -468,19 +672,23 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
             char *end;
             double sec = strtod(optarg, &end);
             if (*end || sec < 1 || sec > 3600) {
-                rc = usage("--hangup takes seconds, 1 to 3600");
+                rc = usage_error(cmd, "--hangup takes seconds, 1 to 3600, not '%s'", optarg);
                 goto out;
             }
             lo.hangup_ms = (tt_ms)(sec * 1000);
             break;
         }
+        case 'h':
+            rc = command_help(cmd);
+            goto out;
         default:
-            rc = usage("unknown option for line");
+            rc = option_error(cmd, c, argv);
             goto out;
         }
     }
     if (optind != argc - 1) {
-        rc = usage("line needs exactly one menu file");
+        rc = usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
+                         argc - optind);
         goto out;
     }
     if (transcript && strcmp(transcript, "-") && !(tf = lo.transcript = fopen(transcript, "w"))) {
@@ -494,9 +702,14 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
         tt_diag_clear(d);
         lo.rate = su.rate;
         lo.lang = su.lang_index;
-        err = tt_line_run(su.m, su.ph, su.store, &lo, d);
+        catch_stop_signals();
+        /* the line's own failures (its device, above all) are tonetree's, not the input's */
+        if ((err = tt_line_run(su.m, su.ph, su.store, &lo, d)) && err != EINVAL) {
+            rc = stopped_status(report(d, err) ? EXIT_RUN : 0);
+            goto out;
+        }
     }
-    rc = report(d, err);
+    rc = stopped_status(report(d, err));
 out:
     if (tf) {
         bool lost = ferror(tf);
@@ -531,8 +744,9 @@ static int cmd_script(int argc, char **argv, tt_diag *d)
     static const struct option opts[] = {
         {"lang", required_argument, NULL, 'l'},    {"format", required_argument, NULL, 'f'},
         {"width", required_argument, NULL, 'w'},   {"prompts", required_argument, NULL, 'p'},
-        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
+    const struct command *cmd = &commands[CMD_SCRIPT];
     const char *lang = NULL, *prompts = NULL;
     enum tt_script_format fmt = TT_SCRIPT_TXT;
     struct tt_script_opts so = {0};
@@ -540,21 +754,23 @@ static int cmd_script(int argc, char **argv, tt_diag *d)
     tt_phrases *ph[8] = {0};
     int c, li, err;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:f:w:p:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:f:w:p:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'h': return command_help(cmd);
         case 'l': lang = optarg; break;
         case 'p': prompts = optarg; break;
         case 'w': so.width = atoi(optarg); break;
         case 'f':
             if (tt_script_format_parse(optarg, &fmt))
-                return usage("--format takes txt, md or html");
+                return usage_error(cmd, "--format takes txt, md or html, not '%s'", optarg);
             break;
         default:
-            return usage("unknown option for script");
+            return option_error(cmd, c, argv);
         }
     }
     if (optind != argc - 1)
-        return usage("script needs exactly one menu file");
+        return usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
+                           argc - optind);
     if (!(err = open_menu_lang(argv[optind], lang, &m, &li, d)) &&
         !(err = tt_phrases_load_all(m, prompts, ph, d))) {
         so.prompts_dir = prompts ? prompts : tt_menu_prompts_dir(m);
@@ -569,23 +785,27 @@ static int cmd_graph(int argc, char **argv, tt_diag *d)
 {
     static const struct option opts[] = {
         {"lang", required_argument, NULL, 'l'}, {"svg", no_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
+    const struct command *cmd = &commands[CMD_GRAPH];
     const char *lang = NULL;
     bool svg = false;
     tt_menu *m = NULL;
     int c, li, err;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:s", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:sh", opts, NULL)) != -1) {
         if (c == 'l')
             lang = optarg;
         else if (c == 's')
             svg = true;
+        else if (c == 'h')
+            return command_help(cmd);
         else
-            return usage("unknown option for graph");
+            return option_error(cmd, c, argv);
     }
     if (optind != argc - 1)
-        return usage("graph needs exactly one menu file");
+        return usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
+                           argc - optind);
     if (!(err = open_menu_lang(argv[optind], lang, &m, &li, d)))
         err = svg ? tt_graph_svg(output, m, li, d) : tt_graph_write(output, m, li, d);
     tt_menu_free(m);
@@ -594,30 +814,49 @@ static int cmd_graph(int argc, char **argv, tt_diag *d)
 
 static int cmd_dtmf(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const struct command *cmd = &commands[CMD_DTMF];
     bool verbose = false;
     int c, rc = 0;
     optind = 1;
-    while ((c = getopt(argc, argv, "v")) != -1) {
+    while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+        if (c == 'h')
+            return command_help(cmd);
         if (c != 'v')
-            return usage("unknown option for dtmf");
+            return option_error(cmd, c, argv);
         verbose = true;
     }
     if (optind >= argc)
-        return usage("dtmf needs at least one audio file");
+        return usage_error(cmd, "give at least one audio file");
     for (int i = optind; i < argc; i++) {
         char why[256];
         int err = tt_dtmf_file(argv[i], verbose, output, why, sizeof(why));
         if (err) {
             fprintf(stderr, "tonetree: %s: %s\n", argv[i], why);
-            rc = err == EINVAL ? (rc ? rc : EXIT_INPUT) : EXIT_RUN;
+            int st = status_of(err);
+            rc = st > rc ? st : rc;
         }
     }
     return rc;
 }
 
-static int cmd_devices(tt_diag *d)
+static int cmd_devices(int argc, char **argv, tt_diag *d)
 {
-    return report(d, tt_out_list(output, d));
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const struct command *cmd = &commands[CMD_DEVICES];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h')
+            return command_help(cmd);
+        return option_error(cmd, c, argv);
+    }
+    if (optind < argc)
+        return usage_error(cmd, "takes no file ('%s')", argv[optind]);
+    /* the devices' own failures are tonetree's: there is no input to blame */
+    int err = tt_out_list(output, d);
+    return report(d, err) ? EXIT_RUN : 0;
 }
 
 /* A progress bar on a terminal; nothing when stderr is a file or a pipe. */
@@ -636,17 +875,18 @@ static void show_progress(size_t done, size_t total, void *arg)
 static int cmd_prompts(int argc, char **argv, tt_diag *d)
 {
     static const struct option opts[] = {
-        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4],
+        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4], setup_opts[5],
         {"list", no_argument, NULL, 'T'}, {"missing", no_argument, NULL, 'M'},
         {"width", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
     };
+    const struct command *cmd = &commands[CMD_PROMPTS];
     struct setup su = {.cache = default_cache_dir(), .rate = 16000};
     int c, rc = 0, err = 0, took, width = 0;
     bool list = false, missing = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, SETUP_SHORT "w:", opts, NULL)) != -1) {
-        if ((took = setup_option(&su, c, optarg)) < 0) {
-            rc = EXIT_RUN;
+        if ((took = setup_option(&su, c, optarg, cmd)) < 0) {
+            rc = EXIT_USAGE;
             goto out;
         }
         if (took)
@@ -655,17 +895,21 @@ static int cmd_prompts(int argc, char **argv, tt_diag *d)
         case 'T': list = true; break;
         case 'M': missing = true; break;
         case 'w': width = atoi(optarg); break;
+        case 'h':
+            rc = command_help(cmd);
+            goto out;
         default:
-            rc = usage("unknown option for prompts");
+            rc = option_error(cmd, c, argv);
             goto out;
         }
     }
     if (optind != argc - 1) {
-        rc = usage("prompts needs exactly one menu file");
+        rc = usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
+                         argc - optind);
         goto out;
     }
     if (list && missing) {
-        rc = usage("--list and --missing cannot go together");
+        rc = usage_error(cmd, "--list and --missing cannot go together");
         goto out;
     }
     if ((err = setup_open(&su, argv[optind], d)))
@@ -698,39 +942,51 @@ out:
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return usage("no command given");
     tt_diag *d = NULL;
+    opterr = 0; /* option_error says what was wrong, once, in our words */
     if (output_open() != 0 || !(d = tt_diag_new())) {
         fputs("tonetree: out of memory\n", stderr);
         return EXIT_RUN;
     }
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-        tt_diag_free(d);
-        return output_finish(usage(NULL));
-    }
     int rc;
-    if (!strcmp(cmd, "render"))
+    const char *name = argc > 1 ? argv[1] : NULL;
+    const struct command *cmd = name ? find_command(name) : NULL;
+    if (!name) {
+        rc = usage_error(NULL, "give a command");
+    } else if (!strcmp(name, "--version") || !strcmp(name, "-V") || !strcmp(name, "version")) {
+        fprintf(output, "tonetree %s\n", tt_version());
+        rc = 0;
+    } else if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+        rc = usage_all();
+    } else if (!cmd) {
+        rc = usage_error(NULL, "there is no command '%s'", name);
+    } else if (cmd == &commands[CMD_HELP]) {
+        const struct command *about = argc > 2 ? find_command(argv[2]) : NULL;
+        if (argc > 3)
+            rc = usage_error(cmd, "give one command at most");
+        else if (argc == 3 && !about)
+            rc = usage_error(cmd, "there is no command '%s'", argv[2]);
+        else
+            rc = about && about != cmd ? command_help(about) : usage_all();
+    } else if (cmd == &commands[CMD_RENDER]) {
         rc = cmd_render(argc - 1, argv + 1, d);
-    else if (!strcmp(cmd, "run"))
+    } else if (cmd == &commands[CMD_RUN]) {
         rc = cmd_run(argc - 1, argv + 1, d);
-    else if (!strcmp(cmd, "line"))
+    } else if (cmd == &commands[CMD_LINE]) {
         rc = cmd_line(argc - 1, argv + 1, d);
-    else if (!strcmp(cmd, "dtmf"))
+    } else if (cmd == &commands[CMD_DTMF]) {
         rc = cmd_dtmf(argc - 1, argv + 1);
-    else if (!strcmp(cmd, "devices"))
-        rc = cmd_devices(d);
-    else if (!strcmp(cmd, "script"))
+    } else if (cmd == &commands[CMD_DEVICES]) {
+        rc = cmd_devices(argc - 1, argv + 1, d);
+    } else if (cmd == &commands[CMD_SCRIPT]) {
         rc = cmd_script(argc - 1, argv + 1, d);
-    else if (!strcmp(cmd, "graph"))
+    } else if (cmd == &commands[CMD_GRAPH]) {
         rc = cmd_graph(argc - 1, argv + 1, d);
-    else if (!strcmp(cmd, "prompts"))
+    } else if (cmd == &commands[CMD_PROMPTS]) {
         rc = cmd_prompts(argc - 1, argv + 1, d);
-    else if (!strcmp(cmd, "check"))
+    } else {
         rc = cmd_check(argc - 1, argv + 1, d);
-    else
-        rc = usage("unknown command");
+    }
     tt_diag_free(d);
     return output_finish(rc);
 }

@@ -38,13 +38,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base/diag.h"
 #include "core/menu.h"
 #include "device/audio_out.h"
 #include "device/latency.h"
@@ -101,14 +101,6 @@ struct kiosk {
     bool lat_known;          /* lat holds a device's latency (an output has been opened) */
     bool hung_up; /* the terminal is gone, and its screen with it */
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static tt_ms now_ms(const struct kiosk *k)
 {
@@ -207,7 +199,9 @@ static void open_output(struct kiosk *k, bool first)
         if (!first)
             show(k, "[audio output is back]");
     } else if (first) {
-        /* Said once, plainly, then the kiosk carries on with words on the screen. */
+        /* Said once, plainly, then the kiosk carries on with words on the screen: a warning,
+         * since it goes on (and tries the device again every few seconds). */
+        tt_diag_soften(d);
         tt_diag_print(d, stderr);
         show(k, "[no audio output: the words are shown here; tonetree tries the device again "
                 "every few seconds]");
@@ -550,7 +544,7 @@ static int loop(struct kiosk *k)
 {
     int err = 0;
     tt_session_start(k->s, 0);
-    while (!err && !stop_requested) {
+    while (!err && !(k->o->stop && *k->o->stop)) {
         tt_ms now = now_ms(k);
         if ((err = drain(k, now)))
             break;
@@ -609,7 +603,6 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
 {
     struct kiosk k = {.m = m, .store = store, .diag = diag, .o = o, .rate = o->rate,
                       .work_done = {-1, -1}};
-    struct sigaction sa = {.sa_handler = on_stop_signal}, old_int, old_term;
     int err;
     k.gain = (float)tt_volume_gain(TT_VOLUME_DEFAULT);
     clock_gettime(CLOCK_MONOTONIC, &k.t0);
@@ -643,13 +636,11 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
         if ((err = tt_evdev_open(&k.keypad, k.keypad_path, k.keymap, TT_EVDEV_GRAB, diag)))
             goto out;
     }
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
     open_output(&k, true);
     k.next_retry = RETRY_MS;
     err = loop(&k);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    if (!err && tt_term_interrupted(k.term))
+        err = ECANCELED;
 out:
     if (k.working) { /* a stretch under way: told to give up, it ends within milliseconds */
         tt_store_job_stop(k.job);

@@ -29,7 +29,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,14 +73,6 @@ struct line {
     int other_run;        /* blocks in a row that were sound but not the tone */
     const char *hangup;   /* why the call ended, or NULL */
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static tt_ms now_ms(const struct line *l)
 {
@@ -289,7 +280,7 @@ static int loop(struct line *l)
     tt_session_start(l->s, 0);
     if ((err = drain(l)))
         return err;
-    while (!stop_requested && !tt_session_ended(l->s)) {
+    while (!(l->o->stop && *l->o->stop) && !tt_session_ended(l->s)) {
         if ((err = tt_in_read(l->in, buf, (size_t)n))) {
             tt_diag_add(l->diag, TT_ERROR, NULL, 0, "the line's audio device failed");
             return err;
@@ -350,7 +341,6 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     l->c620 = 2 * cos(2 * M_PI * 620.0 / o->rate);
     tt_player_init(&l->player, o->rate);
     l->player.gain = (float)tt_volume_gain(TT_VOLUME_DEFAULT);
-    struct sigaction sa = {.sa_handler = on_stop_signal}, old_int, old_term;
     struct tt_session_opts so = {.lang = o->lang, .end_mode = TT_END_GOODBYE};
     struct tt_in_opts io = {.device = o->device, .rate = o->rate};
     int err = tt_session_new(&l->s, m, phrases, &so);
@@ -367,12 +357,7 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
         err = EINVAL;
         goto out;
     }
-    stop_requested = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
     err = loop(l);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
 out:
     tt_lookup_free(l->lookup);
     tt_player_drop(&l->player);

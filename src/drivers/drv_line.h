@@ -21,12 +21,15 @@ struct tt_line_opts {
     FILE *transcript;   /* one line per session event (tt_event_format), and the hang-up */
     tt_ms hangup_ms;    /* 0: TT_LINE_HANGUP_MS */
     tt_ms max_ms;       /* end a call longer than this (line time); 0: one hour */
+    /* Set non-zero (by the program's own signal handler, say) to end the call; the library
+     * installs no signal handler. NULL: the call ends only in the ways below. */
+    const volatile sig_atomic_t *stop;
 };
 
 /**
  * Run one call: the session (TT_END_GOODBYE) from the welcome until the caller's end key and
  * goodbye, the caller hanging up (silence or a busy/reorder tone on the input), max_ms, or
- * SIGINT/SIGTERM. Time is the line's own: frames read from the device / rate.
+ * *o->stop set. Time is the line's own: frames read from the device / rate.
  * @return 0 when the call ended in any of those ways, or the error that stopped it (ENODEV:
  *         no device with input and output)
  */

@@ -43,6 +43,7 @@ struct tt_term {
     bool raw;
     int slot;            /* index in the restore table, or -1 in line mode */
     bool eof;            /* line mode: the input has ended */
+    bool interrupted;    /* Ctrl-C or Ctrl-\ was pressed */
     bool last_cr;        /* the last byte was CR: a LF right after it is the same Enter */
     unsigned char pend[64];
     size_t npend;
@@ -506,6 +507,7 @@ int tt_term_read(struct tt_term *t, int *keys, size_t max, bool *quit)
         enum stop why = decode(t, keys, max, &nk);
         if (why == STOP_QUIT) {
             *quit = true;
+            t->interrupted = true;
             t->npend = 0;
             break;
         }
@@ -533,4 +535,9 @@ int tt_term_read(struct tt_term *t, int *keys, size_t max, bool *quit)
     if (err && !nk)
         return -err;
     return (int)nk;
+}
+
+bool tt_term_interrupted(const struct tt_term *t)
+{
+    return t && t->interrupted;
 }

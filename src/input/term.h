@@ -54,6 +54,10 @@ bool tt_term_is_raw(const struct tt_term *t);
  *         may be waiting that poll() on the fd will not show.
  */
 int tt_term_read(struct tt_term *t, int *keys, size_t max, bool *quit);
+
+/** Whether a quit so far was Ctrl-C or Ctrl-\ (rather than the end of the input). */
+bool tt_term_interrupted(const struct tt_term *t);
+
 /** Give the terminal its saved settings back (dropping keys typed but not read, so they do
  *  not spill into the shell that runs next) and free the reader. NULL is fine. */
 void tt_term_close(struct tt_term *t);
