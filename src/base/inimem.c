@@ -1,15 +1,39 @@
 /*
  * iniparser on bytes in memory (see inimem.h): a memfd named by /proc/self/fd/N, or a
- * temporary file when there is no memfd (another system, or /proc not mounted).
+ * temporary file when there is no memfd (another system, or /proc not mounted). And the one
+ * owner of iniparser's error callback.
  */
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/inimem.h"
+
+/* The load running on this thread, for the dispatcher (set only while iniparser_load runs). */
+static _Thread_local tt_inimem_error_fn *current_fn;
+static _Thread_local void *current_ctx;
+static pthread_once_t dispatcher_once = PTHREAD_ONCE_INIT;
+
+static int dispatch(const char *fmt, ...)
+{
+    if (!current_fn)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    current_fn(current_ctx, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+/* Installed once, never swapped: every later load on any thread goes through it. */
+static void install_dispatcher(void)
+{
+    iniparser_set_error_callback(dispatch);
+}
 
 static int write_all(int fd, const char *data, size_t len)
 {
@@ -54,7 +78,8 @@ int tt_inimem_open(struct tt_inimem *im)
     return 0;
 }
 
-int tt_inimem_load(struct tt_inimem *im, const char *data, size_t len, dictionary **dp)
+int tt_inimem_load(struct tt_inimem *im, const char *data, size_t len, dictionary **dp,
+                   tt_inimem_error_fn *on_error, void *ctx)
 {
     *dp = NULL;
     /* Exactly these bytes: what an earlier load left must not show through. */
@@ -63,7 +88,12 @@ int tt_inimem_load(struct tt_inimem *im, const char *data, size_t len, dictionar
     int err = write_all(im->fd, data, len);
     if (err)
         return err;
+    pthread_once(&dispatcher_once, install_dispatcher);
+    current_fn = on_error;
+    current_ctx = ctx;
     *dp = iniparser_load(im->path);
+    current_fn = NULL;
+    current_ctx = NULL;
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@ static uint64_t map_hash(const struct tt_menu_map *m, int tag, const char *k, si
 
 int tt_menu_map_init(struct tt_menu_map *m, size_t expected)
 {
-    static unsigned long counter;
+    /* atomic: menus may be loaded on several threads at once */
+    static _Atomic unsigned long counter;
     size_t cap = 16;
     while (cap < expected * 2)
         cap *= 2;
@@ -60,7 +62,8 @@ int tt_menu_map_init(struct tt_menu_map *m, size_t expected)
         return ENOMEM;
     m->cap = cap;
     m->n = 0;
-    m->seed = ((uint64_t)(uintptr_t)m << 17) ^ (uint64_t)(uintptr_t)&counter ^ ++counter;
+    m->seed = ((uint64_t)(uintptr_t)m << 17) ^ (uint64_t)(uintptr_t)&counter ^
+              (uint64_t)(atomic_fetch_add(&counter, 1) + 1);
     return 0;
 }
 
@@ -243,26 +246,19 @@ char tt_menu_key_get(const struct tt_keys *keys, enum tt_menu_role k)
 
 /* ---- Handing bytes to iniparser -------------------------------------------------------------- */
 
-/* iniparser reports through one global callback with no user pointer: the load running on
- * this thread is kept here while iniparser_load() runs, with the number of lines of the file
- * before the chunk it is reading (its line numbers count from the chunk's start). */
-static _Thread_local struct tt_load *ini_current;
-static _Thread_local int ini_line0;
 _Thread_local unsigned long tt_menu_scan_misses;
 
-static int ini_error(const char *fmt, ...)
+/* What iniparser said about a chunk (through inimem.h): ld->ini_line0 is the number of lines
+ * of the file before the chunk (iniparser's line numbers count from the chunk's start). */
+static void ini_error(void *ctx, const char *fmt, va_list ap)
 {
     static const char syntax[] = "iniparser: syntax error in %s (%d):";
     static const char too_long[] = "iniparser: input line too long in %s (%d)";
-    struct tt_load *ld = ini_current;
-    if (!ld)
-        return 0;
-    va_list ap;
-    va_start(ap, fmt);
+    struct tt_load *ld = ctx;
+    int ini_line0 = ld->ini_line0;
     if (strstr(fmt, "memory")) {
         ld->nomem = true;
-        va_end(ap);
-        return 0;
+        return;
     }
     /* The scan rejects every line iniparser would: a line error reaching here is a miss. */
     if (!strstr(fmt, "cannot open"))
@@ -283,8 +279,6 @@ static int ini_error(const char *fmt, ...)
         buf[strcspn(buf, "\n")] = '\0';
         tt_menu_msg(ld, TT_ERROR, 0, "%s", buf);
     }
-    va_end(ap);
-    return 0;
 }
 
 struct tt_ini {
@@ -340,17 +334,13 @@ int tt_menu_ini_read(struct tt_load *ld, const char *data, size_t len, struct tt
         n = ini_cuts(&ld->scan, cut);
     }
 
-    /* The callback is process-wide: two threads loading at once may each see it reset by the
-     * other, and then iniparser prints to stderr instead. Harmless in practice, as the scan has
-     * already rejected every line iniparser would complain about. */
-    ini_current = ld;
-    iniparser_set_error_callback(ini_error);
     for (size_t c = 0; c < n && !ld->nomem; c++) {
         size_t end = c + 1 < n ? cut[c + 1].at : len;
         int errors = ld->errors;
         dictionary *d = NULL;
-        ini_line0 = cut[c].line0;
-        if ((err = tt_inimem_load(&im, data + cut[c].at, end - cut[c].at, &d)) != 0) {
+        ld->ini_line0 = cut[c].line0;
+        if ((err = tt_inimem_load(&im, data + cut[c].at, end - cut[c].at, &d, ini_error, ld)) !=
+            0) {
             tt_menu_msg(ld, TT_ERROR, 0, "cannot hand the menu to the INI reader: %s",
                         strerror(err));
             break;
@@ -365,9 +355,6 @@ int tt_menu_ini_read(struct tt_load *ld, const char *data, size_t len, struct tt
             }
         }
     }
-    iniparser_set_error_callback(NULL);
-    ini_current = NULL;
-    ini_line0 = 0;
 
     tt_inimem_close(&im);
     free(cut);

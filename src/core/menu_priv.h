@@ -149,6 +149,7 @@ struct tt_load {
     size_t extra[3];          /* messages past the most a diag list shows, by severity */
     int errors;
     bool nomem;
+    int ini_line0;            /* lines of the file before the chunk iniparser reads */
     long suggest_budget;      /* work left for "did you mean" (table cells), bounding its cost */
     struct tt_scan scan;
     struct tt_menu_map ids;   /* node id -> index, handed to the menu at the end */

@@ -152,22 +152,15 @@ static void scan_fault(void *arg, int line, const char *message)
     msg(arg, line, "%s", message);
 }
 
-/* iniparser reports syntax errors through one global callback with no user pointer. The scan
- * refuses every line iniparser would, so a call here is a miss of the scan. */
-static _Thread_local struct load *ini_current;
-
-static int ini_error(const char *fmt, ...)
+/* What iniparser said (through inimem.h). The scan refuses every line iniparser would, so a
+ * call here is a miss of the scan. */
+static void ini_error(void *ctx, const char *fmt, va_list ap)
 {
     char text[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
     text[strcspn(text, "\n")] = '\0';
     tt_iniscan_misses++;
-    if (ini_current)
-        msg(ini_current, 0, "the reader could not read this phrase file (%s)", text);
-    return 0;
+    msg(ctx, 0, "the reader could not read this phrase file (%s)", text);
 }
 
 static int phrase_id(const char *name)
@@ -303,11 +296,7 @@ int tt_phrases_load_mem(tt_phrases **pp, const char *name, const char *data, siz
         msg(&ld, 0, "cannot hand the phrase file to the INI reader: %s", strerror(err));
         goto out;
     }
-    ini_current = &ld;
-    iniparser_set_error_callback(ini_error);
-    err = tt_inimem_load(&im, data, len, &d);
-    iniparser_set_error_callback(NULL);
-    ini_current = NULL;
+    err = tt_inimem_load(&im, data, len, &d, ini_error, &ld);
     if (err) {
         msg(&ld, 0, "cannot hand the phrase file to the INI reader: %s", strerror(err));
         goto out;

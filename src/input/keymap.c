@@ -81,28 +81,20 @@ static void scan_fault(void *arg, int line, const char *message)
 
 /* ---- iniparser ------------------------------------------------------------------------------- */
 
-/* iniparser reports through one global callback with no user pointer: the load running on
- * this thread is kept here while it runs. The scan refuses every line iniparser would, so a
+/* What iniparser said (through inimem.h). The scan refuses every line iniparser would, so a
  * call here is a miss of the scan. */
-static _Thread_local struct load *ini_current;
-
-static int ini_error(const char *fmt, ...)
+static void ini_error(void *ctx, const char *fmt, va_list ap)
 {
+    struct load *ld = ctx;
     char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     buf[strcspn(buf, "\n")] = '\0';
     if (strstr(fmt, "memory")) {
-        if (ini_current)
-            ini_current->nomem = true;
-        return 0;
+        ld->nomem = true;
+        return;
     }
     tt_iniscan_misses++;
-    if (ini_current)
-        msg(ini_current, 0, "the reader could not read the keymap (%s)", buf);
-    return 0;
+    msg(ld, 0, "the reader could not read the keymap (%s)", buf);
 }
 
 /* ---- Names and suggestions ------------------------------------------------------------------- */
@@ -312,11 +304,7 @@ int tt_keymap_load_mem(struct tt_keymap **kp, const char *name, const char *data
         msg(&ld, 0, "cannot hand the keymap to the INI reader: %s", strerror(err));
         goto out;
     }
-    ini_current = &ld;
-    iniparser_set_error_callback(ini_error);
-    err = tt_inimem_load(&im, data, size, &d);
-    iniparser_set_error_callback(NULL);
-    ini_current = NULL;
+    err = tt_inimem_load(&im, data, size, &d, ini_error, &ld);
     if (err) {
         msg(&ld, 0, "cannot hand the keymap to the INI reader: %s", strerror(err));
         goto out;
