@@ -38,8 +38,9 @@ CACHE   ?= $(BUILD)/cache
 # The sample walk `make demo` renders: the steps, two pages on, where am I, then end.
 RUN_KEYS ?= 3 \# \# 0 1 9
 
-.PHONY: all run demo test unit asan tsan fuzz check-layers check-menus review-page conformance bench deps clean
-all: $(BUILD)/libtonetree.a $(BUILD)/tonetree
+.PHONY: all run demo test unit asan tsan fuzz check-layers check-menus check-install review-page \
+        conformance bench deps clean install uninstall FORCE
+all: $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so $(BUILD)/tonetree
 
 deps: $(DEPS_OK)
 $(DEPS_OK): scripts/deps.sh
@@ -48,10 +49,27 @@ $(DEPS_OK): scripts/deps.sh
 
 $(BUILD)/obj/%.o: src/%.c | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+# The library's objects serve both the archive and the shared library: position-independent,
+# and with only the public API (TT_API in include/tonetree.h) visible outside the .so. Hidden
+# symbols still link statically, so the tests reach the internals through the archive.
+$(LIB_OBJ): LIB_CFLAGS = -fPIC -fvisibility=hidden
+# and are built again when those flags change: a stamp holds them, rewritten only when they do.
+LIB_FLAGS_NOW = $(CC) $(CFLAGS) -fPIC -fvisibility=hidden
+$(BUILD)/.lib-cflags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LIB_FLAGS_NOW)' | cmp -s - $@ || echo '$(LIB_FLAGS_NOW)' >$@
+$(LIB_OBJ): $(BUILD)/.lib-cflags
+FORCE:
 
 $(BUILD)/libtonetree.a: $(LIB_OBJ)
 	ar rcs $@ $^
+
+VERSION := $(shell sed -n 's/^\#define TT_VERSION "\(.*\)"/\1/p' include/tonetree.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+$(BUILD)/libtonetree.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libtonetree.so.$(SOMAJOR) -Wl,--no-undefined -o $@ $^ $(LIBS)
 
 $(BUILD)/tonetree: $(BUILD)/obj/cli/cli.o $(BUILD)/libtonetree.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -136,7 +154,7 @@ demo: all
 # Tests run the suite twice (plain, then under AddressSanitizer and UndefinedBehaviorSanitizer),
 # the threaded tests a third time under ThreadSanitizer, lint every shipped menu, check the
 # HTML script of every shipped menu in a real browser, and give the loaders' fuzzers a short run.
-test: check-layers unit asan tsan check-menus review-page fuzz
+test: check-layers unit asan tsan check-menus check-install review-page fuzz
 	@echo "tonetree: all tests passed"
 
 unit: $(TESTS) $(BUILD)/tonetree
@@ -221,5 +239,45 @@ bench: $(BENCHES) $(BUILD)/tonetree
 
 clean:
 	rm -rf $(BUILD)
+
+# `make install PREFIX=/usr DESTDIR=/tmp/pkg`: the command, the library (shared and static),
+# the header, a pkg-config file, the man pages, and the guide with its prompts and the keymaps
+# (side by side, as a menu finds its prompts by relative path; hearing-date.ini stays behind:
+# it needs the example lookup program, which is not for installing).
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+DATADIR ?= $(PREFIX)/share/tonetree
+MANDIR  ?= $(PREFIX)/share/man
+install: $(BUILD)/tonetree $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(DATADIR)
+	install -m 755 $(BUILD)/tonetree $(DESTDIR)$(PREFIX)/bin/tonetree
+	install -m 644 $(BUILD)/libtonetree.a $(DESTDIR)$(LIBDIR)/libtonetree.a
+	install -m 755 $(BUILD)/libtonetree.so $(DESTDIR)$(LIBDIR)/libtonetree.so.$(VERSION)
+	ln -sf libtonetree.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libtonetree.so.$(SOMAJOR)
+	ln -sf libtonetree.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libtonetree.so
+	install -m 644 include/tonetree.h $(DESTDIR)$(PREFIX)/include/tonetree.h
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(VERSION)|' \
+	    tonetree.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/tonetree.pc
+	install -m 644 man/tonetree.1 $(DESTDIR)$(MANDIR)/man1/tonetree.1
+	install -m 644 man/tonetree-menu.5 $(DESTDIR)$(MANDIR)/man5/tonetree-menu.5
+	install -d $(DESTDIR)$(DATADIR)/menus
+	install -m 644 $(GUIDE) $(DESTDIR)$(DATADIR)/menus/
+	cp -R prompts keymaps $(DESTDIR)$(DATADIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tonetree $(DESTDIR)$(LIBDIR)/libtonetree.a \
+	    $(DESTDIR)$(LIBDIR)/libtonetree.so $(DESTDIR)$(LIBDIR)/libtonetree.so.$(SOMAJOR) \
+	    $(DESTDIR)$(LIBDIR)/libtonetree.so.$(VERSION) $(DESTDIR)$(LIBDIR)/pkgconfig/tonetree.pc \
+	    $(DESTDIR)$(PREFIX)/include/tonetree.h $(DESTDIR)$(MANDIR)/man1/tonetree.1 \
+	    $(DESTDIR)$(MANDIR)/man5/tonetree-menu.5
+	rm -rf $(DESTDIR)$(DATADIR)
+
+# The installed library as a program that embeds it sees it: install into a scratch folder,
+# build examples/embed.c with pkg-config against it alone, run it, and check that the shared
+# library exports exactly the functions of the public header.
+check-install: $(BUILD)/tonetree $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so
+	@./scripts/check-install.sh
 
 -include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(BUILD)/obj/cli/cli.d

@@ -23,9 +23,17 @@
 extern "C" {
 #endif
 
+/* What the shared library exports: these functions, and nothing else (it is built with
+ * -fvisibility=hidden; `make check-install` compares its symbols with this header). */
+#if defined(__GNUC__)
+#define TT_API __attribute__((visibility("default")))
+#else
+#define TT_API
+#endif
+
 /* The library's version, "MAJOR.MINOR.PATCH"; tt_version() gives the one linked. */
 #define TT_VERSION "0.10.0"
-const char *tt_version(void);
+TT_API const char *tt_version(void);
 
 /* Time in milliseconds since a session began. Drivers own the clock; the core never reads it. */
 typedef int64_t tt_ms;
@@ -42,16 +50,16 @@ typedef struct tt_store tt_store;
 enum tt_severity { TT_NOTE, TT_WARNING, TT_ERROR };
 
 /** Make an empty diagnostics list. Returns NULL only when out of memory. */
-tt_diag *tt_diag_new(void);
-void tt_diag_free(tt_diag *d);
+TT_API tt_diag *tt_diag_new(void);
+TT_API void tt_diag_free(tt_diag *d);
 /** Add a message. file may be NULL; line 0 means "no line". */
-void tt_diag_add(tt_diag *d, enum tt_severity sev, const char *file, int line,
-                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-size_t tt_diag_count(const tt_diag *d, enum tt_severity sev);
+TT_API void tt_diag_add(tt_diag *d, enum tt_severity sev, const char *file, int line,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+TT_API size_t tt_diag_count(const tt_diag *d, enum tt_severity sev);
 /** Print every message as "file:line: error: text" lines, in the order added. */
-void tt_diag_print(const tt_diag *d, FILE *f);
+TT_API void tt_diag_print(const tt_diag *d, FILE *f);
 /** Drop every message (for reuse between runs). */
-void tt_diag_clear(tt_diag *d);
+TT_API void tt_diag_clear(tt_diag *d);
 
 /* ---- Menus ---------------------------------------------------------------------------------- */
 
@@ -62,40 +70,40 @@ void tt_diag_clear(tt_diag *d);
  * @param diag   receives every error and warning, with the file and line
  * @return 0, EINVAL when the file has errors (all of them are in diag), or another errno
  */
-int tt_menu_load(tt_menu **menup, const char *path, tt_diag *diag);
+TT_API int tt_menu_load(tt_menu **menup, const char *path, tt_diag *diag);
 /** The same from bytes in memory; name is used in messages and to find nothing on disk. */
-int tt_menu_load_mem(tt_menu **menup, const char *name, const char *data, size_t len,
-                     tt_diag *diag);
-void tt_menu_free(tt_menu *m);
+TT_API int tt_menu_load_mem(tt_menu **menup, const char *name, const char *data, size_t len,
+                            tt_diag *diag);
+TT_API void tt_menu_free(tt_menu *m);
 
-size_t tt_menu_node_count(const tt_menu *m);
+TT_API size_t tt_menu_node_count(const tt_menu *m);
 /** The node's index, or -1. Ids are case-insensitive, as iniparser lowercases them. */
-int tt_menu_find(const tt_menu *m, const char *id);
-const char *tt_menu_node_id(const tt_menu *m, int node);
-size_t tt_menu_lang_count(const tt_menu *m);
+TT_API int tt_menu_find(const tt_menu *m, const char *id);
+TT_API const char *tt_menu_node_id(const tt_menu *m, int node);
+TT_API size_t tt_menu_lang_count(const tt_menu *m);
 /** Language code (e.g. "en") by index; index 0 is the default language. */
-const char *tt_menu_lang(const tt_menu *m, size_t i);
+TT_API const char *tt_menu_lang(const tt_menu *m, size_t i);
 /** Index of a language code, or -1. */
-int tt_menu_lang_index(const tt_menu *m, const char *code);
+TT_API int tt_menu_lang_index(const tt_menu *m, const char *code);
 /** The voice for a language: "engine:name", e.g. "flite:kal16" or "espeak-ng:es". */
-const char *tt_menu_voice(const tt_menu *m, size_t lang);
+TT_API const char *tt_menu_voice(const tt_menu *m, size_t lang);
 /** Directory holding prompts/<lang>/... for this menu (from the file, or next to it). */
-const char *tt_menu_prompts_dir(const tt_menu *m);
+TT_API const char *tt_menu_prompts_dir(const tt_menu *m);
 
 /* ---- Phrases: the engine's own words, per language, from prompts/<lang>/phrases.ini ------- */
 
 /** Load one language's phrases; every phrase the engine needs must be there. */
-int tt_phrases_load(tt_phrases **pp, const char *path, tt_diag *diag);
-void tt_phrases_free(tt_phrases *p);
+TT_API int tt_phrases_load(tt_phrases **pp, const char *path, tt_diag *diag);
+TT_API void tt_phrases_free(tt_phrases *p);
 /**
  * Load the phrases of every language of a menu, from <prompts_dir>/<lang>/phrases.ini.
  * @param ph  an array of tt_menu_lang_count(m) slots, filled on success
  * @param prompts_dir  NULL for the menu's own (tt_menu_prompts_dir)
  */
-int tt_phrases_load_all(const tt_menu *m, const char *prompts_dir, tt_phrases **ph,
-                        tt_diag *diag);
+TT_API int tt_phrases_load_all(const tt_menu *m, const char *prompts_dir, tt_phrases **ph,
+                               tt_diag *diag);
 /** Free what tt_phrases_load_all loaded (m may be NULL: then nothing was loaded). */
-void tt_phrases_free_all(const tt_menu *m, tt_phrases **ph);
+TT_API void tt_phrases_free_all(const tt_menu *m, tt_phrases **ph);
 
 /* ---- Keys ------------------------------------------------------------------------------------ */
 
@@ -118,9 +126,9 @@ enum tt_key {
 };
 
 /** A key's name as keymaps and transcripts write it: "1", "*", "#", "up", "louder", ... */
-const char *tt_key_name(int key);
+TT_API const char *tt_key_name(int key);
 /** The key a name stands for, or -1. */
-int tt_key_parse(const char *name);
+TT_API int tt_key_parse(const char *name);
 
 /* ---- Sessions ------------------------------------------------------------------------------ */
 
@@ -141,7 +149,7 @@ struct tt_session_opts {
 #define TT_VOLUME_DEFAULT 4
 #define TT_VOLUME_STEP_DB 3 /* 9 levels, 3 dB apart: 24 dB, the loudest at full scale */
 /** The linear gain of a volume level (the default is 12 dB under full scale). */
-double tt_volume_gain(int level);
+TT_API double tt_volume_gain(int level);
 
 enum tt_event_type {
     TT_EV_START,   /* session began: node = start node, lang */
@@ -201,15 +209,15 @@ struct tt_event {
  * The words of a SAY that may be shown on a screen or a braille display, or written to a
  * transcript or log: the masked form when there is one. Only a speech engine gets ev->text.
  */
-const char *tt_event_words(const struct tt_event *ev);
+TT_API const char *tt_event_words(const struct tt_event *ev);
 
-int tt_session_new(tt_session **sp, const tt_menu *m, tt_phrases *const *phrases,
-                   const struct tt_session_opts *opts);
-void tt_session_free(tt_session *s);
+TT_API int tt_session_new(tt_session **sp, const tt_menu *m, tt_phrases *const *phrases,
+                          const struct tt_session_opts *opts);
+TT_API void tt_session_free(tt_session *s);
 /** Begin: speaks the start node. */
-void tt_session_start(tt_session *s, tt_ms now);
+TT_API void tt_session_start(tt_session *s, tt_ms now);
 /** A key was pressed (see enum tt_key). Any key interrupts speech at once. */
-void tt_session_key(tt_session *s, int key, tt_ms now);
+TT_API void tt_session_key(tt_session *s, int key, tt_ms now);
 /* How a lookup ended, as the session needs to know it. */
 enum tt_answer {
     TT_ANSWER_OK,      /* text holds the words to say */
@@ -221,36 +229,36 @@ enum tt_answer {
  * The answer to a LOOKUP event. The session says the words, or a kind message for nothing
  * found or for a service not working, with a way on.
  */
-void tt_session_lookup_done(tt_session *s, enum tt_answer a, const char *text, tt_ms now);
+TT_API void tt_session_lookup_done(tt_session *s, enum tt_answer a, const char *text, tt_ms now);
 /** The audio of the last SAY finished playing. */
-void tt_session_done(tt_session *s, tt_ms now);
+TT_API void tt_session_done(tt_session *s, tt_ms now);
 /** Time passed; call when now reaches tt_session_deadline(). */
-void tt_session_tick(tt_session *s, tt_ms now);
+TT_API void tt_session_tick(tt_session *s, tt_ms now);
 /** When tick must next be called (TT_NEVER if nothing is pending). */
-tt_ms tt_session_deadline(const tt_session *s);
+TT_API tt_ms tt_session_deadline(const tt_session *s);
 /** True while a SAY is playing (between a SAY and its done, or a STOP). */
-bool tt_session_speaking(const tt_session *s);
+TT_API bool tt_session_speaking(const tt_session *s);
 /** True when the whole current prompt has been spoken and the session waits for a key. */
-bool tt_session_waiting(const tt_session *s);
-bool tt_session_ended(const tt_session *s);
+TT_API bool tt_session_waiting(const tt_session *s);
+TT_API bool tt_session_ended(const tt_session *s);
 /** True while a kiosk left alone (or left in help) has wiped itself and waits in silence for
  *  the next person: any key but the end key wakes it. */
-bool tt_session_asleep(const tt_session *s);
+TT_API bool tt_session_asleep(const tt_session *s);
 /** True while the listener is typing digits at an input node: every digit is then data, the
  *  end key's digit (9) too, and only a named exit key ends. */
-bool tt_session_typing(const tt_session *s);
+TT_API bool tt_session_typing(const tt_session *s);
 /** True while the listener has paused (the one silence with no deadline: they asked for it). */
-bool tt_session_paused(const tt_session *s);
+TT_API bool tt_session_paused(const tt_session *s);
 /** Take the next event; false when there is none. Drain after every call above. */
-bool tt_session_next_event(tt_session *s, struct tt_event *ev);
+TT_API bool tt_session_next_event(tt_session *s, struct tt_event *ev);
 /**
  * Render an event as one transcript line (no newline) into buf, as snprintf does: returns the
  * length the whole line needs, so a return of size or more means it was cut (call again with
  * a bigger buffer, or use tt_event_line). Only tt_event_words of a SAY is ever written.
  */
-size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, size_t size);
+TT_API size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, size_t size);
 /** The same line, whole, in a malloc'd string (caller frees); NULL when out of memory. */
-char *tt_event_line(const tt_menu *m, const struct tt_event *ev);
+TT_API char *tt_event_line(const tt_menu *m, const struct tt_event *ev);
 
 /* ---- Prompt store: audio for what a session says -------------------------------------------- */
 
@@ -277,8 +285,8 @@ struct tt_store_stats {
     size_t bytes;           /* the audio of those clips, in bytes */
 };
 
-int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag);
-void tt_store_free(tt_store *s);
+TT_API int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag);
+TT_API void tt_store_free(tt_store *s);
 /**
  * Audio for words in a language.
  * @param lang   language code ("en")
@@ -288,8 +296,8 @@ void tt_store_free(tt_store *s);
  * @param speed  percent of normal speed, 25 to 400 (0 means 100): speech is synthesized at
  *               that speed, recordings are time-stretched with their pitch kept
  */
-int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
-                 const char *text, int speed, const struct tt_clip **clip);
+TT_API int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
+                        const char *text, int speed, const struct tt_clip **clip);
 /**
  * Audio for a SAY event of a session on menu m: what every driver asks. Public words come from
  * the store's table (a recording for a node's own text, else speech; prepared ahead, cached on
@@ -299,18 +307,18 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
  * and at a reset: a personal clip's samples are then wiped.
  * @return 0, or the error of tt_store_get (messages in the store's diag)
  */
-int tt_store_say(tt_store *s, const tt_menu *m, const struct tt_event *ev,
-                 const struct tt_clip **clip);
+TT_API int tt_store_say(tt_store *s, const tt_menu *m, const struct tt_event *ev,
+                        const struct tt_clip **clip);
 /** Give back a clip from tt_store_say (NULL is fine). A personal clip is zeroed and freed. */
-void tt_store_release(tt_store *s, const struct tt_clip *clip);
-void tt_store_stats(const tt_store *s, struct tt_store_stats *st);
+TT_API void tt_store_release(tt_store *s, const struct tt_clip *clip);
+TT_API void tt_store_stats(const tt_store *s, struct tt_store_stats *st);
 /**
  * Get the audio of everything a session of this menu can say that is known ahead (each node's
  * text and choices, help, the engine's phrases), in every language, so nobody waits later.
  * @param progress  called after each prompt with how many are done of how many, or NULL
  */
-int tt_store_prepare(tt_store *store, const tt_menu *m, tt_phrases *const *phrases,
-                     void (*progress)(size_t done, size_t total, void *arg), void *arg);
+TT_API int tt_store_prepare(tt_store *store, const tt_menu *m, tt_phrases *const *phrases,
+                            void (*progress)(size_t done, size_t total, void *arg), void *arg);
 
 /* ---- Offline render: a key script in, a WAV and a transcript out ------------------------------ */
 
@@ -329,8 +337,8 @@ struct tt_render_opts {
  * Run a whole session with no device: keys from the script, audio into a WAV file.
  * @return 0, EINVAL for a bad script (message in diag), or the error that stopped it
  */
-int tt_render(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
-              const struct tt_render_opts *o, tt_diag *diag);
+TT_API int tt_render(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
+                     const struct tt_render_opts *o, tt_diag *diag);
 
 /* ---- The kiosk: a live session on an audio device, keys from a terminal ----------------------- */
 
@@ -360,8 +368,8 @@ struct tt_kiosk_opts {
  * @return 0; ECANCELED when Ctrl-C or Ctrl-\ ended it (the program may exit 130, as for
  *         SIGINT); or the error that stopped it
  */
-int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
-                 const struct tt_kiosk_opts *o, tt_diag *diag);
+TT_API int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
+                        const struct tt_kiosk_opts *o, tt_diag *diag);
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,7 @@ libsndfile1-dev libsoxr-dev libiniparser-dev portaudio19-dev libasound2-dev
 libevdev-dev librubberband-dev libebur128-dev
 pulseaudio pulseaudio-utils libasound2-plugins
 flite1-dev libespeak-ng-dev espeak-ng-data libcmocka-dev
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core groff-base"
 
 # Node and npm only when there are none: a newer Node installed another way (its own package
 # carries npm) would conflict with Debian's npm, and Debian 12's Node 18 is enough for the
