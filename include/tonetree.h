@@ -251,6 +251,9 @@ TT_API bool tt_session_typing(const tt_session *s);
 TT_API bool tt_session_paused(const tt_session *s);
 /** Take the next event; false when there is none. Drain after every call above. */
 TT_API bool tt_session_next_event(tt_session *s, struct tt_event *ev);
+/** Events dropped because they were not taken in time (the queue holds the newest 32): 0 for a
+ *  driver that drains after every call. Not 0 is a driver's bug, for it to report. */
+TT_API unsigned long tt_session_events_lost(const tt_session *s);
 /**
  * Render an event as one transcript line (no newline) into buf, as snprintf does: returns the
  * length the whole line needs, so a return of size or more means it was cut (call again with

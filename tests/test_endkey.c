@@ -449,6 +449,11 @@ static void random_walks(enum tt_end_mode mode, uint64_t seed, int walks)
             continue;
         }
         tl_key(sim, '9');
+        if (tt_session_events_lost(sim->s)) {
+            tl_dump(sim);
+            fail_msg("walk %d (seed %llu): %lu events lost though the driver drains after "
+                     "every call", w, (unsigned long long)seed, tt_session_events_lost(sim->s));
+        }
         if (was_typing) {
             /* 9 was a digit: nothing ended; the named exit key must end it now */
             if (tl_find(sim, "reset", NULL) >= 0 || tt_session_ended(sim->s)) {

@@ -850,12 +850,52 @@ static void random_keys_at_random_times_never_leave_the_listener_in_silence(void
     }
 }
 
+/* A driver that does not drain loses the oldest events, and is told how many: the queue keeps
+ * the newest, the session goes on, and the end key still ends. One that drains loses none. */
+static void events_not_taken_are_counted_as_lost_never_silently(void **state)
+{
+    struct tl_fixture *f = *state;
+    tt_session *s = NULL;
+    struct tt_session_opts o = {.end_mode = TT_END_GOODBYE};
+    assert_int_equal(tt_session_new(&s, f->m, f->ph, &o), 0);
+    tt_session_start(s, 0);
+    tt_ms now = 0;
+    for (int i = 0; i < 40; i++) /* 40 repeats, each a KEY, a STOP and more: none taken */
+        tt_session_key(s, '5', now += 100);
+    unsigned long lost = tt_session_events_lost(s);
+    print_message("40 keys not drained: %lu events lost\n", lost);
+    assert_true(lost > 0);
+    struct tt_event ev;
+    int n = 0, keys = 0;
+    tt_ms last = -1;
+    while (tt_session_next_event(s, &ev)) {
+        n++;
+        keys += ev.type == TT_EV_KEY;
+        assert_true(ev.at >= last); /* what is left is in order, */
+        last = ev.at;
+    }
+    assert_int_equal(n, 32);    /* the newest 32 */
+    assert_int_equal(last, now); /* up to the last key */
+    assert_true(keys > 0);
+    tt_session_key(s, '9', now += 100);
+    while (tt_session_next_event(s, &ev))
+        ;
+    tt_session_done(s, now += 1000); /* goodbye said */
+    while (tt_session_next_event(s, &ev))
+        ;
+    assert_true(tt_session_ended(s));
+    assert_int_equal(tt_session_events_lost(s), lost); /* drained since: nothing more lost */
+    tt_session_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             the_start_node_says_its_text_then_choices_from_the_childrens_titles, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(events_not_taken_are_counted_as_lost_never_silently,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(any_key_stops_speech_at_the_moment_it_is_pressed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(choosing_then_star_goes_back_to_the_menu_it_came_from,

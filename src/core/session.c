@@ -103,14 +103,21 @@ struct tt_session {
 
     struct tt_event q[QUEUE_LEN];
     size_t qhead, qlen;
+    unsigned long lost; /* events dropped because the driver did not drain */
 };
 
 /* ---- events out ------------------------------------------------------------------------------ */
 
 static void emit(tt_session *s, enum tt_event_type type, tt_ms at, int node)
 {
-    if (s->qlen == QUEUE_LEN) /* a driver that never drains loses its oldest events */
+    /* One call emits a handful of events; a driver drains after every call (tonetree.h), so
+     * the queue never fills. One that does not loses its oldest events, counted, not hidden:
+     * tt_session_events_lost says so. (Growing the queue would not help it: a SAY's words are
+     * only valid until the next call.) */
+    if (s->qlen == QUEUE_LEN) {
         s->qhead = (s->qhead + 1) % QUEUE_LEN, s->qlen--;
+        s->lost++;
+    }
     struct tt_event *ev = &s->q[(s->qhead + s->qlen++) % QUEUE_LEN];
     memset(ev, 0, sizeof(*ev));
     ev->type = type;
@@ -1305,6 +1312,11 @@ bool tt_session_typing(const tt_session *s)
 bool tt_session_paused(const tt_session *s)
 {
     return s->paused;
+}
+
+unsigned long tt_session_events_lost(const tt_session *s)
+{
+    return s->lost;
 }
 
 bool tt_session_ended(const tt_session *s)
