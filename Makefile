@@ -19,7 +19,9 @@ TSAN       = -fsanitize=thread -fno-omit-frame-pointer
 # src/ has one folder per layer (src/README.md); the command's own file is in src/cli/.
 LIB_SRC  = $(filter-out src/cli/%,$(wildcard src/*/*.c))
 TEST_SRC = $(wildcard tests/test_*.c)
-TEST_HELPERS = $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+# The tests also get the program's signal handlers (test_term checks them on a raw terminal).
+TEST_HELPERS = $(filter-out $(TEST_SRC),$(wildcard tests/*.c)) src/cli/signals.c
+CLI_OBJ  = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cli/*.c))
 BENCH_SRC = $(wildcard bench/bench_*.c)
 
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
@@ -71,7 +73,7 @@ SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 $(BUILD)/libtonetree.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libtonetree.so.$(SOMAJOR) -Wl,--no-undefined -o $@ $^ $(LIBS)
 
-$(BUILD)/tonetree: $(BUILD)/obj/cli/cli.o $(BUILD)/libtonetree.a
+$(BUILD)/tonetree: $(CLI_OBJ) $(BUILD)/libtonetree.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(BUILD)/libtonetree.a | $(DEPS_OK)
@@ -280,4 +282,4 @@ uninstall:
 check-install: $(BUILD)/tonetree $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so
 	@./scripts/check-install.sh
 
--include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(BUILD)/obj/cli/cli.d
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

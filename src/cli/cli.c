@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "cli/signals.h"
 #include "device/audio_out.h"
 #include "drivers/drv_line.h"
 #include "tonetree.h"
@@ -290,22 +291,9 @@ static int report(tt_diag *d, int err)
     return status_of(err);
 }
 
-/* SIGINT and SIGTERM, for run and line: each ends the run cleanly (terminal back, log written,
- * device closed); which one came decides the status. No SA_RESTART, so a waiting poll() wakes. */
+/* SIGINT and SIGTERM, for run and line (cli/signals.h): each ends the run cleanly (terminal
+ * back, log written, device closed); which one came decides the status. */
 static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-    stop_signal = sig;
-}
-
-static void catch_stop_signals(void)
-{
-    struct sigaction sa = {.sa_handler = on_stop_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 /* A run's status: Ctrl-C (SIGINT) is 130 whatever else happened; SIGTERM is a normal end. */
 static int stopped_status(int rc)
@@ -635,7 +623,8 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
         ko.lang = su.lang_index;
         /* From here Ctrl-C ends the kiosk cleanly; while prompts are prepared it simply stops
          * the program (nothing is on the screen or the device yet). */
-        catch_stop_signals();
+        signals_guard_terminals(); /* the terminal goes raw: give it back on any way out */
+        signals_catch_stop(&stop_signal);
         err = tt_kiosk_run(su.m, su.ph, su.store, &ko, d);
     }
     rc = stopped_status(report(d, err));
@@ -702,7 +691,7 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
         tt_diag_clear(d);
         lo.rate = su.rate;
         lo.lang = su.lang_index;
-        catch_stop_signals();
+        signals_catch_stop(&stop_signal);
         /* the line's own failures (its device, above all) are tonetree's, not the input's */
         if ((err = tt_line_run(su.m, su.ph, su.store, &lo, d)) && err != EINVAL) {
             rc = stopped_status(report(d, err) ? EXIT_RUN : 0);

@@ -3,11 +3,13 @@
  *
  * A kiosk that dies with its terminal in raw mode leaves the next person (or the clerk) with a
  * console that echoes nothing and ignores Enter. So the saved settings of every raw terminal
- * are kept in a small static table that an async-signal-safe handler can read: on a fatal
- * signal it calls tcsetattr (async-signal-safe by POSIX) for each, then raises the signal
- * again with the default action, so the program still dies the way it would have (exit
- * status, core dump). atexit() covers exit() without tt_term_close. SIGTSTP puts the settings
- * back before stopping and SIGCONT makes the terminal raw again.
+ * are kept in a small static table that an async-signal-safe handler can read. The library
+ * installs no handler: the program does (src/cli/signals.c), and on a fatal signal calls
+ * tt_term_restore_all (tcsetattr and tcflush only, async-signal-safe by POSIX) before raising
+ * the signal again with the default action, so the program still dies the way it would have
+ * (exit status, core dump); on SIGTSTP it puts the settings back before stopping, and on
+ * SIGCONT tt_term_raw_again makes the terminals raw again. atexit() (registered here, once)
+ * covers exit() without tt_term_close.
  *
  * Reads never block: raw mode sets VMIN = VTIME = 0 and every read is preceded by a poll()
  * with no timeout, which works the same for a pipe. The descriptor's O_NONBLOCK flag is not
@@ -49,7 +51,7 @@ struct tt_term {
     size_t npend;
 };
 
-/* ---- The restore table and the signal handlers ----------------------------------------------- */
+/* ---- The restore table, for the program's signal handlers and atexit ------------------------- */
 
 #define SLOTS 4
 
@@ -61,15 +63,7 @@ struct slot {
 
 static struct slot slots[SLOTS];
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
-static int nactive;
 static bool atexit_done;
-
-static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV};
-#define NFATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
-static struct sigaction old_fatal[NFATAL];
-static bool ours_fatal[NFATAL];
-static struct sigaction old_tstp, old_cont;
-static bool ours_tstp, ours_cont;
 
 /* Async-signal-safe: tcsetattr and tcflush only. Unread keys are flushed so that digits a
  * listener typed do not land in the shell as a command. */
@@ -84,93 +78,21 @@ static void restore_all(bool flush)
     }
 }
 
-static void raw_all(void)
+void tt_term_raw_again(void)
 {
     for (int i = 0; i < SLOTS; i++)
         if (slots[i].active)
             tcsetattr(slots[i].fd, TCSANOW, &slots[i].raw);
 }
 
-/* Installed with SA_RESETHAND | SA_NODEFER: on entry the action is the default again and the
- * signal is not blocked, so raising it ends the program as if we had never been here. */
-static void fatal_handler(int sig)
+void tt_term_restore_all(bool flush)
 {
-    int saved_errno = errno;
-    restore_all(true);
-    raise(sig);
-    errno = saved_errno;
-}
-
-static void tstp_handler(int sig)
-{
-    int saved_errno = errno;
-    struct sigaction dfl, ours;
-    restore_all(false);
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    sigaction(SIGTSTP, &dfl, &ours);
-    raise(sig); /* stops here (SA_NODEFER: not blocked); returns after SIGCONT */
-    sigaction(SIGTSTP, &ours, NULL);
-    raw_all();
-    errno = saved_errno;
-}
-
-/* A stop we could not catch (SIGSTOP) left the terminal raw, which is as good as any. But
- * after a caught stop, the shell may have changed it: raw again on every continue. */
-static void cont_handler(int sig)
-{
-    (void)sig;
-    int saved_errno = errno;
-    raw_all();
-    errno = saved_errno;
+    restore_all(flush);
 }
 
 static void atexit_restore(void)
 {
     restore_all(true);
-}
-
-/* Take a signal only if nobody else has: a program with its own handler ends itself. */
-static bool take_signal(int sig, void (*fn)(int), int flags, struct sigaction *old)
-{
-    struct sigaction sa;
-    if (sigaction(sig, NULL, old) || old->sa_handler != SIG_DFL || (old->sa_flags & SA_SIGINFO))
-        return false;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = fn;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = flags;
-    return sigaction(sig, &sa, NULL) == 0;
-}
-
-static void install_handlers(void)
-{
-    for (size_t i = 0; i < NFATAL; i++)
-        ours_fatal[i] = take_signal(fatal_signals[i], fatal_handler,
-                                    SA_RESETHAND | SA_NODEFER, &old_fatal[i]);
-    ours_tstp = take_signal(SIGTSTP, tstp_handler, SA_RESTART | SA_NODEFER, &old_tstp);
-    ours_cont = take_signal(SIGCONT, cont_handler, SA_RESTART, &old_cont);
-    if (!atexit_done)
-        atexit_done = atexit(atexit_restore) == 0;
-}
-
-/* Put back what was there, unless the program changed it meanwhile (or, for a fatal signal,
- * SA_RESETHAND already did). */
-static void give_back(int sig, void (*fn)(int), bool *ours, const struct sigaction *old)
-{
-    struct sigaction now;
-    if (*ours && !sigaction(sig, NULL, &now) && now.sa_handler == fn)
-        sigaction(sig, old, NULL);
-    *ours = false;
-}
-
-static void remove_handlers(void)
-{
-    for (size_t i = 0; i < NFATAL; i++)
-        give_back(fatal_signals[i], fatal_handler, &ours_fatal[i], &old_fatal[i]);
-    give_back(SIGTSTP, tstp_handler, &ours_tstp, &old_tstp);
-    give_back(SIGCONT, cont_handler, &ours_cont, &old_cont);
 }
 
 /* ---- Open and close -------------------------------------------------------------------------- */
@@ -239,18 +161,17 @@ int tt_term_open(struct tt_term **tp, int fd, tt_diag *diag)
     slots[s].fd = fd;
     slots[s].saved = saved;
     slots[s].raw = raw;
-    /* Handlers first, raw mode second: a signal in between finds nothing to undo, never a
-     * raw terminal with no handler. */
-    if (nactive++ == 0)
-        install_handlers();
-    /* The handler reads fd and the settings once active is set: keep the stores in order. */
+    /* exit() without tt_term_close gives the terminal back too */
+    if (!atexit_done)
+        atexit_done = atexit(atexit_restore) == 0;
+    /* A signal handler reads fd and the settings once active is set: keep the stores in
+     * order. Table first, raw mode second: a signal in between finds a terminal to put back
+     * that is not raw yet, which is harmless. */
     atomic_signal_fence(memory_order_seq_cst);
     slots[s].active = 1;
     if (tcsetattr(fd, TCSANOW, &raw)) {
         err = errno;
         slots[s].active = 0;
-        if (--nactive == 0)
-            remove_handlers();
         tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot put the terminal in raw mode: %s",
                     strerror(err));
         goto out;
@@ -287,8 +208,6 @@ void tt_term_close(struct tt_term *t)
         tcsetattr(s->fd, TCSANOW, &s->saved);
         tcflush(s->fd, TCIFLUSH);
         s->active = 0;
-        if (--nactive == 0)
-            remove_handlers();
         pthread_mutex_unlock(&slots_lock);
     }
     free(t);

@@ -58,6 +58,16 @@ int tt_term_read(struct tt_term *t, int *keys, size_t max, bool *quit);
 /** Whether a quit so far was Ctrl-C or Ctrl-\ (rather than the end of the input). */
 bool tt_term_interrupted(const struct tt_term *t);
 
+/**
+ * Every terminal tt_term_open made raw gets its saved settings back (and, with flush, loses the
+ * keys typed but not read, so they never reach the shell). Async-signal-safe: for the
+ * program's handlers of fatal signals and of SIGTSTP (the library installs none).
+ */
+void tt_term_restore_all(bool flush);
+
+/** Every open terminal raw again, after a stop (SIGCONT). Async-signal-safe. */
+void tt_term_raw_again(void);
+
 /** Give the terminal its saved settings back (dropping keys typed but not read, so they do
  *  not spill into the shell that runs next) and free the reader. NULL is fine. */
 void tt_term_close(struct tt_term *t);
