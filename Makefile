@@ -56,13 +56,14 @@ $(BUILD)/obj/%.o: src/%.c | $(DEPS_OK)
 # The library's objects serve both the archive and the shared library: position-independent,
 # and with only the public API (TT_API in include/tonetree.h) visible outside the .so. Hidden
 # symbols still link statically, so the tests reach the internals through the archive.
-$(LIB_OBJ): LIB_CFLAGS = -fPIC -fvisibility=hidden
+LIB_ONLY_CFLAGS = -fPIC -fvisibility=hidden
+$(LIB_OBJ): LIB_CFLAGS = $(LIB_ONLY_CFLAGS)
 # and are built again when those flags change: a stamp holds them, rewritten only when they do.
-LIB_FLAGS_NOW = $(CC) $(CFLAGS) -fPIC -fvisibility=hidden
+LIB_FLAGS_NOW = $(CC) $(CFLAGS) $(LIB_ONLY_CFLAGS)
 $(BUILD)/.lib-cflags: FORCE
 	@mkdir -p $(@D)
 	@echo '$(LIB_FLAGS_NOW)' | cmp -s - $@ || echo '$(LIB_FLAGS_NOW)' >$@
-$(LIB_OBJ): $(BUILD)/.lib-cflags
+$(LIB_OBJ) $(CLI_OBJ): $(BUILD)/.lib-cflags
 FORCE:
 
 $(BUILD)/libtonetree.a: $(LIB_OBJ)
@@ -274,12 +275,13 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libtonetree.so.$(VERSION) $(DESTDIR)$(LIBDIR)/pkgconfig/tonetree.pc \
 	    $(DESTDIR)$(PREFIX)/include/tonetree.h $(DESTDIR)$(MANDIR)/man1/tonetree.1 \
 	    $(DESTDIR)$(MANDIR)/man5/tonetree-menu.5
-	rm -rf $(DESTDIR)$(DATADIR)
+	rm -rf $(DESTDIR)$(DATADIR)/menus $(DESTDIR)$(DATADIR)/prompts $(DESTDIR)$(DATADIR)/keymaps
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 # The installed library as a program that embeds it sees it: install into a scratch folder,
-# build examples/embed.c with pkg-config against it alone, run it, and check that the shared
-# library exports exactly the functions of the public header.
+# build examples/embed/embed.c with pkg-config against it alone, run it, and check that the
+# shared library exports exactly the functions of the public header.
 check-install: $(BUILD)/tonetree $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so
-	@./scripts/check-install.sh
+	+@MAKE='$(MAKE)' BUILD='$(BUILD)' ./scripts/check-install.sh
 
 -include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

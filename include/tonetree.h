@@ -371,6 +371,13 @@ struct tt_kiosk_opts {
  * @return 0; ECANCELED when Ctrl-C or Ctrl-\ ended it (the program may exit 130, as for
  *         SIGINT); or the error that stopped it
  */
+/**
+ * For a program's own handlers of fatal signals (the library installs none): give the
+ * terminal the kiosk made raw its settings back, dropping keys typed but not read.
+ * Async-signal-safe. `tonetree run` does it on SIGHUP, SIGQUIT, SIGABRT and SIGSEGV.
+ */
+TT_API void tt_kiosk_restore_terminal(void);
+
 TT_API int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
                         const struct tt_kiosk_opts *o, tt_diag *diag);
 

@@ -11,11 +11,15 @@
 set -eu
 BUILD=${BUILD:-build}
 dest=$(mktemp -d "${TMPDIR:-/tmp}/tonetree-install.XXXXXX")
-trap 'rm -rf "$dest"' EXIT INT TERM
+trap 'rm -rf "$dest"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 prefix=/usr/local
 fail() { echo "check-install: $*" >&2; exit 1; }
 
-make -s install DESTDIR="$dest" PREFIX="$prefix" BUILD="$BUILD" >/dev/null
+# every folder given, so that none set on the outer make's command line leads elsewhere
+"${MAKE:-make}" -s install DESTDIR="$dest" PREFIX="$prefix" LIBDIR="$prefix/lib" \
+    DATADIR="$prefix/share/tonetree" MANDIR="$prefix/share/man" BUILD="$BUILD" >/dev/null
 root=$dest$prefix
 version=$(sed -n 's/^#define TT_VERSION "\(.*\)"/\1/p' include/tonetree.h)
 for f in bin/tonetree lib/libtonetree.a "lib/libtonetree.so.$version" lib/libtonetree.so \

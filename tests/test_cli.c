@@ -250,6 +250,35 @@ static void a_closed_output_is_a_failed_write(void **state)
 }
 
 
+/* A reader that went away (`tonetree ... | head -1`): a failed write, status 3, not a death by
+ * SIGPIPE. The pipe's reading end is closed before tonetree writes. */
+static void a_reader_that_went_away_is_a_failed_write(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    close(p[0]);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(p[1], 1);
+        dup2(null, 2);
+        signal(SIGPIPE, SIG_DFL); /* as a shell starts it */
+        execl(tonetree_bin(), "tonetree", "check", "--format", "json",
+              "menus/no-contact-order.ini", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    int status;
+    alarm(60);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    alarm(0);
+    if (!WIFEXITED(status))
+        fail_msg("tonetree died of signal %d instead of exiting 3", WTERMSIG(status));
+    assert_int_equal(WEXITSTATUS(status), 3);
+}
+
 /* ---- the conventions every command follows ---- */
 
 /* Run tonetree with stdout in a file; returns the run, and stdout's text in *out. */
@@ -345,6 +374,12 @@ static void a_wrong_command_line_names_what_was_wrong_and_exits_2(void **state)
         {{"dtmf"}, "tonetree dtmf: give at least one audio file\n", "usage: tonetree dtmf "},
         {{"devices", "extra"}, "tonetree devices: takes no file ('extra')\n", "usage: tonetree devices "},
         {{"help", "nothing"}, "tonetree help: there is no command 'nothing'\n", "usage: tonetree help "},
+        {{"dtmf", "--verbose", "-xv", "a.wav"}, "tonetree dtmf: there is no option -x\n", "usage: tonetree dtmf "},
+        {{"check", "--max", "1", "menus/hearing-date.ini"}, "tonetree check: --max could be --max-seconds or --max-depth: give more of its name\n", "usage: tonetree check "},
+        {{"run", "--idle", "nan", "menus/hearing-date.ini"}, "tonetree run: --idle takes seconds, 0 to 86400 (0: never), not 'nan'\n", "usage: tonetree run "},
+        {{"line", "--rate", "96000", "menus/hearing-date.ini"}, "tonetree line: --rate takes a sample rate from 8000 to 48000 Hz, not '96000'\n", "usage: tonetree line "},
+        {{"render", "--rate", "16000abc", "menus/hearing-date.ini"}, "tonetree render: --rate takes a sample rate from 8000 to 192000 Hz, not '16000abc'\n", "usage: tonetree render "},
+        {{"render", "--cache", "", "menus/hearing-date.ini"}, "tonetree render: --cache takes a folder (or give --no-cache)\n", "usage: tonetree render "},
         {{"frobnicate"}, "tonetree: there is no command 'frobnicate'\n", "tonetree --help lists"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -416,6 +451,20 @@ static void a_file_with_errors_or_missing_is_status_1_for_every_command(void **s
     }
     tl_rmtree(dir);
     free(dir);
+}
+
+/* tonetree failing to do it (here: Graphviz's dot cannot be found to draw the graph) is
+ * status 3, though the error number is ENOENT, as for a missing file. */
+static void a_helper_program_that_cannot_run_is_status_3(void **state)
+{
+    (void)state;
+    char *out;
+    struct run r = run_capture("PATH=/nonexistent-tonetree-test",
+                               ARGS("graph", "--svg", "menus/hearing-date.ini"), &out);
+    if (r.status != 3 || !*r.err)
+        fail_msg("graph --svg with no dot: status %d, stderr:\n%s", r.status, r.err);
+    free(r.err);
+    free(out);
 }
 
 /* ---- the kiosk's ends, with no sound card: SIGINT 130, Ctrl-C 130, SIGTERM 0 ---- */
@@ -536,10 +585,12 @@ int main(void)
         cmocka_unit_test(help_on_a_full_disk_exits_3),
         cmocka_unit_test(devices_on_a_full_disk_exits_3),
         cmocka_unit_test(a_closed_output_is_a_failed_write),
+        cmocka_unit_test(a_reader_that_went_away_is_a_failed_write),
         cmocka_unit_test(every_command_answers_help_on_stdout_with_status_0),
         cmocka_unit_test(version_is_the_librarys),
         cmocka_unit_test(a_wrong_command_line_names_what_was_wrong_and_exits_2),
         cmocka_unit_test(a_file_with_errors_or_missing_is_status_1_for_every_command),
+        cmocka_unit_test(a_helper_program_that_cannot_run_is_status_3),
         cmocka_unit_test(the_kiosk_ends_130_on_ctrl_c_and_sigint_0_on_sigterm_and_warns_of_no_device),
     };
     return cmocka_run_group_tests_name("command line", tests, NULL, NULL);

@@ -89,11 +89,13 @@ int tt_inimem_load(struct tt_inimem *im, const char *data, size_t len, dictionar
     if (err)
         return err;
     pthread_once(&dispatcher_once, install_dispatcher);
+    tt_inimem_error_fn *outer_fn = current_fn; /* a load inside a handler gets its own back */
+    void *outer_ctx = current_ctx;
     current_fn = on_error;
     current_ctx = ctx;
     *dp = iniparser_load(im->path);
-    current_fn = NULL;
-    current_ctx = NULL;
+    current_fn = outer_fn;
+    current_ctx = outer_ctx;
     return 0;
 }
 

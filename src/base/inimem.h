@@ -13,7 +13,9 @@
  * each undo the other's, and iniparser then printed on stderr from inside the library. This
  * module owns that callback instead: one dispatcher, installed once, hands each message to the
  * handler of the load running on the same thread (none: the message is dropped, as the loaders'
- * own scans have already refused every line iniparser would).
+ * own scans have already refused every line iniparser would). Once installed it stays for the
+ * life of the process: a host program that uses iniparser itself gets no messages through
+ * iniparser's callback on its own loads.
  */
 #ifndef TT_INIMEM_H
 #define TT_INIMEM_H

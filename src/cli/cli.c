@@ -250,18 +250,51 @@ __attribute__((format(printf, 2, 3))) static int usage_error(const struct comman
 }
 
 /* getopt_long's '?' (an unknown option) and ':' (a value missing), named (opterr is 0, and
- * every option string starts with ':', so getopt itself says nothing). */
-static int option_error(const struct command *c, int ch, char **argv)
+ * every option string starts with ':', so getopt itself says nothing). A long option always
+ * moves optind past itself; a short one inside a cluster (-xv) may not, so argv[optind - 1]
+ * names the long option only when it is one whose value is optopt (or optopt is 0). */
+static int option_error(const struct command *c, int ch, char **argv,
+                        const struct option *opts)
 {
     const char *arg = argv[optind - 1];
     int len = (int)strcspn(arg, "=");
+    bool is_long = !strncmp(arg, "--", 2) && arg[2];
+    if (is_long && optopt) {
+        is_long = false;
+        for (const struct option *o = opts; o && o->name; o++)
+            if (o->val == optopt && (int)strlen(o->name) == len - 2 &&
+                !strncmp(o->name, arg + 2, (size_t)len - 2))
+                is_long = true;
+    }
     if (ch == ':')
-        return usage_error(c, "%.*s needs a value", len, arg);
-    if (optopt && arg[1] != '-')
+        return is_long ? usage_error(c, "%.*s needs a value", len, arg)
+                       : usage_error(c, "-%c needs a value", optopt);
+    if (!is_long)
         return usage_error(c, "there is no option -%c", optopt);
     if (optopt) /* a long option given a value it does not take: --svg=1 */
         return usage_error(c, "%.*s takes no value", len, arg);
+    /* an abbreviation getopt_long could not settle: name the options it could be */
+    char could[256] = "";
+    size_t at = 0;
+    for (const struct option *o = opts; o && o->name; o++)
+        if (!strncmp(o->name, arg + 2, (size_t)len - 2) && at < sizeof(could))
+            at += (size_t)snprintf(could + at, sizeof(could) - at, "%s--%s", at ? " or " : "",
+                                   o->name);
+    if (at)
+        return usage_error(c, "%.*s could be %s: give more of its name", len, arg, could);
     return usage_error(c, "there is no option %.*s", len, arg);
+}
+
+/* A whole number from lo to hi, all of arg; false when it is not one. */
+static bool whole(const char *arg, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno || v < lo || v > hi)
+        return false;
+    *out = (int)v;
+    return true;
 }
 
 /* The exit status for a library error: EINVAL, and a file that cannot be read as asked (missing,
@@ -339,7 +372,7 @@ static int cmd_check(int argc, char **argv, tt_diag *d)
                                         "not '%s'", optarg);
             break;
         default:
-            return option_error(cmd, c, argv);
+            return option_error(cmd, c, argv, opts);
         }
     }
     if (optind >= argc)
@@ -412,6 +445,10 @@ static int setup_option(struct setup *su, int c, const char *arg, const struct c
         su->lang = arg;
         return 1;
     case 'c':
+        if (!*arg) {
+            usage_error(cmd, "--cache takes a folder (or give --no-cache)");
+            return -1;
+        }
         free(su->cache);
         su->cache = strdup(arg);
         return 1;
@@ -420,9 +457,9 @@ static int setup_option(struct setup *su, int c, const char *arg, const struct c
         su->cache = NULL;
         return 1;
     case 'r':
-        su->rate = atoi(arg);
-        if (su->rate < 8000 || su->rate > 192000) {
-            usage_error(cmd, "--rate takes a sample rate from 8000 to 192000 Hz, not '%s'", arg);
+        if (!whole(arg, 8000, cmd == &commands[CMD_LINE] ? 48000 : 192000, &su->rate)) {
+            usage_error(cmd, "--rate takes a sample rate from 8000 to %d Hz, not '%s'",
+                        cmd == &commands[CMD_LINE] ? 48000 : 192000, arg);
             return -1;
         }
         return 1;
@@ -510,7 +547,7 @@ static int cmd_render(int argc, char **argv, tt_diag *d)
             rc = command_help(cmd);
             goto out;
         default:
-            rc = option_error(cmd, c, argv);
+            rc = option_error(cmd, c, argv, opts);
             goto out;
         }
     }
@@ -590,7 +627,7 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
         case 'i': {
             char *end;
             double sec = strtod(optarg, &end);
-            if (*end || sec < 0 || sec > 86400) {
+            if (*end || !(sec >= 0 && sec <= 86400)) { /* NaN is out too */
                 rc = usage_error(cmd, "--idle takes seconds, 0 to 86400 (0: never), not '%s'",
                                  optarg);
                 goto out;
@@ -602,7 +639,7 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
             rc = command_help(cmd);
             goto out;
         default:
-            rc = option_error(cmd, c, argv);
+            rc = option_error(cmd, c, argv, opts);
             goto out;
         }
     }
@@ -660,7 +697,7 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
         case 'H': {
             char *end;
             double sec = strtod(optarg, &end);
-            if (*end || sec < 1 || sec > 3600) {
+            if (*end || !(sec >= 1 && sec <= 3600)) { /* NaN is out too */
                 rc = usage_error(cmd, "--hangup takes seconds, 1 to 3600, not '%s'", optarg);
                 goto out;
             }
@@ -671,7 +708,7 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
             rc = command_help(cmd);
             goto out;
         default:
-            rc = option_error(cmd, c, argv);
+            rc = option_error(cmd, c, argv, opts);
             goto out;
         }
     }
@@ -748,13 +785,16 @@ static int cmd_script(int argc, char **argv, tt_diag *d)
         case 'h': return command_help(cmd);
         case 'l': lang = optarg; break;
         case 'p': prompts = optarg; break;
-        case 'w': so.width = atoi(optarg); break;
+        case 'w':
+            if (!whole(optarg, 20, 1000, &so.width))
+                return usage_error(cmd, "--width takes columns, 20 to 1000, not '%s'", optarg);
+            break;
         case 'f':
             if (tt_script_format_parse(optarg, &fmt))
                 return usage_error(cmd, "--format takes txt, md or html, not '%s'", optarg);
             break;
         default:
-            return option_error(cmd, c, argv);
+            return option_error(cmd, c, argv, opts);
         }
     }
     if (optind != argc - 1)
@@ -790,14 +830,20 @@ static int cmd_graph(int argc, char **argv, tt_diag *d)
         else if (c == 'h')
             return command_help(cmd);
         else
-            return option_error(cmd, c, argv);
+            return option_error(cmd, c, argv, opts);
     }
     if (optind != argc - 1)
         return usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
                            argc - optind);
     if (!(err = open_menu_lang(argv[optind], lang, &m, &li, d)))
         err = svg ? tt_graph_svg(output, m, li, d) : tt_graph_write(output, m, li, d);
+    else
+        svg = false; /* the menu's error: status_of's to tell */
     tt_menu_free(m);
+    /* dot failing to start or to draw (not installed: ENOENT) is tonetree's failure to do it,
+     * not the menu's */
+    if (svg && err && err != EINVAL)
+        return report(d, err) ? EXIT_RUN : 0;
     return report(d, err);
 }
 
@@ -813,7 +859,7 @@ static int cmd_dtmf(int argc, char **argv)
         if (c == 'h')
             return command_help(cmd);
         if (c != 'v')
-            return option_error(cmd, c, argv);
+            return option_error(cmd, c, argv, opts);
         verbose = true;
     }
     if (optind >= argc)
@@ -839,7 +885,7 @@ static int cmd_devices(int argc, char **argv, tt_diag *d)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h')
             return command_help(cmd);
-        return option_error(cmd, c, argv);
+        return option_error(cmd, c, argv, opts);
     }
     if (optind < argc)
         return usage_error(cmd, "takes no file ('%s')", argv[optind]);
@@ -883,12 +929,17 @@ static int cmd_prompts(int argc, char **argv, tt_diag *d)
         switch (c) {
         case 'T': list = true; break;
         case 'M': missing = true; break;
-        case 'w': width = atoi(optarg); break;
+        case 'w':
+            if (!whole(optarg, 20, 1000, &width)) {
+                rc = usage_error(cmd, "--width takes columns, 20 to 1000, not '%s'", optarg);
+                goto out;
+            }
+            break;
         case 'h':
             rc = command_help(cmd);
             goto out;
         default:
-            rc = option_error(cmd, c, argv);
+            rc = option_error(cmd, c, argv, opts);
             goto out;
         }
     }
@@ -933,6 +984,9 @@ int main(int argc, char **argv)
 {
     tt_diag *d = NULL;
     opterr = 0; /* option_error says what was wrong, once, in our words */
+    /* A reader that went away (`tonetree check ... | head -1`) is a failed write, reported
+     * once with status 3, not a death by SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     if (output_open() != 0 || !(d = tt_diag_new())) {
         fputs("tonetree: out of memory\n", stderr);
         return EXIT_RUN;
@@ -943,15 +997,21 @@ int main(int argc, char **argv)
     if (!name) {
         rc = usage_error(NULL, "give a command");
     } else if (!strcmp(name, "--version") || !strcmp(name, "-V") || !strcmp(name, "version")) {
-        fprintf(output, "tonetree %s\n", tt_version());
-        rc = 0;
+        if (argc > 2) {
+            rc = usage_error(NULL, "--version takes nothing after it");
+        } else {
+            fprintf(output, "tonetree %s\n", tt_version());
+            rc = 0;
+        }
     } else if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
         rc = usage_all();
     } else if (!cmd) {
         rc = usage_error(NULL, "there is no command '%s'", name);
     } else if (cmd == &commands[CMD_HELP]) {
         const struct command *about = argc > 2 ? find_command(argv[2]) : NULL;
-        if (argc > 3)
+        if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))
+            rc = command_help(cmd);
+        else if (argc > 3)
             rc = usage_error(cmd, "give one command at most");
         else if (argc == 3 && !about)
             rc = usage_error(cmd, "there is no command '%s'", argv[2]);

@@ -667,3 +667,8 @@ out:
         fclose(k.log);
     return err;
 }
+
+void tt_kiosk_restore_terminal(void)
+{
+    tt_term_restore_all(true);
+}

@@ -354,7 +354,11 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     if ((err = tt_in_open(&l->in, &io, diag)))
         goto out;
     if (tt_in_period(l->in) > MAX_PERIOD) {
-        err = EINVAL;
+        tt_diag_add(diag, TT_ERROR, NULL, 0,
+                    "the line's device reads %d frames at a time, more than the %d the line "
+                    "can take: choose another device with --device",
+                    tt_in_period(l->in), MAX_PERIOD);
+        err = ERANGE;
         goto out;
     }
     err = loop(l);
