@@ -469,14 +469,14 @@ static void a_helper_program_that_cannot_run_is_status_3(void **state)
 
 /* ---- the kiosk's ends, with no sound card: SIGINT 130, Ctrl-C 130, SIGTERM 0 ---- */
 
-/* Start `tonetree run` with keys from a pipe (kept open here), no sound card, and its own
- * cache; wait (bounded) until it shows the welcome. */
-static pid_t kiosk_no_device(const char *dir, int *keys, char *out_path, char *err_path,
-                             size_t size)
+/* Start `tonetree run` with keys from a pipe (kept open here), no sound card, and the speech
+ * cache given (shared by the runs of a test, so the prompts are made once); wait (bounded)
+ * until it shows the welcome. */
+static pid_t kiosk_no_device(const char *dir, const char *cache, int *keys, char *out_path,
+                             char *err_path, size_t size)
 {
-    char conf[600], cache[600], set[700];
+    char conf[600], set[700];
     snprintf(conf, sizeof(conf), "%s/empty.conf", dir);
-    snprintf(cache, sizeof(cache), "%s/cache", dir);
     snprintf(out_path, size, "%s/screen.txt", dir);
     snprintf(err_path, size, "%s/stderr.txt", dir);
     FILE *f = fopen(conf, "w");
@@ -549,11 +549,12 @@ static void the_kiosk_ends_130_on_ctrl_c_and_sigint_0_on_sigterm_and_warns_of_no
         int sig;      /* a signal to send, or 0 for Ctrl-C on the keys */
         int status;
     } ends[] = {{SIGINT, 130}, {0, 130}, {SIGTERM, 0}};
+    char *cache = tl_tmpdir();
     for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
         char *dir = tl_tmpdir();
         char out[600], err[600];
         int keys;
-        pid_t pid = kiosk_no_device(dir, &keys, out, err, sizeof(out));
+        pid_t pid = kiosk_no_device(dir, cache, &keys, out, err, sizeof(out));
         if (ends[i].sig)
             kill(pid, ends[i].sig);
         else
@@ -572,6 +573,8 @@ static void the_kiosk_ends_130_on_ctrl_c_and_sigint_0_on_sigterm_and_warns_of_no
         tl_rmtree(dir);
         free(dir);
     }
+    tl_rmtree(cache);
+    free(cache);
 }
 
 int main(void)
