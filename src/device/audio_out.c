@@ -156,6 +156,35 @@ static int choose_format(struct tt_out *o, PaStreamParameters *p, const PaDevice
  * pthread_setschedparam (which returns its error instead of setting errno), so a refusal
  * can fail the start: the caller then tries again without.
  */
+/*
+ * A stream whose start failed. PortAudio 19.6's ALSA start makes the callback thread, and when
+ * it cannot finish starting it (its priority refused, or no word from it within 1 s, which a
+ * busy machine can take) it cancels and joins that thread itself. Pa_CloseStream would then
+ * abort the stream again: cancel and join the same thread a second time (undefined), and when
+ * that fails, skip freeing the stream (pa_front.c closes only after a good abort). A stress
+ * run showed that leak under LeakSanitizer. Such a stream (neither active nor stopped) is
+ * therefore not closed but kept here for the process's life, a few hundred bytes each,
+ * reachable, so that a leak checker still reports any stream we really forgot. Any other
+ * stream is closed as usual. PortAudio's streams are process-wide anyway (pa.c); the lock is
+ * for two outputs failing at once.
+ */
+#define KEPT_MAX 64
+static PaStream *kept[KEPT_MAX];
+static size_t nkept;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void close_failed_start(PaStream *s)
+{
+    if (Pa_IsStreamActive(s) != 0 || Pa_IsStreamStopped(s) != 0) {
+        Pa_CloseStream(s);
+        return;
+    }
+    pthread_mutex_lock(&kept_lock);
+    if (nkept < KEPT_MAX)
+        kept[nkept++] = s; /* past that, it is simply not freed */
+    pthread_mutex_unlock(&kept_lock);
+}
+
 static PaError open_one(struct tt_out *o, const PaStreamParameters *p, int rate,
                         unsigned long period, bool rt, PaStream **sp)
 {
@@ -172,7 +201,7 @@ static PaError open_one(struct tt_out *o, const PaStreamParameters *p, int rate,
     pe = Pa_StartStream(s);
     if (pe != paNoError) {
         atomic_store(&o->stopping, true);
-        Pa_CloseStream(s);
+        close_failed_start(s);
         return pe;
     }
     *sp = s;
