@@ -285,6 +285,22 @@ static int option_error(const struct command *c, int ch, char **argv,
     return usage_error(c, "there is no option %.*s", len, arg);
 }
 
+/* What every command's option loop does with the options it does not take itself: -h is its
+ * help (status 0), anything else a usage error naming the option. */
+static int other_option(const struct command *c, int ch, char **argv, const struct option *opts)
+{
+    return ch == 'h' ? command_help(c) : option_error(c, ch, argv, opts);
+}
+
+/* The commands that read one menu: argv[optind] must be it, and the last word. */
+static int one_menu(const struct command *c, int argc)
+{
+    if (optind == argc - 1)
+        return 0;
+    return usage_error(c, optind < argc ? "give one menu file, not %d" : "give a menu file",
+                       argc - optind);
+}
+
 /* A whole number from lo to hi, all of arg; false when it is not one. */
 static bool whole(const char *arg, long lo, long hi, int *out)
 {
@@ -349,8 +365,6 @@ static int cmd_check(int argc, char **argv, tt_diag *d)
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'h':
-            return command_help(cmd);
         case 'f':
             if (strcmp(optarg, "json") && strcmp(optarg, "text"))
                 return usage_error(cmd, "--format takes text or json, not '%s'", optarg);
@@ -372,7 +386,7 @@ static int cmd_check(int argc, char **argv, tt_diag *d)
                                         "not '%s'", optarg);
             break;
         default:
-            return option_error(cmd, c, argv, opts);
+            return other_option(cmd, c, argv, opts);
         }
     }
     if (optind >= argc)
@@ -543,19 +557,13 @@ static int cmd_render(int argc, char **argv, tt_diag *d)
                 goto out;
             }
             break;
-        case 'h':
-            rc = command_help(cmd);
-            goto out;
         default:
-            rc = option_error(cmd, c, argv, opts);
+            rc = other_option(cmd, c, argv, opts);
             goto out;
         }
     }
-    if (optind != argc - 1) {
-        rc = usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
-                         argc - optind);
+    if ((rc = one_menu(cmd, argc)))
         goto out;
-    }
     if (!out && !transcript) {
         rc = usage_error(cmd, "give -o OUT.wav, --transcript FILE, or both");
         goto out;
@@ -635,19 +643,13 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
             ko.idle_ms = (tt_ms)(sec * 1000);
             break;
         }
-        case 'h':
-            rc = command_help(cmd);
-            goto out;
         default:
-            rc = option_error(cmd, c, argv, opts);
+            rc = other_option(cmd, c, argv, opts);
             goto out;
         }
     }
-    if (optind != argc - 1) {
-        rc = usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
-                         argc - optind);
+    if ((rc = one_menu(cmd, argc)))
         goto out;
-    }
     if (ko.log_visits && !ko.log_path) {
         rc = usage_error(cmd, "--log-visits needs --log FILE");
         goto out;
@@ -704,19 +706,13 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
             lo.hangup_ms = (tt_ms)(sec * 1000);
             break;
         }
-        case 'h':
-            rc = command_help(cmd);
-            goto out;
         default:
-            rc = option_error(cmd, c, argv, opts);
+            rc = other_option(cmd, c, argv, opts);
             goto out;
         }
     }
-    if (optind != argc - 1) {
-        rc = usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
-                         argc - optind);
+    if ((rc = one_menu(cmd, argc)))
         goto out;
-    }
     if (transcript && strcmp(transcript, "-") && !(tf = lo.transcript = fopen(transcript, "w"))) {
         fprintf(stderr, "%s: cannot write the transcript\n", transcript);
         rc = EXIT_RUN;
@@ -778,11 +774,10 @@ static int cmd_script(int argc, char **argv, tt_diag *d)
     struct tt_script_opts so = {0};
     tt_menu *m = NULL;
     tt_phrases *ph[8] = {0};
-    int c, li, err;
+    int c, li, err, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":l:f:w:p:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'h': return command_help(cmd);
         case 'l': lang = optarg; break;
         case 'p': prompts = optarg; break;
         case 'w':
@@ -794,12 +789,11 @@ static int cmd_script(int argc, char **argv, tt_diag *d)
                 return usage_error(cmd, "--format takes txt, md or html, not '%s'", optarg);
             break;
         default:
-            return option_error(cmd, c, argv, opts);
+            return other_option(cmd, c, argv, opts);
         }
     }
-    if (optind != argc - 1)
-        return usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
-                           argc - optind);
+    if ((rc = one_menu(cmd, argc)))
+        return rc;
     if (!(err = open_menu_lang(argv[optind], lang, &m, &li, d)) &&
         !(err = tt_phrases_load_all(m, prompts, ph, d))) {
         so.prompts_dir = prompts ? prompts : tt_menu_prompts_dir(m);
@@ -820,21 +814,18 @@ static int cmd_graph(int argc, char **argv, tt_diag *d)
     const char *lang = NULL;
     bool svg = false;
     tt_menu *m = NULL;
-    int c, li, err;
+    int c, li, err, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":l:sh", opts, NULL)) != -1) {
         if (c == 'l')
             lang = optarg;
         else if (c == 's')
             svg = true;
-        else if (c == 'h')
-            return command_help(cmd);
         else
-            return option_error(cmd, c, argv, opts);
+            return other_option(cmd, c, argv, opts);
     }
-    if (optind != argc - 1)
-        return usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
-                           argc - optind);
+    if ((rc = one_menu(cmd, argc)))
+        return rc;
     if (!(err = open_menu_lang(argv[optind], lang, &m, &li, d)))
         err = svg ? tt_graph_svg(output, m, li, d) : tt_graph_write(output, m, li, d);
     else
@@ -856,10 +847,8 @@ static int cmd_dtmf(int argc, char **argv)
     int c, rc = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
-        if (c == 'h')
-            return command_help(cmd);
         if (c != 'v')
-            return option_error(cmd, c, argv, opts);
+            return other_option(cmd, c, argv, opts);
         verbose = true;
     }
     if (optind >= argc)
@@ -882,11 +871,8 @@ static int cmd_devices(int argc, char **argv, tt_diag *d)
     const struct command *cmd = &commands[CMD_DEVICES];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h')
-            return command_help(cmd);
-        return option_error(cmd, c, argv, opts);
-    }
+    if ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
+        return other_option(cmd, c, argv, opts);
     if (optind < argc)
         return usage_error(cmd, "takes no file ('%s')", argv[optind]);
     /* the devices' own failures are tonetree's: there is no input to blame */
@@ -935,19 +921,13 @@ static int cmd_prompts(int argc, char **argv, tt_diag *d)
                 goto out;
             }
             break;
-        case 'h':
-            rc = command_help(cmd);
-            goto out;
         default:
-            rc = option_error(cmd, c, argv, opts);
+            rc = other_option(cmd, c, argv, opts);
             goto out;
         }
     }
-    if (optind != argc - 1) {
-        rc = usage_error(cmd, optind < argc ? "give one menu file, not %d" : "give a menu file",
-                         argc - optind);
+    if ((rc = one_menu(cmd, argc)))
         goto out;
-    }
     if (list && missing) {
         rc = usage_error(cmd, "--list and --missing cannot go together");
         goto out;
