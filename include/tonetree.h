@@ -5,7 +5,9 @@
  * driven by a session (a pure state machine: events in, events out, no I/O and no clock of
  * its own), whose "say" events are turned into audio by a prompt store (recordings decoded
  * with libsndfile, speech synthesized with flite or espeak-ng, all resampled once with
- * libsoxr). Drivers (offline render, kiosk, telephone line) own the clock and the devices.
+ * libsoxr). A call (tt_call) joins a session to its audio, lookups and transcript; drivers
+ * (offline render, kiosk, telephone line, or a program's own: docs/calls.md) own the clock and
+ * the devices, and run calls.
  *
  * Every function that can fail returns 0 or a positive errno value; what went wrong, with the
  * file and line where there is one, is added to the caller's tt_diag for the caller to report.
@@ -323,6 +325,83 @@ TT_API void tt_store_stats(const tt_store *s, struct tt_store_stats *st);
 TT_API int tt_store_prepare(tt_store *store, const tt_menu *m, tt_phrases *const *phrases,
                             void (*progress)(size_t done, size_t total, void *arg), void *arg);
 
+/* ---- Calls: a session with its audio, for a driver that owns a clock and a device --------- */
+
+typedef struct tt_call tt_call;
+
+/* Where the listener's volume is applied. */
+enum tt_call_volume {
+    TT_CALL_VOLUME_LEVEL,    /* in the frames pulled, at the level's gain (a line, a phone) */
+    TT_CALL_VOLUME_RELATIVE, /* in the frames pulled, relative to the default level, so that
+                              * the default leaves prompts as they are (render) */
+    TT_CALL_VOLUME_OUTSIDE   /* not in the frames: the driver's output applies tt_call_gain, so
+                              * a change is heard at once, not after what is queued (kiosk) */
+};
+
+struct tt_call_opts {
+    int rate;                  /* frames per second pulled: must be the store's */
+    int lang;                  /* starting language index */
+    enum tt_end_mode end_mode;
+    tt_ms idle_ms;             /* see tt_session_opts */
+    enum tt_call_volume volume;
+    bool output_fades;         /* the driver's output fades a cut itself (it holds audio ahead):
+                                * a cut drops the clip at once instead of fading it here */
+    FILE *transcript;          /* every event as a transcript line (tt_event_line), or NULL */
+    /* Called for every event of the session, after the call has acted on its audio (a SAY's
+     * clip is asked for just after): for a driver's screen, log and line watch. ev is valid
+     * during the call only; the callback must not call back into the call. */
+    void (*on_event)(void *arg, const struct tt_event *ev, tt_ms now);
+    void *arg;
+};
+
+/**
+ * A call: one listener's session joined to the prompt store (the audio of what it says), a
+ * player (fades, volume), lookups (run in the background) and the transcript. The driver owns
+ * the clock, passing now (ms) to every function, and pulls audio whenever its output wants it.
+ * Nothing here blocks or sleeps; work that takes long (a lookup, a recording stretched to a new
+ * speed) runs in the background and is taken by tt_call_step.
+ * Messages (a lookup that failed, with the entry hidden) are added to diag for the driver to
+ * report. Every function that returns int returns 0 or an errno value (ENOMEM, or the store's
+ * error for a clip that could not be made).
+ */
+TT_API int tt_call_new(tt_call **cp, const tt_menu *m, tt_phrases *const *phrases,
+                       tt_store *store, const struct tt_call_opts *o, tt_diag *diag);
+/** End the call at once: background work is stopped, personal audio wiped. NULL is fine. */
+TT_API void tt_call_free(tt_call *c);
+/** Begin: the start node is spoken. */
+TT_API int tt_call_start(tt_call *c, tt_ms now);
+/** A key (enum tt_key): any key cuts the audio at once. */
+TT_API int tt_call_key(tt_call *c, int key, tt_ms now);
+/** Take what background work has finished and fire the session's timers that are due. Call
+ *  when now reaches tt_call_deadline, when a descriptor of tt_call_fds is readable, and at the
+ *  latest tt_call_poll_ms after the last step while tt_call_busy. */
+TT_API int tt_call_step(tt_call *c, tt_ms now);
+/** Fill out with the next n frames (silence when nothing plays); never blocks or allocates.
+ *  @return how many of them were a clip's audio */
+TT_API size_t tt_call_pull(tt_call *c, int16_t *out, size_t n);
+/** Everything pulled has been heard by the listener but the last `queued` frames (still in the
+ *  driver's output): when the playing clip's last frame has been heard, the session goes on. */
+TT_API int tt_call_heard(tt_call *c, size_t queued, tt_ms now);
+/** Frames of the playing clip not yet pulled (0 when none plays). */
+TT_API size_t tt_call_clip_left(const tt_call *c);
+/** True from a SAY until its audio has been heard, or cut (also while its clip is made). */
+TT_API bool tt_call_playing(const tt_call *c);
+/** True while background work holds the call up: a lookup runs, or the clip of a SAY is being
+ *  made. An offline driver waits for it (its clock stands still); a live one plays on. */
+TT_API bool tt_call_busy(const tt_call *c);
+/** When tt_call_step must next be called for the session's timers (TT_NEVER: none). */
+TT_API tt_ms tt_call_deadline(const tt_call *c);
+/** The descriptors to poll() for POLLIN that mean tt_call_step has work (0 to 2 of them). */
+TT_API size_t tt_call_fds(const tt_call *c, int fds[2]);
+/** The longest a driver may sleep, in real milliseconds, before calling tt_call_step for the
+ *  background work (a lookup's time limit, which no descriptor shows); -1: no limit. */
+TT_API int tt_call_poll_ms(const tt_call *c);
+/** The listener's volume as a linear gain (for TT_CALL_VOLUME_OUTSIDE). */
+TT_API float tt_call_gain(const tt_call *c);
+/** The session, for questions (tt_session_waiting, ...): keys and time go through the call. */
+TT_API tt_session *tt_call_session(tt_call *c);
+TT_API bool tt_call_ended(const tt_call *c);
+
 /* ---- Offline render: a key script in, a WAV and a transcript out ------------------------------ */
 
 struct tt_render_opts {
@@ -365,19 +444,19 @@ struct tt_kiosk_opts {
 };
 
 /**
- * Run the kiosk until the keys end (end of input, a terminal that hangs up), Ctrl-C or Ctrl-\
- * at its terminal, or *o->stop is set. With no audio device it warns on stderr and goes on
- * with the words on the transcript.
- * @return 0; ECANCELED when Ctrl-C or Ctrl-\ ended it (the program may exit 130, as for
- *         SIGINT); or the error that stopped it
- */
-/**
  * For a program's own handlers of fatal signals (the library installs none): give the
  * terminal the kiosk made raw its settings back, dropping keys typed but not read.
  * Async-signal-safe. `tonetree run` does it on SIGHUP, SIGQUIT, SIGABRT and SIGSEGV.
  */
 TT_API void tt_kiosk_restore_terminal(void);
 
+/**
+ * Run the kiosk until the keys end (end of input, a terminal that hangs up), Ctrl-C or Ctrl-\
+ * at its terminal, or *o->stop is set. With no audio device it warns on stderr and goes on
+ * with the words on the transcript.
+ * @return 0; ECANCELED when Ctrl-C or Ctrl-\ ended it (the program may exit 130, as for
+ *         SIGINT); or the error that stopped it
+ */
 TT_API int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
                         const struct tt_kiosk_opts *o, tt_diag *diag);
 

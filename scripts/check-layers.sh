@@ -18,9 +18,10 @@ rank() {
     core) echo 2 ;;
     prompt) echo 3 ;;
     device | input | lookup) echo 4 ;;
-    drivers) echo 5 ;;
-    tools) echo 6 ;;
-    cli) echo 7 ;;
+    call) echo 5 ;;
+    drivers) echo 6 ;;
+    tools) echo 7 ;;
+    cli) echo 8 ;;
     *) echo -1 ;;
     esac
 }

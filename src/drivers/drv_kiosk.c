@@ -9,12 +9,9 @@
  * the device has consumed its last frame, so the session's pauses and timeouts are measured
  * from what the listener actually heard.
  *
- * A recording asked for at a new speed must be stretched, which takes seconds for a long one:
- * that work goes to a worker thread (prompt.h's store jobs), and the loop goes on taking keys
- * while it runs; the clip plays when it is ready, unless a key has moved the listener on.
- * Threads: the loop thread owns everything here; the worker owns only its job, from
- * pthread_create until it writes to work_done, after which the loop joins it and takes the
- * job back. One job runs at a time; a second slow SAY waits for the worker.
+ * The call (call/) does what every driver needs: clips, lookups alongside the audio, a
+ * recording stretched to a new speed on a worker thread while keys keep working. The kiosk
+ * sleeps on the call's descriptors too.
  *
  * With no audio device the kiosk still runs: it says so plainly, shows the words on the
  * terminal (where a braille display reads them), keeps the same timing as if the audio were
@@ -35,9 +32,7 @@
  * weighed that.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,15 +40,11 @@
 #include <unistd.h>
 
 #include "base/diag.h"
-#include "core/menu.h"
 #include "device/audio_out.h"
 #include "device/latency.h"
 #include "input/evdev.h"
 #include "input/keymap.h"
 #include "input/term.h"
-#include "lookup/lookup.h"
-#include "prompt/player.h"
-#include "prompt/prompt.h"
 
 #define CHUNK 512
 #define RETRY_MS 3000   /* how often a missing or lost device is tried again */
@@ -62,10 +53,10 @@
 
 struct kiosk {
     const tt_menu *m;
-    tt_store *store;
     tt_diag *diag;
+    tt_diag *said;           /* the call's messages (a lookup that failed), reported as they come */
     const struct tt_kiosk_opts *o;
-    tt_session *s;
+    tt_call *c;
     struct tt_term *term;
     struct tt_keymap *keymap;
     struct tt_evdev *keypad; /* NULL without one, or while it is unplugged */
@@ -75,25 +66,13 @@ struct kiosk {
     int lat_asked;           /* what to ask a new stream for: 0 until grown (the device's own) */
     uint64_t underruns_gone; /* underruns counted by outputs since closed (lost devices) */
     int rate;
-    struct tt_player player;
-    bool playing;            /* a clip was asked for and the session has not heard done */
-    int64_t clip_end;        /* output position of the clip's last frame, once all written */
-    bool clip_started;       /* its first frames are in the output */
-    tt_ms clip_due;          /* with no device: when the clip would have ended */
+    bool clip_started;       /* the playing clip's first frames are in the output */
+    bool clip_queued;        /* and its last */
+    int64_t null_at;         /* with no device, the frame the listener would be hearing now */
     tt_ms next_retry;
     tt_ms next_keypad;
     tt_ms quiet_since;       /* when the output last had nothing to play */
-    struct tt_lookup *lookup; /* a court's command answering an entry, while it runs */
-    const struct tt_clip *clip; /* the clip playing, given back to the store when it stops */
-    /* the worker: a slow clip being made, and the SAY that waits for it */
-    pthread_t worker;
-    struct tt_store_job *job; /* the worker's while it runs */
-    bool working;
-    int work_done[2];         /* the worker writes a byte here when its job is done */
-    bool say_waiting;
-    struct tt_event waiting;  /* its words stay valid: the session has said nothing since */
     struct timespec t0;
-    float gain;
     FILE *log;
     /* What the log counts (never when, unless the court asked for visits). */
     unsigned *visits;        /* per node */
@@ -128,14 +107,6 @@ static void clear_screen(struct kiosk *k)
         return;
     fputs("\033[H\033[2J\033[3J", k->o->transcript);
     fflush(k->o->transcript);
-}
-
-/* The clip has played, been cut or been replaced: the store gets it back (and wipes it, if it
- * held someone's own words). */
-static void clip_over(struct kiosk *k)
-{
-    tt_store_release(k->store, k->clip);
-    k->clip = NULL;
 }
 
 static void log_line(struct kiosk *k, const char *what, int node)
@@ -192,7 +163,7 @@ static void open_output(struct kiosk *k, bool first)
     if (!err) {
         /* The device chosen and its real output latency, for whoever looks after the kiosk. */
         tt_diag_print(d, stderr);
-        tt_out_set_gain(k->out, k->gain);
+        tt_out_set_gain(k->out, tt_call_gain(k->c));
         if (!k->lat_known)
             tt_latency_init(&k->lat, latency_ms(k->out));
         k->lat_known = true;
@@ -231,172 +202,107 @@ static void log_counts(struct kiosk *k)
     fflush(k->log);
 }
 
-static void *work(void *arg)
+/* What the kiosk itself does with what the session says, after the call has dealt with the
+ * audio: the screen, the log's counts, the output's cut and volume. */
+static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
 {
     struct kiosk *k = arg;
-    tt_store_job_run(k->job);
-    ssize_t w;
-    do
-        w = write(k->work_done[1], "", 1);
-    while (w < 0 && errno == EINTR);
-    return NULL;
-}
-
-/* Play a SAY's clip, or hand its making to the worker if it is slow (it plays when ready). */
-static int play(struct kiosk *k, const struct tt_event *ev, tt_ms now)
-{
-    const struct tt_clip *clip;
-    struct tt_store_job *job = NULL;
-    int err = tt_store_job_new(k->store, k->m, ev, &job);
-    if (err)
-        return err;
-    if (job) {
-        k->say_waiting = true;
-        k->waiting = *ev;
-        if (k->working) { /* the worker is busy: this one is asked again when it is free */
-            tt_store_job_free(job);
-            return 0;
+    switch (ev->type) {
+    case TT_EV_SAY:
+        show(k, tt_event_words(ev));
+        k->clip_started = k->clip_queued = false;
+        if (k->out && tt_out_in_standby(k->out) && tt_out_standby(k->out, false, NULL))
+            k->next_retry = now; /* the device would not start again: treat it as lost */
+        break;
+    case TT_EV_STOP:
+        /* The output fades what it has queued (the call dropped the rest at once). */
+        if (k->out) {
+            tt_out_cut(k->out);
+            tt_out_set_playing(k->out, false); /* the pause after a cut is no underrun */
         }
-        k->job = job;
-        if ((err = pthread_create(&k->worker, NULL, work, k))) {
-            /* no thread: make it here, late rather than never */
-            tt_store_job_run(job);
-            k->job = NULL;
-            k->say_waiting = false;
-            if ((err = tt_store_job_finish(k->store, job)))
-                return err;
-        } else {
-            k->working = true;
-            return 0;
-        }
+        k->quiet_since = now;
+        break;
+    case TT_EV_VOLUME:
+        if (k->out)
+            tt_out_set_gain(k->out, tt_call_gain(k->c));
+        break;
+    case TT_EV_LOOKUP:
+        k->lookups++;
+        break;
+    case TT_EV_GO:
+        k->visits[ev->node]++;
+        log_line(k, "go", ev->node);
+        break;
+    case TT_EV_RESET:
+        if (ev->count)
+            k->resets_idle++;
+        else
+            k->resets_end++;
+        log_line(k, ev->count ? "reset idle" : "reset", -1);
+        /* The audio is gone already; the screen goes now, before the call ends the last
+         * person's lookup (which can take up to TT_REAPER_GIVE_UP_MS if it resists). */
+        clear_screen(k);
+        break;
+    case TT_EV_START:
+        log_line(k, "start", ev->node);
+        break;
+    default:
+        break;
     }
-    if ((err = tt_store_say(k->store, k->m, ev, &clip)))
-        return err;
-    k->clip = clip;
-    if (k->out && tt_out_in_standby(k->out) && tt_out_standby(k->out, false, NULL))
-        k->next_retry = now; /* the device would not start again: treat it as lost */
-    tt_player_play(&k->player, clip);
-    k->playing = true;
-    k->clip_end = -1;
-    k->clip_due = now + (tt_ms)(clip->frames * 1000 / (size_t)k->rate);
-    k->clip_started = false;
-    return 0;
 }
 
-static int on_say(struct kiosk *k, const struct tt_event *ev, tt_ms now)
+/* What the call had to say (a lookup that failed, with the entry hidden), as it happens: for
+ * whoever looks after the kiosk. */
+static void report(struct kiosk *k)
 {
-    tt_player_drop(&k->player);
-    clip_over(k);
-    k->say_waiting = false;
-    show(k, tt_event_words(ev));
-    return play(k, ev, now);
-}
-
-/* The worker has made its clip: into the store, and played if it is still wanted. */
-static int work_finished(struct kiosk *k, tt_ms now)
-{
-    char b;
-    while (read(k->work_done[0], &b, 1) < 0 && errno == EINTR)
-        ;
-    pthread_join(k->worker, NULL);
-    k->working = false;
-    int err = tt_store_job_finish(k->store, k->job);
-    k->job = NULL;
-    if (err || !k->say_waiting)
-        return err;
-    k->say_waiting = false;
-    return play(k, &k->waiting, now);
-}
-
-static int drain(struct kiosk *k, tt_ms now)
-{
-    struct tt_event ev;
-    int err = 0;
-    while (!err && tt_session_next_event(k->s, &ev)) {
-        switch (ev.type) {
-        case TT_EV_SAY:
-            err = on_say(k, &ev, now);
-            break;
-        case TT_EV_STOP:
-            /* The output fades what it has queued; the player drops the rest at once. */
-            tt_player_drop(&k->player);
-            clip_over(k);
-            k->say_waiting = false;
-            if (k->out) {
-                tt_out_cut(k->out);
-                tt_out_set_playing(k->out, false); /* the pause after a cut is no underrun */
-            }
-            k->playing = false;
-            k->quiet_since = now;
-            break;
-        case TT_EV_VOLUME:
-            k->gain = (float)tt_volume_gain(ev.count);
-            if (k->out)
-                tt_out_set_gain(k->out, k->gain);
-            break;
-        case TT_EV_LOOKUP:
-            /* Run alongside the audio ("One moment."); the loop polls it to its end. */
-            tt_lookup_free(k->lookup);
-            k->lookup = NULL;
-            k->lookups++;
-            struct tt_lookup_opts lo = {.lang = k->m->lang[ev.lang]};
-            if (tt_lookup_start(&k->lookup, k->m->nodes[ev.node].lookup, ev.text, &lo,
-                                k->diag)) {
-                tt_diag_print(k->diag, stderr);
-                tt_diag_clear(k->diag);
-                tt_session_lookup_done(k->s, TT_ANSWER_FAILED, NULL, now);
-            }
-            break;
-        case TT_EV_GO:
-            k->visits[ev.node]++;
-            log_line(k, "go", ev.node);
-            break;
-        case TT_EV_RESET:
-            if (ev.count)
-                k->resets_idle++;
-            else
-                k->resets_end++;
-            log_line(k, ev.count ? "reset idle" : "reset", -1);
-            tt_player_drop(&k->player);
-            clip_over(k);
-            k->say_waiting = false;
-            clear_screen(k);
-            /* The last person's lookup is theirs: end it, after the screen and the audio are
-             * wiped, since ending a lookup whose processes resist can take up to
-             * TT_REAPER_GIVE_UP_MS. */
-            tt_lookup_free(k->lookup);
-            k->lookup = NULL;
-            break;
-        case TT_EV_START:
-            log_line(k, "start", ev.node);
-            break;
-        default:
-            break;
-        }
+    if (tt_diag_count(k->said, TT_NOTE) + tt_diag_count(k->said, TT_WARNING) +
+        tt_diag_count(k->said, TT_ERROR)) {
+        tt_diag_print(k->said, stderr);
+        tt_diag_clear(k->said);
     }
-    return err;
 }
 
-/* Top the output up from the player; notice when the clip has been heard to its end. */
-static void feed(struct kiosk *k, tt_ms now)
+static int64_t frames_at(const struct kiosk *k, tt_ms t)
 {
-    if (!k->playing)
-        return;
-    if (!k->out) {
-        if (now >= k->clip_due) {
-            k->playing = false;
-            clip_over(k);
-            tt_session_done(k->s, now);
-        }
-        return;
+    return t * k->rate / 1000;
+}
+
+/* With no device, the audio goes nowhere at the pace it would have played, so the session's
+ * timing is the same as with one (and a braille reader gets the same pauses). Called before
+ * anything reaches the call, so a prompt starts where the listener is. */
+static int null_feed(struct kiosk *k, tt_ms now)
+{
+    if (k->out) {
+        k->null_at = frames_at(k, now);
+        return 0;
     }
+    int64_t n = frames_at(k, now) - k->null_at;
+    k->null_at = frames_at(k, now);
     int16_t buf[CHUNK];
-    size_t space;
-    while ((space = tt_out_space(k->out)) > 0 && tt_player_left(&k->player) > 0) {
-        size_t n = tt_player_left(&k->player);
-        n = n < space ? n : space;
+    size_t left;
+    while (n > 0 && (left = tt_call_clip_left(k->c)) > 0) {
+        size_t m = left < CHUNK ? left : CHUNK;
+        m = (int64_t)m < n ? m : (size_t)n;
+        tt_call_pull(k->c, buf, m);
+        n -= (int64_t)m;
+    }
+    return tt_call_heard(k->c, 0, now);
+}
+
+/* Top the output up from the call; tell the call what the listener has heard. */
+static int feed(struct kiosk *k, tt_ms now)
+{
+    if (!k->out)
+        return null_feed(k, now);
+    k->null_at = frames_at(k, now);
+    if (!tt_call_playing(k->c))
+        return 0;
+    int16_t buf[CHUNK];
+    size_t space, left;
+    while ((space = tt_out_space(k->out)) > 0 && (left = tt_call_clip_left(k->c)) > 0) {
+        size_t n = left < space ? left : space;
         n = n < CHUNK ? n : CHUNK;
-        tt_player_pull(&k->player, buf, n);
+        tt_call_pull(k->c, buf, n);
         tt_out_write(k->out, buf, n);
         if (!k->clip_started) {
             /* From now until the last frame is written, a ring found short is a hole. (Not
@@ -405,17 +311,15 @@ static void feed(struct kiosk *k, tt_ms now)
             tt_out_set_playing(k->out, true);
         }
     }
-    if (tt_player_left(&k->player) == 0 && k->clip_end < 0) {
-        k->clip_end = tt_out_written(k->out);
+    if (k->clip_started && !k->clip_queued && tt_call_clip_left(k->c) == 0) {
         /* All of it is queued: the ring running out now is the clip's end, not a hole. */
+        k->clip_queued = true;
         tt_out_set_playing(k->out, false);
     }
-    if (k->clip_end >= 0 && tt_out_played(k->out) >= k->clip_end) {
-        k->playing = false;
+    int err = tt_call_heard(k->c, (size_t)(tt_out_written(k->out) - tt_out_played(k->out)), now);
+    if (!tt_call_playing(k->c))
         k->quiet_since = now;
-        clip_over(k);
-        tt_session_done(k->s, now);
-    }
+    return err;
 }
 
 /* After underruns, more latency: at a quiet moment, or at once when a prompt keeps breaking
@@ -425,7 +329,7 @@ static void adapt_latency(struct kiosk *k, tt_ms now)
     if (!k->out || !k->lat_known)
         return;
     uint64_t n = underruns(k);
-    int want = tt_latency_step(&k->lat, n, k->playing, now - k->quiet_since);
+    int want = tt_latency_step(&k->lat, n, tt_call_playing(k->c), now - k->quiet_since);
     if (!want)
         return;
     bool running = !tt_out_in_standby(k->out);
@@ -449,32 +353,43 @@ static void adapt_latency(struct kiosk *k, tt_ms now)
 /* Nothing has played for a while: stop the stream until the next prompt. */
 static void maybe_standby(struct kiosk *k, tt_ms now)
 {
-    if (k->out && !k->playing && !tt_out_in_standby(k->out) && now - k->quiet_since >= STANDBY_MS)
+    if (k->out && !tt_call_playing(k->c) && !tt_out_in_standby(k->out) &&
+        now - k->quiet_since >= STANDBY_MS)
         tt_out_standby(k->out, true, NULL);
 }
 
 static int poll_timeout(const struct kiosk *k, tt_ms now)
 {
     tt_ms wait = 1000;
-    if (k->out && !k->playing && !tt_out_in_standby(k->out))
+    bool playing = tt_call_playing(k->c);
+    if (k->out && !playing && !tt_out_in_standby(k->out))
         wait = k->quiet_since + STANDBY_MS > now ? k->quiet_since + STANDBY_MS - now : 0;
-    tt_ms dl = tt_session_deadline(k->s);
+    tt_ms dl = tt_call_deadline(k->c);
     if (dl != TT_NEVER)
         wait = dl > now ? dl - now : 0;
-    if (k->playing)
-        wait = k->out ? (wait < FEED_MS ? wait : FEED_MS)
-                      : (k->clip_due > now ? (k->clip_due - now < wait ? k->clip_due - now : wait)
-                                           : 0);
+    if (playing && k->out && wait > FEED_MS)
+        wait = FEED_MS;
+    size_t left = tt_call_clip_left(k->c);
+    if (!k->out && left) { /* with no device, until the clip would have been heard */
+        tt_ms due = (tt_ms)((left * 1000 + (size_t)k->rate - 1) / (size_t)k->rate);
+        wait = due < wait ? due : wait;
+    }
     if (!k->out && k->next_retry - now < wait)
         wait = k->next_retry > now ? k->next_retry - now : 0;
+    int bg = tt_call_poll_ms(k->c);
+    if (bg >= 0 && bg < wait)
+        wait = bg;
     return (int)wait;
 }
 
 static int press(struct kiosk *k, const int *keys, int n)
 {
     for (int i = 0; i < n; i++) {
-        tt_session_key(k->s, keys[i], now_ms(k));
-        int err = drain(k, now_ms(k));
+        tt_ms now = now_ms(k);
+        int err = null_feed(k, now);
+        if (!err)
+            err = tt_call_key(k->c, keys[i], now);
+        report(k);
         if (err)
             return err;
     }
@@ -525,30 +440,13 @@ static int keypad_keys(struct kiosk *k, tt_ms now)
     return err;
 }
 
-static int lookup_step(struct kiosk *k, tt_ms now)
-{
-    bool done = false;
-    int err = tt_lookup_poll(k->lookup, &done);
-    if (err || !done)
-        return err == ENOMEM ? err : 0;
-    enum tt_lookup_status st = tt_lookup_status(k->lookup);
-    tt_diag_print(k->diag, stderr); /* a command's complaint, with the entry taken out */
-    tt_diag_clear(k->diag);
-    tt_session_lookup_done(k->s, tt_lookup_answer(st), tt_lookup_text(k->lookup), now);
-    tt_lookup_free(k->lookup);
-    k->lookup = NULL;
-    return drain(k, now);
-}
-
 static int loop(struct kiosk *k)
 {
-    int err = 0;
-    tt_session_start(k->s, 0);
+    int err = tt_call_start(k->c, 0);
     while (!err && !(k->o->stop && *k->o->stop)) {
         tt_ms now = now_ms(k);
-        if ((err = drain(k, now)))
+        if ((err = feed(k, now)))
             break;
-        feed(k, now);
         adapt_latency(k, now);
         maybe_standby(k, now);
         if (k->out && tt_out_lost(k->out)) {
@@ -560,29 +458,28 @@ static int loop(struct kiosk *k)
             open_output(k, false);
             k->next_retry = now + RETRY_MS;
         }
-        tt_ms dl = tt_session_deadline(k->s);
+        tt_ms dl = tt_call_deadline(k->c);
         if (dl != TT_NEVER && now >= dl) {
-            tt_session_tick(k->s, now);
+            err = tt_call_step(k->c, now);
+            report(k);
             continue;
         }
+        int fds[2];
+        size_t nbg = tt_call_fds(k->c, fds);
         struct pollfd pfd[4] = {{.fd = tt_term_fd(k->term), .events = POLLIN},
                                 {.fd = k->keypad ? tt_evdev_fd(k->keypad) : -1,
                                  .events = POLLIN},
-                                {.fd = k->lookup ? tt_lookup_fd(k->lookup) : -1,
-                                 .events = POLLIN},
-                                {.fd = k->working ? k->work_done[0] : -1, .events = POLLIN}};
-        int wait = poll_timeout(k, now);
-        if (k->lookup && tt_lookup_timeout_ms(k->lookup) < wait)
-            wait = tt_lookup_timeout_ms(k->lookup);
-        int r = poll(pfd, 4, wait);
-        if (r > 0 && pfd[3].revents && (err = work_finished(k, now_ms(k))))
-            break;
-        if (k->lookup && (err = lookup_step(k, now_ms(k))))
-            break;
+                                {.fd = nbg > 0 ? fds[0] : -1, .events = POLLIN},
+                                {.fd = nbg > 1 ? fds[1] : -1, .events = POLLIN}};
+        int r = poll(pfd, 4, poll_timeout(k, now));
         if (r < 0 && errno != EINTR) {
             err = errno;
             break;
         }
+        /* What finished in the background (a lookup, a clip made), at the time it is heard. */
+        if ((err = null_feed(k, now_ms(k))) || (err = tt_call_step(k->c, now_ms(k))))
+            break;
+        report(k);
         bool quit = false;
         if (r > 0 && pfd[0].revents)
             err = terminal_keys(k, &quit);
@@ -601,24 +498,18 @@ static int loop(struct kiosk *k)
 int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
                  const struct tt_kiosk_opts *o, tt_diag *diag)
 {
-    struct kiosk k = {.m = m, .store = store, .diag = diag, .o = o, .rate = o->rate,
-                      .work_done = {-1, -1}};
-    int err;
-    k.gain = (float)tt_volume_gain(TT_VOLUME_DEFAULT);
+    struct kiosk k = {.m = m, .diag = diag, .o = o, .rate = o->rate};
+    int err = ENOMEM;
     clock_gettime(CLOCK_MONOTONIC, &k.t0);
-    tt_player_init(&k.player, k.rate);
-    struct tt_session_opts so = {.lang = o->lang, .end_mode = TT_END_RESET, .idle_ms = o->idle_ms};
-    if ((err = tt_session_new(&k.s, m, phrases, &so)))
-        return err;
-    if (!(k.visits = calloc(tt_menu_node_count(m), sizeof(*k.visits)))) {
-        err = ENOMEM;
+    /* The words go to the screen masked (on_event), not as transcript lines; the volume is
+     * the output's, so that a change is heard at once and not after what it holds. */
+    struct tt_call_opts co = {.rate = o->rate, .lang = o->lang, .end_mode = TT_END_RESET,
+                              .idle_ms = o->idle_ms, .volume = TT_CALL_VOLUME_OUTSIDE,
+                              .output_fades = true, .on_event = on_event, .arg = &k};
+    if (!(k.said = tt_diag_new()) || !(k.visits = calloc(tt_menu_node_count(m), sizeof(*k.visits))))
         goto out;
-    }
-    if (pipe(k.work_done) < 0 || fcntl(k.work_done[0], F_SETFD, FD_CLOEXEC) < 0 ||
-        fcntl(k.work_done[1], F_SETFD, FD_CLOEXEC) < 0) {
-        err = errno;
+    if ((err = tt_call_new(&k.c, m, phrases, store, &co, k.said)))
         goto out;
-    }
     if (o->log_path && !(k.log = fopen(o->log_path, "a"))) {
         tt_diag_add(diag, TT_ERROR, o->log_path, 0, "cannot open the log: %s", strerror(errno));
         err = EIO;
@@ -642,29 +533,25 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     if (!err && tt_term_interrupted(k.term))
         err = ECANCELED;
 out:
-    if (k.working) { /* a stretch under way: told to give up, it ends within milliseconds */
-        tt_store_job_stop(k.job);
-        pthread_join(k.worker, NULL);
-        tt_store_job_free(k.job);
-    }
-    if (k.work_done[0] >= 0)
-        close(k.work_done[0]), close(k.work_done[1]);
-    tt_lookup_free(k.lookup);
-    tt_player_drop(&k.player);
-    clip_over(&k);
+    /* Stops a stretch under way (within milliseconds), ends a lookup, wipes personal audio. */
+    tt_call_free(k.c);
     /* Whoever used the kiosk last, their words leave the screen with the kiosk (unless the
      * terminal has hung up: then there is no screen left to clear, nor to write to). */
     if (!k.hung_up)
         clear_screen(&k);
-    log_counts(&k);
+    if (k.visits)
+        log_counts(&k);
     free(k.visits);
     close_output(&k);
     tt_evdev_close(k.keypad);
     tt_keymap_free(k.keymap);
     tt_term_close(k.term);
-    tt_session_free(k.s);
     if (k.log)
         fclose(k.log);
+    if (k.said) {
+        report(&k);
+        tt_diag_free(k.said);
+    }
     return err;
 }
 

@@ -25,40 +25,31 @@
  * Either ends the call at once: nothing more is said (no one is there), a line "hangup
  * silence" or "hangup busy" goes to the transcript, and tt_line_run returns 0.
  *
- * Lookups run as at the kiosk, alongside the audio, polled once a period (never blocking).
+ * The call (call/) does the rest: clips, lookups (alongside the audio, polled once a period,
+ * never blocking), a recording stretched to a new speed on a worker thread, the transcript.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/menu.h"
 #include "device/audio_in.h"
 #include "drivers/drv_line.h"
 #include "dsp/dtmf.h"
-#include "lookup/lookup.h"
-#include "prompt/player.h"
 
 #define WATCH_MS 20 /* the hang-up watch's block: 50 Hz bins separate 480 and 620 Hz */
 #define MAX_PERIOD 4800
 #define MAX_DIGITS 16
 
 struct line {
-    const tt_menu *m;
-    tt_store *store;
     tt_diag *diag;
+    tt_diag *said;       /* the call's messages (a lookup that failed), reported as they come */
     const struct tt_line_opts *o;
-    tt_session *s;
+    tt_call *c;
     struct tt_in *in;
     struct tt_dtmf *dtmf;
-    struct tt_player player;
-    const struct tt_clip *clip; /* the clip playing, given back to the store when it stops */
-    struct tt_lookup *lookup;
     int rate;
     int64_t frames;      /* read from the line: the clock */
-    int64_t written;     /* written to the line */
-    bool playing;
-    int64_t clip_end;    /* written position at which the clip has been heard, or -1 */
     char digits[MAX_DIGITS];
     int ndigits;
 
@@ -97,92 +88,25 @@ static void note(struct line *l, const char *text)
     }
 }
 
-/* The clip has played, been cut or been replaced: the store gets it back (and wipes it, if it
- * held someone's own words). */
-static void clip_over(struct line *l)
+/* The first silence brings "Are you still there? Press any key for more time.": the caller is
+ * promised time, so the watch's count of silence starts again. */
+static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
 {
-    tt_store_release(l->store, l->clip);
-    l->clip = NULL;
+    (void)now;
+    struct line *l = arg;
+    if (ev->type == TT_EV_TIMEOUT && ev->count == 1)
+        l->silent_ms = 0;
 }
 
-static int on_say(struct line *l, const struct tt_event *ev)
+/* What the call had to say (a lookup that failed, with the entry hidden), as it happens: for
+ * whoever looks after the line. */
+static void report(struct line *l)
 {
-    const struct tt_clip *clip;
-    tt_player_stop(&l->player);
-    clip_over(l);
-    int err = tt_store_say(l->store, l->m, ev, &clip);
-    if (err)
-        return err;
-    l->clip = clip;
-    tt_player_play(&l->player, clip);
-    l->playing = true;
-    l->clip_end = -1;
-    return 0;
-}
-
-static int drain(struct line *l)
-{
-    struct tt_event ev;
-    int err = 0;
-    tt_ms now = now_ms(l);
-    while (!err && tt_session_next_event(l->s, &ev)) {
-        if (l->o->transcript) {
-            char *text = tt_event_line(l->m, &ev);
-            if (!text)
-                return ENOMEM;
-            note(l, text);
-            free(text);
-        }
-        switch (ev.type) {
-        case TT_EV_SAY:
-            err = on_say(l, &ev);
-            break;
-        case TT_EV_STOP:
-            tt_player_stop(&l->player); /* fades over TT_FADE_MS: a cut never clicks */
-            clip_over(l);
-            l->playing = false;
-            break;
-        case TT_EV_VOLUME:
-            l->player.gain = (float)tt_volume_gain(ev.count);
-            break;
-        case TT_EV_TIMEOUT:
-            /* The first silence brings "Are you still there? Press any key for more time.":
-             * the caller is promised time, so the watch's count of silence starts again. */
-            if (ev.count == 1)
-                l->silent_ms = 0;
-            break;
-        case TT_EV_LOOKUP: {
-            tt_lookup_free(l->lookup);
-            l->lookup = NULL;
-            struct tt_lookup_opts lo = {.lang = l->m->lang[ev.lang]};
-            if (tt_lookup_start(&l->lookup, l->m->nodes[ev.node].lookup, ev.text, &lo,
-                                l->diag)) {
-                tt_diag_print(l->diag, stderr);
-                tt_diag_clear(l->diag);
-                tt_session_lookup_done(l->s, TT_ANSWER_FAILED, NULL, now);
-            }
-            break;
-        }
-        default:
-            break;
-        }
+    if (tt_diag_count(l->said, TT_NOTE) + tt_diag_count(l->said, TT_WARNING) +
+        tt_diag_count(l->said, TT_ERROR)) {
+        tt_diag_print(l->said, stderr);
+        tt_diag_clear(l->said);
     }
-    return err;
-}
-
-static int lookup_step(struct line *l)
-{
-    bool done = false;
-    int err = tt_lookup_poll(l->lookup, &done);
-    if (err || !done)
-        return err == ENOMEM ? err : 0;
-    tt_diag_print(l->diag, stderr);
-    tt_diag_clear(l->diag);
-    tt_session_lookup_done(l->s, tt_lookup_answer(tt_lookup_status(l->lookup)),
-                           tt_lookup_text(l->lookup), now_ms(l));
-    tt_lookup_free(l->lookup);
-    l->lookup = NULL;
-    return drain(l);
 }
 
 static double goertzel(const int16_t *x, int n, double coef)
@@ -228,7 +152,7 @@ static void watch_block(struct line *l)
         l->busy_since = -1;
     }
     tt_ms limit = l->o->hangup_ms > 0 ? l->o->hangup_ms : TT_LINE_HANGUP_MS;
-    if (l->playing)
+    if (tt_call_playing(l->c))
         return; /* the engine speaks: the caller listens (and any echo is ours) */
     if (silent || tone) {
         l->silent_ms += WATCH_MS;
@@ -250,26 +174,18 @@ static void watch(struct line *l, const int16_t *x, int n)
     }
 }
 
-/* Write one period of prompt audio (silence between prompts); notice a clip's end. */
+/* Write one period of prompt audio (silence between prompts): a clip is heard once its last
+ * frame has gone through the device's output latency. */
 static int play_period(struct line *l, int n)
 {
     int16_t buf[MAX_PERIOD];
-    tt_player_pull(&l->player, buf, (size_t)n);
+    tt_call_pull(l->c, buf, (size_t)n);
     int err = tt_in_write(l->in, buf, (size_t)n);
     if (err) {
         tt_diag_add(l->diag, TT_ERROR, NULL, 0, "the line's audio device failed");
         return err;
     }
-    l->written += n;
-    if (l->playing && l->clip_end < 0 && tt_player_left(&l->player) == 0)
-        l->clip_end = l->written + tt_in_out_latency(l->in);
-    if (l->playing && l->clip_end >= 0 && l->written >= l->clip_end) {
-        l->playing = false;
-        clip_over(l);
-        tt_session_done(l->s, now_ms(l));
-        return drain(l);
-    }
-    return 0;
+    return tt_call_heard(l->c, (size_t)tt_in_out_latency(l->in), now_ms(l));
 }
 
 static int loop(struct line *l)
@@ -277,10 +193,9 @@ static int loop(struct line *l)
     int n = tt_in_period(l->in), err;
     tt_ms max_ms = l->o->max_ms > 0 ? l->o->max_ms : 3600 * 1000;
     int16_t buf[MAX_PERIOD];
-    tt_session_start(l->s, 0);
-    if ((err = drain(l)))
+    if ((err = tt_call_start(l->c, 0)))
         return err;
-    while (!(l->o->stop && *l->o->stop) && !tt_session_ended(l->s)) {
+    while (!(l->o->stop && *l->o->stop) && !tt_call_ended(l->c)) {
         if ((err = tt_in_read(l->in, buf, (size_t)n))) {
             tt_diag_add(l->diag, TT_ERROR, NULL, 0, "the line's audio device failed");
             return err;
@@ -292,8 +207,7 @@ static int loop(struct line *l)
         for (int i = 0; i < l->ndigits; i++) {
             l->silent_ms = 0;
             l->busy_since = -1;
-            tt_session_key(l->s, l->digits[i], now_ms(l));
-            if ((err = drain(l)))
+            if ((err = tt_call_key(l->c, l->digits[i], now_ms(l))))
                 return err;
         }
         if (l->hangup) {
@@ -301,15 +215,9 @@ static int loop(struct line *l)
             return 0;
         }
         tt_ms now = now_ms(l);
-        tt_ms dl = tt_session_deadline(l->s);
-        if (dl != TT_NEVER && now >= dl) {
-            tt_session_tick(l->s, now);
-            if ((err = drain(l)))
-                return err;
-        }
-        if (l->lookup && (err = lookup_step(l)))
-            return err;
-        if ((err = play_period(l, n)))
+        err = tt_call_step(l->c, now);
+        report(l);
+        if (err || (err = play_period(l, n)))
             return err;
         if (now >= max_ms) {
             note(l, "hangup time limit");
@@ -330,8 +238,7 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     struct line *l = calloc(1, sizeof(*l));
     if (!l)
         return ENOMEM;
-    *l = (struct line){.m = m, .store = store, .diag = diag, .o = o, .rate = o->rate,
-                       .busy_since = -1, .clip_end = -1};
+    *l = (struct line){.diag = diag, .o = o, .rate = o->rate, .busy_since = -1};
     l->wlen = o->rate * WATCH_MS / 1000;
     double a0 = tt_dtmf_dbm0_to_amplitude(TT_LINE_SILENCE_DBM0);
     l->silence_floor = a0 * a0 / 2;
@@ -339,12 +246,12 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     l->tone_floor = a1 * a1 / 2;
     l->c480 = 2 * cos(2 * M_PI * 480.0 / o->rate);
     l->c620 = 2 * cos(2 * M_PI * 620.0 / o->rate);
-    tt_player_init(&l->player, o->rate);
-    l->player.gain = (float)tt_volume_gain(TT_VOLUME_DEFAULT);
-    struct tt_session_opts so = {.lang = o->lang, .end_mode = TT_END_GOODBYE};
+    struct tt_call_opts co = {.rate = o->rate, .lang = o->lang, .end_mode = TT_END_GOODBYE,
+                              .volume = TT_CALL_VOLUME_LEVEL, .transcript = o->transcript,
+                              .on_event = on_event, .arg = l};
     struct tt_in_opts io = {.device = o->device, .rate = o->rate};
-    int err = tt_session_new(&l->s, m, phrases, &so);
-    if (err)
+    int err = ENOMEM;
+    if (!(l->said = tt_diag_new()) || (err = tt_call_new(&l->c, m, phrases, store, &co, l->said)))
         goto out;
     if (!(l->dtmf = tt_dtmf_init(NULL, o->rate, on_digit, l))) {
         err = errno ? errno : ENOMEM;
@@ -363,12 +270,13 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     }
     err = loop(l);
 out:
-    tt_lookup_free(l->lookup);
-    tt_player_drop(&l->player);
-    clip_over(l);
+    tt_call_free(l->c);
+    if (l->said) {
+        report(l);
+        tt_diag_free(l->said);
+    }
     tt_in_close(l->in);
     tt_dtmf_free(l->dtmf);
-    tt_session_free(l->s);
     free(l);
     return err;
 }

@@ -7,14 +7,12 @@
  * happen: the clip ending, the session's deadline, or the script's next key.
  */
 #include <errno.h>
+#include <poll.h>
 #include <sndfile.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/menu.h"
 #include "input/keyscript.h"
-#include "lookup/lookup.h"
-#include "prompt/player.h"
 
 #define CHUNK 1024
 #define DEFAULT_MAX_MS (3600 * 1000)
@@ -22,13 +20,9 @@
 enum until { UNTIL_TIME, UNTIL_WAITING, UNTIL_PROMPT };
 
 struct render {
-    const tt_menu *m;
-    tt_store *store;
-    tt_session *s;
+    tt_call *c;
     tt_diag *diag;
     const struct tt_render_opts *o;
-    struct tt_player player;
-    const struct tt_clip *clip; /* the clip playing, given back to the store when it stops */
     SNDFILE *wav;
     int64_t now;          /* frames written so far: the session's clock */
     int64_t prompt_start; /* frame where the current prompt's first part began */
@@ -46,77 +40,31 @@ static int64_t frames_at(const struct render *r, tt_ms ms)
     return (ms * r->o->rate + 999) / 1000;
 }
 
-/* The clip has played, been cut or been replaced: the store gets it back (and wipes it, if it
- * held someone's own words). */
-static void clip_over(struct render *r)
+/* Key times in the script count from where a prompt began. */
+static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
 {
-    tt_store_release(r->store, r->clip);
-    r->clip = NULL;
-}
-
-static int on_say(struct render *r, const struct tt_event *ev)
-{
-    const struct tt_clip *clip;
-    tt_player_stop(&r->player);
-    clip_over(r);
-    int err = tt_store_say(r->store, r->m, ev, &clip);
-    if (err)
-        return err;
-    r->clip = clip;
-    if (ev->first) {
+    (void)now;
+    struct render *r = arg;
+    if (ev->type == TT_EV_SAY && ev->first) {
         r->prompt_start = r->now;
         r->prompt_pending = false;
     }
-    if (clip->frames == 0) {
-        clip_over(r);
-        tt_session_done(r->s, ms_at(r, r->now));
-        return 0;
-    }
-    tt_player_play(&r->player, clip);
-    return 0;
 }
 
-/* Offline there is no audio to keep going, so the lookup simply runs to its end (bounded by
- * its own time limit) and the answer comes at the same moment of the session. */
-static int on_lookup(struct render *r, const struct tt_event *ev)
+/* Offline there is no audio to keep going, so a lookup (or a clip being made) is waited for:
+ * the answer comes at the same moment of the session. */
+static int wait_background(struct render *r)
 {
-    enum tt_lookup_status st = TT_LOOKUP_FAILED;
-    char *text = NULL;
-    struct tt_lookup_opts lo = {.lang = r->m->lang[ev->lang]};
-    int err = tt_lookup_run(r->m->nodes[ev->node].lookup, ev->text, &lo, &st, &text, r->diag);
-    if (err && err != ENOMEM)
-        err = 0; /* could not be run: the listener hears that the service is not working */
-    tt_session_lookup_done(r->s, tt_lookup_answer(st), text, ms_at(r, r->now));
-    free(text);
-    return err;
-}
-
-/* Act on what the session said: audio events drive the player, every event is transcribed. */
-static int drain(struct render *r)
-{
-    struct tt_event ev;
     int err = 0;
-    while (!err && tt_session_next_event(r->s, &ev)) {
-        if (r->o->transcript) {
-            char *line = tt_event_line(r->m, &ev);
-            if (!line)
-                return ENOMEM;
-            fprintf(r->o->transcript, "%s\n", line);
-            free(line);
-        }
-        if (ev.type == TT_EV_SAY) {
-            err = on_say(r, &ev);
-        } else if (ev.type == TT_EV_STOP) {
-            tt_player_stop(&r->player);
-            clip_over(r);
-        }
-        else if (ev.type == TT_EV_LOOKUP)
-            err = on_lookup(r, &ev);
-        else if (ev.type == TT_EV_VOLUME)
-            /* Render keeps prompts at their own level by default (so a render can be compared
-             * with the recordings); listener volume steps are relative to that. */
-            r->player.gain =
-                (float)(tt_volume_gain(ev.count) / tt_volume_gain(TT_VOLUME_DEFAULT));
+    while (!err && tt_call_busy(r->c)) {
+        struct pollfd p[2];
+        int fds[2];
+        size_t n = tt_call_fds(r->c, fds);
+        for (size_t i = 0; i < n; i++)
+            p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        if (poll(p, n, tt_call_poll_ms(r->c)) < 0 && errno != EINTR)
+            return errno;
+        err = tt_call_step(r->c, ms_at(r, r->now));
     }
     return err;
 }
@@ -126,7 +74,7 @@ static int write_frames(struct render *r, int64_t n)
     int16_t buf[CHUNK];
     while (n > 0) {
         size_t k = n > CHUNK ? CHUNK : (size_t)n;
-        tt_player_pull(&r->player, buf, k);
+        tt_call_pull(r->c, buf, k);
         if (r->wav && sf_writef_short(r->wav, buf, (sf_count_t)k) != (sf_count_t)k) {
             tt_diag_add(r->diag, TT_ERROR, r->o->wav_path, 0, "cannot write audio: %s",
                         sf_strerror(r->wav));
@@ -140,13 +88,14 @@ static int write_frames(struct render *r, int64_t n)
 
 static bool reached(const struct render *r, enum until until, int64_t target)
 {
-    if (tt_session_ended(r->s))
+    tt_session *s = tt_call_session(r->c);
+    if (tt_session_ended(s))
         return true;
     switch (until) {
     case UNTIL_WAITING:
-        return tt_session_waiting(r->s);
+        return tt_session_waiting(s);
     case UNTIL_PROMPT:
-        return !r->prompt_pending || tt_session_waiting(r->s);
+        return !r->prompt_pending || tt_session_waiting(s);
     default:
         return r->now >= target;
     }
@@ -160,7 +109,7 @@ static int advance(struct render *r, enum until until, int64_t target)
     int64_t limit = r->now + r->max_frames;
     int err;
     for (;;) {
-        if ((err = drain(r)))
+        if ((err = wait_background(r)))
             return err;
         if (reached(r, until, target))
             return 0;
@@ -171,11 +120,12 @@ static int advance(struct render *r, enum until until, int64_t target)
                         (long long)(r->max_frames / r->o->rate));
             return ETIMEDOUT;
         }
+        /* Write up to the next thing that can happen: the clip's end, a timer, the target. */
         int64_t next = until == UNTIL_TIME && target < limit ? target : limit;
-        size_t left = tt_player_left(&r->player);
+        size_t left = tt_call_clip_left(r->c);
         if (left && r->now + (int64_t)left < next)
             next = r->now + (int64_t)left;
-        tt_ms dl = tt_session_deadline(r->s);
+        tt_ms dl = tt_call_deadline(r->c);
         if (dl != TT_NEVER) {
             int64_t at = frames_at(r, dl);
             if (at < next)
@@ -183,26 +133,23 @@ static int advance(struct render *r, enum until until, int64_t target)
         }
         if ((err = write_frames(r, next - r->now)))
             return err;
-        if (left && tt_player_left(&r->player) == 0) {
-            clip_over(r);
-            tt_session_done(r->s, ms_at(r, r->now));
-        }
-        else if (dl != TT_NEVER && ms_at(r, r->now) >= dl)
-            tt_session_tick(r->s, ms_at(r, r->now));
+        /* Nothing is queued after the file: what is written is heard. */
+        if ((err = tt_call_heard(r->c, 0, ms_at(r, r->now))) ||
+            (err = tt_call_step(r->c, ms_at(r, r->now))))
+            return err;
     }
 }
 
 static int press(struct render *r, int key)
 {
-    if (tt_session_ended(r->s)) {
+    if (tt_call_ended(r->c)) {
         tt_diag_add(r->diag, TT_WARNING, NULL, 0,
                     "render: the session ended before key %s of the key script",
                     tt_key_name(key));
         return 0;
     }
     r->prompt_pending = true;
-    tt_session_key(r->s, key, ms_at(r, r->now));
-    return 0;
+    return tt_call_key(r->c, key, ms_at(r, r->now));
 }
 
 static int run_steps(struct render *r, const struct tt_step *st, size_t n)
@@ -238,7 +185,7 @@ int tt_render(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
 {
     struct tt_step *steps = NULL;
     size_t nsteps = 0;
-    struct render r = {.m = m, .store = store, .diag = diag, .o = o};
+    struct render r = {.diag = diag, .o = o};
     int err = tt_keyscript_parse(o->keys ? o->keys : "", &steps, &nsteps, diag);
     if (err)
         return err;
@@ -247,9 +194,12 @@ int tt_render(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
         goto out;
     }
     r.max_frames = (int64_t)(o->max_ms > 0 ? o->max_ms : DEFAULT_MAX_MS) * o->rate / 1000;
-    tt_player_init(&r.player, o->rate);
-    struct tt_session_opts so = {.lang = o->lang, .end_mode = o->end_mode};
-    if ((err = tt_session_new(&r.s, m, phrases, &so)))
+    /* Render keeps prompts at their own level by default (so a render can be compared with
+     * the recordings); the listener's volume steps are relative to that. */
+    struct tt_call_opts co = {.rate = o->rate, .lang = o->lang, .end_mode = o->end_mode,
+                              .volume = TT_CALL_VOLUME_RELATIVE, .transcript = o->transcript,
+                              .on_event = on_event, .arg = &r};
+    if ((err = tt_call_new(&r.c, m, phrases, store, &co, diag)))
         goto out;
     if (o->wav_path) {
         SF_INFO info = {.samplerate = o->rate, .channels = 1,
@@ -263,16 +213,14 @@ int tt_render(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
         }
     }
     r.prompt_pending = true;
-    tt_session_start(r.s, 0);
-    err = run_steps(&r, steps, nsteps);
+    if (!(err = tt_call_start(r.c, 0)))
+        err = run_steps(&r, steps, nsteps);
 out:
     if (r.wav && sf_close(r.wav) && !err) {
         tt_diag_add(diag, TT_ERROR, o->wav_path, 0, "cannot finish writing this audio file");
         err = EIO;
     }
-    tt_player_drop(&r.player);
-    clip_over(&r);
-    tt_session_free(r.s);
+    tt_call_free(r.c);
     free(steps);
     return err;
 }

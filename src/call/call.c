@@ -1,0 +1,386 @@
+/*
+ * The call: one listener's session joined to the prompt store, the player, lookups and the
+ * transcript, driven by a clock and keys from outside and pulled for audio (tonetree.h).
+ *
+ * Every driver used to carry this glue itself: turning a SAY into a clip, cutting and fading,
+ * deciding that a clip has been heard, starting and polling a lookup, making a slow clip on a
+ * worker thread, applying the listener's volume. Here it is once, so a driver owns only what
+ * is really its own: its clock, its devices and where keys come from.
+ *
+ * Time: the driver gives "now" with every call, in its own clock (frames written offline,
+ * CLOCK_MONOTONIC at a kiosk, frames read on a line). Audio: the driver pulls frames whenever
+ * its output wants them, at any block size; a clip counts as heard when the driver says the
+ * frames pulled, but for those still queued in its output, have been played (tt_call_heard).
+ * That keeps pauses and timeouts measured from what the listener heard, whatever the depth
+ * of a driver's buffers.
+ *
+ * Background work never blocks the caller of these functions: a lookup runs as a child
+ * process (lookup/), and a recording asked for at a new speed is stretched on a worker thread
+ * (prompt.h's store jobs), which takes seconds for a long one. Both show up on descriptors
+ * (tt_call_fds) that a driver may sleep on; tt_call_step takes their results. An offline
+ * driver simply waits for them (tt_call_busy): its clock stands still meanwhile, as before.
+ *
+ * Threads: everything here runs on the driver's thread but the worker, which owns only its
+ * job, from pthread_create until it writes to work_done; the call then joins it and takes the
+ * job back. One job at a time; a second slow SAY waits for the worker to be free.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/menu.h"
+#include "lookup/lookup.h"
+#include "prompt/player.h"
+#include "prompt/prompt.h"
+
+struct tt_call {
+    const tt_menu *m;
+    tt_store *store;
+    tt_diag *diag;
+    struct tt_call_opts o;
+    tt_session *s;
+    struct tt_player player;
+    const struct tt_clip *clip; /* the clip playing, given back to the store when it stops */
+    bool playing;        /* a SAY's audio is due and the session has not heard done */
+    int64_t pulled;      /* frames pulled so far */
+    int64_t clip_end;    /* pulled count at the playing clip's last frame, or -1 until known */
+    struct tt_lookup *lookup;
+    /* the worker: a slow clip being made, and the SAY that waits for it */
+    pthread_t worker;
+    struct tt_store_job *job; /* the worker's while it runs */
+    bool working;
+    int work_done[2];         /* the worker writes a byte here when its job is done */
+    bool say_waiting;
+    struct tt_event waiting;  /* its words stay valid: the session has said nothing since */
+    float gain;               /* the listener's volume as a linear gain */
+};
+
+static int drain(tt_call *c, tt_ms now);
+
+/* The clip has played, been cut or been replaced: the store gets it back (and wipes it, if it
+ * held someone's own words). */
+static void clip_over(tt_call *c)
+{
+    tt_store_release(c->store, c->clip);
+    c->clip = NULL;
+}
+
+/* Cut what plays: faded here, or dropped at once for a driver whose output fades itself. */
+static void cut(tt_call *c)
+{
+    if (c->o.output_fades)
+        tt_player_drop(&c->player);
+    else
+        tt_player_stop(&c->player);
+    clip_over(c);
+    c->playing = false;
+    c->say_waiting = false;
+}
+
+static void *work(void *arg)
+{
+    tt_call *c = arg;
+    tt_store_job_run(c->job);
+    ssize_t w;
+    do
+        w = write(c->work_done[1], "", 1);
+    while (w < 0 && errno == EINTR);
+    return NULL;
+}
+
+/* Play a SAY's clip, or hand its making to the worker if it is slow (it plays when ready). */
+static int play(tt_call *c, const struct tt_event *ev, tt_ms now)
+{
+    const struct tt_clip *clip;
+    struct tt_store_job *job = NULL;
+    int err = tt_store_job_new(c->store, c->m, ev, &job);
+    if (err)
+        return err;
+    if (job) {
+        c->say_waiting = true;
+        c->waiting = *ev;
+        if (c->working) { /* the worker is busy: this one is asked again when it is free */
+            tt_store_job_free(job);
+            return 0;
+        }
+        c->job = job;
+        if (pthread_create(&c->worker, NULL, work, c)) {
+            /* no thread: make it here, late rather than never */
+            tt_store_job_run(job);
+            c->job = NULL;
+            c->say_waiting = false;
+            if ((err = tt_store_job_finish(c->store, job)))
+                return err;
+        } else {
+            c->working = true;
+            return 0;
+        }
+    }
+    if ((err = tt_store_say(c->store, c->m, ev, &clip)))
+        return err;
+    c->clip = clip;
+    c->playing = true;
+    c->clip_end = -1;
+    if (clip->frames == 0) { /* nothing to hear: it has been heard */
+        c->playing = false;
+        clip_over(c);
+        tt_session_done(c->s, now);
+        return 0;
+    }
+    tt_player_play(&c->player, clip);
+    return 0;
+}
+
+static void start_lookup(tt_call *c, const struct tt_event *ev, tt_ms now)
+{
+    tt_lookup_free(c->lookup);
+    c->lookup = NULL;
+    struct tt_lookup_opts lo = {.lang = c->m->lang[ev->lang]};
+    /* A command that cannot be run is the service not working, for the listener; why is in
+     * diag, for whoever looks after the machine. */
+    if (tt_lookup_start(&c->lookup, c->m->nodes[ev->node].lookup, ev->text, &lo, c->diag))
+        tt_session_lookup_done(c->s, TT_ANSWER_FAILED, NULL, now);
+}
+
+static void set_volume(tt_call *c, int level)
+{
+    double g = tt_volume_gain(level);
+    if (c->o.volume == TT_CALL_VOLUME_RELATIVE)
+        g /= tt_volume_gain(TT_VOLUME_DEFAULT);
+    c->gain = (float)g;
+    if (c->o.volume != TT_CALL_VOLUME_OUTSIDE)
+        c->player.gain = c->gain;
+}
+
+/* Act on what the session said, then tell the driver: audio first, so that what a driver does
+ * with the event (clear a screen) comes after the sound has gone, and slow clean-up (ending a
+ * lookup whose processes resist) last. */
+static int drain(tt_call *c, tt_ms now)
+{
+    struct tt_event ev;
+    int err = 0;
+    while (!err && tt_session_next_event(c->s, &ev)) {
+        if (c->o.transcript) {
+            char *line = tt_event_line(c->m, &ev);
+            if (!line)
+                return ENOMEM;
+            fprintf(c->o.transcript, "%s\n", line);
+            fflush(c->o.transcript);
+            free(line);
+        }
+        switch (ev.type) {
+        case TT_EV_SAY:
+            cut(c);
+            break;
+        case TT_EV_STOP:
+        case TT_EV_RESET:
+            cut(c);
+            break;
+        case TT_EV_VOLUME:
+            set_volume(c, ev.count);
+            break;
+        default:
+            break;
+        }
+        if (c->o.on_event)
+            c->o.on_event(c->o.arg, &ev, now);
+        switch (ev.type) {
+        case TT_EV_SAY:
+            err = play(c, &ev, now);
+            break;
+        case TT_EV_LOOKUP:
+            start_lookup(c, &ev, now);
+            break;
+        case TT_EV_RESET:
+            /* The last person's lookup is theirs: it ends with their session. */
+            tt_lookup_free(c->lookup);
+            c->lookup = NULL;
+            break;
+        default:
+            break;
+        }
+    }
+    return err;
+}
+
+int tt_call_new(tt_call **cp, const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
+                const struct tt_call_opts *o, tt_diag *diag)
+{
+    *cp = NULL;
+    if (!m || !store || !o || o->rate <= 0)
+        return EINVAL;
+    tt_call *c = calloc(1, sizeof(*c));
+    if (!c)
+        return ENOMEM;
+    c->m = m;
+    c->store = store;
+    c->diag = diag;
+    c->o = *o;
+    c->clip_end = -1;
+    c->work_done[0] = c->work_done[1] = -1;
+    tt_player_init(&c->player, o->rate);
+    set_volume(c, TT_VOLUME_DEFAULT);
+    struct tt_session_opts so = {.lang = o->lang, .end_mode = o->end_mode, .idle_ms = o->idle_ms};
+    int err = tt_session_new(&c->s, m, phrases, &so);
+    if (!err && pipe(c->work_done) < 0)
+        err = errno;
+    for (int i = 0; !err && i < 2; i++)
+        if (fcntl(c->work_done[i], F_SETFD, FD_CLOEXEC) < 0 ||
+            fcntl(c->work_done[i], F_SETFL, O_NONBLOCK) < 0)
+            err = errno;
+    if (err) {
+        tt_call_free(c);
+        return err;
+    }
+    *cp = c;
+    return 0;
+}
+
+void tt_call_free(tt_call *c)
+{
+    if (!c)
+        return;
+    if (c->working) { /* a stretch under way: told to give up, it ends within milliseconds */
+        tt_store_job_stop(c->job);
+        pthread_join(c->worker, NULL);
+        tt_store_job_free(c->job);
+    }
+    for (int i = 0; i < 2; i++)
+        if (c->work_done[i] >= 0)
+            close(c->work_done[i]);
+    tt_lookup_free(c->lookup);
+    tt_player_drop(&c->player);
+    clip_over(c);
+    tt_session_free(c->s);
+    free(c);
+}
+
+int tt_call_start(tt_call *c, tt_ms now)
+{
+    tt_session_start(c->s, now);
+    return drain(c, now);
+}
+
+int tt_call_key(tt_call *c, int key, tt_ms now)
+{
+    tt_session_key(c->s, key, now);
+    return drain(c, now);
+}
+
+/* The worker has made its clip: into the store, and played if it is still wanted. */
+static int work_finished(tt_call *c, tt_ms now)
+{
+    char b;
+    if (read(c->work_done[0], &b, 1) != 1)
+        return 0; /* not yet */
+    pthread_join(c->worker, NULL);
+    c->working = false;
+    int err = tt_store_job_finish(c->store, c->job);
+    c->job = NULL;
+    if (err || !c->say_waiting)
+        return err;
+    c->say_waiting = false;
+    return play(c, &c->waiting, now);
+}
+
+static int lookup_step(tt_call *c, tt_ms now)
+{
+    bool done = false;
+    int err = tt_lookup_poll(c->lookup, &done);
+    if (err || !done)
+        return err == ENOMEM ? err : 0;
+    /* The command's complaints are in diag already, with the entry taken out. */
+    tt_session_lookup_done(c->s, tt_lookup_answer(tt_lookup_status(c->lookup)),
+                           tt_lookup_text(c->lookup), now);
+    tt_lookup_free(c->lookup);
+    c->lookup = NULL;
+    return drain(c, now);
+}
+
+int tt_call_step(tt_call *c, tt_ms now)
+{
+    int err = 0;
+    if (c->working && (err = work_finished(c, now)))
+        return err;
+    if (c->lookup && (err = lookup_step(c, now)))
+        return err;
+    tt_ms dl = tt_session_deadline(c->s);
+    if (dl != TT_NEVER && now >= dl) {
+        tt_session_tick(c->s, now);
+        err = drain(c, now);
+    }
+    return err;
+}
+
+size_t tt_call_pull(tt_call *c, int16_t *out, size_t n)
+{
+    size_t left = tt_player_left(&c->player);
+    tt_player_pull(&c->player, out, n);
+    if (c->playing && c->clip_end < 0 && left <= n)
+        c->clip_end = c->pulled + (int64_t)left;
+    c->pulled += (int64_t)n;
+    return left < n ? left : n;
+}
+
+int tt_call_heard(tt_call *c, size_t queued, tt_ms now)
+{
+    if (!c->playing || c->clip_end < 0 || c->pulled - (int64_t)queued < c->clip_end)
+        return 0;
+    c->playing = false;
+    clip_over(c);
+    tt_session_done(c->s, now);
+    return drain(c, now);
+}
+
+size_t tt_call_clip_left(const tt_call *c)
+{
+    return c->playing ? tt_player_left(&c->player) : 0;
+}
+
+bool tt_call_playing(const tt_call *c)
+{
+    return c->playing || c->say_waiting;
+}
+
+bool tt_call_busy(const tt_call *c)
+{
+    return c->lookup || c->say_waiting;
+}
+
+tt_ms tt_call_deadline(const tt_call *c)
+{
+    return tt_session_deadline(c->s);
+}
+
+size_t tt_call_fds(const tt_call *c, int fds[2])
+{
+    size_t n = 0;
+    if (c->working)
+        fds[n++] = c->work_done[0];
+    if (c->lookup && tt_lookup_fd(c->lookup) >= 0)
+        fds[n++] = tt_lookup_fd(c->lookup);
+    return n;
+}
+
+int tt_call_poll_ms(const tt_call *c)
+{
+    return c->lookup ? tt_lookup_timeout_ms(c->lookup) : -1;
+}
+
+float tt_call_gain(const tt_call *c)
+{
+    return c->gain;
+}
+
+tt_session *tt_call_session(tt_call *c)
+{
+    return c->s;
+}
+
+bool tt_call_ended(const tt_call *c)
+{
+    return tt_session_ended(c->s);
+}
