@@ -1300,8 +1300,18 @@ static void a_key_during_speech_silences_the_device_until_the_answer_once(void *
          * was found by (the pause lasts 400 ms less the fade, however busy the machine; a
          * hole in the prompts would have to be longer than that to be taken for it). */
         long quiet, len = longest_silence(f, key - samples(100), next + (long)anchor, &quiet);
-        if (len < samples(250))
-            fail_msg("key %d: no pause between the key and the answer", i + 1);
+        if (len < samples(250)) {
+            /* Say what was there instead, so that a failure is data: the longest silence, and
+             * where the answer was found, both from the key's place in the capture. */
+            explain_start(f, key + samples(300), key + samples(400 + bound + 500), &G.welcome);
+            fail_msg("key %d: no pause between the key and the answer (the longest silence was "
+                     "%.0f ms, from %.0f ms after the key; the answer was found from %.0f ms "
+                     "after it, by its piece at %.0f ms; its line was shown %.0f ms after the "
+                     "key; latency %.0f ms, reopen %.0f ms)",
+                     i + 1, ms((double)len), ms((double)(quiet - key)),
+                     ms((double)(next - key)), ms((double)anchor),
+                     (t_line[i + 1] - t_key[i]) * 1e3, lat, reopen_ms(f));
+        }
         long resumed = quiet + len;
         double k2s = ms((double)(quiet - key)), gap = ms((double)(resumed - key));
         print_message("key %d at %.2f s into the clip: silent %.1f ms after the key; the "
