@@ -6,8 +6,10 @@
  * there a keypad's named exit key still ends, and the choices say how to leave.
  *
  * The first tests walk each state by hand; the last drives thousands of random key sequences
- * (with time passing and lookups answered, failing or never answered) through every kind of
- * node and checks the end key after each one. Its seed is printed when it fails.
+ * (every key, with time passing and lookups answered, failing or never answered) through every
+ * kind of node and checks the end key after each one. Along the way it holds two more
+ * invariants: the session is never silent while waiting for nothing, and a listener who walks
+ * away (a quarter of the walks) never leaves it stuck. Its seed is printed when it fails.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -407,6 +409,37 @@ static void classify(const struct tl_sim *t, bool lookup_pending, int *count)
         }
 }
 
+/* Silence is only ever for a reason: the session speaks, or will do something at its
+ * deadline (the next part, a timeout, the answer to a lookup that never comes), or it has
+ * ended, sleeps (a kiosk waiting for the next person), or was paused by the listener. */
+static void expect_never_silent_for_nothing(struct tl_sim *t, int w, uint64_t seed)
+{
+    tt_session *s = t->s;
+    if (tt_session_ended(s) || tt_session_asleep(s) || tt_session_paused(s) ||
+        tt_session_speaking(s) || tt_session_deadline(s) != TT_NEVER)
+        return;
+    tl_dump(t);
+    fail_msg("walk %d (seed %llu): silent, and nothing will happen", w,
+             (unsigned long long)seed);
+}
+
+/* Left alone from anywhere (no key, no lookup answer), the session gets itself out: a call
+ * ends (timeouts, help, goodbye) unless its listener paused it; a kiosk wipes itself and
+ * sleeps. Half an hour is far more than the menu's tries and timeouts take. */
+static void expect_not_stuck(struct tl_sim *t, enum tt_end_mode mode, int w, uint64_t seed)
+{
+    bool paused = tt_session_paused(t->s);
+    tl_run_until(t, t->now + 30 * 60 * 1000);
+    bool out = mode == TT_END_GOODBYE ? tt_session_ended(t->s) || (paused && tt_session_paused(t->s))
+                                      : tt_session_asleep(t->s);
+    if (!out) {
+        tl_dump(t);
+        fail_msg("walk %d (seed %llu): left alone for 30 minutes, the %s neither %s", w,
+                 (unsigned long long)seed, mode == TT_END_GOODBYE ? "call" : "kiosk",
+                 mode == TT_END_GOODBYE ? "ended" : "went to sleep");
+    }
+}
+
 static void random_walks(enum tt_end_mode mode, uint64_t seed, int walks)
 {
     int count[AT_STATES] = {0};
@@ -427,9 +460,16 @@ static void random_walks(enum tt_end_mode mode, uint64_t seed, int walks)
         tl_sim_init_opts(sim, m, ph, &o);
         bool pending = false;
         int steps = (int)rnd(40);
-        for (int i = 0; i < steps && !tt_session_ended(sim->s); i++)
+        for (int i = 0; i < steps && !tt_session_ended(sim->s); i++) {
             random_step(sim, &pending);
+            expect_never_silent_for_nothing(sim, w, seed);
+        }
         if (tt_session_ended(sim->s)) { /* a 9 along the way ended it: fine, walk again */
+            tl_sim_free(sim);
+            continue;
+        }
+        if (w % 4 == 3) { /* this listener walks away instead */
+            expect_not_stuck(sim, mode, w, seed);
             tl_sim_free(sim);
             continue;
         }

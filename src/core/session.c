@@ -1098,38 +1098,69 @@ void tt_session_start(tt_session *s, tt_ms now)
     say_node(s, now, 0);
 }
 
-/*
- * Who takes a key. A session is in one of these modes at a time, and they are tried in this
- * order: the first that applies decides what the key does. The end key stands above every
- * mode but typing, so it ends (phone) or wipes (kiosk) from wherever the listener is: in
- * help, in a pause, at a read-back, while a lookup runs, at its answer.
- *
- *   mode                     what a key does
- *   ------------------------ -------------------------------------------------------------
- *   not started, ended       nothing
- *   asleep (a kiosk left     any key but the end key wakes it, and the welcome is said;
- *     alone)                 the end key leaves it asleep (pressed twice in a hurry, the
- *                            second press must not make the kiosk start talking)
- *   saying goodbye           any key ends the session at once
- *   typing digits            0-9 are digits, 9 too (case numbers hold nines); * clears, or
- *                            with nothing typed goes back; # ends the entry. Named keys
- *                            (exit, louder, ...) are not digits: they go on down this table
- *   (any)                    the end key: goodbye and end, or wipe and welcome
- *   paused                   any key goes on
- *   (any)                    the listener's controls: louder, softer, slower, faster, pause
- *   read-back, lookup,       their own keys (1 yes, 2 enter again, ...); * goes back
- *     answer
- *   help                     help's choices
- *   at a node                its choices, and repeat, back, skip, help
- */
 static bool typing(const tt_session *s)
 {
     return s->en == EN_COLLECT && !s->in_help && !s->paused;
 }
 
+/*
+ * The session's mode: who takes a key. The state above is what the session remembers (where
+ * the listener is, an entry half typed, a pause, help); the mode is which of those decides
+ * what the next key does, and there is exactly one at a time. They are tried in this order
+ * (docs/session-modes.md has the same table, for people who write menus):
+ *
+ *   mode          when                          what a key does
+ *   ------------- ----------------------------- --------------------------------------------
+ *   OFF           not started, or ended         nothing
+ *   ASLEEP        a kiosk left alone            any key but the end key wakes it, and the
+ *                                               welcome is said; the end key leaves it asleep
+ *                                               (pressed twice in a hurry, the second press
+ *                                               must not make the kiosk start talking)
+ *   GOODBYE       saying goodbye                any key ends the session at once
+ *   TYPING        digits at an input node       0-9 are digits, 9 too (case numbers hold
+ *                                               nines); * clears, or with nothing typed goes
+ *                                               back; # ends the entry. Named keys (exit,
+ *                                               louder, ...) are not digits: they go on below
+ *   (every mode from here on)                   the end key: goodbye and end, or wipe and
+ *                                               welcome
+ *   PAUSED        the listener paused           any key goes on
+ *   (every mode from here on)                   the listener's controls: louder, softer,
+ *                                               slower, faster, pause
+ *   HELP          in the help menu              help's choices
+ *   ENTRY         a read-back, a lookup         their own keys (1 yes, 2 enter again, ...);
+ *                 running, its answer           any other key as at the node
+ *   NODE          at a node                     its choices, and repeat, back, skip, help
+ *
+ * So the end key stands above every mode but typing: it ends (phone) or wipes (kiosk) from
+ * wherever the listener is, in help, in a pause, at a read-back, while a lookup runs, at its
+ * answer. test_endkey walks random keys through every mode to hold that.
+ */
+enum mode { MODE_OFF, MODE_ASLEEP, MODE_GOODBYE, MODE_TYPING, MODE_PAUSED, MODE_HELP,
+            MODE_ENTRY, MODE_NODE };
+
+static enum mode mode_of(const tt_session *s)
+{
+    if (s->st == ST_IDLE || s->st == ST_ENDED)
+        return MODE_OFF;
+    if (s->asleep)
+        return MODE_ASLEEP;
+    if (s->ending)
+        return MODE_GOODBYE;
+    if (typing(s))
+        return MODE_TYPING;
+    if (s->paused)
+        return MODE_PAUSED;
+    if (s->in_help)
+        return MODE_HELP;
+    if (s->en != EN_NONE)
+        return MODE_ENTRY; /* confirming, looking up, or answered (collecting is TYPING) */
+    return MODE_NODE;
+}
+
 void tt_session_key(tt_session *s, int key, tt_ms now)
 {
-    if (s->st == ST_ENDED || s->st == ST_IDLE)
+    enum mode mode = mode_of(s);
+    if (mode == MODE_OFF)
         return;
     if (s->en == EN_CONFIRM && key == s->m->keys.skip && s->full_at >= 0 &&
         now - s->full_at < FULL_ENTRY_POUND_MS) {
@@ -1147,28 +1178,32 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
     emit(s, TT_EV_KEY, now, s->in_help ? HELP_NODE : s->node);
     /* A digit of a sensitive entry is masked in the key line: never in a transcript or log. */
     last_event(s)->key =
-        typing(s) && s->m->nodes[s->node].sensitive && is_digit_key(raw) ? '*' : raw;
+        mode == MODE_TYPING && s->m->nodes[s->node].sensitive && is_digit_key(raw) ? '*' : raw;
     key = engine_key(s->m, key);
     if (interrupted)
         emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
-    if (s->asleep && key == s->m->keys.end)
+    switch (mode) {
+    case MODE_ASLEEP:
+        if (key != s->m->keys.end) { /* someone came: the key wakes the kiosk, which greets them */
+            s->asleep = false;
+            go(s, s->m->start, false, now, 0);
+        }
         return;
-    if (s->asleep) { /* someone came: the key wakes the kiosk, which greets them */
-        s->asleep = false;
-        go(s, s->m->start, false, now, 0);
-        return;
-    }
-    if (s->ending) { /* a key during goodbye: the listener is done, so end at once */
+    case MODE_GOODBYE: /* a key during goodbye: the listener is done, so end at once */
         end_session(s, now);
         return;
+    case MODE_TYPING:
+        if (!named && entry_key(s, raw, now, s->m->gap))
+            return;
+        break;
+    default:
+        break;
     }
-    if (typing(s) && !named && entry_key(s, raw, now, s->m->gap))
-        return;
     if (key == s->m->keys.end) {
         end_key(s, now);
         return;
     }
-    if (s->paused) {
+    if (mode == MODE_PAUSED) {
         resume(s, now);
         return;
     }
@@ -1184,13 +1219,18 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
     /* The answer to a key comes after a short pause: the cut is heard as a cut, and the next
      * words do not run into the last ones. */
     tt_ms delay = s->m->gap;
-    if (!s->in_help && s->en != EN_NONE && s->en != EN_COLLECT && !named &&
-        entry_key(s, raw, now, delay))
-        return;
-    if (s->in_help)
+    switch (mode) {
+    case MODE_HELP:
         help_key(s, key, now, delay);
-    else
-        node_key(s, key, interrupted, now, delay);
+        return;
+    case MODE_ENTRY:
+        if (!named && entry_key(s, raw, now, delay))
+            return;
+        break;
+    default:
+        break;
+    }
+    node_key(s, key, interrupted, now, delay);
 }
 
 void tt_session_done(tt_session *s, tt_ms now)
