@@ -129,6 +129,12 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libtonetree.a $(LIBS)
 
+# bench_dtmf's reference for the whole-process count of `tonetree dtmf`: spandsp and libsndfile
+# only, nothing of ours (bench-deps.sh installs libspandsp-dev).
+$(BUILD)/bench/spandsp_dtmf_file: bench/spandsp_dtmf_file.c | $(BENCH_DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lspandsp -lsndfile
+
 # bench_voices listens with pocketsphinx, which only the benchmarks install (bench-deps.sh),
 # before it is compiled. Its headers are included as system headers: sphinxbase's own are
 # not clean under -Wextra.
@@ -236,7 +242,7 @@ fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts $(BUILD)/fuzz/fuzz_ph
 
 # Benchmarks also need what only they use (spandsp as the reference, the talk-off corpus,
 # valgrind, pocketsphinx and its model): scripts/bench-deps.sh installs it.
-bench: $(BENCHES) $(BUILD)/tonetree
+bench: $(BENCHES) $(BUILD)/tonetree $(BUILD)/bench/spandsp_dtmf_file
 	@./scripts/bench-deps.sh
 	@for b in $(BENCHES); do $$b || exit 1; done
 

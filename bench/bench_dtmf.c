@@ -12,12 +12,17 @@
  *      median of 9 runs; and instructions per sample counted by valgrind's callgrind (the
  *      benchmark runs itself under callgrind, once per receiver, counting only inside the
  *      receiver's process call).
+ *   4. The file path, whole process: 10 minutes of that line in an 8 kHz mono 16-bit WAV,
+ *      through `build/tonetree dtmf FILE` and through build/bench/spandsp_dtmf_file (the
+ *      plainest program doing the same with spandsp: libsndfile, dtmf_rx, print). Every
+ *      instruction of each process by callgrind, start-up and reading included, and the
+ *      median wall time of 5 runs; both must print the same digits.
  *
  * spandsp is loaded at run time (dlopen libspandsp.so.2), so this builds without it and says
  * so when it is missing; scripts/bench-deps.sh installs it, the corpus and valgrind. Nothing
  * is asserted: the numbers are printed for docs/dtmf.md.
  * Run: make bench (or build/bench/bench_dtmf; -v lists on stderr each signal a receiver gets
- * wrong).
+ * wrong; --file-path runs section 4 alone, and TONETREE=path has it measure another build).
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <dlfcn.h>
@@ -33,6 +38,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sndfile.h>
 
 #include "dsp/dtmf.h"
 #include "prompt/audio.h"
@@ -535,6 +542,7 @@ static double instructions(const char *self, enum kind k, int rate)
     snprintf(toggle, sizeof(toggle), "--toggle-collect=%s",
              k == SPANDSP ? "dtmf_rx" : "tt_dtmf_process");
     snprintf(rate_s, sizeof(rate_s), "%d", rate);
+    fflush(stdout); /* or the child would print what is buffered again */
     pid_t pid = fork();
     if (pid < 0)
         return -1;
@@ -606,11 +614,149 @@ static void speed(const char *self)
     }
 }
 
+/* ---- 4. the file path ---- */
+
+#define FILE_SECONDS 600
+
+/* Run argv to its end with stdout into out_path; callgrind when grind. The whole process's
+ * instruction count, or -1 (and the wall time in *secs when not under callgrind). */
+static double run_counted(char *const argv[], const char *out_path, bool grind, double *secs)
+{
+    char cg[96], cgopt[128];
+    snprintf(cg, sizeof(cg), "/tmp/bench_dtmf.%d.whole", (int)getpid());
+    snprintf(cgopt, sizeof(cgopt), "--callgrind-out-file=%s", cg);
+    fflush(stdout); /* or the child would print what is buffered again */
+    double t0 = now_s();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (!freopen(out_path, "w", stdout) || !freopen("/dev/null", "w", stderr))
+            _exit(127);
+        if (grind) {
+            char *v[8] = {"valgrind", "--tool=callgrind", cgopt};
+            size_t n = 3;
+            for (size_t i = 0; argv[i] && n < 7; i++)
+                v[n++] = argv[i];
+            v[n] = NULL;
+            execvp("valgrind", v);
+        } else {
+            execv(argv[0], argv);
+        }
+        _exit(127);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+        return -1;
+    if (secs)
+        *secs = now_s() - t0;
+    if (!grind)
+        return 0;
+    FILE *f = fopen(cg, "r");
+    double total = -1;
+    char line[512];
+    while (f && fgets(line, sizeof(line), f)) {
+        long long v;
+        if (sscanf(line, "totals: %lld", &v) == 1 || sscanf(line, "summary: %lld", &v) == 1)
+            total = (double)v;
+    }
+    if (f)
+        fclose(f);
+    remove(cg);
+    return total;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
+    bool same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        same = ca == cb;
+        if (ca == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+static void file_path(void)
+{
+    printf("\n4. The file path, whole process: %d min of the line as an 8 kHz mono 16-bit WAV\n\n",
+           FILE_SECONDS / 60);
+    char wav[64], out_ours[64], out_ref[64];
+    snprintf(wav, sizeof(wav), "/tmp/bench_dtmf.%d.wav", (int)getpid());
+    snprintf(out_ours, sizeof(out_ours), "/tmp/bench_dtmf.%d.ours", (int)getpid());
+    snprintf(out_ref, sizeof(out_ref), "/tmp/bench_dtmf.%d.ref", (int)getpid());
+    struct sig s = {.rate = 8000};
+    rng = 12345;
+    for (int i = 0; i < FILE_SECONDS * 2; i++) {
+        sig_tone(&s, all_digits[i % 16], -10, -12, 0, 0, 50);
+        sig_silence(&s, 450);
+    }
+    sig_noise(&s, -40, -40, 0);
+    SF_INFO info = {.samplerate = 8000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *f = sf_open(wav, SFM_WRITE, &info);
+    if (!f || sf_writef_short(f, s.pcm, (sf_count_t)s.n) != (sf_count_t)s.n) {
+        printf("cannot write %s\n", wav);
+        if (f)
+            sf_close(f);
+        free(s.pcm);
+        return;
+    }
+    sf_close(f);
+    free(s.pcm);
+    /* TONETREE=path measures another build (an older one, for a before-and-after) */
+    char *ours[] = {getenv("TONETREE") ? getenv("TONETREE") : "build/tonetree", "dtmf", wav, NULL};
+    char *ref[] = {"build/bench/spandsp_dtmf_file", wav, NULL};
+    bool have_ref = access(ref[0], X_OK) == 0, grind = in_path("valgrind");
+    double t_ours[5], t_ref[5];
+    bool ok = true;
+    for (int i = 0; i < 5 && ok; i++) {
+        ok = run_counted(ours, out_ours, false, &t_ours[i]) == 0;
+        if (ok && have_ref)
+            ok = run_counted(ref, out_ref, false, &t_ref[i]) == 0;
+    }
+    if (!ok) {
+        printf("a run failed (is build/tonetree built?)\n");
+        goto out;
+    }
+    double i_ours = grind ? run_counted(ours, out_ours, true, NULL) : -1;
+    double i_ref = grind && have_ref ? run_counted(ref, out_ref, true, NULL) : -1;
+    double n = (double)FILE_SECONDS * 8000;
+    printf("%-34s %14s %12s %12s\n", "program", "instructions", "per sample", "wall (med)");
+    printf("%-34s %14.4g %12.1f %10.3f s\n", "tonetree dtmf FILE", i_ours, i_ours / n,
+           median(t_ours, 5));
+    if (have_ref) {
+        printf("%-34s %14.4g %12.1f %10.3f s\n", "spandsp_dtmf_file FILE (reference)", i_ref,
+               i_ref / n, median(t_ref, 5));
+        printf("\nthe same digits: %s; tonetree dtmf: %.1fx fewer instructions, %.1fx the speed\n",
+               same_file(out_ours, out_ref) ? "yes" : "NO",
+               i_ours > 0 && i_ref > 0 ? i_ref / i_ours : 0.0,
+               median(t_ref, 5) / median(t_ours, 5));
+    } else {
+        printf("(build/bench/spandsp_dtmf_file is missing: make bench builds it)\n");
+    }
+    if (!grind)
+        printf("(valgrind not installed: scripts/bench-deps.sh installs it)\n");
+out:
+    remove(wav);
+    remove(out_ours);
+    remove(out_ref);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "--callgrind-one")) {
         load_spandsp();
         return callgrind_one(argv[2], atoi(argv[3]));
+    }
+    if (argc == 2 && !strcmp(argv[1], "--file-path")) { /* section 4 alone */
+        file_path();
+        return 0;
     }
     verbose = argc > 1 && !strcmp(argv[1], "-v");
     load_spandsp();
@@ -627,5 +773,6 @@ int main(int argc, char **argv)
     else
         snprintf(self, sizeof(self), "%s", argv[0]);
     speed(self);
+    file_path();
     return 0;
 }

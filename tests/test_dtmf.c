@@ -676,6 +676,44 @@ static void the_file_command_with_v_adds_each_digits_time_and_level(void **state
 }
 
 
+/* A mono 16-bit or mu-law file is read straight into samples, anything else through floats:
+ * the same samples must give the same output, to the digit's time and level. */
+static void the_direct_and_the_float_reading_give_the_same_output(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir(), pcm16[512], fl[512], ulaw[512];
+    snprintf(pcm16, sizeof(pcm16), "%s/pcm16.wav", dir);
+    snprintf(fl, sizeof(fl), "%s/float.wav", dir);
+    snprintf(ulaw, sizeof(ulaw), "%s/ulaw.wav", dir);
+    write_file(pcm16, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, "0123456789*#ABCD");
+    write_file(ulaw, SF_FORMAT_WAV | SF_FORMAT_ULAW, 8000, 1, "0123456789*#ABCD");
+    /* the same samples as 32-bit floats (x / 32768, exact), which only the float way reads */
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(pcm16, SFM_READ, &info);
+    assert_non_null(f);
+    size_t n = (size_t)info.frames;
+    int16_t *x = calloc(n, sizeof(*x));
+    float *y = calloc(n, sizeof(*y));
+    assert_int_equal(sf_readf_short(f, x, info.frames), info.frames);
+    sf_close(f);
+    for (size_t i = 0; i < n; i++)
+        y[i] = (float)x[i] / 32768.0f;
+    info = (SF_INFO){.samplerate = 8000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
+    f = sf_open(fl, SFM_WRITE, &info);
+    assert_non_null(f);
+    assert_int_equal(sf_writef_float(f, y, (sf_count_t)n), (sf_count_t)n);
+    sf_close(f);
+    free(x);
+    free(y);
+    char *a = scan_file(pcm16, true, 0), *b = scan_file(fl, true, 0), *c = scan_file(ulaw, true, 0);
+    assert_true(!strncmp(a, "0123456789*#ABCD\n", 17));
+    assert_string_equal(a, b); /* every digit's time and level too */
+    assert_true(!strncmp(c, "0123456789*#ABCD\n", 17));
+    free(a), free(b), free(c);
+    tl_rmtree(dir);
+    free(dir);
+}
+
 /* Opening a FIFO waits for a writer, for ever: the tests that make one run under an alarm. */
 #define HANG_SECONDS 60
 
@@ -803,6 +841,7 @@ int main(void)
         cmocka_unit_test_setup(the_generator_makes_the_levels_and_frequencies_asked, reseed),
         cmocka_unit_test_setup(the_file_command_prints_the_digits_on_one_line, reseed),
         cmocka_unit_test_setup(the_file_command_with_v_adds_each_digits_time_and_level, reseed),
+        cmocka_unit_test_setup(the_direct_and_the_float_reading_give_the_same_output, reseed),
         cmocka_unit_test_setup(the_file_command_refuses_a_fifo_or_a_device_at_once, reseed),
         cmocka_unit_test_setup(a_file_cut_short_prints_the_digits_before_the_cut_and_fails, reseed),
         cmocka_unit_test_setup(tonetree_dtmf_on_a_file_cut_short_exits_with_an_error_after_the_digits,

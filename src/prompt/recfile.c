@@ -141,6 +141,31 @@ int64_t tt_recfile_read(struct tt_recfile *r, float *buf, int64_t n)
     return got;
 }
 
+bool tt_recfile_exact_short(const struct tt_recfile *r)
+{
+    switch (r->info.format & SF_FORMAT_SUBMASK) {
+    case SF_FORMAT_PCM_S8:
+    case SF_FORMAT_PCM_U8:
+    case SF_FORMAT_PCM_16:
+    case SF_FORMAT_ULAW:
+    case SF_FORMAT_ALAW:
+        return true;
+    default:
+        return false; /* wider PCM is truncated, not rounded; float may not be finite */
+    }
+}
+
+int64_t tt_recfile_read_short(struct tt_recfile *r, int16_t *buf, int64_t n)
+{
+    sf_count_t got = r->ended ? 0 : sf_readf_short(r->sf, buf, (sf_count_t)n);
+    if (got < n)
+        r->ended = true;
+    if (got <= 0)
+        return 0;
+    r->got += got;
+    return got;
+}
+
 bool tt_recfile_length_known(const struct tt_recfile *r)
 {
     return r->info.frames > 0 && r->info.frames != SF_COUNT_MAX;

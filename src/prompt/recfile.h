@@ -57,6 +57,14 @@ int tt_recfile_open(struct tt_recfile *r, const char *path, int64_t max_bytes, c
  *  (sf_error(r->sf) tells which). */
 int64_t tt_recfile_read(struct tt_recfile *r, float *buf, int64_t n);
 
+/** Whether libsndfile's 16-bit reading of this file gives exactly the samples the float
+ *  reading, scaled by 32768 and rounded, would: 8- and 16-bit PCM, mu-law and A-law (in any
+ *  container, FLAC too). For those, tt_recfile_read_short skips the float conversion. */
+bool tt_recfile_exact_short(const struct tt_recfile *r);
+
+/** Read up to n frames (interleaved) as 16-bit samples, as tt_recfile_read does floats. */
+int64_t tt_recfile_read_short(struct tt_recfile *r, int16_t *buf, int64_t n);
+
 /** Whether the header says how many frames there are (info.frames is then that count). */
 bool tt_recfile_length_known(const struct tt_recfile *r);
 
