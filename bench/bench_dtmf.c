@@ -530,6 +530,23 @@ static bool in_path(const char *prog)
     return false;
 }
 
+/* The instructions a callgrind output file counted (then removed), or -1. */
+static double callgrind_total(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    double total = -1;
+    char line[512];
+    while (f && fgets(line, sizeof(line), f)) {
+        long long v;
+        if (sscanf(line, "totals: %lld", &v) == 1 || sscanf(line, "summary: %lld", &v) == 1)
+            total = (double)v;
+    }
+    if (f)
+        fclose(f);
+    remove(path);
+    return total;
+}
+
 /* Instructions per sample in the receiver's process call, by callgrind; -1 if unknown. */
 static double instructions(const char *self, enum kind k, int rate)
 {
@@ -558,17 +575,7 @@ static double instructions(const char *self, enum kind k, int rate)
         remove(out);
         return -1;
     }
-    FILE *f = fopen(out, "r");
-    double total = -1;
-    char line[512];
-    while (f && fgets(line, sizeof(line), f)) {
-        long long v;
-        if (sscanf(line, "totals: %lld", &v) == 1 || sscanf(line, "summary: %lld", &v) == 1)
-            total = (double)v;
-    }
-    if (f)
-        fclose(f);
-    remove(out);
+    double total = callgrind_total(out);
     return total < 0 ? -1 : total / ((double)rate * SPEED_SECONDS);
 }
 
@@ -652,18 +659,7 @@ static double run_counted(char *const argv[], const char *out_path, bool grind, 
         *secs = now_s() - t0;
     if (!grind)
         return 0;
-    FILE *f = fopen(cg, "r");
-    double total = -1;
-    char line[512];
-    while (f && fgets(line, sizeof(line), f)) {
-        long long v;
-        if (sscanf(line, "totals: %lld", &v) == 1 || sscanf(line, "summary: %lld", &v) == 1)
-            total = (double)v;
-    }
-    if (f)
-        fclose(f);
-    remove(cg);
-    return total;
+    return callgrind_total(cg);
 }
 
 static bool same_file(const char *a, const char *b)

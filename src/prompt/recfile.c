@@ -130,15 +130,20 @@ int tt_recfile_open(struct tt_recfile *r, const char *path, int64_t max_bytes, c
     return 0;
 }
 
-int64_t tt_recfile_read(struct tt_recfile *r, float *buf, int64_t n)
+/* What a read gave, counted: a short read is the end (or an error: sf_error says). */
+static int64_t took(struct tt_recfile *r, sf_count_t got, int64_t n)
 {
-    sf_count_t got = r->ended ? 0 : sf_readf_float(r->sf, buf, (sf_count_t)n);
     if (got < n)
         r->ended = true;
     if (got <= 0)
         return 0;
     r->got += got;
     return got;
+}
+
+int64_t tt_recfile_read(struct tt_recfile *r, float *buf, int64_t n)
+{
+    return took(r, r->ended ? 0 : sf_readf_float(r->sf, buf, (sf_count_t)n), n);
 }
 
 bool tt_recfile_exact_short(const struct tt_recfile *r)
@@ -157,13 +162,7 @@ bool tt_recfile_exact_short(const struct tt_recfile *r)
 
 int64_t tt_recfile_read_short(struct tt_recfile *r, int16_t *buf, int64_t n)
 {
-    sf_count_t got = r->ended ? 0 : sf_readf_short(r->sf, buf, (sf_count_t)n);
-    if (got < n)
-        r->ended = true;
-    if (got <= 0)
-        return 0;
-    r->got += got;
-    return got;
+    return took(r, r->ended ? 0 : sf_readf_short(r->sf, buf, (sf_count_t)n), n);
 }
 
 bool tt_recfile_length_known(const struct tt_recfile *r)
