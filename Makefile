@@ -32,7 +32,8 @@ ASAN_TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%)
 # The tests of code that shares memory between threads run again under ThreadSanitizer.
 TSAN_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/tsan/obj/%.o)
 TSAN_TESTS = $(BUILD)/tsan/tests/test_ring $(BUILD)/tsan/tests/test_store_job \
-             $(BUILD)/tsan/tests/test_inimem $(BUILD)/tsan/tests/test_call
+             $(BUILD)/tsan/tests/test_inimem $(BUILD)/tsan/tests/test_call \
+             $(BUILD)/tsan/tests/test_store_many
 
 DEPS_OK  = $(BUILD)/.deps-ok
 GUIDE    = menus/no-contact-order.ini

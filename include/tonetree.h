@@ -271,6 +271,8 @@ struct tt_store_opts {
     int rate;               /* output sample rate, Hz */
     const char *prompts_dir; /* recordings: <dir>/<lang>/<node>.<ext> */
     const char *cache_dir;   /* synthesized speech cache; NULL for no disk cache */
+    size_t dynamic_bytes;    /* audio kept of what was made on demand (not prepared ahead), the
+                              * least recently used clip nobody holds going first: 0 for 64 MiB */
 };
 
 /** One prompt's audio: mono int16 at the store's rate, owned by the store. */
@@ -286,14 +288,21 @@ struct tt_store_stats {
     unsigned disk_hits;     /* speech read back from the disk cache */
     unsigned recordings;    /* recordings decoded */
     unsigned fallbacks;     /* recordings that could not be used: spoke the text instead */
+    unsigned evicted;       /* clips made on demand, dropped to keep within dynamic_bytes */
     unsigned clips;         /* clips the store holds (personal ones are never held) */
     size_t bytes;           /* the audio of those clips, in bytes */
 };
 
+/**
+ * A prompt store. It may be used from any number of threads at once: what tt_store_prepare made
+ * is read with no lock; what is made on demand is kept, up to opts.dynamic_bytes, behind a
+ * lock that is never held while audio is made. Messages go to diag (under that lock).
+ */
 TT_API int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag);
 TT_API void tt_store_free(tt_store *s);
 /**
- * Audio for words in a language.
+ * Audio for words in a language. Give the clip back with tt_store_release when done with it: a
+ * clip made on demand is never evicted while someone holds it.
  * @param lang   language code ("en")
  * @param voice  "engine:voice" ("flite:kal16", "espeak-ng:es")
  * @param node   node id whose recording may stand in for the text, or NULL
@@ -314,7 +323,8 @@ TT_API int tt_store_get(tt_store *s, const char *lang, const char *voice, const 
  */
 TT_API int tt_store_say(tt_store *s, const tt_menu *m, const struct tt_event *ev,
                         const struct tt_clip **clip);
-/** Give back a clip from tt_store_say (NULL is fine). A personal clip is zeroed and freed. */
+/** Give back a clip from tt_store_say or tt_store_get (NULL is fine). A personal clip is
+ *  zeroed and freed; another may then be evicted, if it was made on demand. */
 TT_API void tt_store_release(tt_store *s, const struct tt_clip *clip);
 TT_API void tt_store_stats(const tt_store *s, struct tt_store_stats *st);
 /**

@@ -43,6 +43,8 @@ static void want(struct walk *w, int lang, int node, enum tt_part part, char *te
         }
         w->err = tt_store_get(w->store, w->m->lang[lang], w->m->voice[lang], id, text, 100,
                               &clip);
+        if (!w->err)
+            tt_store_release(w->store, clip);
         w->done++;
         if (w->progress)
             w->progress(w->done, w->total, w->arg);
@@ -132,6 +134,9 @@ int tt_store_prepare(tt_store *store, const tt_menu *m, tt_phrases *const *ph,
     w.count_only = false;
     if (!w.err)
         walk_all(&w, ph, first_parent);
+    /* Everything known ahead is now read by every caller with no lock, and never evicted. */
+    if (!w.err)
+        w.err = tt_store_share(store);
 out:
     free(first_parent);
     return w.err;

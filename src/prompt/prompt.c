@@ -10,17 +10,34 @@
  * copies samples; speech is also kept on disk (cache.c), already at that loudness, so a
  * restart synthesizes and measures nothing.
  *
- * The store is not thread-safe: one thread fills it (usually all at once when a menu loads,
- * see prepare.c), and clips, once returned, never move or change until tt_store_free.
+ * Two tiers, for many callers at once (a telephone service plays hundreds of calls from one
+ * store, on several threads):
+ *  - the shared tier: everything tt_store_prepare made (every prompt a menu can say, known
+ *    ahead). It never changes once published, so any number of threads read it with no lock:
+ *    a reader loads the tier's pointer (acquire) and walks buckets nobody writes again. A
+ *    later prepare (another menu) publishes a new tier; the old one stays readable until
+ *    tt_store_free, since a reader may still be in it.
+ *  - the dynamic tier: what was made on demand (a prompt at a speed not prepared, a text not
+ *    known ahead), behind one mutex, bounded in bytes (opts.dynamic_bytes) with the least
+ *    recently used clip nobody holds evicted first. Each clip handed out is counted until it
+ *    is given back (tt_store_release), so a clip being played is never freed under a caller.
+ * A miss is made outside the lock (speech, a recording decoded, stretched, measured), so one
+ * caller's synthesis never holds up another caller's hits; two callers missing the same words
+ * at once both make them, and the second keeps the first's. Personal words are in neither tier:
+ * made for one use and wiped when given back. Messages and counts made during a miss are moved
+ * into the store's under the lock.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/diag.h"
 #include "dsp/loudness.h"
 #include "dsp/stretch.h"
 #include "prompt/audio.h"
@@ -36,13 +53,36 @@ static const char *const recording_ext[] = {"wav", "flac", "ogg", "oga", "opus",
 #define MIN_RATE 4000
 #define MAX_RATE 384000
 #define SILENCE_MS 100 /* empty text: a short pause, so the session still gets its "done" */
+#define DYNAMIC_BYTES_DEFAULT (64u << 20)
 
 struct entry {
-    struct entry *next; /* in the same bucket */
+    struct entry *next; /* in the same bucket of the dynamic tier */
+    struct entry *newer, *older; /* the dynamic tier's recency list */
     uint64_t hash;
     char *lang, *voice, *node, *text; /* node may be NULL */
     int speed;                        /* percent of normal speed */
+    int refs;    /* dynamic tier: clips handed out and not given back (under the lock) */
+    bool shared; /* in the shared tier: read with no lock, never evicted */
     struct tt_clip clip;
+};
+
+/* A published shared tier: its own bucket nodes, so that publishing the next one never
+ * touches a node a reader may be walking. */
+struct shared_node {
+    const struct entry *e;
+    struct shared_node *next;
+};
+struct shared_tier {
+    size_t nbucket;
+    struct shared_node **bucket;
+    struct shared_node *nodes;
+    struct shared_tier *older; /* tiers published before, kept for readers still in them */
+};
+
+/* What a miss made besides its audio, moved into the store's under the lock. */
+struct made {
+    tt_diag *diag;
+    struct tt_store_stats st;
 };
 
 /* Voices already checked, so tt_tts_voice_parse (which asks espeak-ng) runs once each. */
@@ -54,10 +94,16 @@ struct voice_memo {
 struct tt_store {
     int rate;
     char *prompts_dir; /* NULL: no recordings */
-    tt_diag *diag;
     struct tt_cache *cache; /* NULL: no disk cache */
-    struct entry **bucket;
+    _Atomic(struct shared_tier *) shared; /* NULL until a prepare publishes one */
+    pthread_mutex_t lock; /* everything below */
+    tt_diag *diag;
+    struct entry **bucket; /* the dynamic tier */
     size_t nbucket, n;
+    struct entry *newest, *oldest;
+    size_t dyn_bytes, dyn_limit;
+    struct entry **owned; /* entries moved to the shared tier, freed with the store */
+    size_t nowned, capowned;
     struct voice_memo *voice;
     size_t nvoice;
     struct tt_store_stats st;
@@ -90,14 +136,95 @@ static bool same(const char *a, const char *b)
     return a && b ? !strcmp(a, b) : a == b;
 }
 
+static bool matches(const struct entry *e, uint64_t h, const char *lang, const char *voice,
+                    const char *node, const char *text, int speed)
+{
+    return e->hash == h && e->speed == speed && same(e->lang, lang) && same(e->voice, voice) &&
+           same(e->node, node) && same(e->text, text);
+}
+
+/* The dynamic tier (under the lock). */
 static struct entry *lookup(const tt_store *s, uint64_t h, const char *lang, const char *voice,
                             const char *node, const char *text, int speed)
 {
     for (struct entry *e = s->bucket[h % s->nbucket]; e; e = e->next)
-        if (e->hash == h && e->speed == speed && same(e->lang, lang) && same(e->voice, voice) &&
-            same(e->node, node) && same(e->text, text))
+        if (matches(e, h, lang, voice, node, text, speed))
             return e;
     return NULL;
+}
+
+/* The shared tier: no lock. */
+static const struct entry *lookup_shared(const tt_store *s, uint64_t h, const char *lang,
+                                         const char *voice, const char *node, const char *text,
+                                         int speed)
+{
+    const struct shared_tier *t = atomic_load_explicit(&s->shared, memory_order_acquire);
+    if (!t)
+        return NULL;
+    for (const struct shared_node *n = t->bucket[h % t->nbucket]; n; n = n->next)
+        if (matches(n->e, h, lang, voice, node, text, speed))
+            return n->e;
+    return NULL;
+}
+
+/* ---- the dynamic tier's recency and its bound (under the lock) ---- */
+
+static void lru_unlink(tt_store *s, struct entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        s->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        s->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void lru_front(tt_store *s, struct entry *e)
+{
+    e->older = s->newest;
+    e->newer = NULL;
+    if (s->newest)
+        s->newest->newer = e;
+    s->newest = e;
+    if (!s->oldest)
+        s->oldest = e;
+}
+
+static void table_remove(tt_store *s, struct entry *e)
+{
+    for (struct entry **p = &s->bucket[e->hash % s->nbucket]; *p; p = &(*p)->next)
+        if (*p == e) {
+            *p = e->next;
+            s->n--;
+            return;
+        }
+}
+
+static size_t clip_bytes(const struct entry *e)
+{
+    return e->clip.frames * sizeof(*e->clip.pcm);
+}
+
+static void entry_free(struct entry *e);
+
+/* Over the bound: free the least recently used clips nobody holds. */
+static void evict(tt_store *s)
+{
+    for (struct entry *e = s->oldest, *newer; e && s->dyn_bytes > s->dyn_limit; e = newer) {
+        newer = e->newer;
+        if (e->refs > 0)
+            continue;
+        lru_unlink(s, e);
+        table_remove(s, e);
+        s->dyn_bytes -= clip_bytes(e);
+        s->st.clips--;
+        s->st.evicted++;
+        s->st.bytes -= clip_bytes(e);
+        entry_free(e);
+    }
 }
 
 static void entry_free(struct entry *e)
@@ -152,18 +279,21 @@ static int insert(tt_store *s, struct entry *e)
     e->next = s->bucket[e->hash % s->nbucket];
     s->bucket[e->hash % s->nbucket] = e;
     s->n++;
+    lru_front(s, e);
+    s->dyn_bytes += clip_bytes(e);
     s->st.clips++;
-    s->st.bytes += e->clip.frames * sizeof(*e->clip.pcm);
+    s->st.bytes += clip_bytes(e);
     return 0;
 }
 
 /* ---- where audio comes from -------------------------------------------------------------- */
 
-static int find_voice(tt_store *s, const char *spec, const struct tt_tts_voice **vp)
+/* The voice, copied out (the memo may move when another voice is added). Under the lock. */
+static int find_voice(tt_store *s, const char *spec, struct tt_tts_voice *vp)
 {
     for (size_t i = 0; i < s->nvoice; i++)
         if (!strcmp(s->voice[i].spec, spec)) {
-            *vp = &s->voice[i].v;
+            *vp = s->voice[i].v;
             return 0;
         }
     struct tt_tts_voice v;
@@ -177,8 +307,46 @@ static int find_voice(tt_store *s, const char *spec, const struct tt_tts_voice *
     if (!(m[s->nvoice].spec = strdup(spec)))
         return ENOMEM;
     m[s->nvoice].v = v;
-    *vp = &m[s->nvoice++].v;
+    *vp = m[s->nvoice++].v;
     return 0;
+}
+
+static int voice_of(tt_store *s, const char *spec, struct tt_tts_voice *vp)
+{
+    pthread_mutex_lock(&s->lock);
+    int err = find_voice(s, spec, vp);
+    pthread_mutex_unlock(&s->lock);
+    return err;
+}
+
+/* What a miss made besides audio goes into the store's messages and counts. Under the lock. */
+static void made_merge(tt_store *s, struct made *md)
+{
+    for (size_t i = 0; md->diag && i < tt_diag_len(md->diag); i++) {
+        const struct tt_diag_msg *m = tt_diag_get(md->diag, i);
+        tt_diag_add(s->diag, m->sev, m->file, m->line, "%s", m->text);
+    }
+    s->st.synthesized += md->st.synthesized;
+    s->st.disk_hits += md->st.disk_hits;
+    s->st.recordings += md->st.recordings;
+    s->st.fallbacks += md->st.fallbacks;
+}
+
+static int made_new(struct made *md)
+{
+    *md = (struct made){.diag = tt_diag_new()};
+    return md->diag ? 0 : ENOMEM;
+}
+
+static void made_done(tt_store *s, struct made *md, bool locked)
+{
+    if (!locked)
+        pthread_mutex_lock(&s->lock);
+    made_merge(s, md);
+    if (!locked)
+        pthread_mutex_unlock(&s->lock);
+    tt_diag_free(md->diag);
+    md->diag = NULL;
 }
 
 /* A name that stays inside its folder: menu ids and language codes never need more. */
@@ -220,8 +388,8 @@ static int silence(int rate, int16_t **pcm, size_t *frames)
 /* Speech for a text at the store's rate: from the disk cache, or synthesized and cached.
  * Personal words skip the disk cache both ways: they are never written, and never looked for
  * (a file named after their hash would tell someone they were once said). */
-static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, int speed,
-                 bool personal, int16_t **pcm, size_t *frames)
+static int speak(tt_store *s, struct made *md, const struct tt_tts_voice *v, const char *text,
+                 int speed, bool personal, int16_t **pcm, size_t *frames)
 {
     struct tt_cache *cache = personal ? NULL : s->cache;
     int16_t *raw = NULL;
@@ -242,18 +410,18 @@ static int speak(tt_store *s, const struct tt_tts_voice *v, const char *text, in
         }
         err = tt_cache_get(cache, key, key_len, s->rate, pcm, frames);
         if (!err) {
-            s->st.disk_hits++;
+            md->st.disk_hits++;
             goto out;
         }
         if (err != ENOENT)
             goto out;
     }
-    err = tt_tts_speak(v, text, speed, &raw, &raw_n, &raw_rate, s->diag);
-    s->st.synthesized++;
+    err = tt_tts_speak(v, text, speed, &raw, &raw_n, &raw_rate, md->diag);
+    md->st.synthesized++;
     if (err)
         goto out;
     if ((err = tt_audio_resample(raw, raw_n, raw_rate, s->rate, pcm, frames))) {
-        tt_diag_add(s->diag, TT_ERROR, NULL, 0, "cannot resample speech from %d Hz to %d Hz",
+        tt_diag_add(md->diag, TT_ERROR, NULL, 0, "cannot resample speech from %d Hz to %d Hz",
                     raw_rate, s->rate);
         goto out;
     }
@@ -301,6 +469,12 @@ int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag)
     }
     s->rate = o->rate;
     s->diag = diag;
+    s->dyn_limit = o->dynamic_bytes ? o->dynamic_bytes : DYNAMIC_BYTES_DEFAULT;
+    atomic_init(&s->shared, NULL);
+    if ((err = pthread_mutex_init(&s->lock, NULL))) {
+        free(s);
+        return err;
+    }
     s->nbucket = 64;
     if (!(s->bucket = calloc(s->nbucket, sizeof(*s->bucket))) ||
         (o->prompts_dir && !(s->prompts_dir = strdup(o->prompts_dir)))) {
@@ -328,6 +502,16 @@ void tt_store_free(tt_store *s)
             next = e->next;
             entry_free(e);
         }
+    for (size_t i = 0; i < s->nowned; i++)
+        entry_free(s->owned[i]);
+    free(s->owned);
+    for (struct shared_tier *t = atomic_load(&s->shared), *older; t; t = older) {
+        older = t->older;
+        free(t->bucket);
+        free(t->nodes);
+        free(t);
+    }
+    pthread_mutex_destroy(&s->lock);
     for (size_t i = 0; i < s->nvoice; i++)
         free(s->voice[i].spec);
     free(s->voice);
@@ -381,20 +565,16 @@ fail:
 }
 
 /* Make the entry for a request that missed, from its recording (rec, or NULL when the node
- * has none) or else from speech, and put it in the table. Takes rec's audio. */
-static int add_entry(tt_store *s, uint64_t h, const char *lang, const char *voice,
-                     const char *node, const char *text, int speed, struct recorded *rec,
-                     const struct tt_clip **clip)
+ * has none) or else from speech. Takes rec's audio. Runs without the lock. */
+static int make_entry(tt_store *s, struct made *md, uint64_t h, const char *lang,
+                      const struct tt_tts_voice *v, const char *voice, const char *node,
+                      const char *text, int speed, struct recorded *rec, struct entry **ep)
 {
-    const struct tt_tts_voice *v;
     struct entry *e = NULL;
     int16_t *pcm = NULL;
     size_t frames = 0;
     int err;
-    /* The voice is checked even when a recording stands in: a menu with a misspelt voice is
-     * wrong, and would speak nothing the day a recording is removed. */
-    if ((err = find_voice(s, voice, &v)))
-        goto out;
+    *ep = NULL;
     if (!(e = entry_new(h, lang, voice, node, text, speed))) {
         err = ENOMEM;
         goto out;
@@ -408,27 +588,49 @@ static int add_entry(tt_store *s, uint64_t h, const char *lang, const char *voic
         frames = rec->frames;
         rec->pcm = NULL;
         e->clip.recorded = true;
-        s->st.recordings++;
+        md->st.recordings++;
     } else if (rec) {
         /* Never silence: the text is the recording's transcript, so say it instead. */
-        tt_diag_add(s->diag, TT_WARNING, rec->path, 0,
+        tt_diag_add(md->diag, TT_WARNING, rec->path, 0,
                     "cannot read this recording (%s); speaking the node's text instead",
                     rec->why);
-        s->st.fallbacks++;
+        md->st.fallbacks++;
     }
-    if (!e->clip.recorded && (err = speak(s, v, text, speed, false, &pcm, &frames)))
+    if (!e->clip.recorded && (err = speak(s, md, v, text, speed, false, &pcm, &frames)))
         goto out;
     e->clip.pcm = pcm;
     e->clip.frames = frames;
     pcm = NULL;
-    if ((err = insert(s, e)))
-        goto out;
-    *clip = &e->clip;
+    *ep = e;
     e = NULL;
+    err = 0;
 out:
     free(pcm);
     entry_free(e);
     return err;
+}
+
+/* Put a made entry in the dynamic tier and hand out its clip, or, when another caller made the
+ * same words meanwhile, theirs (ours is dropped). Under the lock. */
+static int publish(tt_store *s, struct entry *e, const struct tt_clip **clip)
+{
+    struct entry *had = lookup(s, e->hash, e->lang, e->voice, e->node, e->text, e->speed);
+    if (had) {
+        entry_free(e);
+        e = had;
+        lru_unlink(s, e);
+        lru_front(s, e);
+    } else {
+        int err = insert(s, e);
+        if (err) {
+            entry_free(e);
+            return err;
+        }
+    }
+    e->refs++;
+    *clip = &e->clip;
+    evict(s);
+    return 0;
 }
 
 static int check_speed(tt_store *s, int *speed)
@@ -449,21 +651,47 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
     if (!s || !lang || !voice || !text || !clip)
         return EINVAL;
     *clip = NULL;
+    pthread_mutex_lock(&s->lock);
     int err = check_speed(s, &speed);
+    pthread_mutex_unlock(&s->lock);
     if (err)
         return err;
     uint64_t h = request_hash(lang, voice, node, text, speed);
-    struct entry *e = lookup(s, h, lang, voice, node, text, speed);
-    if (e) {
-        *clip = &e->clip;
+    const struct entry *se = lookup_shared(s, h, lang, voice, node, text, speed);
+    if (se) {
+        *clip = &se->clip;
         return 0;
     }
+    struct tt_tts_voice v;
+    pthread_mutex_lock(&s->lock);
+    struct entry *e = lookup(s, h, lang, voice, node, text, speed);
+    if (e) {
+        e->refs++;
+        lru_unlink(s, e);
+        lru_front(s, e);
+        *clip = &e->clip;
+    }
+    /* The voice is checked even when a recording stands in: a menu with a misspelt voice is
+     * wrong, and would speak nothing the day a recording is removed. */
+    else
+        err = find_voice(s, voice, &v);
+    pthread_mutex_unlock(&s->lock);
+    if (e || err)
+        return err;
+    struct made md;
+    if ((err = made_new(&md)))
+        return err;
     struct recorded rec = {.rate = s->rate, .speed = speed};
     bool has = find_recording(s, lang, node, rec.path, sizeof(rec.path)) == 0;
     if (has)
         load_recording(&rec);
-    err = add_entry(s, h, lang, voice, node, text, speed, has ? &rec : NULL, clip);
+    err = make_entry(s, &md, h, lang, &v, voice, node, text, speed, has ? &rec : NULL, &e);
     free(rec.pcm);
+    pthread_mutex_lock(&s->lock);
+    made_done(s, &md, true);
+    if (!err)
+        err = publish(s, e, clip);
+    pthread_mutex_unlock(&s->lock);
     return err;
 }
 
@@ -496,7 +724,9 @@ int tt_store_job_new(tt_store *s, const tt_menu *m, const struct tt_event *ev,
         ev->part == TT_PART_ENGINE || ev->lang < 0 || (size_t)ev->lang >= tt_menu_lang_count(m))
         return 0;
     int speed = ev->speed;
-    if (check_speed(s, &speed))
+    if (speed == 0)
+        speed = TT_TTS_SPEED_NORMAL;
+    if (speed < 25 || speed > 400)
         return 0; /* tt_store_say reports it */
     if (speed == TT_TTS_SPEED_NORMAL)
         return 0; /* prepared ahead, or quick to read */
@@ -505,7 +735,12 @@ int tt_store_job_new(tt_store *s, const tt_menu *m, const struct tt_event *ev,
     char id[TT_REC_ID_MAX];
     const char *node = tt_store_rec_id(m, ev, id, sizeof(id));
     uint64_t h = request_hash(lang, voice, node, ev->text, speed);
-    if (lookup(s, h, lang, voice, node, ev->text, speed))
+    if (lookup_shared(s, h, lang, voice, node, ev->text, speed))
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    bool had = lookup(s, h, lang, voice, node, ev->text, speed) != NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (had)
         return 0;
     struct tt_store_job *j = calloc(1, sizeof(*j));
     if (!j)
@@ -542,12 +777,25 @@ void tt_store_job_stop(struct tt_store_job *j)
 int tt_store_job_finish(tt_store *s, struct tt_store_job *j)
 {
     const struct tt_clip *clip;
+    struct tt_tts_voice v;
+    struct entry *e = NULL;
+    struct made md;
     int err = 0;
     if (j->rec.err == ECANCELED) /* given up: nothing to keep, and nothing wrong */
-        ;
-    else if (!lookup(s, j->hash, j->lang, j->voice, j->node, j->text, j->speed))
-        err = add_entry(s, j->hash, j->lang, j->voice, j->node, j->text, j->speed, &j->rec,
-                        &clip);
+        goto out;
+    if ((err = voice_of(s, j->voice, &v)) || (err = made_new(&md)))
+        goto out;
+    err = make_entry(s, &md, j->hash, j->lang, &v, j->voice, j->node, j->text, j->speed,
+                     &j->rec, &e);
+    pthread_mutex_lock(&s->lock);
+    made_done(s, &md, true);
+    if (!err && !(err = publish(s, e, &clip))) {
+        /* made for the store, not handed to anyone yet: tt_store_say asks for it next */
+        ((struct entry *)((char *)clip - offsetof(struct entry, clip)))->refs--;
+        evict(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+out:
     tt_store_job_free(j);
     return err;
 }
@@ -556,18 +804,25 @@ int tt_store_job_finish(tt_store *s, struct tt_store_job *j)
 static int say_personal(tt_store *s, const char *voice, const char *text, int speed,
                         const struct tt_clip **clip)
 {
-    const struct tt_tts_voice *v;
+    struct tt_tts_voice v;
     struct tt_clip *c = NULL;
     int16_t *pcm = NULL;
     size_t frames = 0;
+    struct made md;
     int err;
     if (speed == 0)
         speed = TT_TTS_SPEED_NORMAL;
-    if ((err = find_voice(s, voice, &v)))
+    if ((err = voice_of(s, voice, &v)))
         return err;
     if (!(c = calloc(1, sizeof(*c))))
         return ENOMEM;
-    if ((err = speak(s, v, text, speed, true, &pcm, &frames))) {
+    if ((err = made_new(&md))) {
+        free(c);
+        return err;
+    }
+    err = speak(s, &md, &v, text, speed, true, &pcm, &frames);
+    made_done(s, &md, false);
+    if (err) {
         free(c);
         return err;
     }
@@ -608,9 +863,19 @@ int tt_store_say(tt_store *s, const tt_menu *m, const struct tt_event *ev,
 
 void tt_store_release(tt_store *s, const struct tt_clip *clip)
 {
-    (void)s;
-    if (!clip || !clip->personal)
-        return; /* the store's own: it lives as long as the store */
+    if (!clip)
+        return;
+    if (!clip->personal) {
+        /* One holder fewer; a clip of the dynamic tier nobody holds may now be evicted. */
+        struct entry *e = (struct entry *)((char *)clip - offsetof(struct entry, clip));
+        pthread_mutex_lock(&s->lock);
+        if (!e->shared && e->refs > 0) {
+            e->refs--;
+            evict(s);
+        }
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
     struct tt_clip *c = (struct tt_clip *)clip;
     if (c->pcm)
         memset((int16_t *)c->pcm, 0, c->frames * sizeof(*c->pcm));
@@ -621,8 +886,66 @@ void tt_store_release(tt_store *s, const struct tt_clip *clip)
 
 void tt_store_stats(const tt_store *s, struct tt_store_stats *st)
 {
-    if (s)
-        *st = s->st;
-    else
+    if (!s) {
         memset(st, 0, sizeof(*st));
+        return;
+    }
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    *st = s->st;
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+}
+
+/* Move every entry of the dynamic tier into a new shared tier, with those of the last one,
+ * and publish it: from then on they are read with no lock and never evicted. */
+int tt_store_share(tt_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    struct shared_tier *old = atomic_load_explicit(&s->shared, memory_order_relaxed);
+    size_t n = s->nowned + s->n, nb = 64;
+    while (nb < n)
+        nb *= 2;
+    int err = ENOMEM;
+    struct shared_tier *t = calloc(1, sizeof(*t));
+    struct entry **owned = NULL;
+    if (!t || !(t->bucket = calloc(nb, sizeof(*t->bucket))) ||
+        !(t->nodes = calloc(n ? n : 1, sizeof(*t->nodes))))
+        goto fail;
+    if (n > s->capowned) {
+        if (!(owned = realloc(s->owned, n * sizeof(*owned))))
+            goto fail;
+        s->owned = owned;
+        s->capowned = n;
+    }
+    /* the dynamic tier's entries join the owned ones */
+    for (size_t i = 0; i < s->nbucket; i++) {
+        for (struct entry *e = s->bucket[i], *next; e; e = next) {
+            next = e->next;
+            e->next = NULL;
+            e->shared = true;
+            lru_unlink(s, e);
+            s->dyn_bytes -= clip_bytes(e);
+            s->owned[s->nowned++] = e;
+        }
+        s->bucket[i] = NULL;
+    }
+    s->n = 0;
+    t->nbucket = nb;
+    for (size_t i = 0; i < s->nowned; i++) {
+        struct shared_node *node = &t->nodes[i];
+        node->e = s->owned[i];
+        node->next = t->bucket[node->e->hash % nb];
+        t->bucket[node->e->hash % nb] = node;
+    }
+    t->older = old;
+    atomic_store_explicit(&s->shared, t, memory_order_release);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+fail:
+    if (t) {
+        free(t->bucket);
+        free(t->nodes);
+        free(t);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return err;
 }

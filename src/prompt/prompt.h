@@ -24,6 +24,13 @@ int tt_prompt_recording(const char *prompts_dir, const char *lang, const char *n
 const char *tt_store_rec_id(const tt_menu *m, const struct tt_event *ev, char *buf,
                             size_t size);
 
+/**
+ * Publish everything made so far as the store's shared tier (see prompt.c): read by any number
+ * of threads with no lock, never evicted. tt_store_prepare does it when it has made a menu's
+ * prompts. @return 0 or ENOMEM (the store is then as before)
+ */
+int tt_store_share(tt_store *s);
+
 /*
  * A slow miss: a node's recording at a speed it was not prepared at must be stretched, which
  * takes seconds for a long recording (rubberband runs at a few times real time). A live driver
@@ -34,9 +41,9 @@ const char *tt_store_rec_id(const tt_menu *m, const struct tt_event *ev, char *b
  *   tt_store_job_finish  the driver's thread again: put the result in the store (or, for a
  *                        recording that cannot be used, the spoken text, with a warning)
  *
- * after which tt_store_say finds the clip at once. The store itself stays single-threaded:
- * only the job's own memory is shared, handed over by whatever the driver uses to learn that
- * the run has ended (a thread join).
+ * after which tt_store_say finds the clip at once. The job's own memory is handed over by
+ * whatever the driver uses to learn that the run has ended (a thread join); the store itself
+ * may be used from any thread meanwhile.
  */
 struct tt_store_job;
 

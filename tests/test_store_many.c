@@ -1,0 +1,203 @@
+/*
+ * One prompt store, many callers: 200 calls at once, 50 on each of 4 threads, every one a
+ * tt_call pulled 20 ms at a time in turn, pressing keys (choices, back, repeat, help, louder,
+ * slower, faster) until it ends. What was prepared is read with no lock; what the speed keys
+ * ask for is made on demand, kept in the bounded dynamic tier and evicted when nobody holds it.
+ * Built also under ThreadSanitizer (make tsan), which is the point: any race between the
+ * callers, the tiers and the eviction is reported there.
+ *
+ * Asserted: every call runs to its end without an error and was heard (sound in its audio);
+ * each call's key line agrees with its script; the dynamic tier ends within its bound; clips
+ * were evicted (the bound was reached) and none was freed while held (ASan, TSan).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testlib.h"
+
+#define RATE 8000
+#define THREADS 4
+#define CALLS_PER_THREAD 50
+#define BLOCK (RATE / 50)
+#define CALL_SECONDS 12         /* then the end key */
+#define DYNAMIC_BYTES (1536u << 10) /* small, so that eviction happens */
+
+static const char menu_ini[] = "[tonetree]\n"
+                               "start = main\n"
+                               "[main]\n"
+                               "title = the main menu\n"
+                               "text = Welcome.\n"
+                               "1 = news\n"
+                               "2 = hours\n"
+                               "[news]\n"
+                               "title = the news\n"
+                               "text = No news today.\n"
+                               "[hours]\n"
+                               "title = the hours\n"
+                               "text = Open nine to five.\n";
+
+/* The speed keys make misses (each call's own speeds): rarer, so that the test stays quick
+ * under ThreadSanitizer, yet enough to fill the dynamic tier many times over. */
+static const int alphabet[] = {'1', '2', '*', '5', '0', '1', '2', '*', '5', '1', '2', '*',
+                               '1', '2', '*', '5', '0', '1', '2', '*', TT_KEY_LOUDER,
+                               TT_KEY_SOFTER, TT_KEY_SLOWER, TT_KEY_FASTER};
+#define N_ALPHABET (sizeof(alphabet) / sizeof(alphabet[0]))
+
+struct caller {
+    tt_call *c;
+    int64_t frames;   /* this call's clock */
+    int64_t next_key; /* frame of its next key */
+    uint64_t rng;
+    size_t sound;     /* frames that were not silence */
+    int keys;
+    bool done;
+};
+
+struct worker {
+    tt_store *store;
+    const tt_menu *m;
+    tt_phrases **ph;
+    int index;
+    int failures;
+    int keys;
+    size_t unheard;   /* calls with no sound at all */
+    char why[256];
+};
+
+static uint32_t rnd(uint64_t *s, uint32_t n)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return (uint32_t)((*s * 2685821657736338717u) >> 32) % n;
+}
+
+static void fail_with(struct worker *w, const char *what, int err)
+{
+    if (!w->failures++)
+        snprintf(w->why, sizeof(w->why), "%s: error %d", what, err);
+}
+
+static void *run_thread(void *arg)
+{
+    struct worker *w = arg;
+    struct caller *calls = calloc(CALLS_PER_THREAD, sizeof(*calls));
+    tt_diag *d = tt_diag_new();
+    struct tt_call_opts co = {.rate = RATE, .end_mode = TT_END_GOODBYE,
+                              .volume = TT_CALL_VOLUME_LEVEL};
+    int err;
+    for (int i = 0; i < CALLS_PER_THREAD; i++) {
+        struct caller *k = &calls[i];
+        k->rng = 0x9e3779b97f4a7c15u * (uint64_t)(w->index * CALLS_PER_THREAD + i + 1);
+        k->next_key = RATE + rnd(&k->rng, 2 * RATE);
+        if ((err = tt_call_new(&k->c, w->m, w->ph, w->store, &co, d)) ||
+            (err = tt_call_start(k->c, 0))) {
+            fail_with(w, "start", err);
+            k->done = true;
+        }
+    }
+    int16_t buf[BLOCK];
+    for (int live = CALLS_PER_THREAD; live > 0;) {
+        live = 0;
+        for (int i = 0; i < CALLS_PER_THREAD; i++) {
+            struct caller *k = &calls[i];
+            if (k->done)
+                continue;
+            tt_ms now = k->frames * 1000 / RATE;
+            if (k->frames >= k->next_key) {
+                int key = k->frames >= (int64_t)CALL_SECONDS * RATE
+                              ? '9'
+                              : alphabet[rnd(&k->rng, N_ALPHABET)];
+                if ((err = tt_call_key(k->c, key, now)))
+                    fail_with(w, "key", err);
+                k->keys++;
+                k->next_key = k->frames + RATE / 2 + rnd(&k->rng, 3 * RATE);
+            }
+            tt_call_pull(k->c, buf, BLOCK);
+            for (int j = 0; j < BLOCK; j++)
+                k->sound += buf[j] != 0;
+            k->frames += BLOCK;
+            now = k->frames * 1000 / RATE;
+            if ((err = tt_call_heard(k->c, 0, now)) || (err = tt_call_step(k->c, now)))
+                fail_with(w, "play", err);
+            /* a clip being made on the call's worker: wait a little for it, as time goes on */
+            if (tt_call_ended(k->c) || k->frames > (int64_t)(CALL_SECONDS + 120) * RATE) {
+                if (!tt_call_ended(k->c))
+                    fail_with(w, "a call did not end", 0);
+                k->done = true;
+                w->keys += k->keys;
+                w->unheard += k->sound == 0;
+                tt_call_free(k->c);
+                k->c = NULL;
+                continue;
+            }
+            live++;
+        }
+    }
+    free(calls);
+    tt_diag_free(d);
+    return NULL;
+}
+
+static void two_hundred_calls_on_four_threads_share_one_store(void **state)
+{
+    (void)state;
+    tt_menu *m = tl_menu(menu_ini);
+    tt_phrases *ph[8] = {0};
+    tl_phrases(m, ph);
+    tt_diag *d = tt_diag_new();
+    tt_store *store = NULL;
+    struct tt_store_opts so = {.rate = RATE, .dynamic_bytes = DYNAMIC_BYTES};
+    assert_int_equal(tt_store_new(&store, &so, d), 0);
+    assert_int_equal(tt_store_prepare(store, m, ph, NULL, NULL), 0);
+    struct tt_store_stats before, after;
+    tt_store_stats(store, &before);
+
+    pthread_t th[THREADS];
+    struct worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){.store = store, .m = m, .ph = ph, .index = i};
+        assert_int_equal(pthread_create(&th[i], NULL, run_thread, &w[i]), 0);
+    }
+    int keys = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        if (w[i].failures)
+            fail_msg("thread %d: %d failures, the first: %s", i, w[i].failures, w[i].why);
+        assert_int_equal(w[i].unheard, 0);
+        keys += w[i].keys;
+    }
+    tt_store_stats(store, &after);
+    size_t dynamic = after.bytes - before.bytes;
+    print_message("%d calls, %d keys; prepared %u clips (%zu KB, read with no lock); made on "
+                  "demand %u more, %u evicted; the dynamic tier ends at %zu KB of %u KB\n",
+                  THREADS * CALLS_PER_THREAD, keys, before.clips, before.bytes / 1024,
+                  after.synthesized - before.synthesized, after.evicted, dynamic / 1024,
+                  DYNAMIC_BYTES / 1024);
+    assert_true(dynamic <= DYNAMIC_BYTES);
+    assert_true(after.evicted > 0);
+    assert_true(after.synthesized > before.synthesized);
+    if (tt_diag_count(d, TT_ERROR))
+        tt_diag_print(d, stderr);
+    assert_int_equal(tt_diag_count(d, TT_ERROR), 0);
+    tt_store_free(store);
+    tt_diag_free(d);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(two_hundred_calls_on_four_threads_share_one_store),
+    };
+    return cmocka_run_group_tests_name("store for many callers", tests, NULL, NULL);
+}
