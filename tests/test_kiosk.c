@@ -104,6 +104,16 @@
  * than what the kiosk queues ahead of the device (its ring holds 341 ms at 48 kHz), so a cut
  * that forgot the queue is caught. */
 #define SLACK_MS 250.0
+/* The screen's clear after the exit key is a moment on the kiosk's own thread, not on the
+ * device path, but it comes after the terminal's 50 ms wait for an Escape sequence: under
+ * AddressSanitizer beside stress-ng it once took 327 ms, over the 300 ms allowed (50 ms and
+ * SLACK_MS). The sanitizer build runs everything two to three times slower: it gets twice the
+ * slack here, and the plain build keeps the tight bound. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CLEAR_SLACK_MS (2 * SLACK_MS)
+#else
+#define CLEAR_SLACK_MS SLACK_MS
+#endif
 /* How much longer a test lets the kiosk play than the audio it checks lasts: the device's
  * latency once grown (up to 220 ms) and holes delay the end of what was said. */
 #define TAIL_S 1.0
@@ -1445,7 +1455,12 @@ static void escape_wipes_at_once_stays_silent_then_welcome_at_default_volume_no_
     double t_clear = f->t_clear[f->nclear - 1];
     print_message("escape: the screen was cleared %.0f ms after the key\n",
                   (t_clear - t_esc) * 1e3);
-    assert_true(t_clear - t_esc < (50.0 + reopen_ms(f) + SLACK_MS) / 1e3);
+    if (t_clear - t_esc >= (50.0 + reopen_ms(f) + CLEAR_SLACK_MS) / 1e3)
+        fail_msg("escape: the screen was cleared %.0f ms after the key, over the %.0f ms "
+                 "allowed (50 ms for the Escape, %.0f ms reopening the device, %.0f ms for a "
+                 "loaded machine)",
+                 (t_clear - t_esc) * 1e3, 50.0 + reopen_ms(f) + CLEAR_SLACK_MS, reopen_ms(f),
+                 CLEAR_SLACK_MS);
     /* the next person's key: the way out, then the welcome */
     double t_wake = press(f, "5");
     size_t g = wait_line(f, before_esc, "To leave", 10.0);
