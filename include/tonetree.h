@@ -296,7 +296,8 @@ struct tt_store_stats {
 /**
  * A prompt store. It may be used from any number of threads at once: what tt_store_prepare made
  * is read with no lock; what is made on demand is kept, up to opts.dynamic_bytes, behind a
- * lock that is never held while audio is made. Messages go to diag (under that lock).
+ * lock that is never held while audio is made. Messages go to diag, under that lock: while
+ * other threads use the store, leave diag alone, and give each call a diag of its own.
  */
 TT_API int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag);
 TT_API void tt_store_free(tt_store *s);

@@ -114,7 +114,7 @@ static void a_recording_at_a_new_speed_is_stretched_on_another_thread(void **sta
     size_t plain = c->frames;
     assert_true(c->recorded);
     assert_int_equal(pthread_join(th, NULL), 0);
-    assert_int_equal(tt_store_job_finish(G.store, job), 0);
+    assert_int_equal(tt_store_job_finish(G.store, job, NULL), 0);
     /* now a hit, made from the recording, 100/70 as long */
     assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
     assert_null(job);
@@ -158,7 +158,7 @@ static void a_job_told_to_stop_gives_up_and_leaves_nothing(void **state)
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, run, job), 0);
     assert_int_equal(pthread_join(th, NULL), 0);
-    assert_int_equal(tt_store_job_finish(G.store, job), 0);
+    assert_int_equal(tt_store_job_finish(G.store, job, NULL), 0);
     /* nothing was kept: it is still a slow miss */
     assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
     assert_non_null(job);

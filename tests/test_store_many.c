@@ -6,9 +6,10 @@
  * Built also under ThreadSanitizer (make tsan), which is the point: any race between the
  * callers, the tiers and the eviction is reported there.
  *
- * Asserted: every call runs to its end without an error and was heard (sound in its audio);
- * each call's key line agrees with its script; the dynamic tier ends within its bound; clips
- * were evicted (the bound was reached) and none was freed while held (ASan, TSan).
+ * Asserted: prepare keeps all it made, though it is more than the dynamic tier's bound; every
+ * call runs to its end without an error and was heard (sound in its audio); the dynamic tier
+ * ends within its bound; clips were evicted (the bound was reached) and none was freed while
+ * held (ASan, TSan). The store has a disk cache, which the misses read and write at once.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -28,7 +29,8 @@
 #define CALLS_PER_THREAD 50
 #define BLOCK (RATE / 50)
 #define CALL_SECONDS 12         /* then the end key */
-#define DYNAMIC_BYTES (1536u << 10) /* small, so that eviction happens */
+#define DYNAMIC_BYTES (1u << 20) /* small, so that eviction happens: less than what prepare
+                                  * makes, which must all be kept all the same */
 
 static const char menu_ini[] = "[tonetree]\n"
                                "start = main\n"
@@ -154,12 +156,24 @@ static void two_hundred_calls_on_four_threads_share_one_store(void **state)
     tt_phrases *ph[8] = {0};
     tl_phrases(m, ph);
     tt_diag *d = tt_diag_new();
-    tt_store *store = NULL;
-    struct tt_store_opts so = {.rate = RATE, .dynamic_bytes = DYNAMIC_BYTES};
+    char *dir = tl_tmpdir();
+    /* With a disk cache, which the callers' misses then read and write at once. */
+    tt_store *store = NULL, *roomy = NULL;
+    struct tt_store_opts so = {.rate = RATE, .cache_dir = dir, .dynamic_bytes = DYNAMIC_BYTES};
     assert_int_equal(tt_store_new(&store, &so, d), 0);
     assert_int_equal(tt_store_prepare(store, m, ph, NULL, NULL), 0);
-    struct tt_store_stats before, after;
+    struct tt_store_stats before, after, all;
     tt_store_stats(store, &before);
+    /* Prepare keeps everything it made, even beyond the bound: as many clips as in a store
+     * with room to spare, and none evicted. */
+    so.dynamic_bytes = 0;
+    assert_int_equal(tt_store_new(&roomy, &so, d), 0);
+    assert_int_equal(tt_store_prepare(roomy, m, ph, NULL, NULL), 0);
+    tt_store_stats(roomy, &all);
+    tt_store_free(roomy);
+    assert_true(before.bytes > DYNAMIC_BYTES);
+    assert_int_equal(before.clips, all.clips);
+    assert_int_equal(before.evicted, 0);
 
     pthread_t th[THREADS];
     struct worker w[THREADS];
@@ -190,6 +204,8 @@ static void two_hundred_calls_on_four_threads_share_one_store(void **state)
     assert_int_equal(tt_diag_count(d, TT_ERROR), 0);
     tt_store_free(store);
     tt_diag_free(d);
+    tl_rmtree(dir);
+    free(dir);
     tl_phrases_free(m, ph);
     tt_menu_free(m);
 }

@@ -54,6 +54,7 @@ struct tt_call {
     bool working;
     int work_done[2];         /* the worker writes a byte here when its job is done */
     bool say_waiting;
+    bool job_is_waiting;      /* the worker's job is the waiting SAY's own (not an older one's) */
     struct tt_event waiting;  /* its words stay valid: the session has said nothing since */
     float gain;               /* the listener's volume as a linear gain */
 };
@@ -77,7 +78,7 @@ static void cut(tt_call *c)
         tt_player_stop(&c->player);
     clip_over(c);
     c->playing = false;
-    c->say_waiting = false;
+    c->say_waiting = c->job_is_waiting = false;
 }
 
 static void *work(void *arg)
@@ -89,6 +90,21 @@ static void *work(void *arg)
         w = write(c->work_done[1], "", 1);
     while (w < 0 && errno == EINTR);
     return NULL;
+}
+
+/* Play a clip the store handed over (held: it is given back when it stops). */
+static void start_clip(tt_call *c, const struct tt_clip *clip, tt_ms now)
+{
+    c->clip = clip;
+    c->playing = true;
+    c->clip_end = -1;
+    if (clip->frames == 0) { /* nothing to hear: it has been heard */
+        c->playing = false;
+        clip_over(c);
+        tt_session_done(c->s, now);
+        return;
+    }
+    tt_player_play(&c->player, clip);
 }
 
 /* Play a SAY's clip, or hand its making to the worker if it is slow (it plays when ready). */
@@ -104,16 +120,22 @@ static int play(tt_call *c, const struct tt_event *ev, tt_ms now)
         c->waiting = *ev;
         if (c->working) { /* the worker is busy: this one is asked again when it is free */
             tt_store_job_free(job);
+            c->job_is_waiting = false;
             return 0;
         }
         c->job = job;
+        c->job_is_waiting = true;
         if (pthread_create(&c->worker, NULL, work, c)) {
             /* no thread: make it here, late rather than never */
             tt_store_job_run(job);
             c->job = NULL;
             c->say_waiting = false;
-            if ((err = tt_store_job_finish(c->store, job)))
+            if ((err = tt_store_job_finish(c->store, job, &clip)))
                 return err;
+            if (clip) {
+                start_clip(c, clip, now);
+                return 0;
+            }
         } else {
             c->working = true;
             return 0;
@@ -121,28 +143,21 @@ static int play(tt_call *c, const struct tt_event *ev, tt_ms now)
     }
     if ((err = tt_store_say(c->store, c->m, ev, &clip)))
         return err;
-    c->clip = clip;
-    c->playing = true;
-    c->clip_end = -1;
-    if (clip->frames == 0) { /* nothing to hear: it has been heard */
-        c->playing = false;
-        clip_over(c);
-        tt_session_done(c->s, now);
-        return 0;
-    }
-    tt_player_play(&c->player, clip);
+    start_clip(c, clip, now);
     return 0;
 }
 
-static void start_lookup(tt_call *c, const struct tt_event *ev, tt_ms now)
+static int start_lookup(tt_call *c, const struct tt_event *ev, tt_ms now)
 {
     tt_lookup_free(c->lookup);
     c->lookup = NULL;
     struct tt_lookup_opts lo = {.lang = c->m->lang[ev->lang]};
     /* A command that cannot be run is the service not working, for the listener; why is in
-     * diag, for whoever looks after the machine. */
-    if (tt_lookup_start(&c->lookup, c->m->nodes[ev->node].lookup, ev->text, &lo, c->diag))
+     * diag, for whoever looks after the machine. Out of memory stops the call. */
+    int err = tt_lookup_start(&c->lookup, c->m->nodes[ev->node].lookup, ev->text, &lo, c->diag);
+    if (err)
         tt_session_lookup_done(c->s, TT_ANSWER_FAILED, NULL, now);
+    return err == ENOMEM ? err : 0;
 }
 
 static void set_volume(tt_call *c, int level)
@@ -172,9 +187,7 @@ static int drain(tt_call *c, tt_ms now)
             free(line);
         }
         switch (ev.type) {
-        case TT_EV_SAY:
-            cut(c);
-            break;
+        case TT_EV_SAY: /* a new clip replaces what plays */
         case TT_EV_STOP:
         case TT_EV_RESET:
             cut(c);
@@ -192,7 +205,7 @@ static int drain(tt_call *c, tt_ms now)
             err = play(c, &ev, now);
             break;
         case TT_EV_LOOKUP:
-            start_lookup(c, &ev, now);
+            err = start_lookup(c, &ev, now);
             break;
         case TT_EV_RESET:
             /* The last person's lookup is theirs: it ends with their session. */
@@ -278,12 +291,20 @@ static int work_finished(tt_call *c, tt_ms now)
         return 0; /* not yet */
     pthread_join(c->worker, NULL);
     c->working = false;
-    int err = tt_store_job_finish(c->store, c->job);
+    const struct tt_clip *clip = NULL;
+    bool mine = c->say_waiting && c->job_is_waiting;
+    int err = tt_store_job_finish(c->store, c->job, mine ? &clip : NULL);
     c->job = NULL;
     if (err || !c->say_waiting)
         return err;
-    c->say_waiting = false;
-    return play(c, &c->waiting, now);
+    c->say_waiting = c->job_is_waiting = false;
+    /* The clip comes held, so it plays even if the store is full of other calls' clips; a
+     * SAY that waited behind this job (the worker was busy) is asked for now. */
+    if (clip)
+        start_clip(c, clip, now);
+    else if ((err = play(c, &c->waiting, now)))
+        return err;
+    return drain(c, now);
 }
 
 static int lookup_step(tt_call *c, tt_ms now)

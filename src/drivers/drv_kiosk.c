@@ -367,9 +367,11 @@ static int poll_timeout(const struct kiosk *k, tt_ms now)
     tt_ms dl = tt_call_deadline(k->c);
     if (dl != TT_NEVER)
         wait = dl > now ? dl - now : 0;
-    if (playing && k->out && wait > FEED_MS)
-        wait = FEED_MS;
     size_t left = tt_call_clip_left(k->c);
+    /* Topped up while a clip is being written or heard; not while one is being made (a
+     * recording stretched on the call's worker: the descriptor says when it is ready). */
+    if (k->out && (left || k->clip_started) && playing && wait > FEED_MS)
+        wait = FEED_MS;
     if (!k->out && left) { /* with no device, until the clip would have been heard */
         tt_ms due = (tt_ms)((left * 1000 + (size_t)k->rate - 1) / (size_t)k->rate);
         wait = due < wait ? due : wait;

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +53,14 @@
 #define FNV_OFFSET 0xcbf29ce484222325u
 #define FNV_PRIME 0x100000001b3u
 
+/* Several threads may read and write the cache at once (a store shared by many calls): the
+ * files are safe by construction (each written under a name of its own, then renamed); the
+ * few facts about the folder below are behind the lock. Messages go to the diag the caller
+ * gives, which the store merges into its own under its lock. */
 struct tt_cache {
     char *dir;
-    tt_diag *diag;
+    tt_diag *diag;    /* for tt_cache_open's own messages */
+    pthread_mutex_t lock; /* the three below */
     bool dir_checked; /* its owner and mode looked at, once, at first use */
     bool dir_ready;   /* created (or found) by this process */
     int write_err;    /* the first write failure; later writes are skipped */
@@ -71,6 +77,12 @@ int tt_cache_open(struct tt_cache **cp, const char *dir, tt_diag *diag)
         return ENOMEM;
     }
     c->diag = diag;
+    int err = pthread_mutex_init(&c->lock, NULL);
+    if (err) {
+        free(c->dir);
+        free(c);
+        return err;
+    }
     *cp = c;
     return 0;
 }
@@ -79,6 +91,7 @@ void tt_cache_close(struct tt_cache *c)
 {
     if (!c)
         return;
+    pthread_mutex_destroy(&c->lock);
     free(c->dir);
     free(c);
 }
@@ -158,16 +171,19 @@ static bool only_cache_files(const char *dir)
 
 /* Once, at first use: no other local user may read the folder (see the top of this file). A
  * folder not there yet is made private when it is created. */
-static void guard_dir(struct tt_cache *c)
+static void guard_dir(struct tt_cache *c, tt_diag *diag)
 {
     struct stat st;
-    if (c->dir_checked)
-        return;
+    pthread_mutex_lock(&c->lock);
+    bool checked = c->dir_checked;
     c->dir_checked = true;
+    pthread_mutex_unlock(&c->lock);
+    if (checked)
+        return;
     if (stat(c->dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return;
     if (st.st_uid != geteuid()) {
-        tt_diag_add(c->diag, TT_WARNING, c->dir, 0,
+        tt_diag_add(diag, TT_WARNING, c->dir, 0,
                     "the speech cache folder belongs to another user (uid %u), who can read "
                     "the speech written in it: use a folder of your own",
                     (unsigned)st.st_uid);
@@ -177,7 +193,7 @@ static void guard_dir(struct tt_cache *c)
         return;
     if (only_cache_files(c->dir) && chmod(c->dir, 0700) == 0)
         return;
-    tt_diag_add(c->diag, TT_WARNING, c->dir, 0,
+    tt_diag_add(diag, TT_WARNING, c->dir, 0,
                 "other users can open the speech cache folder (mode %04o), and it holds "
                 "files that are not the cache's, so it was left as it is: give the cache a "
                 "folder of its own (it is then made private)",
@@ -185,7 +201,7 @@ static void guard_dir(struct tt_cache *c)
 }
 
 int tt_cache_get(struct tt_cache *c, const char *key, size_t key_len, int rate, int16_t **pcm,
-                 size_t *frames)
+                 size_t *frames, tt_diag *diag)
 {
     char path[4096];
     char *buf = NULL;
@@ -196,7 +212,7 @@ int tt_cache_get(struct tt_cache *c, const char *key, size_t key_len, int rate, 
 
     *pcm = NULL;
     *frames = 0;
-    guard_dir(c);
+    guard_dir(c, diag ? diag : c->diag);
     if (tt_cache_path(c, key, key_len, path, sizeof(path)))
         return ENOENT;
     /* Through rfile: a FIFO or a device under a cache name is a miss, never a wait. */
@@ -276,7 +292,7 @@ static int write_all(int fd, const uint8_t *b, size_t n)
 }
 
 int tt_cache_put(struct tt_cache *c, const char *key, size_t key_len, int rate,
-                 const int16_t *pcm, size_t frames)
+                 const int16_t *pcm, size_t frames, tt_diag *diag)
 {
     char path[4096], tmp[4096 + 32];
     char *note = NULL;
@@ -285,16 +301,22 @@ int tt_cache_put(struct tt_cache *c, const char *key, size_t key_len, int rate,
     int fd = -1;
     int err;
 
-    if (c->write_err)
-        return c->write_err;
+    if (!diag)
+        diag = c->diag;
+    pthread_mutex_lock(&c->lock);
+    err = c->write_err;
+    pthread_mutex_unlock(&c->lock);
+    if (err)
+        return err;
     if ((err = tt_cache_path(c, key, key_len, path, sizeof(path))))
         goto out;
-    guard_dir(c);
-    if (!c->dir_ready) {
-        if ((err = make_dirs(c->dir)))
-            goto out;
+    guard_dir(c, diag);
+    pthread_mutex_lock(&c->lock);
+    if (!c->dir_ready && !(err = make_dirs(c->dir)))
         c->dir_ready = true;
-    }
+    pthread_mutex_unlock(&c->lock);
+    if (err)
+        goto out;
     if (!(note = malloc(SUM_LEN + key_len + 1))) { /* + 1: snprintf's terminator */
         err = ENOMEM;
         goto out;
@@ -329,11 +351,16 @@ out:
     free(note);
     free(buf);
     if (err && err != ENOMEM) {
-        c->write_err = err;
-        tt_diag_add(c->diag, TT_WARNING, c->dir, 0,
-                    "cannot write the speech cache (%s); speech will be synthesized again "
-                    "at the next start",
-                    strerror(err));
+        pthread_mutex_lock(&c->lock);
+        bool first = !c->write_err;
+        if (first)
+            c->write_err = err;
+        pthread_mutex_unlock(&c->lock);
+        if (first) /* said once, however many writers found it */
+            tt_diag_add(diag, TT_WARNING, c->dir, 0,
+                        "cannot write the speech cache (%s); speech will be synthesized "
+                        "again at the next start",
+                        strerror(err));
     }
     return err;
 }

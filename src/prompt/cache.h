@@ -50,20 +50,22 @@ int tt_cache_path(const struct tt_cache *c, const char *key, size_t key_len, cha
 /**
  * Read a clip back.
  * @param pcm  set to malloc'd samples at rate; free() them
+ * @param diag where a warning about the folder goes (NULL: the diag given to tt_cache_open);
+ *             any thread may read and write the cache at once, each with a diag of its own
  * @return 0 on a hit; ENOENT on a miss (no file, not a regular file, a damaged file or damaged
  *         samples, another key, another rate); ENOMEM
  */
 int tt_cache_get(struct tt_cache *c, const char *key, size_t key_len, int rate, int16_t **pcm,
-                 size_t *frames);
+                 size_t *frames, tt_diag *diag);
 
 /**
  * Store a clip atomically (a temporary file in the same folder, then rename), so readers in
  * other processes see the old file, the new one, or none, never half of one. A failure is a
- * warning added to the diag once per cache (later writes are then skipped): speech still
- * plays, it is only synthesized again next time.
+ * warning added to diag (as for tt_cache_get) once per cache (later writes are then skipped):
+ * speech still plays, it is only synthesized again next time.
  * @return 0 or the errno of the failure
  */
 int tt_cache_put(struct tt_cache *c, const char *key, size_t key_len, int rate,
-                 const int16_t *pcm, size_t frames);
+                 const int16_t *pcm, size_t frames, tt_diag *diag);
 
 #endif

@@ -132,11 +132,14 @@ int tt_store_prepare(tt_store *store, const tt_menu *m, tt_phrases *const *ph,
     w.count_only = true;
     walk_all(&w, ph, first_parent);
     w.count_only = false;
+    /* Everything known ahead is then read by every caller with no lock, and never evicted;
+     * until it is shared, none of it may be evicted either, however much it is. */
+    tt_store_hold(store, true);
     if (!w.err)
         walk_all(&w, ph, first_parent);
-    /* Everything known ahead is now read by every caller with no lock, and never evicted. */
     if (!w.err)
         w.err = tt_store_share(store);
+    tt_store_hold(store, false);
 out:
     free(first_parent);
     return w.err;

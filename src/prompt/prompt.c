@@ -62,7 +62,7 @@ struct entry {
     char *lang, *voice, *node, *text; /* node may be NULL */
     int speed;                        /* percent of normal speed */
     int refs;    /* dynamic tier: clips handed out and not given back (under the lock) */
-    bool shared; /* in the shared tier: read with no lock, never evicted */
+    atomic_bool shared; /* in the shared tier: read with no lock, never evicted */
     struct tt_clip clip;
 };
 
@@ -102,6 +102,7 @@ struct tt_store {
     size_t nbucket, n;
     struct entry *newest, *oldest;
     size_t dyn_bytes, dyn_limit;
+    int hold;             /* while a prepare runs, nothing is evicted: it is all to be shared */
     struct entry **owned; /* entries moved to the shared tier, freed with the store */
     size_t nowned, capowned;
     struct voice_memo *voice;
@@ -213,6 +214,8 @@ static void entry_free(struct entry *e);
 /* Over the bound: free the least recently used clips nobody holds. */
 static void evict(tt_store *s)
 {
+    if (s->hold)
+        return;
     for (struct entry *e = s->oldest, *newer; e && s->dyn_bytes > s->dyn_limit; e = newer) {
         newer = e->newer;
         if (e->refs > 0)
@@ -247,6 +250,7 @@ static struct entry *entry_new(uint64_t h, const char *lang, const char *voice,
         return NULL;
     e->hash = h;
     e->speed = speed;
+    atomic_init(&e->shared, false);
     e->lang = strdup(lang);
     e->voice = strdup(voice);
     e->node = node ? strdup(node) : NULL;
@@ -288,35 +292,36 @@ static int insert(tt_store *s, struct entry *e)
 
 /* ---- where audio comes from -------------------------------------------------------------- */
 
-/* The voice, copied out (the memo may move when another voice is added). Under the lock. */
-static int find_voice(tt_store *s, const char *spec, struct tt_tts_voice *vp)
+/* The voice, copied out (the memo may move when another voice is added). The memo is read and
+ * grown under the lock; a voice not seen yet is checked outside it, since checking an espeak-ng
+ * voice waits for the engine, which another caller may be using to speak. Messages go to d. */
+static int voice_of(tt_store *s, const char *spec, struct tt_tts_voice *vp, tt_diag *d)
 {
+    pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->nvoice; i++)
         if (!strcmp(s->voice[i].spec, spec)) {
             *vp = s->voice[i].v;
+            pthread_mutex_unlock(&s->lock);
             return 0;
         }
-    struct tt_tts_voice v;
-    int err = tt_tts_voice_parse(&v, spec, s->diag);
+    pthread_mutex_unlock(&s->lock);
+    int err = tt_tts_voice_parse(vp, spec, d);
     if (err)
         return err;
-    struct voice_memo *m = realloc(s->voice, (s->nvoice + 1) * sizeof(*m));
-    if (!m)
+    char *copy = strdup(spec);
+    if (!copy)
         return ENOMEM;
-    s->voice = m;
-    if (!(m[s->nvoice].spec = strdup(spec)))
-        return ENOMEM;
-    m[s->nvoice].v = v;
-    *vp = m[s->nvoice++].v;
-    return 0;
-}
-
-static int voice_of(tt_store *s, const char *spec, struct tt_tts_voice *vp)
-{
     pthread_mutex_lock(&s->lock);
-    int err = find_voice(s, spec, vp);
+    struct voice_memo *m = realloc(s->voice, (s->nvoice + 1) * sizeof(*m));
+    if (m) { /* two callers may both have checked it: a second memo of it is harmless */
+        s->voice = m;
+        m[s->nvoice].spec = copy;
+        m[s->nvoice++].v = *vp;
+        copy = NULL;
+    }
     pthread_mutex_unlock(&s->lock);
-    return err;
+    free(copy);
+    return m ? 0 : ENOMEM;
 }
 
 /* What a miss made besides audio goes into the store's messages and counts. Under the lock. */
@@ -408,7 +413,7 @@ static int speak(tt_store *s, struct made *md, const struct tt_tts_voice *v, con
             err = ENOMEM;
             goto out;
         }
-        err = tt_cache_get(cache, key, key_len, s->rate, pcm, frames);
+        err = tt_cache_get(cache, key, key_len, s->rate, pcm, frames, md->diag);
         if (!err) {
             md->st.disk_hits++;
             goto out;
@@ -436,7 +441,7 @@ static int speak(tt_store *s, struct made *md, const struct tt_tts_voice *v, con
         goto out;
     /* A cache that cannot be written costs time at the next start, not this prompt. */
     if (cache)
-        tt_cache_put(cache, key, key_len, s->rate, *pcm, *frames);
+        tt_cache_put(cache, key, key_len, s->rate, *pcm, *frames, md->diag);
 out:
     if (err) {
         free(*pcm);
@@ -633,13 +638,16 @@ static int publish(tt_store *s, struct entry *e, const struct tt_clip **clip)
     return 0;
 }
 
+/* No lock unless there is something to say: a hit on the shared tier takes none at all. */
 static int check_speed(tt_store *s, int *speed)
 {
     if (*speed == 0)
         *speed = TT_TTS_SPEED_NORMAL;
     if (*speed < 25 || *speed > 400) {
+        pthread_mutex_lock(&s->lock);
         tt_diag_add(s->diag, TT_ERROR, NULL, 0, "speech speed %d%% is out of range (25 to 400)",
                     *speed);
+        pthread_mutex_unlock(&s->lock);
         return EINVAL;
     }
     return 0;
@@ -651,9 +659,7 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
     if (!s || !lang || !voice || !text || !clip)
         return EINVAL;
     *clip = NULL;
-    pthread_mutex_lock(&s->lock);
     int err = check_speed(s, &speed);
-    pthread_mutex_unlock(&s->lock);
     if (err)
         return err;
     uint64_t h = request_hash(lang, voice, node, text, speed);
@@ -662,7 +668,6 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
         *clip = &se->clip;
         return 0;
     }
-    struct tt_tts_voice v;
     pthread_mutex_lock(&s->lock);
     struct entry *e = lookup(s, h, lang, voice, node, text, speed);
     if (e) {
@@ -671,16 +676,19 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
         lru_front(s, e);
         *clip = &e->clip;
     }
-    /* The voice is checked even when a recording stands in: a menu with a misspelt voice is
-     * wrong, and would speak nothing the day a recording is removed. */
-    else
-        err = find_voice(s, voice, &v);
     pthread_mutex_unlock(&s->lock);
-    if (e || err)
-        return err;
+    if (e)
+        return 0;
     struct made md;
+    struct tt_tts_voice v;
     if ((err = made_new(&md)))
         return err;
+    /* The voice is checked even when a recording stands in: a menu with a misspelt voice is
+     * wrong, and would speak nothing the day a recording is removed. */
+    if ((err = voice_of(s, voice, &v, md.diag))) {
+        made_done(s, &md, false);
+        return err;
+    }
     struct recorded rec = {.rate = s->rate, .speed = speed};
     bool has = find_recording(s, lang, node, rec.path, sizeof(rec.path)) == 0;
     if (has)
@@ -774,27 +782,32 @@ void tt_store_job_stop(struct tt_store_job *j)
     atomic_store_explicit(&j->rec.stop, true, memory_order_relaxed);
 }
 
-int tt_store_job_finish(tt_store *s, struct tt_store_job *j)
+int tt_store_job_finish(tt_store *s, struct tt_store_job *j, const struct tt_clip **clip)
 {
-    const struct tt_clip *clip;
+    const struct tt_clip *made = NULL;
     struct tt_tts_voice v;
     struct entry *e = NULL;
     struct made md;
     int err = 0;
+    if (clip)
+        *clip = NULL;
     if (j->rec.err == ECANCELED) /* given up: nothing to keep, and nothing wrong */
         goto out;
-    if ((err = voice_of(s, j->voice, &v)) || (err = made_new(&md)))
+    if ((err = made_new(&md)))
         goto out;
-    err = make_entry(s, &md, j->hash, j->lang, &v, j->voice, j->node, j->text, j->speed,
-                     &j->rec, &e);
+    if (!(err = voice_of(s, j->voice, &v, md.diag)))
+        err = make_entry(s, &md, j->hash, j->lang, &v, j->voice, j->node, j->text, j->speed,
+                         &j->rec, &e);
     pthread_mutex_lock(&s->lock);
     made_done(s, &md, true);
-    if (!err && !(err = publish(s, e, &clip))) {
-        /* made for the store, not handed to anyone yet: tt_store_say asks for it next */
-        ((struct entry *)((char *)clip - offsetof(struct entry, clip)))->refs--;
-        evict(s);
-    }
+    if (!err)
+        err = publish(s, e, &made);
     pthread_mutex_unlock(&s->lock);
+    /* Handed over held, so that it cannot be evicted before it plays; or given back. */
+    if (clip)
+        *clip = made;
+    else
+        tt_store_release(s, made);
 out:
     tt_store_job_free(j);
     return err;
@@ -812,15 +825,14 @@ static int say_personal(tt_store *s, const char *voice, const char *text, int sp
     int err;
     if (speed == 0)
         speed = TT_TTS_SPEED_NORMAL;
-    if ((err = voice_of(s, voice, &v)))
-        return err;
     if (!(c = calloc(1, sizeof(*c))))
         return ENOMEM;
     if ((err = made_new(&md))) {
         free(c);
         return err;
     }
-    err = speak(s, &md, &v, text, speed, true, &pcm, &frames);
+    if (!(err = voice_of(s, voice, &v, md.diag)))
+        err = speak(s, &md, &v, text, speed, true, &pcm, &frames);
     made_done(s, &md, false);
     if (err) {
         free(c);
@@ -866,10 +878,14 @@ void tt_store_release(tt_store *s, const struct tt_clip *clip)
     if (!clip)
         return;
     if (!clip->personal) {
-        /* One holder fewer; a clip of the dynamic tier nobody holds may now be evicted. */
+        /* One holder fewer; a clip of the dynamic tier nobody holds may now be evicted. A clip
+         * of the shared tier is not counted: no lock. (An entry can move to the shared tier
+         * while held, so a holder that saw it dynamic looks again under the lock.) */
         struct entry *e = (struct entry *)((char *)clip - offsetof(struct entry, clip));
+        if (!s || atomic_load_explicit(&e->shared, memory_order_acquire))
+            return;
         pthread_mutex_lock(&s->lock);
-        if (!e->shared && e->refs > 0) {
+        if (!atomic_load_explicit(&e->shared, memory_order_relaxed) && e->refs > 0) {
             e->refs--;
             evict(s);
         }
@@ -893,6 +909,14 @@ void tt_store_stats(const tt_store *s, struct tt_store_stats *st)
     pthread_mutex_lock((pthread_mutex_t *)&s->lock);
     *st = s->st;
     pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+}
+
+void tt_store_hold(tt_store *s, bool on)
+{
+    pthread_mutex_lock(&s->lock);
+    s->hold += on ? 1 : -1;
+    evict(s);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Move every entry of the dynamic tier into a new shared tier, with those of the last one,
@@ -921,7 +945,7 @@ int tt_store_share(tt_store *s)
         for (struct entry *e = s->bucket[i], *next; e; e = next) {
             next = e->next;
             e->next = NULL;
-            e->shared = true;
+            atomic_store_explicit(&e->shared, true, memory_order_release);
             lru_unlink(s, e);
             s->dyn_bytes -= clip_bytes(e);
             s->owned[s->nowned++] = e;

@@ -30,6 +30,9 @@ const char *tt_store_rec_id(const tt_menu *m, const struct tt_event *ev, char *b
  * prompts. @return 0 or ENOMEM (the store is then as before)
  */
 int tt_store_share(tt_store *s);
+/** Hold eviction off (on) until the matching call with off: what a prepare makes is all to be
+ *  shared, however much more it is than the dynamic tier's bound. */
+void tt_store_hold(tt_store *s, bool on);
 
 /*
  * A slow miss: a node's recording at a speed it was not prepared at must be stretched, which
@@ -57,8 +60,13 @@ int tt_store_job_new(tt_store *s, const tt_menu *m, const struct tt_event *ev,
 void tt_store_job_run(struct tt_store_job *j);
 /** Ask a running job to give up soon (any thread); it then finishes with nothing to keep. */
 void tt_store_job_stop(struct tt_store_job *j);
-/** Put the job's result in the store and free the job. @return 0, or tt_store_get's errors */
-int tt_store_job_finish(tt_store *s, struct tt_store_job *j);
+/**
+ * Put the job's result in the store and free the job.
+ * @param clip  if not NULL: set to the clip, held (give it back with tt_store_release), so that
+ *              it cannot be evicted before it plays; NULL when the job was given up
+ * @return 0, or tt_store_get's errors
+ */
+int tt_store_job_finish(tt_store *s, struct tt_store_job *j, const struct tt_clip **clip);
 /** Free a job that will not be finished. */
 void tt_store_job_free(struct tt_store_job *j);
 

@@ -69,9 +69,11 @@ static int list_lang(FILE *f, tt_store *store, const tt_menu *m, const struct tt
                 return err;
             double secs = (double)clip->frames / o->rate;
             bool file = tt_prompt_recording(o->prompts_dir, lang, it.id, path, sizeof(path)) == 0;
+            bool recorded_clip = clip->recorded;
+            tt_store_release(store, clip);
             total += secs;
             prompts++;
-            if (clip->recorded) {
+            if (recorded_clip) {
                 recorded++;
                 fprintf(f, "[%s] recorded, %.1f s: %s\n", it.id, secs, path);
             } else if (file) {
@@ -116,7 +118,9 @@ static int missing_lang(FILE *f, tt_store *store, const tt_menu *m, const struct
             if (tt_prompt_recording(o->prompts_dir, lang, it.id, path, sizeof(path)) == 0) {
                 if ((err = tt_store_get(store, lang, m->voice[l], it.id, it.text, 100, &clip)))
                     goto out;
-                if (clip->recorded)
+                bool recorded_clip = clip->recorded;
+                tt_store_release(store, clip);
+                if (recorded_clip)
                     continue;
             }
             todo[2 * i + (size_t)k] = true;
