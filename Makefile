@@ -33,7 +33,7 @@ ASAN_TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%)
 TSAN_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/tsan/obj/%.o)
 TSAN_TESTS = $(BUILD)/tsan/tests/test_ring $(BUILD)/tsan/tests/test_store_job \
              $(BUILD)/tsan/tests/test_inimem $(BUILD)/tsan/tests/test_call \
-             $(BUILD)/tsan/tests/test_store_many
+             $(BUILD)/tsan/tests/test_store_many $(BUILD)/tsan/tests/test_menuslot
 
 DEPS_OK  = $(BUILD)/.deps-ok
 GUIDE    = menus/no-contact-order.ini

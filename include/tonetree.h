@@ -143,6 +143,9 @@ struct tt_session_opts {
     int lang;                 /* starting language index */
     enum tt_end_mode end_mode;
     tt_ms idle_ms;            /* a kiosk left alone this long forgets everything (0: never) */
+    bool asleep;              /* TT_END_RESET only: begin asleep, as after a reset (silent until
+                               * a key wakes it with the welcome): a kiosk handed a new menu
+                               * while nobody is at it */
 };
 
 /* Volume and speed are the listener's, so the session keeps them (and wipes them on reset);
@@ -354,6 +357,7 @@ struct tt_call_opts {
     int lang;                  /* starting language index */
     enum tt_end_mode end_mode;
     tt_ms idle_ms;             /* see tt_session_opts */
+    bool asleep;               /* see tt_session_opts */
     enum tt_call_volume volume;
     bool output_fades;         /* the driver's output fades a cut itself (it holds audio ahead):
                                 * a cut drops the clip at once instead of fading it here */
@@ -413,6 +417,59 @@ TT_API float tt_call_gain(const tt_call *c);
 TT_API tt_session *tt_call_session(tt_call *c);
 TT_API bool tt_call_ended(const tt_call *c);
 
+/* ---- Menus in service: load a changed file beside the running one ---------------------------- */
+
+/* A menu slot holds the edition of a menu file that new calls start on. A reload loads the file
+ * again beside it, with its phrases, checks it, prepares its prompts, and only then puts it in
+ * service: calls running on the old edition finish on it (each call holds its edition), and a
+ * file with errors is refused while the old edition goes on. Thread-safe throughout: hold and
+ * release take a short lock, a reload runs outside it. */
+typedef struct tt_menu_slot tt_menu_slot;
+
+/* One loaded edition: a menu and its phrases, as tt_call_new takes them. */
+struct tt_edition {
+    const tt_menu *menu;
+    tt_phrases *const *phrases;
+    int lang;            /* the index of tt_menu_slot_opts.lang in this menu (0 without one) */
+    unsigned generation; /* 1 for the first load, one more at each reload put in service */
+};
+
+struct tt_menu_slot_opts {
+    const char *prompts_dir; /* NULL: the menu's own (tt_menu_prompts_dir) */
+    const char *lang;        /* a language code every edition must have (calls start in it), or
+                              * NULL for the menu's first */
+};
+
+/**
+ * Load the first edition of a menu file.
+ * @return 0, EINVAL for a menu with errors, or another error; messages in diag
+ */
+TT_API int tt_menu_slot_new(tt_menu_slot **sp, const char *path, const struct tt_menu_slot_opts *o,
+                            tt_diag *diag);
+/** The prompts folder of the edition in service (a store is opened on it). */
+TT_API const char *tt_menu_slot_prompts_dir(const tt_menu_slot *s);
+/**
+ * Prepare the edition in service in store (tt_store_prepare), and every later edition before it
+ * goes in service. An edition whose prompts folder moved is then refused, since the store reads
+ * recordings from the folder it was opened on.
+ */
+TT_API int tt_menu_slot_prepare(tt_menu_slot *s, tt_store *store,
+                                void (*progress)(size_t done, size_t total, void *arg), void *arg);
+/**
+ * Load the file again; put the new edition in service if it loads cleanly. Blocks while the new
+ * prompts are made (run it off a real-time thread); two reloads at once run one after the other.
+ * @return 0 (warnings may be in diag), or the error that refused it (the old edition stays)
+ */
+TT_API int tt_menu_slot_reload(tt_menu_slot *s, tt_diag *diag);
+/** The edition in service, held until tt_menu_slot_release: hold one for each call's life. */
+TT_API const struct tt_edition *tt_menu_slot_hold(tt_menu_slot *s);
+TT_API void tt_menu_slot_release(tt_menu_slot *s, const struct tt_edition *e);
+/** The generation of the edition in service (a driver compares it with the one it holds). */
+TT_API unsigned tt_menu_slot_generation(tt_menu_slot *s);
+TT_API const char *tt_menu_slot_path(const tt_menu_slot *s);
+/** Free the slot; every hold must have been released. NULL is fine. */
+TT_API void tt_menu_slot_free(tt_menu_slot *s);
+
 /* ---- Offline render: a key script in, a WAV and a transcript out ------------------------------ */
 
 struct tt_render_opts {
@@ -452,12 +509,21 @@ struct tt_kiosk_opts {
     /* Set non-zero (by the program's own SIGINT/SIGTERM handler, say) to end the run; the
      * library installs no signal handler of its own. NULL: only the keys end it. */
     const volatile sig_atomic_t *stop;
+    /* A kiosk whose menu can be changed while it runs: the menu comes from this slot (then m and
+     * phrases are NULL, and lang is the slot's), or NULL for m and phrases for the whole run. */
+    tt_menu_slot *menus;
+    /* With menus: each time this changes (the program's SIGHUP handler adds one, say), the file
+     * is loaded again in the background; the kiosk says on stderr whether the new menu was
+     * taken and moves to it the next time nobody is using it (asleep: after the end key or when
+     * left idle). The person listening never hears the menu change. */
+    const volatile sig_atomic_t *reload;
 };
 
 /**
  * For a program's own handlers of fatal signals (the library installs none): give the
  * terminal the kiosk made raw its settings back, dropping keys typed but not read.
- * Async-signal-safe. `tonetree run` does it on SIGHUP, SIGQUIT, SIGABRT and SIGSEGV.
+ * Async-signal-safe. `tonetree run` does it on SIGQUIT, SIGABRT and SIGSEGV (its SIGHUP reloads
+ * the menu).
  */
 TT_API void tt_kiosk_restore_terminal(void);
 

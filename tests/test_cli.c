@@ -469,11 +469,12 @@ static void a_helper_program_that_cannot_run_is_status_3(void **state)
 
 /* ---- the kiosk's ends, with no sound card: SIGINT 130, Ctrl-C 130, SIGTERM 0 ---- */
 
-/* Start `tonetree run` with keys from a pipe (kept open here), no sound card, and the speech
- * cache given (shared by the runs of a test, so the prompts are made once); wait (bounded)
- * until it shows the welcome. */
-static pid_t kiosk_no_device(const char *dir, const char *cache, int *keys, char *out_path,
-                             char *err_path, size_t size)
+/* Start `tonetree run MENU [--idle SECONDS]` with keys from a pipe (kept open here), no sound
+ * card, and the speech cache given (shared by the runs of a test, so the prompts are made
+ * once); wait (bounded) until it shows the welcome. */
+static pid_t kiosk_no_device_on(const char *dir, const char *cache, const char *menu,
+                                const char *idle, int *keys, char *out_path, char *err_path,
+                                size_t size)
 {
     char conf[600], set[700];
     snprintf(conf, sizeof(conf), "%s/empty.conf", dir);
@@ -498,8 +499,8 @@ static pid_t kiosk_no_device(const char *dir, const char *cache, int *keys, char
         putenv(set);
         unsetenv("PULSE_SERVER");
         setenv("XDG_RUNTIME_DIR", dir, 1); /* no sound server to be found */
-        execl(tonetree_bin(), "tonetree", "run", "tests/data/kiosk.ini", "--cache", cache,
-              (char *)NULL);
+        execl(tonetree_bin(), "tonetree", "run", menu, "--cache", cache,
+              idle ? "--idle" : (char *)NULL, idle, (char *)NULL);
         _exit(127);
     }
     close(p[0]);
@@ -521,6 +522,37 @@ static pid_t kiosk_no_device(const char *dir, const char *cache, int *keys, char
         usleep(20000);
     }
     return pid;
+}
+
+static pid_t kiosk_no_device(const char *dir, const char *cache, int *keys, char *out_path,
+                             char *err_path, size_t size)
+{
+    return kiosk_no_device_on(dir, cache, "tests/data/kiosk.ini", NULL, keys, out_path, err_path,
+                              size);
+}
+
+/* Wait (bounded) until the file holds `words` after `from` bytes; where they end, or fail. */
+static size_t wait_for(const char *path, size_t from, const char *words, pid_t pid,
+                       const char *what)
+{
+    double until = now_s() + TIMEOUT_S;
+    for (;;) {
+        char *text = tl_slurp(path);
+        char *at = strlen(text) > from ? strstr(text + from, words) : NULL;
+        size_t end = at ? (size_t)(at - text) + strlen(words) : 0;
+        if (at) {
+            free(text);
+            return end;
+        }
+        if (now_s() > until) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            fail_msg("%s: '%s' did not come within %.0f s; %s has:\n%s", what, words, TIMEOUT_S,
+                     path, text + (strlen(text) > from ? from : strlen(text)));
+        }
+        free(text);
+        usleep(20000);
+    }
 }
 
 /* Its exit status, waiting at most 20 s (then it is killed, and the test fails). */
@@ -577,6 +609,81 @@ static void the_kiosk_ends_130_on_ctrl_c_and_sigint_0_on_sigterm_and_warns_of_no
     free(cache);
 }
 
+/* The kiosk's menu as a court would change it: a copy of the test menu in a folder of its
+ * own, finding its prompts in tests/prompts. */
+static void write_kiosk_menu(const char *path, const char *from, const char *to)
+{
+    char *text = tl_slurp("tests/data/kiosk.ini");
+    char cwd[256];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    char *at = strstr(text, "[tonetree]\n");
+    assert_non_null(at);
+    at += strlen("[tonetree]\n");
+    fprintf(f, "%.*sprompts = %s/tests/prompts\n", (int)(at - text), text, cwd);
+    char *hit = from ? strstr(at, from) : NULL;
+    if (hit)
+        fprintf(f, "%.*s%s%s", (int)(hit - at), at, to, hit + strlen(from));
+    else
+        fputs(at, f);
+    assert_int_equal(fclose(f), 0);
+    free(text);
+}
+
+/* SIGHUP: the changed menu is loaded beside the running one; the person listening goes on
+ * with the one they began on; the kiosk moves to the new one when it is at rest (left idle),
+ * so the next person hears it; a file with errors is refused, said with its line, and the
+ * kiosk goes on. */
+static void sighup_reloads_the_kiosk_menu_for_the_next_person_and_refuses_a_broken_one(
+    void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char *cache = tl_tmpdir();
+    char menu[600], out[600], err[600];
+    snprintf(menu, sizeof(menu), "%s/court.ini", dir);
+    write_kiosk_menu(menu, NULL, NULL);
+    int keys;
+    pid_t pid = kiosk_no_device_on(dir, cache, menu, "8", &keys, out, err, sizeof(out));
+
+    write_kiosk_menu(menu, "Welcome to the kiosk test", "Hello from the new menu");
+    assert_int_equal(kill(pid, SIGHUP), 0);
+    size_t e = wait_for(err, 0, "menu reloaded (edition 2)", pid, "the reload");
+    /* Someone is listening: their key still goes where the old menu said. */
+    assert_int_equal(write(keys, "1", 1), 1);
+    size_t o = wait_for(out, 0, "Here are some facts", pid, "the old menu's choice 1");
+
+    write_kiosk_menu(menu, "start = main", "start = nowhere");
+    assert_int_equal(kill(pid, SIGHUP), 0);
+    e = wait_for(err, e, "the menu was not reloaded", pid, "refusing a broken file");
+    char *text = tl_slurp(err);
+    char line[700];
+    snprintf(line, sizeof(line), "%s:8: error: start goes to 'nowhere'", menu);
+    if (!strstr(text, line))
+        fail_msg("the refusal should name the file and line (%s); stderr:\n%s", line, text);
+    free(text);
+
+    /* Left alone, the kiosk forgets the listener and takes the new menu; the next person
+     * wakes it and hears the new welcome. */
+    wait_for(err, e, "the kiosk now runs edition 2", pid, "moving to the new menu at rest");
+    o = wait_for(out, o, "\033[3J", pid, "the screen cleared at the idle reset");
+    assert_int_equal(write(keys, "5", 1), 1);
+    wait_for(out, o, "Hello from the new menu", pid, "the new menu's welcome");
+    text = tl_slurp(out);
+    if (strstr(text, "Hello from the new menu") < strstr(text, "Here are some facts"))
+        fail_msg("the new welcome came before the old session ended; screen:\n%s", text);
+    free(text);
+
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(pid), 0);
+    close(keys);
+    tl_rmtree(dir);
+    free(dir);
+    tl_rmtree(cache);
+    free(cache);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +702,8 @@ int main(void)
         cmocka_unit_test(a_file_with_errors_or_missing_is_status_1_for_every_command),
         cmocka_unit_test(a_helper_program_that_cannot_run_is_status_3),
         cmocka_unit_test(the_kiosk_ends_130_on_ctrl_c_and_sigint_0_on_sigterm_and_warns_of_no_device),
+        cmocka_unit_test(
+            sighup_reloads_the_kiosk_menu_for_the_next_person_and_refuses_a_broken_one),
     };
     return cmocka_run_group_tests_name("command line", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
  * should end by itself) and in wall time by alarm() (a hang kills the test instead of stalling).
  * TT_LINE_KEEP=1 keeps the folder (config, IN.raw, OUT.raw, transcript) and prints its name.
  */
+#define _GNU_SOURCE /* fopencookie: a transcript that acts when a call hangs up */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -376,6 +377,112 @@ static void test_end_key_says_goodbye(void **state)
     free(c.pcm);
 }
 
+/* ---- answering calls one after another, with the menu reloaded between them ---- */
+
+/* The menu file as a court would change it: the test menu in a folder of its own. */
+static void write_line_menu(const char *path, const char *one, bool broken)
+{
+    char *text = tl_slurp(MENU);
+    char cwd[256];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const char *body = strstr(text, "[tonetree]\n") + strlen("[tonetree]\n");
+    fprintf(f, "%.*sprompts = %s/tests/prompts\n", (int)(body - text), text, cwd);
+    if (broken)
+        fputs("start = nowhere\n", f); /* said twice, and to nowhere: refused */
+    const char *choice = strstr(body, "1 = info\n");
+    assert_non_null(choice);
+    fprintf(f, "%.*s1 = %s\n%s%s", (int)(choice - body), body, one,
+            strcmp(one, "info") ? "3 = info\n" : "", choice + strlen("1 = info\n"));
+    assert_int_equal(fclose(f), 0);
+    free(text);
+}
+
+/* What the program does on SIGHUP, done where it can be placed exactly: as each call hangs
+ * up, the next edition of the file is written and a reload is asked for. */
+struct changes {
+    char path[700];
+    char *seen;            /* the whole transcript so far */
+    size_t n;
+    int hangups;
+    volatile sig_atomic_t reload;
+};
+
+static ssize_t transcript_write(void *cookie, const char *buf, size_t size)
+{
+    struct changes *ch = cookie;
+    ch->seen = realloc(ch->seen, ch->n + size + 1);
+    assert_non_null(ch->seen);
+    memcpy(ch->seen + ch->n, buf, size);
+    ch->n += size;
+    ch->seen[ch->n] = '\0';
+    int hangups = 0;
+    for (const char *p = ch->seen; (p = strstr(p, "hangup ")); p++)
+        hangups++;
+    if (hangups > ch->hangups) {
+        ch->hangups = hangups;
+        /* after call 1 a broken file, after call 2 a mended one where 1 goes to the forms */
+        write_line_menu(ch->path, "forms", hangups == 1);
+        ch->reload++;
+    }
+    return (ssize_t)size;
+}
+
+static void test_calls_one_after_another_take_a_reloaded_menu_between_calls(void **state)
+{
+    (void)state;
+    struct changes ch = {0};
+    snprintf(ch.path, sizeof(ch.path), "%s/court.ini", G.dir);
+    write_line_menu(ch.path, "info", false);
+    tt_diag *d = tt_diag_new();
+    tt_menu_slot *slot = NULL;
+    assert_int_equal(tt_menu_slot_new(&slot, ch.path, NULL, d), 0);
+    assert_int_equal(tt_menu_slot_prepare(slot, G.store, NULL, NULL), 0);
+
+    /* Each caller presses 1 during the welcome, then goes quiet: hung up after 1 s. */
+    struct caller c = {0};
+    silence(&c, 1.0);
+    key(&c, '1', 0.1);
+    silence(&c, 0.5);
+    FILE *f = fopen(G.in, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(c.pcm, sizeof(*c.pcm), c.n, f), c.n);
+    fclose(f);
+    FILE *tf = fopencookie(&ch, "w", (cookie_io_functions_t){.write = transcript_write});
+    assert_non_null(tf);
+    struct tt_line_opts o = {.rate = RATE, .transcript = tf, .hangup_ms = 1000,
+                             .max_ms = 120000, .calls = 3, .reload = &ch.reload};
+    alarm(WALL_LIMIT_S);
+    int err = tt_line_serve(slot, G.store, &o, d);
+    alarm(0);
+    fclose(tf);
+    if (err)
+        tt_diag_print(d, stderr);
+    assert_int_equal(err, 0);
+    if (getenv("TT_LINE_KEEP"))
+        fprintf(stderr, "---- transcript\n%s----\n", ch.seen);
+    assert_int_equal(ch.hangups, 3);
+
+    /* Call 1 on the first edition; call 2 too, the broken file having been refused; call 3
+     * on the mended one. */
+    const char *h1 = line_with(ch.seen, NULL, "hangup ");
+    const char *h2 = line_with(ch.seen, h1 + 1, "hangup ");
+    const char *g1 = line_with(ch.seen, NULL, "go ");
+    const char *g2 = line_with(ch.seen, h1, "go ");
+    const char *g3 = line_with(ch.seen, h2, "go ");
+    assert_true(g1 < h1 && g2 < h2);
+    assert_int_equal(strncmp(g1, "go info", 7), 0);
+    assert_int_equal(strncmp(g2, "go info", 7), 0);
+    assert_int_equal(strncmp(g3, "go forms", 8), 0);
+    assert_int_equal(tt_menu_slot_generation(slot), 2);
+
+    tt_menu_slot_free(slot);
+    tt_diag_free(d);
+    free(ch.seen);
+    free(c.pcm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_echo_makes_no_keys),
         cmocka_unit_test(test_end_key_says_goodbye),
         cmocka_unit_test(test_a_silent_caller_is_warned_before_the_line_hangs_up),
+        cmocka_unit_test(test_calls_one_after_another_take_a_reloaded_menu_between_calls),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -769,6 +769,31 @@ static void a_kiosk_left_idle_forgets_everything_and_waits_silently(void **state
     tl_expect(t, "You are at the beginning.", NULL);
 }
 
+/* A kiosk handed a new menu while nobody is at it begins asleep: nothing said to an empty
+ * room, no try counted, until a key wakes it with the welcome (the end key does not). */
+static void a_kiosk_begun_asleep_says_nothing_until_a_key_wakes_it(void **state)
+{
+    struct tl_fixture *f = *state;
+    struct tl_sim *t = &f->sim;
+    tl_sim_free(t);
+    struct tt_session_opts o = {.end_mode = TT_END_RESET, .idle_ms = 120000, .asleep = true};
+    tl_sim_init_opts(t, f->m, f->ph, &o);
+    tl_mark(t);
+    tl_run_until(t, 3600000);
+    tl_expect_not(t, "say", NULL);
+    tl_expect_not(t, "timeout", NULL);
+    assert_true(tt_session_asleep(t->s));
+    assert_int_equal(tt_session_deadline(t->s), TT_NEVER);
+    tl_key(t, '9');
+    tl_run_until(t, t->now + 60000);
+    tl_expect_not(t, "say", NULL);
+    assert_true(tt_session_asleep(t->s));
+    tl_key(t, '5');
+    tl_run_to_wait(t);
+    tl_expect(t, "say main Welcome.", NULL);
+    assert_false(tt_session_asleep(t->s));
+}
+
 static void an_idle_reset_in_the_middle_of_a_prompt_stops_it_first(void **state)
 {
     struct tl_fixture *f = *state;
@@ -963,6 +988,8 @@ int main(void)
             a_kiosk_nobody_answers_goes_quiet_after_help_instead_of_talking_forever, setup_kiosk,
             teardown),
         cmocka_unit_test_setup_teardown(an_idle_reset_in_the_middle_of_a_prompt_stops_it_first,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_kiosk_begun_asleep_says_nothing_until_a_key_wakes_it,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             random_keys_at_random_times_never_leave_the_listener_in_silence, setup, teardown),

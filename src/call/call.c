@@ -236,7 +236,8 @@ int tt_call_new(tt_call **cp, const tt_menu *m, tt_phrases *const *phrases, tt_s
     c->work_done[0] = c->work_done[1] = -1;
     tt_player_init(&c->player, o->rate);
     set_volume(c, TT_VOLUME_DEFAULT);
-    struct tt_session_opts so = {.lang = o->lang, .end_mode = o->end_mode, .idle_ms = o->idle_ms};
+    struct tt_session_opts so = {.lang = o->lang, .end_mode = o->end_mode, .idle_ms = o->idle_ms,
+                               .asleep = o->asleep};
     int err = tt_session_new(&c->s, m, phrases, &so);
     if (!err && pipe(c->work_done) < 0)
         err = errno;

@@ -68,7 +68,8 @@ static const struct command commands[NCMD] = {
                  "device and keys come from this terminal (and a USB keypad, with --keymap). The\n"
                  "words go to standard output as they are said, for a braille display or a\n"
                  "screen; with no audio device it warns and goes on with the words. Ctrl-C ends\n"
-                 "it (status 130), SIGTERM too (status 0).\n",
+                 "it (status 130), SIGTERM too (status 0). SIGHUP loads the menu file again: the\n"
+                 "kiosk moves to it when nobody is using it; a file with errors is refused.\n",
                  "  --device NAME|INDEX    the output device: a number from `tonetree devices`, or\n"
                  "                         part of its name (default: the system's default)\n"
                  "  --idle SECONDS         left alone this long, forget everything and go silent\n"
@@ -81,15 +82,19 @@ static const struct command commands[NCMD] = {
                  "  --keypad DEVICE|auto   the keypad's /dev/input/eventN, or auto to find it\n"
                  OPT_LANG OPT_RATE("48000") OPT_CACHE OPT_PROMPTS OPT_HELP},
     [CMD_LINE] = {"line",
-                  "MENU [--device NAME|INDEX] [--hangup SECONDS] [--transcript FILE|-]\n"
-                  "           [--lang CODE] [--rate HZ] [--cache DIR] [--prompts DIR]",
+                  "MENU [--device NAME|INDEX] [--hangup SECONDS] [--calls N]\n"
+                  "           [--transcript FILE|-] [--lang CODE] [--rate HZ] [--cache DIR]\n"
+                  "           [--prompts DIR]",
                   "a telephone line: prompts out and DTMF keys in on one audio device",
                   "A telephone line: prompts out and DTMF keys in on one duplex audio device. The\n"
                   "call ends at goodbye, when the caller hangs up (silence, or a busy tone), after\n"
-                  "an hour, or on Ctrl-C (status 130) or SIGTERM (status 0).\n",
+                  "an hour, or on Ctrl-C (status 130) or SIGTERM (status 0). SIGHUP loads the menu\n"
+                  "file again before the next call; a file with errors is refused.\n",
                   "  --device NAME|INDEX    the line's device (default: the system's default)\n"
                   "  --hangup SECONDS       silence this long while waiting for a key means the\n"
                   "                         caller is gone, 1 to 3600 (default 10)\n"
+                  "  --calls N              answer N calls one after another (default 1; 0: until\n"
+                  "                         stopped); each begins as soon as the last has ended\n"
                   "  --transcript FILE|-    the session's events, one a line (default: standard\n"
                   "                         output)\n"
                   OPT_LANG OPT_RATE("16000") OPT_CACHE OPT_PROMPTS OPT_HELP},
@@ -343,6 +348,7 @@ static int report(tt_diag *d, int err)
 /* SIGINT and SIGTERM, for run and line (cli/signals.h): each ends the run cleanly (terminal
  * back, log written, device closed); which one came decides the status. */
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reload_signals; /* SIGHUPs so far (signals_catch_reload) */
 
 /* A run's status: Ctrl-C (SIGINT) is 130 whatever else happened; SIGTERM is a normal end. */
 static int stopped_status(int rc)
@@ -482,6 +488,13 @@ static int setup_option(struct setup *su, int c, const char *arg, const struct c
     }
 }
 
+static int setup_store(struct setup *su, const char *prompts_dir, tt_diag *d)
+{
+    struct tt_store_opts so = {.rate = su->rate, .prompts_dir = prompts_dir,
+                               .cache_dir = su->cache};
+    return tt_store_new(&su->store, &so, d);
+}
+
 static int setup_open(struct setup *su, const char *menu, tt_diag *d)
 {
     int err = tt_menu_load(&su->m, menu, d);
@@ -496,12 +509,7 @@ static int setup_open(struct setup *su, const char *menu, tt_diag *d)
     }
     if ((err = tt_phrases_load_all(su->m, su->prompts, su->ph, d)))
         return err;
-    struct tt_store_opts so = {
-        .rate = su->rate,
-        .prompts_dir = su->prompts ? su->prompts : tt_menu_prompts_dir(su->m),
-        .cache_dir = su->cache,
-    };
-    return tt_store_new(&su->store, &so, d);
+    return setup_store(su, su->prompts ? su->prompts : tt_menu_prompts_dir(su->m), d);
 }
 
 static void setup_close(struct setup *su)
@@ -615,6 +623,7 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
     };
     const struct command *cmd = &commands[CMD_RUN];
     struct setup su = {.cache = default_cache_dir(), .rate = 48000};
+    tt_menu_slot *slot = NULL;
     struct tt_kiosk_opts ko = {.idle_ms = 120000, .key_fd = STDIN_FILENO, .transcript = stdout,
                                .stop = &stop_signal};
     int c, rc = 0, err = 0, took;
@@ -654,20 +663,27 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
         rc = usage_error(cmd, "--log-visits needs --log FILE");
         goto out;
     }
-    if (!(err = setup_open(&su, argv[optind], d)) &&
-        !(err = tt_store_prepare(su.store, su.m, su.ph, show_progress, NULL))) {
+    /* The menu in a slot, so that SIGHUP can load a changed file beside it (the kiosk moves
+     * to it when nobody is using it). */
+    struct tt_menu_slot_opts mo = {.prompts_dir = su.prompts, .lang = su.lang};
+    if (!(err = tt_menu_slot_new(&slot, argv[optind], &mo, d)) &&
+        !(err = setup_store(&su, tt_menu_slot_prompts_dir(slot), d)) &&
+        !(err = tt_menu_slot_prepare(slot, su.store, show_progress, NULL))) {
         tt_diag_print(d, stderr); /* warnings (a recording that cannot be used, ...) first */
         tt_diag_clear(d);
         ko.rate = su.rate;
-        ko.lang = su.lang_index;
+        ko.menus = slot;
+        ko.reload = &reload_signals;
         /* From here Ctrl-C ends the kiosk cleanly; while prompts are prepared it simply stops
          * the program (nothing is on the screen or the device yet). */
         signals_guard_terminals(); /* the terminal goes raw: give it back on any way out */
         signals_catch_stop(&stop_signal);
-        err = tt_kiosk_run(su.m, su.ph, su.store, &ko, d);
+        signals_catch_reload(&reload_signals);
+        err = tt_kiosk_run(NULL, NULL, su.store, &ko, d);
     }
     rc = stopped_status(report(d, err));
 out:
+    tt_menu_slot_free(slot);
     setup_close(&su);
     return rc;
 }
@@ -677,16 +693,19 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
     static const struct option opts[] = {
         setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4], setup_opts[5],
         {"device", required_argument, NULL, 'd'}, {"hangup", required_argument, NULL, 'H'},
-        {"transcript", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+        {"transcript", required_argument, NULL, 't'}, {"calls", required_argument, NULL, 'N'},
+        {NULL, 0, NULL, 0},
     };
     const struct command *cmd = &commands[CMD_LINE];
     struct setup su = {.cache = default_cache_dir(), .rate = 16000};
-    struct tt_line_opts lo = {.transcript = stdout, .stop = &stop_signal};
+    struct tt_line_opts lo = {.transcript = stdout, .stop = &stop_signal, .calls = 1,
+                              .reload = &reload_signals};
+    tt_menu_slot *slot = NULL;
     const char *transcript = NULL;
     FILE *tf = NULL;
     int c, rc = 0, err = 0, took;
     optind = 1;
-    while ((c = getopt_long(argc, argv, SETUP_SHORT "d:H:t:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "d:H:t:N:", opts, NULL)) != -1) {
         if ((took = setup_option(&su, c, optarg, cmd)) < 0) {
             rc = EXIT_USAGE;
             goto out;
@@ -696,6 +715,17 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
         switch (c) {
         case 'd': lo.device = optarg; break;
         case 't': transcript = optarg; break;
+        case 'N': {
+            int n;
+            if (!whole(optarg, 0, 1000000000, &n)) {
+                rc = usage_error(cmd, "--calls takes a number of calls (0: until stopped), "
+                                      "not '%s'",
+                                 optarg);
+                goto out;
+            }
+            lo.calls = (unsigned)n;
+            break;
+        }
         case 'H': {
             char *end;
             double sec = strtod(optarg, &end);
@@ -718,15 +748,17 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
         rc = EXIT_RUN;
         goto out;
     }
-    if (!(err = setup_open(&su, argv[optind], d)) &&
-        !(err = tt_store_prepare(su.store, su.m, su.ph, show_progress, NULL))) {
+    struct tt_menu_slot_opts mo = {.prompts_dir = su.prompts, .lang = su.lang};
+    if (!(err = tt_menu_slot_new(&slot, argv[optind], &mo, d)) &&
+        !(err = setup_store(&su, tt_menu_slot_prompts_dir(slot), d)) &&
+        !(err = tt_menu_slot_prepare(slot, su.store, show_progress, NULL))) {
         tt_diag_print(d, stderr);
         tt_diag_clear(d);
         lo.rate = su.rate;
-        lo.lang = su.lang_index;
         signals_catch_stop(&stop_signal);
+        signals_catch_reload(&reload_signals);
         /* the line's own failures (its device, above all) are tonetree's, not the input's */
-        if ((err = tt_line_run(su.m, su.ph, su.store, &lo, d)) && err != EINVAL) {
+        if ((err = tt_line_serve(slot, su.store, &lo, d)) && err != EINVAL) {
             rc = stopped_status(report(d, err) ? EXIT_RUN : 0);
             goto out;
         }
@@ -740,6 +772,7 @@ out:
             rc = EXIT_RUN;
         }
     }
+    tt_menu_slot_free(slot);
     setup_close(&su);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "input/term.h"
 
 static volatile sig_atomic_t *stop_flag;
+static volatile sig_atomic_t *reload_counter;
 
 static void on_stop(int sig)
 {
@@ -24,6 +25,24 @@ void signals_catch_stop(volatile sig_atomic_t *flag)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+static void on_reload(int sig)
+{
+    (void)sig;
+    /* Only this handler writes it, and it does not interrupt itself (sa_mask has SIGHUP). */
+    *reload_counter = *reload_counter + 1;
+}
+
+void signals_catch_reload(volatile sig_atomic_t *counter)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    reload_counter = counter;
+    sa.sa_handler = on_reload;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGHUP);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* Installed with SA_RESETHAND | SA_NODEFER: on entry the action is the default again and the

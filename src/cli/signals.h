@@ -15,6 +15,14 @@
 void signals_catch_stop(volatile sig_atomic_t *flag);
 
 /**
+ * SIGHUP adds one to *counter (no SA_RESTART, so a waiting poll() wakes): a service reloads its
+ * menu when it sees the counter change, as daemons do. Replaces the terminal guard's SIGHUP: a
+ * kiosk whose terminal really hangs up learns it from the terminal itself (reads fail) and ends
+ * as before.
+ */
+void signals_catch_reload(volatile sig_atomic_t *counter);
+
+/**
  * Terminals made raw (input/term.h) are given back on SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, and on
  * SIGINT and SIGTERM until signals_catch_stop takes them; the signal is then raised again with
  * its default action, so the program still ends as it would have (status, core dump). SIGTSTP

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "call/reload_bg.h"
 #include "device/audio_out.h"
 #include "device/latency.h"
 #include "input/evdev.h"
@@ -53,6 +54,13 @@
 
 struct kiosk {
     const tt_menu *m;
+    tt_phrases *const *phrases;
+    tt_store *store;
+    struct tt_call_opts co;
+    /* A menu that can be reloaded: the edition the call runs on, and a reload under way. */
+    const struct tt_edition *ed; /* NULL without o->menus */
+    struct tt_reload_bg *reloading;
+    sig_atomic_t reload_seen;    /* *o->reload when the last reload began */
     tt_diag *diag;
     tt_diag *said;           /* the call's messages (a lookup that failed), reported as they come */
     const struct tt_kiosk_opts *o;
@@ -180,8 +188,10 @@ static void open_output(struct kiosk *k, bool first)
     tt_diag_free(d);
 }
 
-/* The counts, when the kiosk stops: how much each part was used, and nothing of when. */
-static void log_counts(struct kiosk *k)
+/* The counts, when the kiosk stops: how much each part was used, and nothing of when. The
+ * visits are counted per node of a menu, so they are written (and begun again) at a reload
+ * too: "reload" instead of "stop". */
+static void log_counts(struct kiosk *k, const char *why)
 {
     if (!k->log)
         return;
@@ -191,9 +201,9 @@ static void log_counts(struct kiosk *k)
     /* Underruns are the machine's health, not anyone's visit: a count, and the latency they
      * led to, so whoever looks after the kiosk can see that it was too busy. */
     fprintf(k->log,
-            "%s stop: resets %u by the end key, %u left idle; lookups %u; audio underruns "
+            "%s %s: resets %u by the end key, %u left idle; lookups %u; audio underruns "
             "%llu, output latency %d ms; visits",
-            when, k->resets_end, k->resets_idle, k->lookups, (unsigned long long)underruns(k),
+            when, why, k->resets_end, k->resets_idle, k->lookups, (unsigned long long)underruns(k),
             k->lat_known ? k->lat.ms : 0);
     for (size_t i = 0; i < tt_menu_node_count(k->m); i++)
         if (k->visits[i])
@@ -442,6 +452,65 @@ static int keypad_keys(struct kiosk *k, tt_ms now)
     return err;
 }
 
+/* SIGHUP (or whatever the program uses) asked for the menu file again: loaded in the
+ * background, so that the person listening hears nothing of it. One at a time; a request that
+ * comes during one starts the next when it ends. */
+static void maybe_reload(struct kiosk *k)
+{
+    if (!k->ed || !k->o->reload || k->reloading || *k->o->reload == k->reload_seen)
+        return;
+    k->reload_seen = *k->o->reload;
+    int err = tt_reload_bg_start(&k->reloading, k->o->menus);
+    if (err) {
+        tt_diag_add(k->said, TT_ERROR, tt_menu_slot_path(k->o->menus), 0,
+                    "cannot reload the menu: %s", strerror(err));
+        report(k);
+    }
+}
+
+static void reload_finished(struct kiosk *k)
+{
+    tt_reload_bg_finish(k->reloading, k->said);
+    k->reloading = NULL;
+    report(k);
+}
+
+/* A new edition is in service and nobody is at the kiosk (asleep: the last person's session
+ * was wiped by the end key or the idle timer): the next person gets it. A new call, begun
+ * asleep like the one it replaces, so that nothing is said to an empty room. */
+static int move_to_new_menu(struct kiosk *k, tt_ms now)
+{
+    if (!k->ed || !tt_session_asleep(tt_call_session(k->c)) ||
+        tt_menu_slot_generation(k->o->menus) == k->ed->generation)
+        return 0;
+    const struct tt_edition *ed = tt_menu_slot_hold(k->o->menus);
+    unsigned *visits = calloc(tt_menu_node_count(ed->menu), sizeof(*visits));
+    tt_call *c = NULL;
+    struct tt_call_opts co = k->co;
+    co.lang = ed->lang;
+    co.asleep = true;
+    int err = visits ? tt_call_new(&c, ed->menu, ed->phrases, k->store, &co, k->said) : ENOMEM;
+    if (err) {
+        free(visits);
+        tt_menu_slot_release(k->o->menus, ed);
+        return err;
+    }
+    log_counts(k, "reload");
+    tt_call_free(k->c);
+    tt_menu_slot_release(k->o->menus, k->ed);
+    free(k->visits);
+    k->c = c;
+    k->ed = ed;
+    k->m = ed->menu;
+    k->visits = visits;
+    k->clip_started = k->clip_queued = false;
+    tt_diag_add(k->said, TT_NOTE, tt_menu_slot_path(k->o->menus), 0,
+                "the kiosk now runs edition %u of the menu", ed->generation);
+    err = tt_call_start(k->c, now);
+    report(k);
+    return err;
+}
+
 static int loop(struct kiosk *k)
 {
     int err = tt_call_start(k->c, 0);
@@ -466,14 +535,19 @@ static int loop(struct kiosk *k)
             report(k);
             continue;
         }
+        maybe_reload(k);
+        if ((err = move_to_new_menu(k, now)))
+            break;
         int fds[2];
         size_t nbg = tt_call_fds(k->c, fds);
-        struct pollfd pfd[4] = {{.fd = tt_term_fd(k->term), .events = POLLIN},
+        struct pollfd pfd[5] = {{.fd = tt_term_fd(k->term), .events = POLLIN},
                                 {.fd = k->keypad ? tt_evdev_fd(k->keypad) : -1,
                                  .events = POLLIN},
                                 {.fd = nbg > 0 ? fds[0] : -1, .events = POLLIN},
-                                {.fd = nbg > 1 ? fds[1] : -1, .events = POLLIN}};
-        int r = poll(pfd, 4, poll_timeout(k, now));
+                                {.fd = nbg > 1 ? fds[1] : -1, .events = POLLIN},
+                                {.fd = k->reloading ? tt_reload_bg_fd(k->reloading) : -1,
+                                 .events = POLLIN}};
+        int r = poll(pfd, 5, poll_timeout(k, now));
         if (r < 0 && errno != EINTR) {
             err = errno;
             break;
@@ -482,6 +556,8 @@ static int loop(struct kiosk *k)
         if ((err = null_feed(k, now_ms(k))) || (err = tt_call_step(k->c, now_ms(k))))
             break;
         report(k);
+        if (r > 0 && pfd[4].revents)
+            reload_finished(k);
         bool quit = false;
         if (r > 0 && pfd[0].revents)
             err = terminal_keys(k, &quit);
@@ -500,17 +576,26 @@ static int loop(struct kiosk *k)
 int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
                  const struct tt_kiosk_opts *o, tt_diag *diag)
 {
-    struct kiosk k = {.m = m, .diag = diag, .o = o, .rate = o->rate};
+    struct kiosk k = {.m = m, .phrases = phrases, .store = store, .diag = diag, .o = o,
+                      .rate = o->rate};
     int err = ENOMEM;
     clock_gettime(CLOCK_MONOTONIC, &k.t0);
     /* The words go to the screen masked (on_event), not as transcript lines; the volume is
      * the output's, so that a change is heard at once and not after what it holds. */
-    struct tt_call_opts co = {.rate = o->rate, .lang = o->lang, .end_mode = TT_END_RESET,
-                              .idle_ms = o->idle_ms, .volume = TT_CALL_VOLUME_OUTSIDE,
-                              .output_fades = true, .on_event = on_event, .arg = &k};
-    if (!(k.said = tt_diag_new()) || !(k.visits = calloc(tt_menu_node_count(m), sizeof(*k.visits))))
+    k.co = (struct tt_call_opts){.rate = o->rate, .lang = o->lang, .end_mode = TT_END_RESET,
+                                 .idle_ms = o->idle_ms, .volume = TT_CALL_VOLUME_OUTSIDE,
+                                 .output_fades = true, .on_event = on_event, .arg = &k};
+    if (o->menus) {
+        k.ed = tt_menu_slot_hold(o->menus);
+        k.m = k.ed->menu;
+        k.phrases = k.ed->phrases;
+        k.co.lang = k.ed->lang;
+        k.reload_seen = o->reload ? *o->reload : 0;
+    }
+    if (!(k.said = tt_diag_new()) ||
+        !(k.visits = calloc(tt_menu_node_count(k.m), sizeof(*k.visits))))
         goto out;
-    if ((err = tt_call_new(&k.c, m, phrases, store, &co, k.said)))
+    if ((err = tt_call_new(&k.c, k.m, k.phrases, store, &k.co, k.said)))
         goto out;
     if (o->log_path && !(k.log = fopen(o->log_path, "a"))) {
         tt_diag_add(diag, TT_ERROR, o->log_path, 0, "cannot open the log: %s", strerror(errno));
@@ -537,12 +622,14 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
 out:
     /* Stops a stretch under way (within milliseconds), ends a lookup, wipes personal audio. */
     tt_call_free(k.c);
+    if (k.reloading) /* a reload under way is let finish: its edition stays in the slot */
+        tt_reload_bg_finish(k.reloading, k.said);
     /* Whoever used the kiosk last, their words leave the screen with the kiosk (unless the
      * terminal has hung up: then there is no screen left to clear, nor to write to). */
     if (!k.hung_up)
         clear_screen(&k);
     if (k.visits)
-        log_counts(&k);
+        log_counts(&k, "stop");
     free(k.visits);
     close_output(&k);
     tt_evdev_close(k.keypad);
@@ -554,6 +641,7 @@ out:
         report(&k);
         tt_diag_free(k.said);
     }
+    tt_menu_slot_release(o->menus, k.ed);
     return err;
 }
 

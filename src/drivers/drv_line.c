@@ -280,3 +280,44 @@ out:
     free(l);
     return err;
 }
+
+/* Between calls nobody is on the line, so a reload may take its time here (seconds, when
+ * changed prompts are synthesized) and nothing is heard of it. */
+static void reload_between_calls(tt_menu_slot *menus, const struct tt_line_opts *o,
+                                 sig_atomic_t *seen)
+{
+    if (!o->reload || *o->reload == *seen)
+        return;
+    *seen = *o->reload;
+    tt_diag *d = tt_diag_new();
+    if (!d)
+        return;
+    const char *path = tt_menu_slot_path(menus);
+    if (tt_menu_slot_reload(menus, d))
+        tt_diag_add(d, TT_ERROR, path, 0,
+                    "the menu was not reloaded: the line goes on with the one it has; mend the "
+                    "file and reload again");
+    else
+        tt_diag_add(d, TT_NOTE, path, 0, "menu reloaded (edition %u): the next call hears it",
+                    tt_menu_slot_generation(menus));
+    tt_diag_print(d, stderr);
+    tt_diag_free(d);
+}
+
+int tt_line_serve(tt_menu_slot *menus, tt_store *store, const struct tt_line_opts *o,
+                  tt_diag *diag)
+{
+    sig_atomic_t seen = o->reload ? *o->reload : 0;
+    int err = 0;
+    for (unsigned n = 0; !err && (!o->calls || n < o->calls) && !(o->stop && *o->stop); n++) {
+        reload_between_calls(menus, o, &seen);
+        const struct tt_edition *ed = tt_menu_slot_hold(menus);
+        struct tt_line_opts co = *o;
+        co.lang = ed->lang;
+        if (n > 0)
+            tt_diag_clear(diag); /* the device's note again: the caller reports the last */
+        err = tt_line_run(ed->menu, ed->phrases, store, &co, diag);
+        tt_menu_slot_release(menus, ed);
+    }
+    return err;
+}

@@ -24,6 +24,11 @@ struct tt_line_opts {
     /* Set non-zero (by the program's own signal handler, say) to end the call; the library
      * installs no signal handler. NULL: the call ends only in the ways below. */
     const volatile sig_atomic_t *stop;
+    /* For tt_line_serve: how many calls to answer (0: until *stop), and a counter that the
+     * program changes (its SIGHUP handler adds one, say) to have the menu file loaded again
+     * before the next call. */
+    unsigned calls;
+    const volatile sig_atomic_t *reload;
 };
 
 /**
@@ -35,5 +40,19 @@ struct tt_line_opts {
  */
 int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
                 const struct tt_line_opts *o, tt_diag *diag);
+
+/**
+ * Answer calls one after another (o->calls, or until *o->stop), each a tt_line_run on the
+ * edition of `menus` in service when it begins, in the slot's language (o->lang is not used).
+ * A reload asked for (*o->reload changed) is done between calls, when nobody is on the line:
+ * a call in progress always finishes on the menu it began on, and a file with errors is
+ * refused (said in diag, with its line) while the old menu goes on. An analogue audio path
+ * carries no ring: the next call begins as soon as the last has ended.
+ * What a reload said is printed on stderr between calls, as a call's own messages are; diag
+ * keeps the last call's device note and the error that stopped serving, if any.
+ * @return 0 when the calls were answered or *o->stop was set, or the error that stopped it
+ */
+int tt_line_serve(tt_menu_slot *menus, tt_store *store, const struct tt_line_opts *o,
+                  tt_diag *diag);
 
 #endif
