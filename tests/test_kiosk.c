@@ -584,6 +584,10 @@ static void kiosk_start_on(struct fx *f, const char *menu, const char *const *ex
     argv[n++] = "--log";
     argv[n++] = f->log;
     argv[n++] = "--log-visits"; /* the timeline, which these tests read; counts: test_privacy */
+    /* The references are made at 48 kHz, the sink's rate, so that the sink passes the kiosk's
+     * samples through unchanged and they can be found by content (an extra --rate wins). */
+    argv[n++] = "--rate";
+    argv[n++] = "48000";
     for (; extra && *extra && n < 30; extra++)
         argv[n++] = (char *)*extra;
     argv[n] = NULL;
@@ -1701,6 +1705,38 @@ static void left_idle_for_6_s_it_resets_goes_silent_and_a_key_brings_the_welcome
     free(log);
 }
 
+/* Without --rate the kiosk keeps its prompts at the rate they are made at (the test menu's
+ * flite voice: 16 kHz, a third of the memory of 48 kHz) and the sound server, which takes any
+ * rate, resamples. The samples are then not the references', so this checks what is robust:
+ * the rate the device was opened at, and the welcome heard where it should be. */
+static void with_no_rate_given_the_device_plays_at_the_voices_16_khz_once(void **state)
+{
+    struct fx *f = *state;
+    need_pulse();
+    static const char *const automatic[] = {"--rate", "auto", NULL};
+    kiosk_start(f, MENU, automatic);
+    size_t w = wait_line(f, 1, "Welcome", 60.0);
+    double t_line = f->lines[w].t;
+    pump(f, t_line + 2.0 + TAIL_S);
+    assert_int_equal(finish(f), 0);
+    if (f->rec_lost > 0)
+        return;
+    char *err = tl_slurp(f->err);
+    if (!strstr(err, ": 16000 Hz,"))
+        fail_msg("the output should be opened at 16000 Hz; stderr:\n%s", err);
+    free(err);
+    /* the way out, then the welcome: sound in the capture from the welcome's line on */
+    long at = lround((t_line - f->t_cap0) * RATE);
+    long heard = sound_after(f, at - samples(SLACK_MS), (long)f->npcm);
+    if (heard < 0 || heard > at + samples(cut_bound_ms(f, &(double){0})))
+        fail_msg("nothing was heard after the welcome's line (first sound at %ld, line at %ld)",
+                 heard, at);
+    double level = tl_rms(f->pcm, (size_t)(heard > 0 ? heard : 0),
+                          (size_t)(heard + RATE < (long)f->npcm ? heard + RATE : (long)f->npcm));
+    if (level < 100)
+        fail_msg("the welcome was too quiet to be speech (rms %.0f)", level);
+}
+
 /* ---- the device tests, each run again if its recorder failed ---- */
 
 /*
@@ -1724,6 +1760,11 @@ static void device_test(void **state, void (*once)(void **))
         if (fx_setup_audio(state) != 0)
             fail_msg("the sound server did not come up again");
     }
+}
+
+static void with_no_rate_given_the_device_plays_at_the_voices_16_khz(void **state)
+{
+    device_test(state, with_no_rate_given_the_device_plays_at_the_voices_16_khz_once);
 }
 
 static void the_first_line_is_the_way_out_then_the_welcome_and_the_device_plays_it(void **state)
@@ -1778,6 +1819,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             left_idle_for_6_s_it_resets_goes_silent_and_a_key_brings_the_welcome_back,
             fx_setup_audio, fx_teardown),
+        cmocka_unit_test_setup_teardown(with_no_rate_given_the_device_plays_at_the_voices_16_khz,
+                                        fx_setup_audio, fx_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

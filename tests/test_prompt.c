@@ -31,6 +31,7 @@
 #include "prompt/audio.h"
 #include "prompt/cache.h"
 #include "prompt/tts.h"
+#include "testlib.h"
 #include "tonetree.h"
 
 #define EN "flite:kal16"
@@ -1344,9 +1345,60 @@ static void a_cache_folder_of_another_user_is_warned_about(void **state)
         assert_int_equal(mode_of(f->cache), 0755); /* not ours to change */
 }
 
+/* The rate a menu's prompts are made at: the voices', raised by a recording's, at most 48 kHz. */
+static int rate_of(const char *dir, const char *voices, const char *langs)
+{
+    char ini[1024];
+    snprintf(ini, sizeof(ini),
+             "[tonetree]\nstart = main\nprompts = %s\nlanguages = %s\n%s\n"
+             "[main]\ntitle = the main menu\ntext = Welcome.\n%s",
+             dir, langs, voices,
+             strchr(langs, ' ') ? "title.es = el menú\ntext.es = Bienvenido.\n" : "");
+    tt_diag *d = tt_diag_new();
+    tt_menu *m = NULL;
+    int err = tt_menu_load_mem(&m, "tests/data/inline.ini", ini, strlen(ini), d);
+    if (err)
+        tt_diag_print(d, stderr);
+    assert_int_equal(err, 0);
+    int rate = tt_prompts_rate(m, NULL, d);
+    tt_menu_free(m);
+    tt_diag_free(d);
+    return rate;
+}
+
+static void prompts_are_kept_at_the_rate_their_voices_and_recordings_are_made_at(void **state)
+{
+    (void)state;
+    char *dir = tl_tmpdir();
+    char en[600], wav[700];
+    snprintf(en, sizeof(en), "%s/en", dir);
+    assert_int_equal(mkdir(en, 0700), 0);
+    assert_int_equal(rate_of(dir, "voice.en = flite:kal16", "en"), 16000);
+    assert_int_equal(rate_of(dir, "voice.en = espeak-ng:en", "en"), 22050);
+    assert_int_equal(rate_of(dir, "voice.en = flite:rms\nvoice.es = espeak-ng:es", "en es"),
+                     22050);
+    /* a clerk's recording at 44.1 kHz: kept at its rate */
+    int16_t pcm[441] = {0};
+    snprintf(wav, sizeof(wav), "%s/main.wav", en);
+    tl_write_wav(wav, pcm, 441, 44100);
+    assert_int_equal(rate_of(dir, "voice.en = flite:kal16", "en"), 44100);
+    /* at 96 kHz: 48 kHz is all a listener hears */
+    tl_write_wav(wav, pcm, 441, 96000);
+    assert_int_equal(rate_of(dir, "voice.en = flite:kal16", "en"), 48000);
+    /* a file that is not audio is the store's to warn about, not a rate */
+    FILE *f = fopen(wav, "w");
+    assert_non_null(f);
+    fputs("not audio", f);
+    fclose(f);
+    assert_int_equal(rate_of(dir, "voice.en = flite:kal16", "en"), 16000);
+    tl_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(prompts_are_kept_at_the_rate_their_voices_and_recordings_are_made_at),
         cmocka_unit_test_setup_teardown(english_speech_is_a_plausible_sentence_at_every_rate,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(spanish_speech_is_a_plausible_sentence_at_every_rate,

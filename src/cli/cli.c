@@ -61,8 +61,8 @@ enum { CMD_RUN, CMD_LINE, CMD_RENDER, CMD_PROMPTS, CMD_SCRIPT, CMD_GRAPH, CMD_CH
 static const struct command commands[NCMD] = {
     [CMD_RUN] = {"run",
                  "MENU [--device NAME|INDEX] [--idle SECONDS] [--log FILE [--log-visits]]\n"
-                 "           [--lang CODE] [--keymap FILE [--keypad DEVICE|auto]] [--rate HZ]\n"
-                 "           [--cache DIR] [--prompts DIR]",
+                 "           [--lang CODE] [--keymap FILE [--keypad DEVICE|auto]]\n"
+                 "           [--rate HZ|auto] [--cache DIR] [--prompts DIR]",
                  "the kiosk: speak a menu on the audio device, keys from this terminal",
                  "The kiosk: every prompt is prepared first, then the menu is spoken on the audio\n"
                  "device and keys come from this terminal (and a USB keypad, with --keymap). The\n"
@@ -80,7 +80,12 @@ static const struct command commands[NCMD] = {
                  "                         people looked at (weigh it first: docs/privacy.md)\n"
                  "  --keymap FILE          a USB keypad's keymap (see keymaps/)\n"
                  "  --keypad DEVICE|auto   the keypad's /dev/input/eventN, or auto to find it\n"
-                 OPT_LANG OPT_RATE("48000") OPT_CACHE OPT_PROMPTS OPT_HELP},
+                 OPT_LANG
+                 "  --rate HZ|auto         the audio's sample rate, 8000 to 192000; auto (the\n"
+                 "                         default): the rate the prompts are made at (16000 for\n"
+                 "                         flite, 22050 for espeak-ng, or a recording's), or the\n"
+                 "                         device's own when it cannot play that\n"
+                 OPT_CACHE OPT_PROMPTS OPT_HELP},
     [CMD_LINE] = {"line",
                   "MENU [--device NAME|INDEX] [--hangup SECONDS] [--calls N]\n"
                   "           [--transcript FILE|-] [--lang CODE] [--rate HZ] [--cache DIR]\n"
@@ -477,9 +482,14 @@ static int setup_option(struct setup *su, int c, const char *arg, const struct c
         su->cache = NULL;
         return 1;
     case 'r':
+        if (cmd == &commands[CMD_RUN] && !strcmp(arg, "auto")) {
+            su->rate = 0;
+            return 1;
+        }
         if (!whole(arg, 8000, cmd == &commands[CMD_LINE] ? 48000 : 192000, &su->rate)) {
-            usage_error(cmd, "--rate takes a sample rate from 8000 to %d Hz, not '%s'",
-                        cmd == &commands[CMD_LINE] ? 48000 : 192000, arg);
+            usage_error(cmd, "--rate takes a sample rate from 8000 to %d Hz%s, not '%s'",
+                        cmd == &commands[CMD_LINE] ? 48000 : 192000,
+                        cmd == &commands[CMD_RUN] ? ", or auto" : "", arg);
             return -1;
         }
         return 1;
@@ -612,6 +622,21 @@ out:
 
 static void show_progress(size_t done, size_t total, void *arg);
 
+/* --rate auto: the prompts kept at the rate they are made at, unless the device cannot play
+ * it. At 48 kHz the guide's prompts took three times the memory for nothing a listener hears. */
+static int auto_rate(struct setup *su, tt_menu_slot *slot, const char *device, tt_diag *d)
+{
+    if (su->rate)
+        return 0;
+    const struct tt_edition *ed = tt_menu_slot_hold(slot);
+    int want = tt_prompts_rate(ed->menu, tt_menu_slot_prompts_dir(slot), d);
+    tt_menu_slot_release(slot, ed);
+    if (want < 0)
+        return -want;
+    su->rate = tt_out_rate_for(device, want);
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv, tt_diag *d)
 {
     static const struct option opts[] = {
@@ -622,7 +647,7 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
         {NULL, 0, NULL, 0},
     };
     const struct command *cmd = &commands[CMD_RUN];
-    struct setup su = {.cache = default_cache_dir(), .rate = 48000};
+    struct setup su = {.cache = default_cache_dir(), .rate = 0 /* auto */};
     tt_menu_slot *slot = NULL;
     struct tt_kiosk_opts ko = {.idle_ms = 120000, .key_fd = STDIN_FILENO, .transcript = stdout,
                                .stop = &stop_signal};
@@ -667,6 +692,7 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
      * to it when nobody is using it). */
     struct tt_menu_slot_opts mo = {.prompts_dir = su.prompts, .lang = su.lang};
     if (!(err = tt_menu_slot_new(&slot, argv[optind], &mo, d)) &&
+        !(err = auto_rate(&su, slot, ko.device, d)) &&
         !(err = setup_store(&su, tt_menu_slot_prompts_dir(slot), d)) &&
         !(err = tt_menu_slot_prepare(slot, su.store, show_progress, NULL))) {
         tt_diag_print(d, stderr); /* warnings (a recording that cannot be used, ...) first */

@@ -327,6 +327,32 @@ out:
     return err;
 }
 
+int tt_out_rate_for(const char *device, int want)
+{
+    tt_diag *d = tt_diag_new(); /* nothing to say: no device is not this question's failure */
+    if (!d || tt_pa_acquire(NO_DEVICE_MSG, d)) {
+        tt_diag_free(d);
+        return want;
+    }
+    int rate = want;
+    PaDeviceIndex dev;
+    if (!tt_pa_find_device(device, &output_need, &dev, d)) {
+        const PaDeviceInfo *info = Pa_GetDeviceInfo(dev);
+        PaStreamParameters p = {.device = dev, .channelCount = 1, .sampleFormat = paInt16,
+                                .suggestedLatency = info->defaultLowOutputLatency};
+        PaError pe = Pa_IsFormatSupported(NULL, &p, want);
+        if (pe == paInvalidChannelCount && info->maxOutputChannels >= 2) {
+            p.channelCount = 2;
+            pe = Pa_IsFormatSupported(NULL, &p, want);
+        }
+        if (pe == paInvalidSampleRate && info->defaultSampleRate > 0)
+            rate = (int)info->defaultSampleRate;
+    }
+    tt_pa_release();
+    tt_diag_free(d);
+    return rate;
+}
+
 void tt_out_close(struct tt_out *o)
 {
     if (!o)

@@ -53,6 +53,12 @@ struct tt_out_opts {
  *         bad options or an ambiguous device name; EIO when PortAudio refuses the device
  */
 int tt_out_open(struct tt_out **op, const struct tt_out_opts *o, tt_diag *diag);
+/**
+ * The rate to prepare audio at for this device: want, if it plays 16-bit audio at that rate
+ * (in mono or on two channels), else its own default rate; want too when there is no such
+ * device now (a kiosk tries it again later). Nothing is opened.
+ */
+int tt_out_rate_for(const char *device, int want);
 /** Stop the stream (what is still queued is not played) and free everything. NULL is fine. */
 void tt_out_close(struct tt_out *o);
 

@@ -377,3 +377,13 @@ int tt_tts_speak(const struct tt_tts_voice *v, const char *text, int speed_pct, 
     pthread_mutex_unlock(&lock);
     return err;
 }
+
+int tt_tts_voice_rate(const struct tt_tts_voice *v)
+{
+    if (v->engine == TT_TTS_FLITE)
+        return 16000;
+    pthread_mutex_lock(&lock);
+    int rate = espeak_rate > 0 ? espeak_rate : 22050;
+    pthread_mutex_unlock(&lock);
+    return rate;
+}

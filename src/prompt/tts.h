@@ -45,6 +45,13 @@ struct tt_tts_voice {
 int tt_tts_voice_parse(struct tt_tts_voice *v, const char *spec, tt_diag *diag);
 
 /**
+ * The rate tt_tts_speak gives for this voice, without speaking: flite's voices here are all
+ * 16 kHz ("kal" is kal16), espeak-ng's are the engine's rate (22050 Hz; asked of the engine
+ * once it has started).
+ */
+int tt_tts_voice_rate(const struct tt_tts_voice *v);
+
+/**
  * Speak text (UTF-8) with a voice.
  * @param v          a voice from tt_tts_voice_parse
  * @param text       the words, spoken as given
