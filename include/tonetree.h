@@ -155,6 +155,10 @@ struct tt_session_opts {
 #define TT_VOLUME_STEP_DB 3 /* 9 levels, 3 dB apart: 24 dB, the loudest at full scale */
 /** The linear gain of a volume level (the default is 12 dB under full scale). */
 TT_API double tt_volume_gain(int level);
+#define TT_SPEED_LEVELS 9
+#define TT_SPEED_DEFAULT 4 /* 100% */
+/** The speech speed of a level, in percent of normal (50 to 175; 0 for a level out of range). */
+TT_API int tt_speed_percent(int level);
 
 enum tt_event_type {
     TT_EV_START,   /* session began: node = start node, lang */
@@ -338,6 +342,15 @@ TT_API void tt_store_stats(const tt_store *s, struct tt_store_stats *st);
  */
 TT_API int tt_store_prepare(tt_store *store, const tt_menu *m, tt_phrases *const *phrases,
                             void (*progress)(size_t done, size_t total, void *arg), void *arg);
+/**
+ * As tt_store_prepare, at every speed a listener can ask for (TT_SPEED_LEVELS of them: about
+ * ten times the audio and the synthesis of one speed): for a service whose callers must never
+ * wait when they ask for slower or faster speech. At one speed only, another is made on demand.
+ */
+TT_API int tt_store_prepare_every_speed(tt_store *store, const tt_menu *m,
+                                        tt_phrases *const *phrases,
+                                        void (*progress)(size_t done, size_t total, void *arg),
+                                        void *arg);
 
 /**
  * The rate this menu's prompts are made at before any resampling: the highest of its voices'

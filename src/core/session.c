@@ -29,7 +29,8 @@
  * listeners settle, and the default in the middle. */
 static const int speeds[] = {50, 60, 70, 85, 100, 115, 130, 150, 175};
 #define N_SPEEDS (int)(sizeof(speeds) / sizeof(speeds[0]))
-#define SPEED_DEFAULT 4
+#define SPEED_DEFAULT TT_SPEED_DEFAULT
+_Static_assert(sizeof(speeds) / sizeof(speeds[0]) == TT_SPEED_LEVELS, "tonetree.h's count");
 
 /* An entry that filled up ends at once; a pound key this soon after it is the one the
  * listener was asked to press at the end, not a wish to hear the read-back again. */
@@ -1325,6 +1326,11 @@ tt_ms tt_session_deadline(const tt_session *s)
 {
     tt_ms idle = idle_at(s);
     return idle < s->deadline ? idle : s->deadline;
+}
+
+int tt_speed_percent(int level)
+{
+    return level >= 0 && level < TT_SPEED_LEVELS ? speeds[level] : 0;
 }
 
 double tt_volume_gain(int level)
