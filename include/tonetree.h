@@ -280,7 +280,12 @@ struct tt_store_opts {
     const char *cache_dir;   /* synthesized speech cache; NULL for no disk cache */
     size_t dynamic_bytes;    /* audio kept of what was made on demand (not prepared ahead), the
                               * least recently used clip nobody holds going first: 0 for 64 MiB */
+    int workers;             /* threads that make calls' misses (speech not prepared, a lookup's
+                              * answer, a recording at a new speed) while the calls play on:
+                              * 0 for 2, at most 16; TT_STORE_NO_WORKERS to make them on the
+                              * call's own thread, which then waits for each */
 };
+#define TT_STORE_NO_WORKERS (-1)
 
 /** One prompt's audio: mono int16 at the store's rate, owned by the store. */
 struct tt_clip {
@@ -305,6 +310,8 @@ struct tt_store_stats {
  * is read with no lock; what is made on demand is kept, up to opts.dynamic_bytes, behind a
  * lock that is never held while audio is made. Messages go to diag, under that lock: while
  * other threads use the store, leave diag alone, and give each call a diag of its own.
+ * A call's misses are made by the store's own workers (opts.workers), started with the first;
+ * free every call on a store before the store.
  */
 TT_API int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag);
 TT_API void tt_store_free(tt_store *s);
@@ -395,8 +402,10 @@ struct tt_call_opts {
  * A call: one listener's session joined to the prompt store (the audio of what it says), a
  * player (fades, volume), lookups (run in the background) and the transcript. The driver owns
  * the clock, passing now (ms) to every function, and pulls audio whenever its output wants it.
- * Nothing here blocks or sleeps; work that takes long (a lookup, a recording stretched to a new
- * speed) runs in the background and is taken by tt_call_step.
+ * Nothing here blocks or sleeps; work that takes long (a lookup; a clip not ready in the store:
+ * speech not prepared, a lookup's answer, a recording stretched to a new speed) runs in the
+ * background, on the store's workers for a clip, and is taken by tt_call_step. A key during
+ * the wait cuts it as it would cut the clip.
  * Messages (a lookup that failed, with the entry hidden) are added to diag for the driver to
  * report. Every function that returns int returns 0 or an errno value (ENOMEM, or the store's
  * error for a clip that could not be made).
@@ -431,7 +440,8 @@ TT_API tt_ms tt_call_deadline(const tt_call *c);
 /** The descriptors to poll() for POLLIN that mean tt_call_step has work (0 to 2 of them). */
 TT_API size_t tt_call_fds(const tt_call *c, int fds[2]);
 /** The longest a driver may sleep, in real milliseconds, before calling tt_call_step for the
- *  background work (a lookup's time limit, which no descriptor shows); -1: no limit. */
+ *  background work (a lookup's time limit, or a clip waiting for room in the store's queue,
+ *  which no descriptor shows); -1: no limit. */
 TT_API int tt_call_poll_ms(const tt_call *c);
 /** The listener's volume as a linear gain (for TT_CALL_VOLUME_OUTSIDE). */
 TT_API float tt_call_gain(const tt_call *c);

@@ -6,8 +6,13 @@
  *  - a clip counts as heard only when the frames a driver still holds have played;
  *  - a recording stretched to a new speed is made in the background: keys work meanwhile,
  *    and a clip nobody waits for any more is kept but not played;
- *  - a lookup runs in the background while the audio goes on, and its answer is spoken.
- * Built also under ThreadSanitizer (the worker thread).
+ *  - a lookup runs in the background while the audio goes on, and its answer is spoken;
+ *  - a clip the store does not have (speech not prepared, personal words) is made by the
+ *    store's workers: the call is never blocked by it, plays silence, and keys work meanwhile;
+ *    a call freed while its clip is made leaves nothing behind.
+ * The workers are held (tt_store_jobs_hold, prompt.h: the one internal hook used here)
+ * wherever a test needs a clip to be still in the making, so nothing depends on how fast the
+ * machine is. Built also under ThreadSanitizer (the store's workers).
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "prompt/prompt.h"
 #include "testlib.h"
 
 #define RATE 8000
@@ -39,6 +45,7 @@ struct drv {
     char lines[256][256];
     tt_ms at[256];
     int n;
+    bool live; /* plays on while background work runs; else waits for it, as render does */
 };
 
 static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
@@ -87,12 +94,35 @@ static void drv_close(struct drv *d)
     free(d->audio);
 }
 
+/* Wait on the call's descriptors, as a live driver sleeps; bounded. */
+static bool wait_background(struct drv *d, int seconds)
+{
+    time_t end = time(NULL) + seconds;
+    while (time(NULL) < end) {
+        int fds[2];
+        struct pollfd p[2];
+        size_t n = tt_call_fds(d->c, fds);
+        if (n == 0)
+            return true;
+        for (size_t i = 0; i < n; i++)
+            p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        int wait = tt_call_poll_ms(d->c);
+        poll(p, n, wait < 0 || wait > 1000 ? 1000 : wait);
+        assert_int_equal(tt_call_step(d->c, now_of(d)), 0);
+    }
+    return false;
+}
+
 /* Pull n frames in blocks of `block`, with `queued` of them always still "in the output":
  * the call hears of frames only once they are that far behind. */
 static void play(struct drv *d, size_t n, size_t block, size_t queued)
 {
     while (n > 0) {
         size_t k = n < block ? n : block;
+        /* Offline, the clock stands still while a clip is made or a lookup runs: what the
+         * call does then cannot depend on how busy the machine is. */
+        if (!d->live)
+            assert_true(wait_background(d, 120));
         if (d->len + k > d->cap) {
             d->cap = (d->len + k) * 2;
             d->audio = realloc(d->audio, d->cap * sizeof(*d->audio));
@@ -239,25 +269,6 @@ static const char talk_fmt[] = "[tonetree]\n"
                                "title = the talk\n"
                                "text = A long recorded talk.\n";
 
-/* Wait on the call's descriptors, as a live driver sleeps; bounded. */
-static bool wait_background(struct drv *d, int seconds)
-{
-    time_t end = time(NULL) + seconds;
-    while (time(NULL) < end) {
-        int fds[2];
-        struct pollfd p[2];
-        size_t n = tt_call_fds(d->c, fds);
-        if (n == 0)
-            return true;
-        for (size_t i = 0; i < n; i++)
-            p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-        int wait = tt_call_poll_ms(d->c);
-        poll(p, n, wait < 0 || wait > 1000 ? 1000 : wait);
-        assert_int_equal(tt_call_step(d->c, now_of(d)), 0);
-    }
-    return false;
-}
-
 static void keys_work_while_a_slow_clip_is_made(void **state)
 {
     (void)state;
@@ -289,6 +300,7 @@ static void keys_work_while_a_slow_clip_is_made(void **state)
     int fds[2];
     assert_int_equal(tt_call_fds(d.c, fds), 1);
     /* Meanwhile the audio goes on (silence), and the back key is answered at once. */
+    d.live = true;
     play(&d, RATE / 10, 80, 0);
     bool still_making = tt_call_fds(d.c, fds) == 1;
     assert_int_equal(tt_call_key(d.c, '*', now_of(&d)), 0);
@@ -297,11 +309,17 @@ static void keys_work_while_a_slow_clip_is_made(void **state)
     for (int64_t end = d.frames + 5 * RATE; d.n == back;)
         assert_true(d.frames < end), play(&d, 80, 80, 0);
     assert_non_null(strstr(d.lines[back], "Welcome"));
-    assert_true(tt_call_clip_left(d.c) > 0); /* playing, whatever the worker does */
+    /* The welcome at this speed is a miss too: made by the other worker, whatever the one
+     * stretching the talk does, and then played. */
+    d.live = false;
+    assert_true(wait_background(&d, 120));
+    assert_true(tt_call_clip_left(d.c) > 0);
     printf("the back key was answered %s the stretch had ended\n",
            still_making ? "before" : "after");
     /* The stretch ends; its clip is kept, but nobody waits for it now. */
+    d.live = false;
     assert_true(wait_background(&d, 120));
+    tt_store_jobs_wait(d.store);
     play_to_wait(&d, 80, 0, 60);
     for (int i = back; i < d.n; i++)
         assert_null(strstr(d.lines[i], "A long recorded talk."));
@@ -348,6 +366,7 @@ static void a_lookup_runs_while_the_audio_goes_on(void **state)
     assert_true(find(&d, 0, "lookup") >= 0);
     assert_true(tt_call_busy(d.c));
     /* "One moment." plays while the court's program works. */
+    d.live = true;
     int64_t start = d.frames;
     time_t end = time(NULL) + 60;
     while (tt_call_busy(d.c) && time(NULL) < end) {
@@ -359,11 +378,165 @@ static void a_lookup_runs_while_the_audio_goes_on(void **state)
     printf("%.2f s of audio played while the lookup ran\n",
            (double)(d.frames - start) / RATE);
     assert_true(d.frames > start);
+    d.live = false;
     play_to_wait(&d, 160, 0, 120);
     assert_true(find(&d, 0, "Your next hearing is on") >= 0);
     drv_close(&d);
     tt_phrases_free_all(m, ph);
     tt_menu_free(m);
+    tt_diag_free(dg);
+}
+
+/* Frames from `from` on that are all silence. */
+static bool silent_since(const struct drv *d, size_t from)
+{
+    for (size_t i = from; i < d->len; i++)
+        if (d->audio[i])
+            return false;
+    return true;
+}
+
+static void a_miss_does_not_hold_up_the_call_and_keys_work_meanwhile(void **state)
+{
+    (void)state;
+    tt_menu *m = tl_menu(two_pages);
+    tt_phrases *ph[8] = {0};
+    tl_phrases(m, ph);
+    tt_diag *dg = tt_diag_new();
+    tt_store *store = NULL;
+    assert_int_equal(tt_store_new(&store, &(struct tt_store_opts){.rate = RATE}, dg), 0);
+    /* Nothing prepared, and the workers held: the welcome's clip cannot be made until the
+     * test says so. The call must go on all the same. */
+    tt_store_jobs_hold(store, true);
+    struct drv d;
+    drv_open(&d, m, ph, NULL, store);
+    d.live = true;
+    assert_int_equal(d.n, 1); /* the first words ("To leave, press 9."), not made yet */
+    assert_true(tt_call_busy(d.c));
+    assert_true(tt_call_playing(d.c));
+    assert_int_equal(tt_call_clip_left(d.c), 0);
+    int fds[2];
+    assert_int_equal(tt_call_fds(d.c, fds), 1);
+    /* A second of audio is pulled and stepped through while the clip is not made: each pull
+     * returns (silence), and the call still waits for its clip. */
+    play(&d, RATE, 160, 0);
+    assert_true(silent_since(&d, 0));
+    assert_true(tt_call_busy(d.c));
+    /* A key during the wait: answered at once, the welcome's clip no longer waited for. */
+    assert_int_equal(tt_call_key(d.c, '1', now_of(&d)), 0);
+    assert_false(tt_call_busy(d.c));
+    for (int64_t end = d.frames + 5 * RATE; find(&d, 1, "There is no news today.") < 0;)
+        assert_true(d.frames < end), play(&d, 160, 160, 0);
+    assert_true(tt_call_busy(d.c)); /* its clip is a miss too, and the workers are held */
+    size_t quiet = d.len;
+    play(&d, RATE / 2, 160, 0);
+    assert_true(silent_since(&d, quiet));
+    /* Let the workers go: the news is made, and heard. */
+    tt_store_jobs_hold(store, false);
+    assert_true(wait_background(&d, 120));
+    assert_false(tt_call_busy(d.c));
+    assert_true(tt_call_clip_left(d.c) > 0);
+    quiet = d.len;
+    play(&d, RATE / 2, 160, 0);
+    assert_false(silent_since(&d, quiet));
+    assert_int_equal(find(&d, 0, "Welcome"), -1); /* the key came first: never said */
+    drv_close(&d);
+    tt_store_jobs_wait(store); /* the welcome, kept for the next caller though nobody waited */
+    tt_store_free(store);
+    tt_diag_free(dg);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+}
+
+/* Up to the entry read back (personal words), with the workers held from the entry on. */
+static void reach_read_back(struct drv *d)
+{
+    play_to_wait(d, 160, 0, 120);
+    assert_int_equal(tt_call_key(d->c, '1', now_of(d)), 0);
+    play_to_wait(d, 160, 0, 120);
+    tt_store_jobs_hold(d->store, true);
+    for (const char *k = "20310001#"; *k; k++)
+        assert_int_equal(tt_call_key(d->c, *k, now_of(d)), 0);
+    d->live = true;
+    for (int64_t end = d->frames + 5 * RATE; find(d, 0, "You entered") < 0;)
+        assert_true(d->frames < end), play(d, 160, 160, 0);
+}
+
+static void personal_words_are_made_while_the_call_plays_on(void **state)
+{
+    (void)state;
+    tt_diag *dg = tt_diag_new();
+    tt_menu *m = NULL;
+    assert_int_equal(tt_menu_load(&m, "menus/hearing-date.ini", dg), 0);
+    tt_phrases *ph[8] = {0};
+    assert_int_equal(tt_phrases_load_all(m, NULL, ph, dg), 0);
+    struct drv d;
+    drv_open(&d, m, ph, NULL, NULL);
+    reach_read_back(&d);
+    /* The entry read back is personal: made by a worker for this call alone, and held. */
+    assert_true(tt_call_busy(d.c));
+    assert_int_equal(tt_call_clip_left(d.c), 0);
+    size_t quiet = d.len;
+    play(&d, RATE, 160, 0);
+    assert_true(silent_since(&d, quiet));
+    assert_true(tt_call_busy(d.c));
+    /* "That is right" during the wait: the lookup starts; the read-back is dropped unheard. */
+    assert_int_equal(tt_call_key(d.c, '1', now_of(&d)), 0);
+    assert_true(find(&d, 0, "lookup") >= 0);
+    tt_store_jobs_hold(d.store, false);
+    /* The answer, personal too, is made when the court's program has given it; the audio goes
+     * on meanwhile (as a live driver's would). */
+    time_t end = time(NULL) + 60;
+    while (tt_call_busy(d.c) && time(NULL) < end) {
+        play(&d, 160, 160, 0);
+        struct timespec t = {0, 20 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+    assert_false(tt_call_busy(d.c));
+    d.live = false;
+    play_to_wait(&d, 160, 0, 120);
+    assert_true(find(&d, 0, "Your next hearing is on") >= 0);
+    drv_close(&d);
+    tt_phrases_free_all(m, ph);
+    tt_menu_free(m);
+    tt_diag_free(dg);
+}
+
+static void a_call_freed_while_its_clip_is_made_leaves_nothing(void **state)
+{
+    (void)state;
+    tt_diag *dg = tt_diag_new();
+    tt_menu *hd = NULL;
+    assert_int_equal(tt_menu_load(&hd, "menus/hearing-date.ini", dg), 0);
+    tt_phrases *hph[8] = {0};
+    assert_int_equal(tt_phrases_load_all(hd, NULL, hph, dg), 0);
+    tt_menu *m = tl_menu(two_pages);
+    tt_phrases *ph[8] = {0};
+    tl_phrases(m, ph);
+    tt_store *store = NULL;
+    assert_int_equal(tt_store_new(&store, &(struct tt_store_opts){.rate = RATE}, dg), 0);
+    struct drv d;
+    /* personal words waiting for a worker */
+    drv_open(&d, hd, hph, NULL, store);
+    reach_read_back(&d);
+    assert_true(tt_call_busy(d.c));
+    drv_close(&d);
+    /* public words waiting for a worker */
+    drv_open(&d, m, ph, NULL, store);
+    assert_true(tt_call_busy(d.c));
+    drv_close(&d);
+    tt_store_jobs_hold(store, false);
+    /* public words a worker may be making already (or not yet, or done: all must be clean) */
+    drv_open(&d, m, ph, NULL, store);
+    assert_int_equal(tt_call_key(d.c, TT_KEY_SLOWER, now_of(&d)), 0);
+    drv_close(&d);
+    /* AddressSanitizer: nothing leaks; ThreadSanitizer: no race with the workers */
+    tt_store_jobs_wait(store);
+    tt_store_free(store);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+    tt_phrases_free_all(hd, hph);
+    tt_menu_free(hd);
     tt_diag_free(dg);
 }
 
@@ -374,6 +547,9 @@ int main(void)
         cmocka_unit_test(a_clip_is_heard_only_when_the_frames_held_ahead_have_played),
         cmocka_unit_test(keys_work_while_a_slow_clip_is_made),
         cmocka_unit_test(a_lookup_runs_while_the_audio_goes_on),
+        cmocka_unit_test(a_miss_does_not_hold_up_the_call_and_keys_work_meanwhile),
+        cmocka_unit_test(personal_words_are_made_while_the_call_plays_on),
+        cmocka_unit_test(a_call_freed_while_its_clip_is_made_leaves_nothing),
     };
     return cmocka_run_group_tests_name("call", tests, NULL, NULL);
 }

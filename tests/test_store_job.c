@@ -1,12 +1,16 @@
 /*
- * Slow misses on another thread (prompt.h's store jobs): a recording asked for at a new speed
- * is stretched off the driver's thread while that thread goes on using the store, and the
- * result lands in the store as if tt_store_say had made it. A job can be told to give up.
+ * Misses made by the store's workers (prompt.h's store jobs): a SAY the store has no clip for
+ * is a job, made off the caller's thread while that thread goes on using the store, and the
+ * result lands in the store as if tt_store_say had made it. The same public words asked twice
+ * at once are made once; personal words never are shared. A job can be given up in any state,
+ * and a store with no workers makes it at once. No timing is asserted: the workers are held
+ * (tt_store_jobs_hold) wherever a test needs a job to be still waiting.
  * Built also under ThreadSanitizer (make tsan).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
-#include <pthread.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -40,6 +45,7 @@ static struct {
     tt_menu *m;
     tt_store *store;
     tt_diag *diag;
+    int pipe[2]; /* the jobs' completion bytes, as a call's work_done */
 } G;
 
 static void write_recording(const char *path, double seconds)
@@ -64,6 +70,9 @@ static int setup(void **state)
     G.diag = tt_diag_new();
     struct tt_store_opts so = {.rate = RATE, .prompts_dir = G.dir};
     assert_int_equal(tt_store_new(&G.store, &so, G.diag), 0);
+    assert_int_equal(pipe(G.pipe), 0);
+    assert_int_equal(fcntl(G.pipe[0], F_SETFL, O_NONBLOCK), 0);
+    assert_int_equal(fcntl(G.pipe[1], F_SETFL, O_NONBLOCK), 0);
     return 0;
 }
 
@@ -71,6 +80,8 @@ static int teardown(void **state)
 {
     (void)state;
     tt_store_free(G.store);
+    close(G.pipe[0]);
+    close(G.pipe[1]);
     tt_diag_free(G.diag);
     tt_menu_free(G.m);
     tl_rmtree(G.dir);
@@ -86,91 +97,262 @@ static struct tt_event say_talk(int speed)
     return ev;
 }
 
-static void *run(void *arg)
+/* The engine's own words (no recording can stand in), public or personal. */
+static struct tt_event say_words(const char *text, enum tt_privacy privacy)
 {
-    tt_store_job_run(arg);
-    return NULL;
+    struct tt_event ev = {.type = TT_EV_SAY, .node = tt_menu_find(G.m, "main"), .lang = 0,
+                          .part = TT_PART_ENGINE, .speed = 100, .text = text,
+                          .privacy = privacy};
+    return ev;
 }
 
-static void a_recording_at_a_new_speed_is_stretched_on_another_thread(void **state)
+/* A miss: a job, not a clip. */
+static struct tt_store_job *job_for(const struct tt_event *ev)
+{
+    const struct tt_clip *c = NULL;
+    struct tt_store_job *j = NULL;
+    assert_int_equal(tt_store_job_new(G.store, G.m, ev, &c, &j), 0);
+    assert_null(c);
+    assert_non_null(j);
+    return j;
+}
+
+/* Sleep on the pipe, as a driver does, until the job is made (bounded: a minute). */
+static void wait_made(struct tt_store_job *j)
+{
+    for (int i = 0; i < 600 && !tt_store_job_done(G.store, j); i++) {
+        struct pollfd p = {.fd = G.pipe[0], .events = POLLIN};
+        char b[16];
+        if (poll(&p, 1, 100) > 0)
+            while (read(G.pipe[0], b, sizeof(b)) > 0)
+                ;
+    }
+    assert_true(tt_store_job_done(G.store, j));
+}
+
+static unsigned synthesized(void)
+{
+    struct tt_store_stats st;
+    tt_store_stats(G.store, &st);
+    return st.synthesized;
+}
+
+static void a_recording_at_a_new_speed_is_stretched_by_the_workers(void **state)
 {
     (void)state;
     struct tt_event ev = say_talk(70);
-    struct tt_store_job *job = NULL;
-    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
-    assert_non_null(job);
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, run, job), 0);
-    /* meanwhile the driver's thread goes on: speech, and the recording at its own speed */
+    struct tt_store_job *job = job_for(&ev);
+    assert_int_equal(tt_store_job_start(G.store, job, G.pipe[1]), 0);
+    /* meanwhile the caller's thread goes on: speech, and the recording at its own speed */
     const struct tt_clip *c;
     for (int i = 0; i < 3; i++) {
         char text[64];
         snprintf(text, sizeof(text), "Still here, %d.", i);
         assert_int_equal(tt_store_get(G.store, "en", "flite:kal16", NULL, text, 100, &c), 0);
         assert_true(c->frames > 0);
+        tt_store_release(G.store, c);
     }
     struct tt_event normal = say_talk(100);
     assert_int_equal(tt_store_say(G.store, G.m, &normal, &c), 0);
     size_t plain = c->frames;
     assert_true(c->recorded);
-    assert_int_equal(pthread_join(th, NULL), 0);
-    assert_int_equal(tt_store_job_finish(G.store, job, NULL), 0);
+    tt_store_release(G.store, c);
+    wait_made(job);
+    const struct tt_clip *made = NULL;
+    assert_int_equal(tt_store_job_finish(G.store, job, &made), 0);
+    assert_non_null(made);
+    assert_true(made->recorded);
     /* now a hit, made from the recording, 100/70 as long */
-    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
-    assert_null(job);
-    assert_int_equal(tt_store_say(G.store, G.m, &ev, &c), 0);
-    assert_true(c->recorded);
+    struct tt_store_job *none = NULL;
+    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &c, &none), 0);
+    assert_null(none);
+    assert_ptr_equal(c, made);
     double ratio = (double)c->frames / (double)plain;
     print_message("stretched to 70%%: %.3f times as long (want %.3f)\n", ratio, 100.0 / 70);
     assert_true(fabs(ratio - 100.0 / 70) < 0.03);
+    tt_store_release(G.store, c);
+    tt_store_release(G.store, made);
 }
 
-static void speech_and_normal_speed_are_never_jobs(void **state)
+static void every_miss_is_a_job_and_a_hit_is_a_clip(void **state)
 {
     (void)state;
-    struct tt_store_job *job = NULL;
+    /* a hit: the recording at its own speed, made above */
     struct tt_event ev = say_talk(100);
-    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
-    assert_null(job);
-    ev = say_talk(85);
-    ev.part = TT_PART_ENGINE; /* the engine's words: speech, synthesized at once */
-    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
-    assert_null(job);
-    ev = say_talk(85);
-    ev.privacy = TT_PERSONAL;
-    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
-    assert_null(job);
-    ev = say_talk(85);
-    ev.node = tt_menu_find(G.m, "main"); /* no recording */
-    ev.text = "Welcome.";
-    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
-    assert_null(job);
+    const struct tt_clip *c = NULL;
+    struct tt_store_job *j = NULL;
+    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &c, &j), 0);
+    assert_non_null(c);
+    assert_null(j);
+    tt_store_release(G.store, c);
+    /* speech nobody made yet, at normal speed: a job (not made on the caller's thread) */
+    ev = say_words("Words nobody prepared.", TT_PUBLIC);
+    tt_store_job_cancel(G.store, job_for(&ev), true); /* never started: simply freed */
+    /* personal words: a job every time, even the same words */
+    ev = say_words("1 2 3 4.", TT_PERSONAL);
+    tt_store_job_cancel(G.store, job_for(&ev), true);
+    /* a speed out of range is an error, as for tt_store_say */
+    ev = say_talk(500);
+    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &c, &j), EINVAL);
+    assert_null(c);
+    assert_null(j);
 }
 
-static void a_job_told_to_stop_gives_up_and_leaves_nothing(void **state)
+static void the_same_public_words_asked_at_once_are_made_once(void **state)
+{
+    (void)state;
+    struct tt_event ev = say_words("Asked by two callers at once.", TT_PUBLIC);
+    unsigned before = synthesized();
+    tt_store_jobs_hold(G.store, true); /* both asked before either is made */
+    struct tt_store_job *a = job_for(&ev), *b = job_for(&ev);
+    assert_int_equal(tt_store_job_start(G.store, a, G.pipe[1]), 0);
+    assert_int_equal(tt_store_job_start(G.store, b, G.pipe[1]), 0);
+    assert_false(tt_store_job_done(G.store, a));
+    assert_false(tt_store_job_done(G.store, b));
+    tt_store_jobs_hold(G.store, false);
+    wait_made(a);
+    wait_made(b);
+    const struct tt_clip *ca = NULL, *cb = NULL;
+    assert_int_equal(tt_store_job_finish(G.store, a, &ca), 0);
+    assert_int_equal(tt_store_job_finish(G.store, b, &cb), 0);
+    assert_non_null(ca);
+    assert_ptr_equal(ca, cb); /* one clip, held by each */
+    assert_int_equal(synthesized() - before, 1);
+    tt_store_release(G.store, ca);
+    tt_store_release(G.store, cb);
+}
+
+static void personal_words_are_made_for_each_caller(void **state)
+{
+    (void)state;
+    struct tt_event ev = say_words("You entered 2 0 3 1.", TT_PERSONAL);
+    unsigned before = synthesized();
+    tt_store_jobs_hold(G.store, true);
+    struct tt_store_job *a = job_for(&ev), *b = job_for(&ev);
+    assert_int_equal(tt_store_job_start(G.store, a, G.pipe[1]), 0);
+    assert_int_equal(tt_store_job_start(G.store, b, G.pipe[1]), 0);
+    tt_store_jobs_hold(G.store, false);
+    wait_made(a);
+    wait_made(b);
+    const struct tt_clip *ca = NULL, *cb = NULL;
+    assert_int_equal(tt_store_job_finish(G.store, a, &ca), 0);
+    assert_int_equal(tt_store_job_finish(G.store, b, &cb), 0);
+    assert_true(ca->personal && cb->personal);
+    assert_ptr_not_equal(ca, cb);
+    assert_int_equal(synthesized() - before, 2);
+    tt_store_release(G.store, ca);
+    tt_store_release(G.store, cb);
+}
+
+static void a_job_given_up_before_it_is_made_leaves_nothing(void **state)
 {
     (void)state;
     struct tt_event ev = say_talk(50);
-    struct tt_store_job *job = NULL;
-    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
-    assert_non_null(job);
-    tt_store_job_stop(job); /* before it even starts: it must still end, and quickly */
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, run, job), 0);
-    assert_int_equal(pthread_join(th, NULL), 0);
-    assert_int_equal(tt_store_job_finish(G.store, job, NULL), 0);
-    /* nothing was kept: it is still a slow miss */
-    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &job), 0);
-    assert_non_null(job);
-    tt_store_job_free(job);
+    tt_store_jobs_hold(G.store, true);
+    struct tt_store_job *j = job_for(&ev);
+    assert_int_equal(tt_store_job_start(G.store, j, G.pipe[1]), 0);
+    tt_store_job_cancel(G.store, j, true); /* the call ended: nobody wants it */
+    struct tt_event personal = say_words("2 0 3 1 0 0 0 1.", TT_PERSONAL);
+    j = job_for(&personal);
+    assert_int_equal(tt_store_job_start(G.store, j, G.pipe[1]), 0);
+    tt_store_job_cancel(G.store, j, false); /* a key: personal words are of no use to anyone */
+    tt_store_jobs_hold(G.store, false);
+    tt_store_jobs_wait(G.store);
+    /* nothing was made: still a miss */
+    tt_store_job_cancel(G.store, job_for(&ev), true);
+}
+
+static void public_words_given_up_by_a_key_are_kept_for_the_next_time(void **state)
+{
+    (void)state;
+    struct tt_event ev = say_words("Left before it was said.", TT_PUBLIC);
+    tt_store_jobs_hold(G.store, true);
+    struct tt_store_job *j = job_for(&ev);
+    assert_int_equal(tt_store_job_start(G.store, j, G.pipe[1]), 0);
+    tt_store_job_cancel(G.store, j, false);
+    tt_store_jobs_hold(G.store, false);
+    tt_store_jobs_wait(G.store);
+    const struct tt_clip *c = NULL;
+    struct tt_store_job *none = NULL;
+    assert_int_equal(tt_store_job_new(G.store, G.m, &ev, &c, &none), 0);
+    assert_null(none);
+    assert_non_null(c);
+    tt_store_release(G.store, c);
+}
+
+static void a_job_given_up_while_made_is_freed_by_the_store(void **state)
+{
+    (void)state;
+    /* Made or not by the time it is given up, whichever: nothing leaks (AddressSanitizer),
+     * nothing races (ThreadSanitizer), and no byte is written for it afterwards. */
+    struct tt_event ev = say_talk(60);
+    struct tt_event personal = say_words("Your hearing is on May 1.", TT_PERSONAL);
+    struct tt_store_job *a = job_for(&ev), *b = job_for(&personal);
+    assert_int_equal(tt_store_job_start(G.store, a, G.pipe[1]), 0);
+    assert_int_equal(tt_store_job_start(G.store, b, G.pipe[1]), 0);
+    tt_store_job_cancel(G.store, a, true);
+    tt_store_job_cancel(G.store, b, true);
+    tt_store_jobs_wait(G.store);
+    char buf[16];
+    while (read(G.pipe[0], buf, sizeof(buf)) > 0)
+        ;
+}
+
+static void the_queue_is_bounded(void **state)
+{
+    (void)state;
+    /* Personal words, so that no job follows another: each takes a place in the queue. */
+    static struct tt_store_job *q[TT_STORE_QUEUE_MAX];
+    struct tt_event ev = say_words("A place in the queue.", TT_PERSONAL);
+    tt_store_jobs_hold(G.store, true);
+    for (size_t i = 0; i < TT_STORE_QUEUE_MAX; i++) {
+        q[i] = job_for(&ev);
+        assert_int_equal(tt_store_job_start(G.store, q[i], G.pipe[1]), 0);
+    }
+    struct tt_store_job *over = job_for(&ev);
+    assert_int_equal(tt_store_job_start(G.store, over, G.pipe[1]), EAGAIN);
+    tt_store_job_cancel(G.store, q[0], false); /* a place again */
+    assert_int_equal(tt_store_job_start(G.store, over, G.pipe[1]), 0);
+    tt_store_job_cancel(G.store, over, false);
+    for (size_t i = 1; i < TT_STORE_QUEUE_MAX; i++)
+        tt_store_job_cancel(G.store, q[i], false);
+    tt_store_jobs_hold(G.store, false);
+    tt_store_jobs_wait(G.store);
+}
+
+static void a_store_with_no_workers_makes_a_job_when_it_starts(void **state)
+{
+    (void)state;
+    tt_store *s = NULL;
+    struct tt_store_opts so = {.rate = RATE, .workers = TT_STORE_NO_WORKERS};
+    assert_int_equal(tt_store_new(&s, &so, G.diag), 0);
+    struct tt_event ev = say_words("Made on the caller's thread.", TT_PUBLIC);
+    const struct tt_clip *c = NULL;
+    struct tt_store_job *j = NULL;
+    assert_int_equal(tt_store_job_new(s, G.m, &ev, &c, &j), 0);
+    assert_non_null(j);
+    assert_int_equal(tt_store_job_start(s, j, G.pipe[1]), 0);
+    assert_true(tt_store_job_done(s, j)); /* at once: no thread, no waiting */
+    assert_int_equal(tt_store_job_finish(s, j, &c), 0);
+    assert_true(c->frames > 0);
+    tt_store_release(s, c);
+    tt_store_free(s);
+    char buf[16];
+    assert_true(read(G.pipe[0], buf, sizeof(buf)) > 0); /* its byte, as from a worker */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(a_recording_at_a_new_speed_is_stretched_on_another_thread),
-        cmocka_unit_test(speech_and_normal_speed_are_never_jobs),
-        cmocka_unit_test(a_job_told_to_stop_gives_up_and_leaves_nothing),
+        cmocka_unit_test(a_recording_at_a_new_speed_is_stretched_by_the_workers),
+        cmocka_unit_test(every_miss_is_a_job_and_a_hit_is_a_clip),
+        cmocka_unit_test(the_same_public_words_asked_at_once_are_made_once),
+        cmocka_unit_test(personal_words_are_made_for_each_caller),
+        cmocka_unit_test(a_job_given_up_before_it_is_made_leaves_nothing),
+        cmocka_unit_test(public_words_given_up_by_a_key_are_kept_for_the_next_time),
+        cmocka_unit_test(a_job_given_up_while_made_is_freed_by_the_store),
+        cmocka_unit_test(the_queue_is_bounded),
+        cmocka_unit_test(a_store_with_no_workers_makes_a_job_when_it_starts),
     };
     return cmocka_run_group_tests_name("store jobs", tests, setup, teardown);
 }

@@ -10,7 +10,14 @@
  * call runs to its end without an error and was heard (sound in its audio); the dynamic tier
  * ends within its bound; clips were evicted (the bound was reached) and none was freed while
  * held (ASan, TSan). The store has a disk cache, which the misses read and write at once.
+ * A call waiting for a clip from the store's workers stands still (as an offline driver's
+ * clock does) while the others on its thread play on.
+ *
+ * And 32 calls, 8 on each thread, missing the same words at the same moment (nothing
+ * prepared, the workers held until all have asked): the words are synthesized once, and every
+ * call hears the same clip.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "prompt/prompt.h"
 #include "testlib.h"
 
 #define RATE 8000
@@ -107,13 +115,30 @@ static void *run_thread(void *arg)
         }
     }
     int16_t buf[BLOCK];
+    struct pollfd wait[2 * CALLS_PER_THREAD];
     for (int live = CALLS_PER_THREAD; live > 0;) {
         live = 0;
+        int stalled = 0;
+        nfds_t waiting = 0;
         for (int i = 0; i < CALLS_PER_THREAD; i++) {
             struct caller *k = &calls[i];
             if (k->done)
                 continue;
             tt_ms now = k->frames * 1000 / RATE;
+            /* A clip being made by the store's workers: this call's clock stands still, as an
+             * offline driver's does, while the others on this thread go on. */
+            if (tt_call_busy(k->c)) {
+                if ((err = tt_call_step(k->c, now)))
+                    fail_with(w, "step", err);
+                if (tt_call_busy(k->c)) {
+                    int fds[2];
+                    for (size_t f = 0, n = tt_call_fds(k->c, fds); f < n; f++)
+                        wait[waiting++] = (struct pollfd){.fd = fds[f], .events = POLLIN};
+                    stalled++;
+                    live++;
+                    continue;
+                }
+            }
             if (k->frames >= k->next_key) {
                 int key = k->frames >= (int64_t)CALL_SECONDS * RATE
                               ? '9'
@@ -130,7 +155,6 @@ static void *run_thread(void *arg)
             now = k->frames * 1000 / RATE;
             if ((err = tt_call_heard(k->c, 0, now)) || (err = tt_call_step(k->c, now)))
                 fail_with(w, "play", err);
-            /* a clip being made on the call's worker: wait a little for it, as time goes on */
             if (tt_call_ended(k->c) || k->frames > (int64_t)(CALL_SECONDS + 120) * RATE) {
                 if (!tt_call_ended(k->c))
                     fail_with(w, "a call did not end", 0);
@@ -143,6 +167,9 @@ static void *run_thread(void *arg)
             }
             live++;
         }
+        /* Every call left waits for a worker: sleep until one is woken (bounded, no timing). */
+        if (live > 0 && stalled == live)
+            poll(wait, waiting, 20);
     }
     free(calls);
     tt_diag_free(d);
@@ -210,10 +237,106 @@ static void two_hundred_calls_on_four_threads_share_one_store(void **state)
     tt_menu_free(m);
 }
 
+/* ---- the same words missed by many calls at once ---------------------------------------- */
+
+#define SAME_CALLS 8 /* on each thread */
+
+struct same_words {
+    tt_store *store;
+    const tt_menu *m;
+    tt_phrases **ph;
+    pthread_barrier_t *asked; /* every call has asked for its first clip */
+    int failures;
+    int heard;               /* calls whose first clip was heard */
+    size_t sound[SAME_CALLS]; /* frames of sound in each call's first clip */
+};
+
+static void *ask_the_same(void *arg)
+{
+    struct same_words *w = arg;
+    tt_diag *d = tt_diag_new();
+    tt_call *c[SAME_CALLS] = {0};
+    struct tt_call_opts co = {.rate = RATE, .end_mode = TT_END_GOODBYE,
+                              .volume = TT_CALL_VOLUME_LEVEL};
+    for (int i = 0; i < SAME_CALLS; i++)
+        if (tt_call_new(&c[i], w->m, w->ph, w->store, &co, d) || tt_call_start(c[i], 0))
+            w->failures++;
+    pthread_barrier_wait(w->asked);
+    /* Wait for each call's first clip (the workers are let go once all have asked), then
+     * pull it whole; never tt_call_heard, so the session says nothing more. */
+    for (int i = 0; i < SAME_CALLS && c[i]; i++) {
+        for (int tries = 0; tries < 1200 && tt_call_busy(c[i]); tries++) {
+            int fds[2];
+            struct pollfd p[2];
+            size_t n = tt_call_fds(c[i], fds);
+            for (size_t f = 0; f < n; f++)
+                p[f] = (struct pollfd){.fd = fds[f], .events = POLLIN};
+            poll(p, n, 100);
+            if (tt_call_step(c[i], 0))
+                w->failures++;
+        }
+        int16_t buf[BLOCK];
+        for (size_t left; (left = tt_call_clip_left(c[i])) > 0;) {
+            size_t k = left < BLOCK ? left : BLOCK;
+            tt_call_pull(c[i], buf, k);
+            for (size_t j = 0; j < k; j++)
+                w->sound[i] += buf[j] != 0;
+        }
+        w->heard += w->sound[i] > 0;
+    }
+    for (int i = 0; i < SAME_CALLS; i++)
+        tt_call_free(c[i]);
+    tt_diag_free(d);
+    return NULL;
+}
+
+static void calls_missing_the_same_words_at_once_have_them_made_once(void **state)
+{
+    (void)state;
+    tt_menu *m = tl_menu(menu_ini);
+    tt_phrases *ph[8] = {0};
+    tl_phrases(m, ph);
+    tt_diag *d = tt_diag_new();
+    tt_store *store = NULL;
+    /* Nothing prepared, no disk cache: every call's first words are a miss, to synthesize. */
+    assert_int_equal(tt_store_new(&store, &(struct tt_store_opts){.rate = RATE}, d), 0);
+    tt_store_jobs_hold(store, true); /* so that all have asked before any is made */
+    pthread_barrier_t asked;
+    assert_int_equal(pthread_barrier_init(&asked, NULL, THREADS + 1), 0);
+    pthread_t th[THREADS];
+    struct same_words w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct same_words){.store = store, .m = m, .ph = ph, .asked = &asked};
+        assert_int_equal(pthread_create(&th[i], NULL, ask_the_same, &w[i]), 0);
+    }
+    pthread_barrier_wait(&asked);
+    struct tt_store_stats st;
+    tt_store_stats(store, &st);
+    assert_int_equal(st.synthesized, 0);
+    tt_store_jobs_hold(store, false);
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+        assert_int_equal(w[i].heard, SAME_CALLS);
+        for (int k = 0; k < SAME_CALLS; k++)
+            assert_int_equal(w[i].sound[k], w[0].sound[0]); /* the same clip for everyone */
+    }
+    tt_store_stats(store, &st);
+    print_message("%d calls asked for the same words at once: synthesized %u time(s)\n",
+                  THREADS * SAME_CALLS, st.synthesized);
+    assert_int_equal(st.synthesized, 1);
+    pthread_barrier_destroy(&asked);
+    tt_store_free(store);
+    tt_diag_free(d);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_hundred_calls_on_four_threads_share_one_store),
+        cmocka_unit_test(calls_missing_the_same_words_at_once_have_them_made_once),
     };
     return cmocka_run_group_tests_name("store for many callers", tests, NULL, NULL);
 }

@@ -15,18 +15,22 @@
  * of a driver's buffers.
  *
  * Background work never blocks the caller of these functions: a lookup runs as a child
- * process (lookup/), and a recording asked for at a new speed is stretched on a worker thread
- * (prompt.h's store jobs), which takes seconds for a long one. Both show up on descriptors
- * (tt_call_fds) that a driver may sleep on; tt_call_step takes their results. An offline
- * driver simply waits for them (tt_call_busy): its clock stands still meanwhile, as before.
+ * process (lookup/), and a clip the store does not have ready (speech not prepared, a lookup's
+ * answer, an entry read back, a recording at a new speed) is made by the store's workers
+ * (prompt.h's store jobs), which takes from milliseconds to seconds. Meanwhile the call plays
+ * silence and keys work as ever; a telephone service running hundreds of calls on one thread
+ * never waits for one caller's speech engine. Both show up on descriptors (tt_call_fds) that
+ * a driver may sleep on; tt_call_step takes their results. An offline driver simply waits for
+ * them (tt_call_busy): its clock stands still meanwhile, so its audio is the same as if the
+ * clip had been made at once.
  *
- * Threads: everything here runs on the driver's thread but the worker, which owns only its
- * job, from pthread_create until it writes to work_done; the call then joins it and takes the
- * job back. One job at a time; a second slow SAY waits for the worker to be free.
+ * Threads: everything here runs on the driver's thread. The store's workers touch only the
+ * job, and write a byte to work_done when it is made; the call then asks the store whether its
+ * job is done (a byte may be left from a job since cut). One job at a time: the SAY waiting
+ * for its clip; a new SAY cuts it, and the store keeps public words made for it anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,14 +52,10 @@ struct tt_call {
     int64_t pulled;      /* frames pulled so far */
     int64_t clip_end;    /* pulled count at the playing clip's last frame, or -1 until known */
     struct tt_lookup *lookup;
-    /* the worker: a slow clip being made, and the SAY that waits for it */
-    pthread_t worker;
-    struct tt_store_job *job; /* the worker's while it runs */
-    bool working;
-    int work_done[2];         /* the worker writes a byte here when its job is done */
-    bool say_waiting;
-    bool job_is_waiting;      /* the worker's job is the waiting SAY's own (not an older one's) */
-    struct tt_event waiting;  /* its words stay valid: the session has said nothing since */
+    /* a SAY waiting for its clip, being made by the store's workers */
+    struct tt_store_job *job;
+    bool job_started;         /* false: waits for room in the store's queue */
+    int work_done[2];         /* a worker writes a byte here when a job of ours is made */
     float gain;               /* the listener's volume as a linear gain */
 };
 
@@ -78,18 +78,9 @@ static void cut(tt_call *c)
         tt_player_stop(&c->player);
     clip_over(c);
     c->playing = false;
-    c->say_waiting = c->job_is_waiting = false;
-}
-
-static void *work(void *arg)
-{
-    tt_call *c = arg;
-    tt_store_job_run(c->job);
-    ssize_t w;
-    do
-        w = write(c->work_done[1], "", 1);
-    while (w < 0 && errno == EINTR);
-    return NULL;
+    /* A clip still being made is not wanted now: public words are kept for the next time. */
+    tt_store_job_cancel(c->store, c->job, false);
+    c->job = NULL;
 }
 
 /* Play a clip the store handed over (held: it is given back when it stops). */
@@ -107,43 +98,30 @@ static void start_clip(tt_call *c, const struct tt_clip *clip, tt_ms now)
     tt_player_play(&c->player, clip);
 }
 
-/* Play a SAY's clip, or hand its making to the worker if it is slow (it plays when ready). */
+/* Play a SAY's clip if the store has it; else the store's workers make it (it plays when
+ * tt_call_step finds it made), and silence plays meanwhile. */
 static int play(tt_call *c, const struct tt_event *ev, tt_ms now)
 {
     const struct tt_clip *clip;
-    struct tt_store_job *job = NULL;
-    int err = tt_store_job_new(c->store, c->m, ev, &job);
+    struct tt_store_job *job;
+    int err = tt_store_job_new(c->store, c->m, ev, &clip, &job);
     if (err)
         return err;
-    if (job) {
-        c->say_waiting = true;
-        c->waiting = *ev;
-        if (c->working) { /* the worker is busy: this one is asked again when it is free */
-            tt_store_job_free(job);
-            c->job_is_waiting = false;
-            return 0;
-        }
-        c->job = job;
-        c->job_is_waiting = true;
-        if (pthread_create(&c->worker, NULL, work, c)) {
-            /* no thread: make it here, late rather than never */
-            tt_store_job_run(job);
-            c->job = NULL;
-            c->say_waiting = false;
-            if ((err = tt_store_job_finish(c->store, job, &clip)))
-                return err;
-            if (clip) {
-                start_clip(c, clip, now);
-                return 0;
-            }
-        } else {
-            c->working = true;
-            return 0;
-        }
+    if (clip) {
+        start_clip(c, clip, now);
+        return 0;
     }
-    if ((err = tt_store_say(c->store, c->m, ev, &clip)))
+    c->job = job;
+    c->job_started = false;
+    err = tt_store_job_start(c->store, job, c->work_done[1]);
+    if (err == EAGAIN)
+        return 0; /* the queue is full: asked again at the next step */
+    if (err) {
+        tt_store_job_cancel(c->store, job, true);
+        c->job = NULL;
         return err;
-    start_clip(c, clip, now);
+    }
+    c->job_started = true;
     return 0;
 }
 
@@ -257,11 +235,9 @@ void tt_call_free(tt_call *c)
 {
     if (!c)
         return;
-    if (c->working) { /* a stretch under way: told to give up, it ends within milliseconds */
-        tt_store_job_stop(c->job);
-        pthread_join(c->worker, NULL);
-        tt_store_job_free(c->job);
-    }
+    /* A clip under way is given up (a stretch stops within milliseconds; personal words are
+     * wiped when made); after this no worker writes to work_done, so it can be closed. */
+    tt_store_job_cancel(c->store, c->job, true);
     for (int i = 0; i < 2; i++)
         if (c->work_done[i] >= 0)
             close(c->work_done[i]);
@@ -284,27 +260,29 @@ int tt_call_key(tt_call *c, int key, tt_ms now)
     return drain(c, now);
 }
 
-/* The worker has made its clip: into the store, and played if it is still wanted. */
+/* The waiting SAY's clip: played if the store's workers have made it. */
 static int work_finished(tt_call *c, tt_ms now)
 {
-    char b;
-    if (read(c->work_done[0], &b, 1) != 1)
-        return 0; /* not yet */
-    pthread_join(c->worker, NULL);
-    c->working = false;
+    char b[64];
+    while (read(c->work_done[0], b, sizeof(b)) > 0)
+        ; /* only wakes: the job says whether it is made */
+    if (!c->job_started) {
+        int err = tt_store_job_start(c->store, c->job, c->work_done[1]);
+        if (err == EAGAIN)
+            return 0;
+        if (err)
+            return err;
+        c->job_started = true;
+    }
+    if (!tt_store_job_done(c->store, c->job))
+        return 0;
     const struct tt_clip *clip = NULL;
-    bool mine = c->say_waiting && c->job_is_waiting;
-    int err = tt_store_job_finish(c->store, c->job, mine ? &clip : NULL);
+    int err = tt_store_job_finish(c->store, c->job, &clip);
     c->job = NULL;
-    if (err || !c->say_waiting)
+    if (err)
         return err;
-    c->say_waiting = c->job_is_waiting = false;
-    /* The clip comes held, so it plays even if the store is full of other calls' clips; a
-     * SAY that waited behind this job (the worker was busy) is asked for now. */
-    if (clip)
-        start_clip(c, clip, now);
-    else if ((err = play(c, &c->waiting, now)))
-        return err;
+    /* The clip comes held, so it plays even if the store is full of other calls' clips. */
+    start_clip(c, clip, now);
     return drain(c, now);
 }
 
@@ -325,7 +303,7 @@ static int lookup_step(tt_call *c, tt_ms now)
 int tt_call_step(tt_call *c, tt_ms now)
 {
     int err = 0;
-    if (c->working && (err = work_finished(c, now)))
+    if (c->job && (err = work_finished(c, now)))
         return err;
     if (c->lookup && (err = lookup_step(c, now)))
         return err;
@@ -364,12 +342,12 @@ size_t tt_call_clip_left(const tt_call *c)
 
 bool tt_call_playing(const tt_call *c)
 {
-    return c->playing || c->say_waiting;
+    return c->playing || c->job;
 }
 
 bool tt_call_busy(const tt_call *c)
 {
-    return c->lookup || c->say_waiting;
+    return c->lookup || c->job;
 }
 
 tt_ms tt_call_deadline(const tt_call *c)
@@ -380,16 +358,22 @@ tt_ms tt_call_deadline(const tt_call *c)
 size_t tt_call_fds(const tt_call *c, int fds[2])
 {
     size_t n = 0;
-    if (c->working)
+    if (c->job && c->job_started)
         fds[n++] = c->work_done[0];
     if (c->lookup && tt_lookup_fd(c->lookup) >= 0)
         fds[n++] = tt_lookup_fd(c->lookup);
     return n;
 }
 
+/* A job that found the store's queue full shows on no descriptor: it is asked again soon. */
+#define QUEUE_RETRY_MS 20
+
 int tt_call_poll_ms(const tt_call *c)
 {
-    return c->lookup ? tt_lookup_timeout_ms(c->lookup) : -1;
+    int ms = c->lookup ? tt_lookup_timeout_ms(c->lookup) : -1;
+    if (c->job && !c->job_started && (ms < 0 || ms > QUEUE_RETRY_MS))
+        ms = QUEUE_RETRY_MS;
+    return ms;
 }
 
 float tt_call_gain(const tt_call *c)

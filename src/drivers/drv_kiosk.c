@@ -9,9 +9,9 @@
  * the device has consumed its last frame, so the session's pauses and timeouts are measured
  * from what the listener actually heard.
  *
- * The call (call/) does what every driver needs: clips, lookups alongside the audio, a
- * recording stretched to a new speed on a worker thread while keys keep working. The kiosk
- * sleeps on the call's descriptors too.
+ * The call (call/) does what every driver needs: clips, lookups alongside the audio, a clip
+ * the store has not made yet (speech not prepared, a recording at a new speed) made by the
+ * store's workers while keys keep working. The kiosk sleeps on the call's descriptors too.
  *
  * With no audio device the kiosk still runs: it says so plainly, shows the words on the
  * terminal (where a braille display reads them), keeps the same timing as if the audio were
@@ -378,8 +378,8 @@ static int poll_timeout(const struct kiosk *k, tt_ms now)
     if (dl != TT_NEVER)
         wait = dl > now ? dl - now : 0;
     size_t left = tt_call_clip_left(k->c);
-    /* Topped up while a clip is being written or heard; not while one is being made (a
-     * recording stretched on the call's worker: the descriptor says when it is ready). */
+    /* Topped up while a clip is being written or heard; not while one is being made (by the
+     * store's workers: the call's descriptor says when it is ready). */
     if (k->out && (left || k->clip_started) && playing && wait > FEED_MS)
         wait = FEED_MS;
     if (!k->out && left) { /* with no device, until the clip would have been heard */

@@ -26,7 +26,7 @@
  * silence" or "hangup busy" goes to the transcript, and tt_line_run returns 0.
  *
  * The call (call/) does the rest: clips, lookups (alongside the audio, polled once a period,
- * never blocking), a recording stretched to a new speed on a worker thread, the transcript.
+ * never blocking), clips the store has not made yet made by its workers, the transcript.
  */
 #include <errno.h>
 #include <math.h>

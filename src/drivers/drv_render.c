@@ -51,8 +51,9 @@ static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
     }
 }
 
-/* Offline there is no audio to keep going, so a lookup (or a clip being made) is waited for:
- * the answer comes at the same moment of the session. */
+/* Offline there is no audio to keep going, so a lookup (or a clip being made by the store's
+ * workers: every miss is) is waited for: the answer comes at the same moment of the session,
+ * and the audio is what it would be had the clip been made at once. */
 static int wait_background(struct render *r)
 {
     int err = 0;

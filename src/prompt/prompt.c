@@ -22,10 +22,12 @@
  *    recently used clip nobody holds evicted first. Each clip handed out is counted until it
  *    is given back (tt_store_release), so a clip being played is never freed under a caller.
  * A miss is made outside the lock (speech, a recording decoded, stretched, measured), so one
- * caller's synthesis never holds up another caller's hits; two callers missing the same words
- * at once both make them, and the second keeps the first's. Personal words are in neither tier:
- * made for one use and wiped when given back. Messages and counts made during a miss are moved
- * into the store's under the lock.
+ * caller's synthesis never holds up another caller's hits; two callers of tt_store_get missing
+ * the same words at once both make them, and the second keeps the first's. Calls do not make
+ * misses themselves: they hand them to the store's workers (jobs.c), which make the same
+ * public words once however many calls ask. Personal words are in neither tier: made for one
+ * use and wiped when given back. Messages and counts made during a miss are moved into the
+ * store's under the lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +45,7 @@
 #include "prompt/audio.h"
 #include "prompt/cache.h"
 #include "prompt/prompt.h"
+#include "prompt/store_int.h"
 #include "prompt/tts.h"
 
 /* Formats libsndfile reads, in the order a recording is looked for: the first found wins. */
@@ -95,6 +98,7 @@ struct tt_store {
     int rate;
     char *prompts_dir; /* NULL: no recordings */
     struct tt_cache *cache; /* NULL: no disk cache */
+    struct tt_pool *pool;   /* the workers that make misses for calls (jobs.c) */
     _Atomic(struct shared_tier *) shared; /* NULL until a prepare publishes one */
     pthread_mutex_t lock; /* everything below */
     tt_diag *diag;
@@ -486,6 +490,8 @@ int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag)
         err = ENOMEM;
         goto out;
     }
+    if ((err = tt_pool_new(&s->pool, s, o->workers)))
+        goto out;
     if (o->cache_dir && (err = tt_cache_open(&s->cache, o->cache_dir, diag))) {
         if (err == EINVAL)
             tt_diag_add(diag, TT_ERROR, NULL, 0, "the speech cache folder has an empty name");
@@ -502,6 +508,8 @@ void tt_store_free(tt_store *s)
 {
     if (!s)
         return;
+    /* First: a worker may still be making a miss nobody waits for, into this store. */
+    tt_pool_free(s->pool);
     for (size_t i = 0; i < s->nbucket; i++)
         for (struct entry *e = s->bucket[i], *next; e; e = next) {
             next = e->next;
@@ -532,7 +540,7 @@ void tt_store_free(tt_store *s)
 struct recorded {
     char path[4096];
     int rate, speed;
-    atomic_bool stop; /* set by another thread: give up, the clip is no longer wanted */
+    const atomic_bool *stop; /* NULL, or set by another thread: give up, nobody wants it */
     int16_t *pcm;
     size_t frames;
     int err;
@@ -549,7 +557,7 @@ static void load_recording(struct recorded *r)
     if (r->speed != TT_TTS_SPEED_NORMAL) {
         int16_t *out;
         size_t n;
-        if ((r->err = tt_stretch(r->pcm, r->frames, r->rate, r->speed, &out, &n, &r->stop))) {
+        if ((r->err = tt_stretch(r->pcm, r->frames, r->rate, r->speed, &out, &n, r->stop))) {
             snprintf(r->why, sizeof(r->why), "it cannot be stretched to %d%% speed", r->speed);
             goto fail;
         }
@@ -653,12 +661,10 @@ static int check_speed(tt_store *s, int *speed)
     return 0;
 }
 
-int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
-                 const char *text, int speed, const struct tt_clip **clip)
+/* A hit, held: 0 with the clip, or ENOENT when neither tier has it (EINVAL: a bad speed). */
+int tt_store_find(tt_store *s, const char *lang, const char *voice, const char *node,
+                  const char *text, int speed, const struct tt_clip **clip)
 {
-    if (!s || !lang || !voice || !text || !clip)
-        return EINVAL;
-    *clip = NULL;
     int err = check_speed(s, &speed);
     if (err)
         return err;
@@ -677,10 +683,20 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
         *clip = &e->clip;
     }
     pthread_mutex_unlock(&s->lock);
-    if (e)
-        return 0;
+    return e ? 0 : ENOENT;
+}
+
+/* Make a public miss (the speed already checked) and hand it out held. stop: NULL, or a flag
+ * that gives up a stretch early (ECANCELED, nothing kept). */
+static int make_public(tt_store *s, const char *lang, const char *voice, const char *node,
+                       const char *text, int speed, const atomic_bool *stop,
+                       const struct tt_clip **clip)
+{
+    uint64_t h = request_hash(lang, voice, node, text, speed);
+    struct entry *e = NULL;
     struct made md;
     struct tt_tts_voice v;
+    int err;
     if ((err = made_new(&md)))
         return err;
     /* The voice is checked even when a recording stands in: a menu with a misspelt voice is
@@ -689,11 +705,14 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
         made_done(s, &md, false);
         return err;
     }
-    struct recorded rec = {.rate = s->rate, .speed = speed};
+    struct recorded rec = {.rate = s->rate, .speed = speed, .stop = stop};
     bool has = find_recording(s, lang, node, rec.path, sizeof(rec.path)) == 0;
     if (has)
         load_recording(&rec);
-    err = make_entry(s, &md, h, lang, &v, voice, node, text, speed, has ? &rec : NULL, &e);
+    if (has && rec.err == ECANCELED) /* given up: nothing to keep, and nothing wrong */
+        err = ECANCELED;
+    else
+        err = make_entry(s, &md, h, lang, &v, voice, node, text, speed, has ? &rec : NULL, &e);
     free(rec.pcm);
     pthread_mutex_lock(&s->lock);
     made_done(s, &md, true);
@@ -703,114 +722,17 @@ int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *n
     return err;
 }
 
-/* ---- slow misses, done on another thread ------------------------------------------------ */
-
-struct tt_store_job {
-    char *lang, *voice, *node, *text; /* the request, copied: the job outlives its event */
-    int speed;
-    uint64_t hash;
-    struct recorded rec; /* filled by tt_store_job_run */
-};
-
-void tt_store_job_free(struct tt_store_job *j)
+int tt_store_get(tt_store *s, const char *lang, const char *voice, const char *node,
+                 const char *text, int speed, const struct tt_clip **clip)
 {
-    if (!j)
-        return;
-    free(j->lang);
-    free(j->voice);
-    free(j->node);
-    free(j->text);
-    free(j->rec.pcm);
-    free(j);
-}
-
-int tt_store_job_new(tt_store *s, const tt_menu *m, const struct tt_event *ev,
-                     struct tt_store_job **jp)
-{
-    *jp = NULL;
-    if (!s || !m || !ev || ev->type != TT_EV_SAY || !ev->text || ev->privacy != TT_PUBLIC ||
-        ev->part == TT_PART_ENGINE || ev->lang < 0 || (size_t)ev->lang >= tt_menu_lang_count(m))
-        return 0;
-    int speed = ev->speed;
-    if (speed == 0)
-        speed = TT_TTS_SPEED_NORMAL;
-    if (speed < 25 || speed > 400)
-        return 0; /* tt_store_say reports it */
-    if (speed == TT_TTS_SPEED_NORMAL)
-        return 0; /* prepared ahead, or quick to read */
-    const char *lang = tt_menu_lang(m, (size_t)ev->lang);
-    const char *voice = tt_menu_voice(m, (size_t)ev->lang);
-    char id[TT_REC_ID_MAX];
-    const char *node = tt_store_rec_id(m, ev, id, sizeof(id));
-    uint64_t h = request_hash(lang, voice, node, ev->text, speed);
-    if (lookup_shared(s, h, lang, voice, node, ev->text, speed))
-        return 0;
-    pthread_mutex_lock(&s->lock);
-    bool had = lookup(s, h, lang, voice, node, ev->text, speed) != NULL;
-    pthread_mutex_unlock(&s->lock);
-    if (had)
-        return 0;
-    struct tt_store_job *j = calloc(1, sizeof(*j));
-    if (!j)
-        return ENOMEM;
-    j->rec.rate = s->rate;
-    j->rec.speed = j->speed = speed;
-    j->hash = h;
-    if (find_recording(s, lang, node, j->rec.path, sizeof(j->rec.path))) {
-        free(j);
-        return 0; /* speech: synthesized at once, as ever */
-    }
-    j->lang = strdup(lang);
-    j->voice = strdup(voice);
-    j->node = strdup(node);
-    j->text = strdup(ev->text);
-    if (!j->lang || !j->voice || !j->node || !j->text) {
-        tt_store_job_free(j);
-        return ENOMEM;
-    }
-    *jp = j;
-    return 0;
-}
-
-void tt_store_job_run(struct tt_store_job *j)
-{
-    load_recording(&j->rec);
-}
-
-void tt_store_job_stop(struct tt_store_job *j)
-{
-    atomic_store_explicit(&j->rec.stop, true, memory_order_relaxed);
-}
-
-int tt_store_job_finish(tt_store *s, struct tt_store_job *j, const struct tt_clip **clip)
-{
-    const struct tt_clip *made = NULL;
-    struct tt_tts_voice v;
-    struct entry *e = NULL;
-    struct made md;
-    int err = 0;
-    if (clip)
-        *clip = NULL;
-    if (j->rec.err == ECANCELED) /* given up: nothing to keep, and nothing wrong */
-        goto out;
-    if ((err = made_new(&md)))
-        goto out;
-    if (!(err = voice_of(s, j->voice, &v, md.diag)))
-        err = make_entry(s, &md, j->hash, j->lang, &v, j->voice, j->node, j->text, j->speed,
-                         &j->rec, &e);
-    pthread_mutex_lock(&s->lock);
-    made_done(s, &md, true);
-    if (!err)
-        err = publish(s, e, &made);
-    pthread_mutex_unlock(&s->lock);
-    /* Handed over held, so that it cannot be evicted before it plays; or given back. */
-    if (clip)
-        *clip = made;
-    else
-        tt_store_release(s, made);
-out:
-    tt_store_job_free(j);
-    return err;
+    if (!s || !lang || !voice || !text || !clip)
+        return EINVAL;
+    *clip = NULL;
+    int err = tt_store_find(s, lang, voice, node, text, speed, clip);
+    if (err != ENOENT)
+        return err;
+    return make_public(s, lang, voice, node, text, speed ? speed : TT_TTS_SPEED_NORMAL, NULL,
+                       clip);
 }
 
 /* Personal words: synthesized into memory for one use, never kept in the table or on disk. */
@@ -843,6 +765,39 @@ static int say_personal(tt_store *s, const char *voice, const char *text, int sp
     c->personal = true;
     *clip = c;
     return 0;
+}
+
+int tt_store_make(tt_store *s, const char *lang, const char *voice, const char *node,
+                  const char *text, int speed, bool personal, const atomic_bool *stop,
+                  const struct tt_clip **clip)
+{
+    *clip = NULL;
+    if (personal)
+        return say_personal(s, voice, text, speed, clip);
+    /* Made meanwhile (by a caller of tt_store_get, or a job asked before it): a hit. */
+    int err = tt_store_find(s, lang, voice, node, text, speed, clip);
+    if (err != ENOENT)
+        return err;
+    return make_public(s, lang, voice, node, text, speed ? speed : TT_TTS_SPEED_NORMAL, stop,
+                       clip);
+}
+
+void tt_store_hold_again(tt_store *s, const struct tt_clip *clip)
+{
+    if (!clip || clip->personal)
+        return;
+    struct entry *e = (struct entry *)((char *)clip - offsetof(struct entry, clip));
+    if (atomic_load_explicit(&e->shared, memory_order_acquire))
+        return; /* the shared tier is not counted */
+    pthread_mutex_lock(&s->lock);
+    if (!atomic_load_explicit(&e->shared, memory_order_relaxed))
+        e->refs++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+struct tt_pool *tt_store_pool(tt_store *s)
+{
+    return s->pool;
 }
 
 const char *tt_store_rec_id(const tt_menu *m, const struct tt_event *ev, char *buf,

@@ -1,5 +1,5 @@
-/* Prompt store internals that tools and drivers share: where a node's recording lives, and
- * slow misses done on another thread. */
+/* Prompt store internals that tools, calls and drivers share: where a node's recording lives,
+ * and misses made by the store's workers. */
 #ifndef TT_PROMPT_H
 #define TT_PROMPT_H
 
@@ -35,39 +35,66 @@ int tt_store_share(tt_store *s);
 void tt_store_hold(tt_store *s, bool on);
 
 /*
- * A slow miss: a node's recording at a speed it was not prepared at must be stretched, which
- * takes seconds for a long recording (rubberband runs at a few times real time). A live driver
- * must not stop for that: its keys must keep working. So the work is split in three:
+ * A miss, made by the store's workers: a text not prepared (a lookup's answer, an entry read
+ * back, a prompt composed on the way), a prompt at a speed not prepared (speech, or a recording
+ * to stretch: seconds for a long one), personal words. A call on a busy telephone service must
+ * not stop for any of these: hundreds of calls may share its thread. So a SAY is asked in parts:
  *
- *   tt_store_job_new     the driver's thread: is this SAY such a miss? (copies the request)
- *   tt_store_job_run     any thread: decode, resample, stretch; touches nothing of the store
- *   tt_store_job_finish  the driver's thread again: put the result in the store (or, for a
- *                        recording that cannot be used, the spoken text, with a warning)
+ *   tt_store_job_new     the caller's thread: a hit (the clip, held, at once) or a miss (a job,
+ *                        the request copied)
+ *   tt_store_job_start   hand the job to the store's workers, with a descriptor to write a
+ *                        byte to when it is made (a pipe the caller polls)
+ *   tt_store_job_done    the caller's thread, woken by that byte: is it made?
+ *   tt_store_job_finish  take the clip (held, as tt_store_say gives it) and free the job
+ *   tt_store_job_cancel  give it up at any time: the clip is not wanted any more
  *
- * after which tt_store_say finds the clip at once. The job's own memory is handed over by
- * whatever the driver uses to learn that the run has ended (a thread join); the store itself
- * may be used from any thread meanwhile.
+ * Ownership: a job is the caller's until started, the store's until done, the caller's again
+ * until finished; cancel gives it to the store for good. Once cancel returns, no worker writes
+ * to the job's descriptor again, so the caller may close it. A byte may come for a job since
+ * cancelled: the descriptor only wakes, tt_store_job_done says.
+ *
+ * Public words asked for again while being made (two calls at the same page at the same slow
+ * speed) are made once: the later job waits for the first's clip. Personal words never are.
  */
 struct tt_store_job;
 
+/* Jobs that may wait for a worker at once; tt_store_job_start says EAGAIN beyond. */
+#define TT_STORE_QUEUE_MAX 4096
+
 /**
- * @param jp  set to a job when ev is a slow miss, else to NULL (tt_store_say is then quick:
- *            a hit, speech, or a recording at its own speed)
- * @return 0 or ENOMEM
+ * @param clip  set to the clip (held) on a hit, else to NULL
+ * @param jp    set to a job on a miss, else to NULL
+ * @return 0, EINVAL (not a SAY of this menu, or a bad speed, said in the store's diag), ENOMEM
  */
 int tt_store_job_new(tt_store *s, const tt_menu *m, const struct tt_event *ev,
-                     struct tt_store_job **jp);
-void tt_store_job_run(struct tt_store_job *j);
-/** Ask a running job to give up soon (any thread); it then finishes with nothing to keep. */
-void tt_store_job_stop(struct tt_store_job *j);
+                     const struct tt_clip **clip, struct tt_store_job **jp);
 /**
- * Put the job's result in the store and free the job.
- * @param clip  if not NULL: set to the clip, held (give it back with tt_store_release), so that
- *              it cannot be evicted before it plays; NULL when the job was given up
- * @return 0, or tt_store_get's errors
+ * Give the job to the store's workers (or, for a store with none, make it now, on this thread).
+ * @param done_fd  written one byte when the job is made (not when it has been cancelled)
+ * @return 0, or EAGAIN when the queue is full: the job is still the caller's (start it again
+ *         later, or cancel it)
+ */
+int tt_store_job_start(tt_store *s, struct tt_store_job *j, int done_fd);
+/** Is a started job made? (Then it is the caller's again: finish it, or cancel it.) */
+bool tt_store_job_done(tt_store *s, struct tt_store_job *j);
+/**
+ * Take a made job's clip and free the job.
+ * @param clip  set to the clip, held (give it back with tt_store_release), so that it cannot be
+ *              evicted before it plays
+ * @return 0, or the error that making it met (tt_store_say's errors)
  */
 int tt_store_job_finish(tt_store *s, struct tt_store_job *j, const struct tt_clip **clip);
-/** Free a job that will not be finished. */
-void tt_store_job_free(struct tt_store_job *j);
+/**
+ * Give up a job in any state (NULL is fine). Public words still being made are made all the
+ * same and kept (the next caller there finds them), unless stop asks to give them up too (a
+ * call that ends: a stretch stops within milliseconds); personal words are wiped when made.
+ */
+void tt_store_job_cancel(tt_store *s, struct tt_store_job *j, bool stop);
+
+/* For tests: hold the workers (on) so that jobs wait in the queue until released (off), so a
+ * test can look at a call while its clip is being "made" with no timing at all; and wait until
+ * every job started has been made (not while held). */
+void tt_store_jobs_hold(tt_store *s, bool on);
+void tt_store_jobs_wait(tt_store *s);
 
 #endif
