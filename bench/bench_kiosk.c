@@ -263,9 +263,11 @@ static int kiosk_start(struct kiosk *k, const char *cache, const char *log, cons
         return -1;
     char tty[128];
     snprintf(tty, sizeof(tty), "%s", ptsname(k->master));
-    char *argv[] = {"build/tonetree", "run", GUIDE,          "--cache", (char *)cache,
-                    "--log",          (char *)log, "--idle", (char *)idle, "--rate",
-                    (char *)rate,     NULL};
+    /* --log-visits: (c) finds the start node in the log's timeline */
+    char *argv[] = {"build/tonetree", "run",        GUIDE,          "--cache",
+                    (char *)cache,    "--log",      (char *)log,    "--log-visits",
+                    "--idle",         (char *)idle, "--rate",       (char *)rate,
+                    NULL};
     int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     k->pid = spawn(argv, -1, err, tty);
     close(err);
@@ -474,7 +476,10 @@ static void memory_at_auto_rate(struct ctx *c)
 {
     struct kiosk k;
     double t0 = now_s();
-    if (kiosk_start(&k, c->cache, c->log, "0", "auto", c->err)) {
+    /* a cache of its own, so that (b)'s size of the 48 kHz prompts counts only those */
+    char cache[160];
+    snprintf(cache, sizeof(cache), "%s-auto", c->cache);
+    if (kiosk_start(&k, cache, c->log, "0", "auto", c->err)) {
         printf("  could not start build/tonetree (make build/tonetree)\n");
         return;
     }
@@ -503,6 +508,11 @@ static void memory_at_auto_rate(struct ctx *c)
         printf("  the kiosk showed nothing within 120 s (stderr in %s)\n", c->err);
     }
     kiosk_stop(&k);
+    cache_bytes = 0;
+    nftw(cache, add_size, 16, FTW_PHYS);
+    printf("  %-44s %9.1f MB  (%.0f s of audio, if all at 22050 Hz)\n",
+           "  of which prepared prompts (cache size)", (double)cache_bytes / 1048576.0,
+           (double)cache_bytes / 2.0 / 22050);
 }
 
 /* (b) and (c): a kiosk that never idles; memory once ready, then PRESSES repeats. */
@@ -534,7 +544,15 @@ static void memory_and_key_to_silence(struct ctx *c)
     printf("  %-44s %9.1f MB  (%.0f s of audio)\n", "  of which prepared prompts (cache size)",
            (double)cache_bytes / 1048576.0, (double)cache_bytes / 2.0 / RATE);
 
-    /* the welcome as the device plays it at the default volume, from the same cache */
+    /* the welcome as the device plays it at the default volume, from the same cache: the
+     * second line shown (the first is the way out, "To leave, press 9.") */
+    long wl = wait_line(&k, (size_t)w + 1, NULL, 30.0);
+    if (wl < 0) {
+        printf("  (c) skipped: the welcome was not shown after the way out\n");
+        kiosk_stop(&k);
+        return;
+    }
+    w = wl;
     char node[128];
     tt_diag *d = tt_diag_new();
     tt_menu *m = NULL;
