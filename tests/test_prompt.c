@@ -250,6 +250,15 @@ static void cache_file_of(struct fx *f, int rate, const char *voice, const char 
     free(key);
 }
 
+/* The engine's own copy of a text (key rate 0), which a store at another rate, or one whose
+ * file at its rate was damaged, would resample: gone, so that the next get must synthesize. */
+static void forget_engine_copy(struct fx *f, const char *text)
+{
+    char path[512];
+    cache_file_of(f, 0, EN, text, path, sizeof(path));
+    assert_int_equal(unlink(path), 0);
+}
+
 /* ---- speech ------------------------------------------------------------------------------- */
 
 static void english_speech_is_a_plausible_sentence_at_every_rate(void **state)
@@ -411,15 +420,25 @@ static void a_warm_cache_synthesizes_nothing_and_gives_the_same_samples(void **s
                                         : get(s, "es", ES, NULL, ES_TEXT);
         assert_int_equal(c->frames, cold_n[i]);
         assert_memory_equal(c->pcm, cold[i], cold_n[i] * sizeof(int16_t));
-        free(cold[i]);
     }
     assert_int_equal(stats(s).synthesized, 0);
     assert_int_equal(stats(s).disk_hits, n + 1);
 
-    /* Another output rate is another file: it is synthesized, not resampled from disk. */
-    s = open_store(f, 8000, NULL, f->cache);
-    get(s, "en", EN, NULL, texts[0]);
-    assert_int_equal(stats(s).synthesized, 1);
+    /* Another output rate is resampled from the engine's own output kept on disk, not
+     * synthesized again: the same speech, a sixth of the samples. */
+    for (int round = 0; round < 2; round++) { /* then it is on disk at 8 kHz too */
+        s = open_store(f, 8000, NULL, f->cache);
+        for (size_t i = 0; i <= n; i++) {
+            const struct tt_clip *c = i < n ? get(s, "en", EN, NULL, texts[i])
+                                            : get(s, "es", ES, NULL, ES_TEXT);
+            assert_speech(c, 8000);
+            assert_true(labs((long)c->frames * 6 - (long)cold_n[i]) <= 12);
+        }
+        assert_int_equal(stats(s).synthesized, 0);
+        assert_int_equal(stats(s).disk_hits, n + 1);
+    }
+    for (size_t i = 0; i <= n; i++)
+        free(cold[i]);
     assert_int_equal(tt_diag_len(f->diag), 0);
 }
 
@@ -461,7 +480,8 @@ static void two_processes_can_fill_one_cache_at_once(void **state)
     assert_int_equal(stats(s).synthesized, 0);
     assert_int_equal(stats(s).disk_hits, n);
     size_t others;
-    assert_int_equal(count_files(f->cache, ".wav", &others), n);
+    /* each text twice: at 16 kHz, and as the engine made it */
+    assert_int_equal(count_files(f->cache, ".wav", &others), 2 * n);
     assert_int_equal(others, 0);
 }
 
@@ -474,7 +494,8 @@ static void the_cache_folder_is_created_and_holds_only_finished_files(void **sta
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         get(s, "en", EN, NULL, texts[i]);
     size_t others;
-    assert_int_equal(count_files(deep, ".wav", &others), sizeof(texts) / sizeof(texts[0]));
+    /* each text at 16 kHz and as the engine made it */
+    assert_int_equal(count_files(deep, ".wav", &others), 2 * (sizeof(texts) / sizeof(texts[0])));
     assert_int_equal(others, 0); /* no temporary file left behind */
     /* Each is a WAV file any player reads: mono, 16-bit, at the output rate. */
     char path[512];
@@ -501,6 +522,7 @@ static void a_garbage_cache_file_is_a_miss_and_is_replaced(void **state)
     char path[512];
     cache_file_of(f, 16000, EN, EN_TEXT, path, sizeof(path));
     write_bytes(path, "RIFF\x10\x00\x00\x00WAVEgarbage", 20);
+    forget_engine_copy(f, EN_TEXT);
     s = open_store(f, 16000, NULL, f->cache);
     const struct tt_clip *c = get(s, "en", EN, NULL, EN_TEXT);
     assert_int_equal(stats(s).synthesized, 1);
@@ -519,6 +541,7 @@ static void a_garbage_cache_file_is_a_miss_and_is_replaced(void **state)
     assert_non_null(fp);
     assert_int_equal(ftruncate(fileno(fp), 2000), 0);
     fclose(fp);
+    forget_engine_copy(f, EN_TEXT);
     s = open_store(f, 16000, NULL, f->cache);
     assert_int_equal(get(s, "en", EN, NULL, EN_TEXT)->frames, frames);
     assert_int_equal(stats(s).synthesized, 1);
@@ -540,6 +563,7 @@ static void a_cache_file_holding_another_key_is_a_miss(void **state)
     cache_file_of(f, 16000, EN, EN_TEXT, path, sizeof(path));
     cache_file_of(f, 16000, EN, other, other_path, sizeof(other_path));
     assert_int_equal(rename(other_path, path), 0);
+    forget_engine_copy(f, EN_TEXT);
 
     s = open_store(f, 16000, NULL, f->cache);
     const struct tt_clip *c = get(s, "en", EN, NULL, EN_TEXT);
@@ -890,6 +914,7 @@ static void a_fifo_in_the_cache_is_a_miss_and_is_replaced(void **state)
     cache_file_of(f, 16000, EN, EN_TEXT, path, sizeof(path));
     assert_int_equal(unlink(path), 0);
     assert_int_equal(mkfifo(path, 0600), 0);
+    forget_engine_copy(f, EN_TEXT);
 
     alarm(HANG_SECONDS);
     s = open_store(f, 16000, NULL, f->cache);
@@ -1220,6 +1245,7 @@ static void a_damaged_sample_in_a_cache_file_is_a_miss_and_is_replaced(void **st
         bad[flip] ^= 0x40;
         write_bytes(path, bad, len);
         free(bad);
+        forget_engine_copy(f, EN_TEXT);
 
         s = open_store(f, 16000, NULL, f->cache);
         const struct tt_clip *c = get(s, "en", EN, NULL, EN_TEXT);
@@ -1283,7 +1309,7 @@ static void the_cache_folder_and_its_files_are_private_whatever_the_umask(void *
         get(s, "en", EN, NULL, texts[1]);
         umask(old);
         assert_int_equal(mode_of(deep), 0700);
-        assert_int_equal(expect_files_mode(deep, 0600), 2);
+        assert_int_equal(expect_files_mode(deep, 0600), 4); /* two texts, each twice */
         /* and read back: 0600 is not too tight for ourselves */
         s = open_store(f, 16000, NULL, deep);
         get(s, "en", EN, NULL, texts[0]);
@@ -1324,7 +1350,7 @@ static void a_shared_folder_named_as_the_cache_is_not_changed_but_warned_about(v
     assert_int_equal(mode_of(f->cache), 01777);
     assert_int_equal(messages_about(f->diag, TT_WARNING, "other users"), 1);
     assert_int_equal(tt_diag_count(f->diag, TT_WARNING), 1); /* once, not per prompt */
-    assert_int_equal(expect_files_mode(f->cache, 0600), 3); /* notes.txt and our two */
+    assert_int_equal(expect_files_mode(f->cache, 0600), 5); /* notes.txt and our two, twice */
 }
 
 static void a_cache_folder_of_another_user_is_warned_about(void **state)

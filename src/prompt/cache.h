@@ -5,8 +5,11 @@
  * speed, output rate, the exact text, and this cache's format version); its file is named
  * after a 64-bit hash of the key and holds the whole key and a checksum of its samples, so a
  * hash collision, a stale file or damaged audio is a miss, never the wrong words or noise. The
- * folder and its files are private to the user who runs the engine (0700, 0600). Files are already at the output rate: a warm start reads
- * them and does neither synthesis nor resampling.
+ * folder and its files are private to the user who runs the engine (0700, 0600).
+ *
+ * A clip is kept twice: at the output rate, ready to play (a warm start reads it and does
+ * neither synthesis nor resampling), and as the engine made it, at the engine's rate (its key
+ * says rate 0), from which a store at another rate resamples instead of synthesizing again.
  */
 #ifndef TT_CACHE_H
 #define TT_CACHE_H
@@ -36,7 +39,8 @@ int tt_cache_open(struct tt_cache **cp, const char *dir, tt_diag *diag);
 void tt_cache_close(struct tt_cache *c);
 
 /**
- * The key for one text spoken by a voice at a speed, delivered at a rate.
+ * The key for one text spoken by a voice at a speed, delivered at a rate (0: the engine's own
+ * output, before resampling and loudness).
  * @param len  set to the key's length
  * @return a malloc'd string, or NULL when out of memory
  */

@@ -395,16 +395,19 @@ static int silence(int rate, int16_t **pcm, size_t *frames)
 }
 
 /* Speech for a text at the store's rate: from the disk cache, or synthesized and cached.
- * Personal words skip the disk cache both ways: they are never written, and never looked for
- * (a file named after their hash would tell someone they were once said). */
+ * The cache holds two things: the clip at the store's rate, ready to play (a warm start reads
+ * it and does nothing else), and the engine's own output at its own rate, so that a store at
+ * another rate (an 8 kHz telephone service beside a 22 kHz kiosk) resamples it once instead of
+ * synthesizing again. Personal words skip the disk cache both ways: they are never written,
+ * and never looked for (a file named after their hash would tell someone they were once said). */
 static int speak(tt_store *s, struct made *md, const struct tt_tts_voice *v, const char *text,
                  int speed, bool personal, int16_t **pcm, size_t *frames)
 {
     struct tt_cache *cache = personal ? NULL : s->cache;
     int16_t *raw = NULL;
-    size_t raw_n = 0, key_len = 0;
+    size_t raw_n = 0, key_len = 0, native_len = 0;
     int raw_rate = 0;
-    char *key = NULL;
+    char *key = NULL, *native = NULL;
     int err = 0;
 
     *pcm = NULL;
@@ -424,11 +427,26 @@ static int speak(tt_store *s, struct made *md, const struct tt_tts_voice *v, con
         }
         if (err != ENOENT)
             goto out;
+        /* The engine's output, made for a store at another rate: rate 0 in its key. */
+        raw_rate = tt_tts_voice_rate(v);
+        if (!(native = tt_cache_key(v, speed, 0, text, &native_len))) {
+            err = ENOMEM;
+            goto out;
+        }
+        err = tt_cache_get(cache, native, native_len, raw_rate, &raw, &raw_n, md->diag);
+        if (!err)
+            md->st.disk_hits++;
+        else if (err != ENOENT)
+            goto out;
     }
-    err = tt_tts_speak(v, text, speed, &raw, &raw_n, &raw_rate, md->diag);
-    md->st.synthesized++;
-    if (err)
-        goto out;
+    if (!raw) {
+        err = tt_tts_speak(v, text, speed, &raw, &raw_n, &raw_rate, md->diag);
+        md->st.synthesized++;
+        if (err)
+            goto out;
+        if (cache && raw_n)
+            tt_cache_put(cache, native, native_len, raw_rate, raw, raw_n, md->diag);
+    }
     if ((err = tt_audio_resample(raw, raw_n, raw_rate, s->rate, pcm, frames))) {
         tt_diag_add(md->diag, TT_ERROR, NULL, 0, "cannot resample speech from %d Hz to %d Hz",
                     raw_rate, s->rate);
@@ -457,6 +475,7 @@ out:
         memset(raw, 0, raw_n * sizeof(*raw));
     free(raw);
     free(key);
+    free(native);
     return err;
 }
 
