@@ -20,11 +20,19 @@
  * folder moved (src/ became one folder per layer), which __has_include finds. BC_HAS_CALL,
  * given by the script, says whether the tree has tt_call.
  *
+ * The times of a few hundred nanoseconds (a key) sit near the clock's own cost, which is
+ * printed beside them (timer_us: two clock readings back to back); for those, and to see past
+ * a busy machine, `instr` runs each measured step once more inside a function of its own
+ * (instr_*), for the script to count its instructions with callgrind --toggle-collect.
+ *
  * Run by the script; by hand:
- *   compare_driver gen-menu FILE NODES      write the big menu (the shape bench_menu writes)
- *   compare_driver run GUIDE CACHE BIGMENU  print the figures (CACHE must be warm)
+ *   compare_driver gen-menu FILE NODES        write the big menu (the shape bench_menu writes)
+ *   compare_driver run GUIDE CACHE BIGMENU    print the figures (CACHE must be warm)
+ *   compare_driver instr GUIDE CACHE BIGMENU  each step once in instr_first_audio,
+ *                                             instr_key and instr_menu_load
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +344,12 @@ static int bench_barge_in(const char *guide, const char *cache, tt_diag *d)
     printf("key_render_us %.3f\n", kr);
     printf("key_session_player_us %.3f\n", ks);
     printf("fade_ms %.3f\n", fade);
+    double tv[RUNS_KEY];
+    for (int i = 0; i < RUNS_KEY; i++) {
+        double t0 = bench_now_ms();
+        tv[i] = (bench_now_ms() - t0) * 1000.0;
+    }
+    printf("timer_us %.3f\n", bench_median(tv, RUNS_KEY));
     rc = 0;
 out:
     tt_store_free(store);
@@ -390,6 +404,69 @@ out:
     return rc;
 }
 
+/* ---- One of each, for callgrind ------------------------------------------------------- */
+
+/* Each step once more after a first run that is not counted (it pays for what a process does
+ * once: the C library's locale, flite's lexicon), in a function callgrind is told to count
+ * (--toggle-collect=instr_*). noinline keeps each one a function of its own at -O2. */
+__attribute__((noinline)) static double instr_first_audio(const char *guide, const char *cache,
+                                                          unsigned *synth, tt_diag *d)
+{
+    return first_audio(guide, cache, synth, d);
+}
+
+__attribute__((noinline)) static int instr_key(struct render *r)
+{
+    return render_key(r, '1', 500);
+}
+
+__attribute__((noinline)) static int instr_menu_load(const char *path, tt_diag *d)
+{
+    tt_menu *m = NULL;
+    int err = tt_menu_load(&m, path, d);
+    tt_menu_free(m);
+    return err;
+}
+
+static int instr(const char *guide, const char *cache, const char *bigmenu, tt_diag *d)
+{
+    static int16_t buf[RATE];
+    unsigned synth = 0;
+    tt_menu *m = NULL;
+    tt_phrases *ph[8] = {0};
+    tt_store *store = NULL;
+    int rc = 1;
+    if (first_audio(guide, cache, &synth, d) < 0 || instr_first_audio(guide, cache, &synth, d) < 0)
+        goto out;
+    if (tt_menu_load(&m, guide, d) || tt_phrases_load_all(m, NULL, ph, d))
+        goto out;
+    struct tt_store_opts so = {.rate = RATE, .prompts_dir = tt_menu_prompts_dir(m),
+                               .cache_dir = cache};
+    if (tt_store_new(&store, &so, d))
+        goto out;
+    for (int i = 0; i < 2; i++) {
+        struct render r;
+        if (render_start(&r, m, ph, store, d))
+            goto out;
+        render_pull(&r, buf, RATE / 2);
+        int err = i ? instr_key(&r) : render_key(&r, '1', 500);
+        render_end(&r);
+        if (err)
+            goto out;
+    }
+    tt_menu *big = NULL;
+    int err = tt_menu_load(&big, bigmenu, d);
+    tt_menu_free(big);
+    if (err || instr_menu_load(bigmenu, d))
+        goto out;
+    rc = 0;
+out:
+    tt_store_free(store);
+    tt_phrases_free_all(m, ph);
+    tt_menu_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "gen-menu")) {
@@ -398,13 +475,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "compare_driver: cannot write %s: %s\n", argv[2], strerror(err));
         return err ? 1 : 0;
     }
-    if (argc != 5 || strcmp(argv[1], "run")) {
-        fprintf(stderr, "usage: %s gen-menu FILE NODES | run GUIDE CACHE BIGMENU\n", argv[0]);
+    bool run = argc == 5 && !strcmp(argv[1], "run");
+    if (argc != 5 || (!run && strcmp(argv[1], "instr"))) {
+        fprintf(stderr, "usage: %s gen-menu FILE NODES | run|instr GUIDE CACHE BIGMENU\n",
+                argv[0]);
         return 2;
     }
     tt_diag *d = tt_diag_new();
-    int rc = bench_first_audio(argv[2], argv[3], d) || bench_barge_in(argv[2], argv[3], d) ||
-             bench_menu_load(argv[4], d);
+    int rc = run ? bench_first_audio(argv[2], argv[3], d) || bench_barge_in(argv[2], argv[3], d) ||
+                       bench_menu_load(argv[4], d)
+                 : instr(argv[2], argv[3], argv[4], d);
     if (rc)
         tt_diag_print(d, stderr);
     tt_diag_free(d);

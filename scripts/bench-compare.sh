@@ -117,16 +117,26 @@ while [ "$r" -le "$rounds" ]; do
 done
 echo >&2
 
-# Instructions of the whole render, once per side: callgrind counts are all but the same from
-# run to run, so one is enough, and it runs ~50x slower than the program.
+# Instructions, once per side: callgrind counts are all but the same from run to run, so one
+# is enough (it runs some 50 times slower than the program). The whole render; then each of
+# the driver's steps alone, which sees through the clock's resolution and a busy machine
+# alike (--toggle-collect counts only what runs inside that function; the "*" takes in the
+# copies the compiler may make of it, such as instr_key.isra.0).
 if command -v valgrind >/dev/null 2>&1; then
+    ir() { sed -n 's/^\(totals\|summary\): *\([0-9]*\).*/\2/p' "$1" | head -n 1; }
     for side in before after; do
         valgrind --tool=callgrind --callgrind-out-file="$out/callgrind-$side.out" \
             "$out/tonetree-$side" render "$guide" --cache "$cache" --keys "$keys" \
             -o "$out/render-cg-$side.wav" >/dev/null 2>"$out/callgrind-$side.log"
-        ir=$(sed -n 's/^\(totals\|summary\): *\([0-9]*\).*/\2/p' "$out/callgrind-$side.out" |
-             head -n 1)
-        echo "$side 1 render_instructions $ir" >>"$results"
+        echo "$side 1 render_instructions $(ir "$out/callgrind-$side.out")" >>"$results"
+        for step in first_audio key menu_load; do
+            valgrind --tool=callgrind --toggle-collect="instr_$step*" \
+                --callgrind-out-file="$out/callgrind-$side-$step.out" \
+                "$out/driver-$side" instr "$guide" "$cache" "$bigmenu" \
+                2>"$out/callgrind-$side-$step.log"
+            echo "$side 1 ${step}_instructions $(ir "$out/callgrind-$side-$step.out")" \
+                >>"$results"
+        done
     done
 else
     echo "bench-compare: no valgrind, so no instruction counts (scripts/bench-deps.sh)" >&2
@@ -160,6 +170,10 @@ END {
     name["menu_share_ms"] = "menu load, our share (ms)"
     name["render_wall_ms"] = "tonetree render, wall (ms)"
     name["render_instructions"] = "tonetree render, instructions (callgrind)"
+    name["first_audio_instructions"] = "time to first audio, warm, instructions"
+    name["key_instructions"] = "barge-in, render path, instructions"
+    name["menu_load_instructions"] = "menu load 10,000 nodes, instructions"
+    name["timer_us"] = "(reference) two clock readings (us)"
     name["warm_synthesized"] = "(check) clips synthesized in warm runs"
     printf "%-43s %12s %12s %7s   %-23s %-23s\n", "measure", "before", "after", "ratio",
            "before: rounds min-max", "after: rounds min-max"
