@@ -57,10 +57,10 @@ fi
 # the driver, compiled with that Makefile's flags. The builds give way to other work on the
 # machine (nice); the runs do not.
 build_side() {
-    nice -n 5 $make -s --no-print-directory -C "$1" -j2 BUILD="$2" "$2/libtonetree.a" \
+    nice -n 5 "$make" -s --no-print-directory -C "$1" -j2 BUILD="$2" "$2/libtonetree.a" \
         "$2/tonetree" >&2
     flags() {
-        $make -s --no-print-directory -C "$1" -f Makefile -f "$out/flags.mk" BUILD="$2" "$3"
+        "$make" -s --no-print-directory -C "$1" -f Makefile -f "$out/flags.mk" BUILD="$2" "$3"
     }
     cflags=$(flags "$1" "$2" bc-cflags)
     libs=$(flags "$1" "$2" bc-libs)
