@@ -42,7 +42,7 @@ CACHE   ?= $(BUILD)/cache
 RUN_KEYS ?= 3 \# \# 0 1 9
 
 .PHONY: all run demo test unit asan tsan fuzz check-layers check-menus check-install review-page \
-        conformance bench deps clean install uninstall FORCE
+        conformance bench bench-compare deps clean install uninstall FORCE
 all: $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so $(BUILD)/tonetree
 
 deps: $(DEPS_OK)
@@ -246,6 +246,14 @@ fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts $(BUILD)/fuzz/fuzz_ph
 bench: $(BENCHES) $(BUILD)/tonetree $(BUILD)/bench/spandsp_dtmf_file
 	@./scripts/bench-deps.sh
 	@for b in $(BENCHES); do $$b || exit 1; done
+
+# Before and after in one run: an older commit (BASE) built beside this tree, both run in turn
+# for ROUNDS rounds, one table of medians and ratios (scripts/bench-compare.sh, docs/benchmarks.md).
+# The default BASE is the last commit before issue 11's restructuring.
+BASE   ?= 87980a9
+ROUNDS ?= 15
+bench-compare: | $(DEPS_OK)
+	+@MAKE='$(MAKE)' BUILD='$(BUILD)' ROUNDS='$(ROUNDS)' ./scripts/bench-compare.sh '$(BASE)'
 
 clean:
 	rm -rf $(BUILD)
