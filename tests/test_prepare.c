@@ -122,6 +122,34 @@ static void prepared_at_every_speed_nothing_is_made_on_demand(void **state)
     assert_true(prepared >= 5 * TT_SPEED_LEVELS);
 }
 
+/* A reload prepares again: only what prepare asked for becomes permanent. What calls made on
+ * demand (another speed, an answer) stays in the bounded dynamic tier, or a kiosk reloaded
+ * every day would keep every day's misses for good. */
+static void preparing_again_keeps_what_calls_made_on_demand_evictable(void **state)
+{
+    struct fixture *f = *state;
+    tt_store_free(f->store);
+    struct tt_store_opts so = {.rate = RATE, .prompts_dir = tt_menu_prompts_dir(f->m),
+                               .dynamic_bytes = 1};
+    assert_int_equal(tt_store_new(&f->store, &so, f->d), 0);
+    assert_int_equal(tt_store_prepare(f->store, f->m, f->ph, NULL, NULL), 0);
+    unsigned made;
+    const struct tt_clip *held = NULL;
+    assert_int_equal(tt_store_get(f->store, tt_menu_lang(f->m, 0), tt_menu_voice(f->m, 0),
+                                  "main", "Welcome to the court.", 70, &held),
+                     0);
+    /* prepared again while a call holds a clip it made on demand */
+    assert_int_equal(tt_store_prepare(f->store, f->m, f->ph, NULL, NULL), 0);
+    tt_store_release(f->store, held); /* over the bound: evicted now */
+    struct tt_store_stats st;
+    tt_store_stats(f->store, &st);
+    assert_int_equal(st.evicted, 1);
+    welcome_at(f, 70, &made);
+    assert_int_equal(made, 1); /* made again: it had not become permanent */
+    welcome_at(f, 100, &made);
+    assert_int_equal(made, 0); /* what prepare made stays, above the 1-byte bound */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +158,8 @@ int main(void)
             prepared_at_normal_speed_a_slower_prompt_is_made_on_demand, setup, teardown),
         cmocka_unit_test_setup_teardown(prepared_at_every_speed_nothing_is_made_on_demand,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            preparing_again_keeps_what_calls_made_on_demand_evictable, setup, teardown),
     };
     return cmocka_run_group_tests_name("prepare", tests, NULL, NULL);
 }

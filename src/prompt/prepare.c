@@ -50,8 +50,10 @@ static void want(struct walk *w, int lang, int node, enum tt_part part, char *te
         for (size_t i = 0; i < w->nspeeds && !w->err; i++) {
             w->err = tt_store_get(w->store, w->m->lang[lang], w->m->voice[lang], id, text,
                                   w->speeds[i], &clip);
-            if (!w->err)
+            if (!w->err) {
+                tt_store_mark_prepared(w->store, clip);
                 tt_store_release(w->store, clip);
+            }
         }
         w->done++;
         if (w->progress)
@@ -143,13 +145,12 @@ static int prepare(tt_store *store, const tt_menu *m, tt_phrases *const *ph, con
     walk_all(&w, ph, first_parent);
     w.count_only = false;
     /* Everything known ahead is then read by every caller with no lock, and never evicted;
-     * until it is shared, none of it may be evicted either, however much it is. */
-    tt_store_hold(store, true);
+     * until it is shared, none of it is evicted either (marked as prepared), however much it
+     * is. What calls make meanwhile stays bounded, as ever. */
     if (!w.err)
         walk_all(&w, ph, first_parent);
     if (!w.err)
         w.err = tt_store_share(store);
-    tt_store_hold(store, false);
 out:
     free(first_parent);
     return w.err;

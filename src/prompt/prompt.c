@@ -65,6 +65,8 @@ struct entry {
     char *lang, *voice, *node, *text; /* node may be NULL */
     int speed;                        /* percent of normal speed */
     int refs;    /* dynamic tier: clips handed out and not given back (under the lock) */
+    bool prepared; /* asked for by a prepare: never evicted, and shared by the next share
+                    * (under the lock); what calls made on demand stays dynamic */
     atomic_bool shared; /* in the shared tier: read with no lock, never evicted */
     struct tt_clip clip;
 };
@@ -222,7 +224,7 @@ static void evict(tt_store *s)
         return;
     for (struct entry *e = s->oldest, *newer; e && s->dyn_bytes > s->dyn_limit; e = newer) {
         newer = e->newer;
-        if (e->refs > 0)
+        if (e->refs > 0 || e->prepared)
             continue;
         lru_unlink(s, e);
         table_remove(s, e);
@@ -893,8 +895,22 @@ void tt_store_hold(tt_store *s, bool on)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Move every entry of the dynamic tier into a new shared tier, with those of the last one,
- * and publish it: from then on they are read with no lock and never evicted. */
+void tt_store_mark_prepared(tt_store *s, const struct tt_clip *clip)
+{
+    if (!s || !clip || clip->personal)
+        return;
+    struct entry *e = (struct entry *)((char *)clip - offsetof(struct entry, clip));
+    if (atomic_load_explicit(&e->shared, memory_order_acquire))
+        return; /* shared already: nothing to keep */
+    pthread_mutex_lock(&s->lock);
+    e->prepared = true;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Move the prepared entries of the dynamic tier into a new shared tier, with those of the last
+ * one, and publish it: from then on they are read with no lock and never evicted. What calls
+ * made on demand stays in the dynamic tier, bounded: a reload every day must not make a day of
+ * other speeds and answers permanent. */
 int tt_store_share(tt_store *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -914,19 +930,22 @@ int tt_store_share(tt_store *s)
         s->owned = owned;
         s->capowned = n;
     }
-    /* the dynamic tier's entries join the owned ones */
+    /* the prepared entries of the dynamic tier join the owned ones */
     for (size_t i = 0; i < s->nbucket; i++) {
-        for (struct entry *e = s->bucket[i], *next; e; e = next) {
-            next = e->next;
+        for (struct entry **p = &s->bucket[i], *e; (e = *p);) {
+            if (!e->prepared) {
+                p = &e->next;
+                continue;
+            }
+            *p = e->next;
             e->next = NULL;
             atomic_store_explicit(&e->shared, true, memory_order_release);
             lru_unlink(s, e);
             s->dyn_bytes -= clip_bytes(e);
             s->owned[s->nowned++] = e;
+            s->n--;
         }
-        s->bucket[i] = NULL;
     }
-    s->n = 0;
     t->nbucket = nb;
     for (size_t i = 0; i < s->nowned; i++) {
         struct shared_node *node = &t->nodes[i];

@@ -25,14 +25,17 @@ const char *tt_store_rec_id(const tt_menu *m, const struct tt_event *ev, char *b
                             size_t size);
 
 /**
- * Publish everything made so far as the store's shared tier (see prompt.c): read by any number
+ * Publish what prepares marked (tt_store_mark_prepared) as the store's shared tier (see prompt.c): read by any number
  * of threads with no lock, never evicted. tt_store_prepare does it when it has made a menu's
  * prompts. @return 0 or ENOMEM (the store is then as before)
  */
 int tt_store_share(tt_store *s);
-/** Hold eviction off (on) until the matching call with off: what a prepare makes is all to be
- *  shared, however much more it is than the dynamic tier's bound. */
+/** Hold eviction off (on) until the matching call with off. */
 void tt_store_hold(tt_store *s, bool on);
+/** A clip from tt_store_get that a prepare asked for: kept (never evicted) and moved to the
+ *  shared tier by the next tt_store_share, however much more it is than the dynamic tier's
+ *  bound. Nothing else is shared. */
+void tt_store_mark_prepared(tt_store *s, const struct tt_clip *clip);
 
 /*
  * A miss, made by the store's workers: a text not prepared (a lookup's answer, an entry read
