@@ -470,6 +470,8 @@ struct tt_menu_slot_opts {
     const char *prompts_dir; /* NULL: the menu's own (tt_menu_prompts_dir) */
     const char *lang;        /* a language code every edition must have (calls start in it), or
                               * NULL for the menu's first */
+    bool every_speed;        /* prepare every listener speed (tt_store_prepare_every_speed), as a
+                              * telephone service does; else the normal speed only */
 };
 
 /**

@@ -1411,6 +1411,12 @@ static void prompts_are_kept_at_the_rate_their_voices_and_recordings_are_made_at
     /* at 96 kHz: 48 kHz is all a listener hears */
     tl_write_wav(wav, pcm, 441, 96000);
     assert_int_equal(rate_of(dir, "voice.en = flite:kal16", "en"), 48000);
+    /* a recording of no node of the menu is not played, so it is not counted */
+    char stray[700];
+    snprintf(stray, sizeof(stray), "%s/old-welcome.wav", en);
+    tl_write_wav(stray, pcm, 441, 96000);
+    tl_write_wav(wav, pcm, 441, 44100);
+    assert_int_equal(rate_of(dir, "voice.en = flite:kal16", "en"), 44100);
     /* a file that is not audio is the store's to warn about, not a rate */
     FILE *f = fopen(wav, "w");
     assert_non_null(f);

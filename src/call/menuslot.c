@@ -36,10 +36,11 @@ struct tt_menu_slot {
     char *prompts_dir;     /* the one asked for, else the first edition's: with a store, later
                             * editions must agree (the store reads recordings from it) */
     bool dir_asked;        /* prompts_dir was given: every edition uses it */
+    bool every_speed;
     char *lang;            /* NULL: each edition's first */
     tt_store *store;
     pthread_mutex_t lock;  /* current, and every edition's holds */
-    pthread_mutex_t reloading; /* one reload at a time, put in service in the order begun */
+    pthread_mutex_t reloading; /* one reload at a time (each reads the file as it is then) */
     bool lock_ok, reloading_ok;
     struct edition *current;
 };
@@ -51,6 +52,14 @@ static void edition_free(struct edition *e)
     tt_phrases_free_all(e->menu, e->phrases);
     tt_menu_free(e->menu);
     free(e);
+}
+
+static int prepare(tt_menu_slot *s, struct edition *e,
+                   void (*progress)(size_t done, size_t total, void *arg), void *arg)
+{
+    return s->every_speed
+               ? tt_store_prepare_every_speed(s->store, e->menu, e->phrases, progress, arg)
+               : tt_store_prepare(s->store, e->menu, e->phrases, progress, arg);
 }
 
 /* Build an edition from the file as it is now; nothing of the slot changes. */
@@ -83,10 +92,10 @@ static int edition_load(tt_menu_slot *s, unsigned generation, struct edition **e
     }
     if ((err = tt_phrases_load_all(e->menu, dir, e->phrases, diag)))
         goto fail;
-    if (s->store && (err = tt_store_prepare(s->store, e->menu, e->phrases, NULL, NULL))) {
+    if (s->store && (err = prepare(s, e, NULL, NULL))) {
         tt_diag_add(diag, TT_ERROR, s->path, 0,
-                    "the prompts of this menu could not all be made (%s); the messages before "
-                    "say why",
+                    "the prompts of this menu could not all be made (%s): the speech engine's "
+                    "own messages are in the store's, reported when tonetree stops",
                     strerror(err));
         goto fail;
     }
@@ -125,6 +134,7 @@ int tt_menu_slot_new(tt_menu_slot **sp, const char *path, const struct tt_menu_s
     s->path = dup_or_null(path, &failed);
     s->prompts_dir = dup_or_null(o->prompts_dir, &failed);
     s->dir_asked = o->prompts_dir != NULL;
+    s->every_speed = o->every_speed;
     s->lang = dup_or_null(o->lang, &failed);
     int err = failed || !path ? ENOMEM : 0;
     if (err || (err = pthread_mutex_init(&s->lock, NULL)))
@@ -184,7 +194,7 @@ int tt_menu_slot_prepare(tt_menu_slot *s, tt_store *store,
     pthread_mutex_lock(&s->reloading);
     s->store = store;
     const struct tt_edition *e = tt_menu_slot_hold(s);
-    int err = tt_store_prepare(store, e->menu, e->phrases, progress, arg);
+    int err = prepare(s, (struct edition *)e, progress, arg);
     tt_menu_slot_release(s, e);
     pthread_mutex_unlock(&s->reloading);
     return err;

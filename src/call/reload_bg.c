@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,8 +58,15 @@ int tt_reload_bg_start(struct tt_reload_bg **rp, tt_menu_slot *s)
     else if (pipe(r->done) || fcntl(r->done[0], F_SETFD, FD_CLOEXEC) ||
              fcntl(r->done[1], F_SETFD, FD_CLOEXEC)) /* not into a lookup's program */
         err = errno;
-    else
+    else {
+        /* The program's signals (SIGINT, SIGHUP) are for its own thread, whose poll() they
+         * wake: this one takes none. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         err = pthread_create(&r->thread, NULL, run, r);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     if (err) {
         release(r);
         return err;

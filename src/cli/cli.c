@@ -456,6 +456,10 @@ struct setup {
     tt_menu *m;
     tt_phrases *ph[8];
     tt_store *store;
+    /* The store's own messages: its workers write them (under its lock) while the program's
+     * thread uses d, so they are kept apart and moved into d only when no worker can be
+     * writing: before the first call, and once the store is freed. */
+    tt_diag *sd;
 };
 
 /* Options the commands with a prompt store take; returns 1 when it took one, 0 when it is not
@@ -498,11 +502,34 @@ static int setup_option(struct setup *su, int c, const char *arg, const struct c
     }
 }
 
+/* The store's messages into d (see struct setup: only while no worker can be writing). */
+static void store_messages(struct setup *su, tt_diag *d)
+{
+    for (size_t i = 0; su->sd && i < tt_diag_len(su->sd); i++) {
+        const struct tt_diag_msg *m = tt_diag_get(su->sd, i);
+        tt_diag_add(d, m->sev, m->file, m->line, "%s", m->text);
+    }
+    if (su->sd)
+        tt_diag_clear(su->sd);
+}
+
 static int setup_store(struct setup *su, const char *prompts_dir, tt_diag *d)
 {
     struct tt_store_opts so = {.rate = su->rate, .prompts_dir = prompts_dir,
                                .cache_dir = su->cache};
-    return tt_store_new(&su->store, &so, d);
+    if (!su->sd && !(su->sd = tt_diag_new()))
+        return ENOMEM;
+    int err = tt_store_new(&su->store, &so, su->sd);
+    store_messages(su, d);
+    return err;
+}
+
+/* Free the store (its workers joined), then its last messages join d, before d is reported. */
+static void setup_end_store(struct setup *su, tt_diag *d)
+{
+    tt_store_free(su->store);
+    su->store = NULL;
+    store_messages(su, d);
 }
 
 static int setup_open(struct setup *su, const char *menu, tt_diag *d)
@@ -525,6 +552,7 @@ static int setup_open(struct setup *su, const char *menu, tt_diag *d)
 static void setup_close(struct setup *su)
 {
     tt_store_free(su->store);
+    tt_diag_free(su->sd);
     tt_phrases_free_all(su->m, su->ph);
     tt_menu_free(su->m);
     free(su->cache);
@@ -607,6 +635,7 @@ static int cmd_render(int argc, char **argv, tt_diag *d)
     };
     err = tt_render(su.m, su.ph, su.store, &ro, d);
 report:
+    setup_end_store(&su, d);
     rc = report(d, err);
 out:
     if (tf && tf != output) {
@@ -695,6 +724,7 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
         !(err = auto_rate(&su, slot, ko.device, d)) &&
         !(err = setup_store(&su, tt_menu_slot_prompts_dir(slot), d)) &&
         !(err = tt_menu_slot_prepare(slot, su.store, show_progress, NULL))) {
+        store_messages(&su, d); /* no call yet: no worker */
         tt_diag_print(d, stderr); /* warnings (a recording that cannot be used, ...) first */
         tt_diag_clear(d);
         ko.rate = su.rate;
@@ -707,6 +737,7 @@ static int cmd_run(int argc, char **argv, tt_diag *d)
         signals_catch_reload(&reload_signals);
         err = tt_kiosk_run(NULL, NULL, su.store, &ko, d);
     }
+    setup_end_store(&su, d);
     rc = stopped_status(report(d, err));
 out:
     tt_menu_slot_free(slot);
@@ -778,17 +809,21 @@ static int cmd_line(int argc, char **argv, tt_diag *d)
     if (!(err = tt_menu_slot_new(&slot, argv[optind], &mo, d)) &&
         !(err = setup_store(&su, tt_menu_slot_prompts_dir(slot), d)) &&
         !(err = tt_menu_slot_prepare(slot, su.store, show_progress, NULL))) {
+        store_messages(&su, d); /* no call yet: no worker */
         tt_diag_print(d, stderr);
         tt_diag_clear(d);
         lo.rate = su.rate;
         signals_catch_stop(&stop_signal);
         signals_catch_reload(&reload_signals);
         /* the line's own failures (its device, above all) are tonetree's, not the input's */
-        if ((err = tt_line_serve(slot, su.store, &lo, d)) && err != EINVAL) {
+        err = tt_line_serve(slot, su.store, &lo, d);
+        setup_end_store(&su, d);
+        if (err && err != EINVAL) {
             rc = stopped_status(report(d, err) ? EXIT_RUN : 0);
             goto out;
         }
     }
+    setup_end_store(&su, d);
     rc = stopped_status(report(d, err));
 out:
     if (tf) {
@@ -1013,6 +1048,7 @@ static int cmd_prompts(int argc, char **argv, tt_diag *d)
                 st.recordings, st.synthesized, st.disk_hits, st.fallbacks);
     }
 report:
+    setup_end_store(&su, d);
     rc = report(d, err);
 out:
     setup_close(&su);

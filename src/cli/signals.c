@@ -30,8 +30,9 @@ void signals_catch_stop(volatile sig_atomic_t *flag)
 static void on_reload(int sig)
 {
     (void)sig;
-    /* Only this handler writes it, and it does not interrupt itself (sa_mask has SIGHUP). */
-    *reload_counter = *reload_counter + 1;
+    /* Only this handler writes it, and it does not interrupt itself (sa_mask has SIGHUP); it
+     * is compared for a change, so it wraps rather than overflow. */
+    *reload_counter = *reload_counter < 0x3fffffff ? *reload_counter + 1 : 0;
 }
 
 void signals_catch_reload(volatile sig_atomic_t *counter)
@@ -42,6 +43,7 @@ void signals_catch_reload(volatile sig_atomic_t *counter)
     sa.sa_handler = on_reload;
     sigemptyset(&sa.sa_mask);
     sigaddset(&sa.sa_mask, SIGHUP);
+    sa.sa_flags = SA_RESTART; /* a write to the screen is not cut short; poll() wakes anyway */
     sigaction(SIGHUP, &sa, NULL);
 }
 

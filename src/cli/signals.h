@@ -15,8 +15,8 @@
 void signals_catch_stop(volatile sig_atomic_t *flag);
 
 /**
- * SIGHUP adds one to *counter (no SA_RESTART, so a waiting poll() wakes): a service reloads its
- * menu when it sees the counter change, as daemons do. Replaces the terminal guard's SIGHUP: a
+ * SIGHUP changes *counter (SA_RESTART: reads and writes go on; poll() is never restarted, so a
+ * waiting one wakes): a service reloads its menu when it sees the counter change, as daemons do. Replaces the terminal guard's SIGHUP: a
  * kiosk whose terminal really hangs up learns it from the terminal itself (reads fail) and ends
  * as before.
  */

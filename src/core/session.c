@@ -1095,14 +1095,15 @@ void tt_session_start(tt_session *s, tt_ms now)
         return;
     emit(s, TT_EV_START, now, s->m->start);
     s->last_key = now;
-    s->en = s->m->nodes[s->node].input ? EN_COLLECT : EN_NONE;
     if (s->opts.asleep && s->opts.end_mode == TT_END_RESET) {
         /* Nobody is here yet: wait in silence, as after a reset, for a key to wake it. */
+        s->en = EN_NONE; /* as after a reset: waking goes to the start, which sets it */
         s->asleep = true;
         prompt_new(s);
         wait_for_key(s, now);
         return;
     }
+    s->en = s->m->nodes[s->node].input ? EN_COLLECT : EN_NONE;
     say_node(s, now, 0);
 }
 

@@ -345,8 +345,10 @@ int tt_out_rate_for(const char *device, int want)
             p.channelCount = 2;
             pe = Pa_IsFormatSupported(NULL, &p, want);
         }
-        if (pe == paInvalidSampleRate && info->defaultSampleRate > 0)
-            rate = (int)info->defaultSampleRate;
+        int own = (int)info->defaultSampleRate;
+        if (pe == paInvalidSampleRate && own > 0 &&
+            Pa_IsFormatSupported(NULL, &p, own) == paFormatIsSupported)
+            rate = own;
     }
     tt_pa_release();
     tt_diag_free(d);

@@ -61,6 +61,7 @@ struct kiosk {
     const struct tt_edition *ed; /* NULL without o->menus */
     struct tt_reload_bg *reloading;
     sig_atomic_t reload_seen;    /* *o->reload when the last reload began */
+    unsigned move_failed;        /* an edition the kiosk could not move to (not tried again) */
     tt_diag *diag;
     tt_diag *said;           /* the call's messages (a lookup that failed), reported as they come */
     const struct tt_kiosk_opts *o;
@@ -480,8 +481,10 @@ static void reload_finished(struct kiosk *k)
  * asleep like the one it replaces, so that nothing is said to an empty room. */
 static int move_to_new_menu(struct kiosk *k, tt_ms now)
 {
-    if (!k->ed || !tt_session_asleep(tt_call_session(k->c)) ||
-        tt_menu_slot_generation(k->o->menus) == k->ed->generation)
+    if (!k->ed || !tt_session_asleep(tt_call_session(k->c)))
+        return 0;
+    unsigned g = tt_menu_slot_generation(k->o->menus);
+    if (g == k->ed->generation || g == k->move_failed)
         return 0;
     const struct tt_edition *ed = tt_menu_slot_hold(k->o->menus);
     unsigned *visits = calloc(tt_menu_node_count(ed->menu), sizeof(*visits));
@@ -491,17 +494,26 @@ static int move_to_new_menu(struct kiosk *k, tt_ms now)
     co.asleep = true;
     int err = visits ? tt_call_new(&c, ed->menu, ed->phrases, k->store, &co, k->said) : ENOMEM;
     if (err) {
+        /* The old menu goes on (its call is untouched); tried again at the next reload. */
         free(visits);
+        tt_diag_add(k->said, TT_ERROR, tt_menu_slot_path(k->o->menus), 0,
+                    "cannot move to edition %u of the menu (%s): the kiosk goes on with "
+                    "edition %u",
+                    ed->generation, strerror(err), k->ed->generation);
+        k->move_failed = ed->generation;
         tt_menu_slot_release(k->o->menus, ed);
-        return err;
+        report(k);
+        return 0;
     }
     log_counts(k, "reload");
+    k->resets_end = k->resets_idle = k->lookups = 0; /* the next line counts from here */
     tt_call_free(k->c);
     tt_menu_slot_release(k->o->menus, k->ed);
     free(k->visits);
     k->c = c;
     k->ed = ed;
     k->m = ed->menu;
+    k->phrases = ed->phrases;
     k->visits = visits;
     k->clip_started = k->clip_queued = false;
     tt_diag_add(k->said, TT_NOTE, tt_menu_slot_path(k->o->menus), 0,
@@ -622,8 +634,6 @@ int tt_kiosk_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
 out:
     /* Stops a stretch under way (within milliseconds), ends a lookup, wipes personal audio. */
     tt_call_free(k.c);
-    if (k.reloading) /* a reload under way is let finish: its edition stays in the slot */
-        tt_reload_bg_finish(k.reloading, k.said);
     /* Whoever used the kiosk last, their words leave the screen with the kiosk (unless the
      * terminal has hung up: then there is no screen left to clear, nor to write to). */
     if (!k.hung_up)
@@ -637,6 +647,10 @@ out:
     tt_term_close(k.term);
     if (k.log)
         fclose(k.log);
+    /* A reload under way is let finish (its edition stays in the slot), after the screen was
+     * cleared and the terminal given back: it may be synthesizing for a while. */
+    if (k.reloading && k.said)
+        tt_reload_bg_finish(k.reloading, k.said);
     if (k.said) {
         report(&k);
         tt_diag_free(k.said);

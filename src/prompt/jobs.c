@@ -81,7 +81,7 @@ static void job_free(struct tt_store_job *j)
         return;
     /* Personal words are someone's own: not left in freed memory either. */
     if (j->personal && j->text)
-        memset(j->text, 0, strlen(j->text));
+        explicit_bzero(j->text, strlen(j->text)); /* not optimized away before the free */
     free(j->lang);
     free(j->voice);
     free(j->node);
@@ -257,6 +257,12 @@ static void start_workers(struct tt_pool *p)
 {
     sigset_t all, old;
     sigfillset(&all);
+    /* A fault on a worker must still reach the program's handler (which gives a raw terminal
+     * back): blocked, the kernel would end the program without it. */
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     while (p->nthreads < p->want &&
            !pthread_create(&p->threads[p->nthreads], NULL, worker, p))

@@ -474,7 +474,7 @@ out:
     }
     /* The engine's own rate copy of personal words goes the way of the clip: wiped. */
     if (raw && personal)
-        memset(raw, 0, raw_n * sizeof(*raw));
+        explicit_bzero(raw, raw_n * sizeof(*raw));
     free(raw);
     free(key);
     free(native);
@@ -870,7 +870,7 @@ void tt_store_release(tt_store *s, const struct tt_clip *clip)
     }
     struct tt_clip *c = (struct tt_clip *)clip;
     if (c->pcm)
-        memset((int16_t *)c->pcm, 0, c->frames * sizeof(*c->pcm));
+        explicit_bzero((int16_t *)c->pcm, c->frames * sizeof(*c->pcm));
     free((int16_t *)c->pcm);
     memset(c, 0, sizeof(*c));
     free(c);

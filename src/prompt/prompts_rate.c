@@ -20,23 +20,31 @@
 
 #define MOST_RATE 48000
 
-/* The extensions a recording may have (prompt.c looks for the same). */
-static bool is_recording(const char *name)
+/* A recording the store would play for a node of m: <node>.<ext> or <node>.short.<ext>, with
+ * an extension prompt.c looks for. A stray file in the folder is not one. */
+static bool is_recording(const tt_menu *m, const char *name)
 {
     static const char *const ext[] = {".wav",  ".flac", ".ogg", ".oga", ".opus",
                                       ".mp3",  ".aiff", ".aif", ".au"};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
         size_t e = strlen(ext[i]);
-        if (n > e && !strcmp(name + n - e, ext[i]))
-            return true;
+        if (n <= e || strcmp(name + n - e, ext[i]) || n - e >= 256)
+            continue;
+        char id[256];
+        memcpy(id, name, n - e);
+        id[n - e] = '\0';
+        size_t k = strlen(id);
+        if (k > 6 && !strcmp(id + k - 6, ".short"))
+            id[k - 6] = '\0';
+        return tt_menu_find(m, id) >= 0;
     }
     return false;
 }
 
 /* The highest rate of the recordings in one language's folder (0: none, or no folder). A
  * recording that cannot be read is left to the store, which says why when it meets it. */
-static int recordings_rate(const char *dir)
+static int recordings_rate(const tt_menu *m, const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -44,7 +52,7 @@ static int recordings_rate(const char *dir)
     int best = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || !is_recording(e->d_name))
+        if (e->d_name[0] == '.' || !is_recording(m, e->d_name))
             continue;
         char path[4096], why[256];
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
@@ -72,8 +80,10 @@ int tt_prompts_rate(const tt_menu *m, const char *prompts_dir, tt_diag *diag)
             return -err;
         int rate = tt_tts_voice_rate(&v);
         char dir[4096];
-        snprintf(dir, sizeof(dir), "%s/%s", prompts_dir, tt_menu_lang(m, i));
-        int rec = recordings_rate(dir);
+        int rec = 0;
+        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", prompts_dir, tt_menu_lang(m, i)) <
+            sizeof(dir))
+            rec = recordings_rate(m, dir);
         if (rec > rate)
             rate = rec;
         if (rate > best)
