@@ -280,6 +280,41 @@ static void public_words_given_up_by_a_key_are_kept_for_the_next_time(void **sta
     tt_store_release(G.store, c);
 }
 
+/* A listener paging on at a slow speed gives up a page a key at a time: those pages are still
+ * made (public: someone may come back to them) but after the page they wait for, not before. */
+static void pages_given_up_wait_behind_the_page_the_listener_waits_for(void **state)
+{
+    (void)state;
+    static const char *const pages[] = {"Page one, skipped.", "Page two, skipped.",
+                                        "Page three, skipped.", "Page four, skipped.",
+                                        "Page five, skipped."};
+    tt_store_jobs_hold(G.store, true);
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        struct tt_event ev = say_words(pages[i], TT_PUBLIC);
+        struct tt_store_job *j = job_for(&ev);
+        assert_int_equal(tt_store_job_start(G.store, j, G.pipe[1]), 0);
+        tt_store_job_cancel(G.store, j, false); /* the next key */
+    }
+    struct tt_event ev = say_words("Page six, which the listener waits for.", TT_PUBLIC);
+    struct tt_store_job *now = job_for(&ev);
+    assert_int_equal(tt_store_job_start(G.store, now, G.pipe[1]), 0);
+    assert_int_equal(tt_store_jobs_ahead(G.store, now), 0);
+    /* and a second listener's page goes behind the first's, ahead of the skipped ones */
+    struct tt_event ev2 = say_words("Another caller's page.", TT_PUBLIC);
+    struct tt_store_job *other = job_for(&ev2);
+    assert_int_equal(tt_store_job_start(G.store, other, G.pipe[1]), 0);
+    assert_int_equal(tt_store_jobs_ahead(G.store, other), 1);
+    tt_store_jobs_hold(G.store, false);
+    wait_made(now);
+    const struct tt_clip *c = NULL;
+    assert_int_equal(tt_store_job_finish(G.store, now, &c), 0);
+    tt_store_release(G.store, c);
+    wait_made(other);
+    assert_int_equal(tt_store_job_finish(G.store, other, &c), 0);
+    tt_store_release(G.store, c);
+    tt_store_jobs_wait(G.store);
+}
+
 static void a_job_given_up_while_made_is_freed_by_the_store(void **state)
 {
     (void)state;
@@ -350,6 +385,7 @@ int main(void)
         cmocka_unit_test(personal_words_are_made_for_each_caller),
         cmocka_unit_test(a_job_given_up_before_it_is_made_leaves_nothing),
         cmocka_unit_test(public_words_given_up_by_a_key_are_kept_for_the_next_time),
+        cmocka_unit_test(pages_given_up_wait_behind_the_page_the_listener_waits_for),
         cmocka_unit_test(a_job_given_up_while_made_is_freed_by_the_store),
         cmocka_unit_test(the_queue_is_bounded),
         cmocka_unit_test(a_store_with_no_workers_makes_a_job_when_it_starts),

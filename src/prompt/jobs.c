@@ -31,8 +31,10 @@
 #include "prompt/store_int.h"
 
 #define WORKERS_DEFAULT 2 /* a speech engine keeps a core busy; the driver's thread needs one */
-/* Jobs waiting for a worker (TT_STORE_QUEUE_MAX): a call waits for one at a time, and a job
- * nobody waits for is made only if it is public, so the queue grows with calls, not keys. */
+/* Jobs waiting for a worker (TT_STORE_QUEUE_MAX): a call waits for one at a time; a public job
+ * nobody waits for any more (the listener pressed on) is still made, but goes to the back of
+ * the queue, behind everything someone is waiting for. So the queue can grow with keys, up to
+ * its bound, without ever holding up the prompt a listener is waiting for. */
 
 enum job_state {
     JOB_NEW,       /* the caller's, not started */
@@ -360,11 +362,15 @@ int tt_store_job_start(tt_store *s, struct tt_store_job *j, int done_fd)
     }
     j->state = JOB_QUEUED;
     j->started = true;
-    if (p->tail)
-        p->tail->next = j;
-    else
-        p->head = j;
-    p->tail = j;
+    /* Ahead of the jobs nobody waits for any more (they are kept at the back), behind those
+     * somebody does: a scan, bounded by TT_STORE_QUEUE_MAX, under the lock. */
+    struct tt_store_job **at = &p->head;
+    while (*at && !(*at)->abandoned)
+        at = &(*at)->next;
+    j->next = *at;
+    *at = j;
+    if (!j->next)
+        p->tail = j;
     p->queued++;
     pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->lock);
@@ -414,6 +420,12 @@ void tt_store_job_cancel(tt_store *s, struct tt_store_job *j, bool stop)
             pthread_cond_broadcast(&p->quiet);
         } else {
             j->abandoned = true;
+            if (!j->followers && p->tail != j) { /* nobody waits: behind those who do */
+                dequeue(p, j);
+                p->tail->next = j;
+                p->tail = j;
+                p->queued++;
+            }
         }
         break;
     case JOB_MAKING:
@@ -448,4 +460,15 @@ void tt_store_jobs_wait(tt_store *s)
     while (p->head || p->making)
         pthread_cond_wait(&p->quiet, &p->lock);
     pthread_mutex_unlock(&p->lock);
+}
+
+size_t tt_store_jobs_ahead(tt_store *s, const struct tt_store_job *j)
+{
+    struct tt_pool *p = tt_store_pool(s);
+    size_t n = 0;
+    pthread_mutex_lock(&p->lock);
+    for (const struct tt_store_job *x = p->head; x && x != j; x = x->next)
+        n++;
+    pthread_mutex_unlock(&p->lock);
+    return n;
 }

@@ -99,5 +99,8 @@ void tt_store_job_cancel(tt_store *s, struct tt_store_job *j, bool stop);
  * every job started has been made (not while held). */
 void tt_store_jobs_hold(tt_store *s, bool on);
 void tt_store_jobs_wait(tt_store *s);
+/** For tests: how many queued jobs a worker takes before j (the queue's length if j is not
+ *  queued). */
+size_t tt_store_jobs_ahead(tt_store *s, const struct tt_store_job *j);
 
 #endif
