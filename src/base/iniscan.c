@@ -1,12 +1,15 @@
 /*
- * The line scan of small INI files (see iniscan.h).
+ * The line scan of INI files (see iniscan.h).
  *
- * Lines are read as iniparser 4.1 reads them, as menu_scan.c does: spaces at the end of a line
- * go, a line ending in \ is joined to the next in one buffer of TT_INI_LINE_MAX bytes, a line
- * starting with ; or # is a comment, [name] starts a section, name = value sets a key, and any
- * other line makes iniparser refuse the whole file. Everything kept is copied once into one
- * block sized for the file, and duplicates are found by sorting, so the scan stays
- * O(n log n) however the bytes are made.
+ * tt_ini_lines reads lines as iniparser 4.1 reads them: spaces at the end of a line go, a line
+ * ending in \ is joined to the next in one buffer of TT_INI_LINE_MAX bytes, a line starting with
+ * ; or # is a comment, [name] starts a section, name = value sets a key, and any other line
+ * makes iniparser refuse the whole file. It copies nothing but the line being joined, so the
+ * menu loader can walk a file of thousands of sections with it at the cost of one call a line.
+ *
+ * tt_iniscan_run, for the small files, copies everything it keeps once into one block sized
+ * for the file, and finds duplicates by sorting, so it stays O(n log n) however the bytes are
+ * made.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,10 +27,6 @@ struct scan {
     void *arg;
     size_t text_cap;
     int cur;                 /* the current section line, -1 before any */
-    char line[TT_INI_LINE_MAX + 1];
-    size_t llen;
-    int first_line;          /* the physical line where the current logical line began */
-    bool continued;          /* the last physical line ended with \ */
 };
 
 static void say(struct scan *sc, int line, const char *fmt, ...)
@@ -43,17 +42,6 @@ static void say(struct scan *sc, int line, const char *fmt, ...)
     sc->report(sc->arg, line, text);
 }
 
-/* iniparser trims with isspace() in the C locale: exactly these six. */
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 /* A NUL-terminated copy in the scan's block (sized in tt_iniscan_run so that it never fills). */
 static const char *keep(struct scan *sc, const char *p, size_t n, bool lowercase)
 {
@@ -62,7 +50,7 @@ static const char *keep(struct scan *sc, const char *p, size_t n, bool lowercase
         abort(); /* the size computed in tt_iniscan_run is wrong: a bug, not an input */
     char *out = s->text + s->text_len;
     for (size_t i = 0; i < n; i++)
-        out[i] = lowercase ? lower(p[i]) : p[i];
+        out[i] = lowercase ? tt_ini_lower(p[i]) : p[i];
     out[n] = '\0';
     s->text_len += n + 1;
     return out;
@@ -83,94 +71,207 @@ static int add(struct scan *sc, const struct tt_iniscan_line *l)
     return 0;
 }
 
-/* How iniparser reads a value: in "double" or 'single' quotes it is kept whole up to the next
- * quote of its kind, and what follows is dropped; otherwise it ends at the first ; or #. */
-static void read_value(struct tt_iniscan_line *l)
+void tt_ini_value_read(const char *v, size_t n, struct tt_ini_value *out)
 {
-    const char *v = l->value;
-    size_t n = strlen(v);
+    *out = (struct tt_ini_value){0};
     if (!n)
         return;
     if (v[0] == '"' || v[0] == '\'') {
-        const char *close = memchr(v + 1, v[0], n - 1);
+        const char *close = memchr(v + 1, v[0], n - 1), *end = v + n;
         if (!close) {
-            l->unclosed = true;
+            out->unclosed = true;
             return;
         }
         const char *after = close + 1;
-        while (is_space(*after))
+        while (after < end && tt_ini_space(*after))
             after++;
-        if (*after && *after != ';' && *after != '#')
-            l->rest = after;
+        if (after < end && *after != ';' && *after != '#')
+            out->rest = after;
         return;
     }
-    l->cut = strpbrk(v, ";#");
-}
-
-static void unreadable(struct scan *sc, const char *s, size_t n, const char *eq, int line)
-{
-    sc->s->fatal = true;
-    if (s[0] == '[')
-        say(sc, line,
-            "this line starts like a [section] but does not end with ]: a [section] stands "
-            "alone on its line (put a comment on a line of its own)");
-    else if (eq == s)
-        say(sc, line, "this line has no name before the =");
-    else
-        say(sc, line,
-            "this line is not a [section], a name = value or a comment (a comment line starts "
-            "with ;): '%.*s'",
-            (int)(n > 40 ? 40 : n), s);
+    const char *semi = memchr(v, ';', n), *hash = memchr(v, '#', n);
+    out->cut = !semi ? hash : !hash ? semi : semi < hash ? semi : hash;
 }
 
 /* One logical line (continuations joined, trailing spaces gone), classified as iniparser 4.1's
  * iniparser_line() does. */
-static int logical_line(struct scan *sc, const char *s, size_t n, int line)
+static int logical_line(const char *s, size_t n, int line, size_t offset, tt_ini_line_fn *fn,
+                        void *arg)
 {
-    while (n && is_space(*s))
+    while (n && tt_ini_space(*s))
         s++, n--;
-    if (n == 0 || s[0] == ';' || s[0] == '#')
+    if (n == 0)
         return 0;
-    struct tt_iniscan_line l = {.line = line, .section = -1};
-    if (s[0] == '[' && s[n - 1] == ']') {
-        /* iniparser takes the name up to the first ] */
+    struct tt_ini_line l = {.line = line, .offset = offset, .s = s, .n = n};
+    if (s[0] == ';' || s[0] == '#') {
+        l.kind = TT_INI_COMMENT;
+    } else if (s[0] == '[' && s[n - 1] == ']') {
         const char *name = s + 1;
-        size_t k = (size_t)((const char *)memchr(name, ']', n - 1) - name);
-        while (k && is_space(*name))
+        size_t k = n - 2;
+        while (k && tt_ini_space(*name))
             name++, k--;
-        while (k && is_space(name[k - 1]))
+        while (k && tt_ini_space(name[k - 1]))
             k--;
-        if (!k) {
-            /* iniparser would stay in the section before, under a garbled name */
-            sc->s->fatal = true;
-            say(sc, line, "this [section] has no name between its brackets");
-            return 0;
+        l.kind = TT_INI_SECTION;
+        l.name = name;
+        l.name_len = k;
+    } else {
+        const char *eq = memchr(s, '=', n);
+        if (s[0] == '[') {
+            /* "[main] ; a = b" is no section to iniparser but a key named "[main] ; a" */
+            l.kind = TT_INI_UNCLOSED;
+        } else if (!eq) {
+            l.kind = TT_INI_NOT_INI;
+        } else if (eq == s) {
+            l.kind = TT_INI_NO_NAME;
+        } else {
+            size_t k = (size_t)(eq - s);
+            while (k && tt_ini_space(s[k - 1]))
+                k--;
+            const char *v = eq + 1, *end = s + n;
+            while (v < end && tt_ini_space(*v))
+                v++;
+            l.kind = TT_INI_KEY;
+            l.name = s;
+            l.name_len = k;
+            l.value = v;
+            l.value_len = (size_t)(end - v);
         }
-        l.kind = TT_INISCAN_SECTION;
-        l.name = keep(sc, name, k, true);
-        l.raw = keep(sc, name, k, false);
-        sc->cur = (int)sc->s->n;
-        return add(sc, &l);
     }
-    const char *eq = memchr(s, '=', n);
-    if (!eq || eq == s || s[0] == '[') {
-        /* "[phrases] ; a = b" is no section to iniparser but a key named "[phrases] ; a" */
-        unreadable(sc, s, n, eq, line);
+    return fn(arg, &l);
+}
+
+int tt_ini_lines(const char *data, size_t len, tt_ini_line_fn *fn, void *arg)
+{
+    char line[TT_INI_LINE_MAX + 1];
+    size_t llen = 0, first_pos = 0;
+    int err = 0, lineno = 0, first_line = 0;
+    bool continued = false; /* the last physical line ended with \ */
+
+    for (size_t pos = 0; pos < len && !err;) {
+        const char *p = data + pos;
+        const char *nl = memchr(p, '\n', len - pos);
+        size_t plen = nl ? (size_t)(nl - p) : len - pos;
+        pos += plen + (nl ? 1 : 0);
+        lineno++;
+        /* A logical line starts on a line that no \ joins to the one before (after a line
+         * holding only \, the next starts afresh: in iniparser too). */
+        if (llen == 0) {
+            first_line = lineno;
+            first_pos = (size_t)(p - data);
+        }
+        if (llen + plen > TT_INI_LINE_MAX) {
+            struct tt_ini_line l = {.kind = TT_INI_TOO_LONG, .line = first_line, .last = lineno,
+                                    .offset = first_pos, .n = llen + plen};
+            err = fn(arg, &l);
+            llen = 0;
+            continued = false;
+            continue;
+        }
+        memcpy(line + llen, p, plen);
+        llen += plen;
+        while (llen && tt_ini_space(line[llen - 1]))
+            llen--;
+        /* iniparser writes the next line over the backslash: the same join here. */
+        if (llen && line[llen - 1] == '\\') {
+            llen--;
+            continued = true;
+            continue;
+        }
+        continued = false;
+        err = logical_line(line, llen, first_line, first_pos, fn, arg);
+        llen = 0;
+    }
+    if (!err && continued) {
+        struct tt_ini_line l = {.kind = TT_INI_DANGLING, .line = first_line,
+                                .offset = first_pos};
+        err = fn(arg, &l);
+    }
+    return err;
+}
+
+static void unreadable(struct scan *sc, const struct tt_ini_line *l)
+{
+    sc->s->fatal = true;
+    if (l->kind == TT_INI_UNCLOSED)
+        say(sc, l->line,
+            "this line starts like a [section] but does not end with ]: a [section] stands "
+            "alone on its line (put a comment on a line of its own)");
+    else if (l->kind == TT_INI_NO_NAME)
+        say(sc, l->line, "this line has no name before the =");
+    else
+        say(sc, l->line,
+            "this line is not a [section], a name = value or a comment (a comment line starts "
+            "with ;): '%.*s'",
+            (int)(l->n > 40 ? 40 : l->n), l->s);
+}
+
+static int section_line(struct scan *sc, const struct tt_ini_line *in)
+{
+    /* iniparser takes the name up to the first ] */
+    const char *name = in->name;
+    const char *close = memchr(name, ']', in->name_len);
+    size_t k = close ? (size_t)(close - name) : in->name_len;
+    while (k && tt_ini_space(name[k - 1]))
+        k--;
+    if (!k) {
+        /* iniparser would stay in the section before, under a garbled name */
+        sc->s->fatal = true;
+        say(sc, in->line, "this [section] has no name between its brackets");
         return 0;
     }
-    size_t k = (size_t)(eq - s);
-    while (k && is_space(s[k - 1]))
-        k--;
-    const char *v = eq + 1, *end = s + n;
-    while (v < end && is_space(*v))
-        v++;
-    l.kind = TT_INISCAN_KEY;
-    l.name = keep(sc, s, k, true);
-    l.raw = keep(sc, s, k, false);
-    l.value = keep(sc, v, (size_t)(end - v), false);
-    l.section = sc->cur;
-    read_value(&l);
+    struct tt_iniscan_line l = {.kind = TT_INISCAN_SECTION, .line = in->line, .section = -1};
+    l.name = keep(sc, name, k, true);
+    l.raw = keep(sc, name, k, false);
+    sc->cur = (int)sc->s->n;
     return add(sc, &l);
+}
+
+static int key_line(struct scan *sc, const struct tt_ini_line *in)
+{
+    struct tt_iniscan_line l = {.kind = TT_INISCAN_KEY, .line = in->line, .section = sc->cur};
+    l.name = keep(sc, in->name, in->name_len, true);
+    l.raw = keep(sc, in->name, in->name_len, false);
+    l.value = keep(sc, in->value, in->value_len, false);
+    struct tt_ini_value v;
+    tt_ini_value_read(l.value, in->value_len, &v);
+    l.cut = v.cut;
+    l.rest = v.rest;
+    l.unclosed = v.unclosed;
+    return add(sc, &l);
+}
+
+static int on_line(void *arg, const struct tt_ini_line *l)
+{
+    struct scan *sc = arg;
+    switch (l->kind) {
+    case TT_INI_SECTION:
+        return section_line(sc, l);
+    case TT_INI_KEY:
+        return key_line(sc, l);
+    case TT_INI_COMMENT:
+        return 0;
+    case TT_INI_UNCLOSED:
+    case TT_INI_NO_NAME:
+    case TT_INI_NOT_INI:
+        unreadable(sc, l);
+        return 0;
+    case TT_INI_TOO_LONG: {
+        char joined[48] = "";
+        if (l->last != l->line)
+            snprintf(joined, sizeof(joined), " (lines %d-%d joined by \\)", l->line, l->last);
+        say(sc, l->line, "this line is %zu bytes long%s; the reader takes at most %d: shorten it",
+            l->n, joined, TT_INI_LINE_MAX);
+        sc->s->fatal = true;
+        return 0;
+    }
+    case TT_INI_DANGLING:
+        say(sc, l->line,
+            "the last line ends with \\, which joins it to a next line that is not there: the "
+            "reader would drop it (remove the \\)");
+        return 0;
+    }
+    return 0;
 }
 
 static _Thread_local const struct tt_iniscan_line *sort_lines; /* qsort has no argument: set while sorting */
@@ -246,66 +347,16 @@ int tt_iniscan_run(struct tt_iniscan *s, const char *data, size_t len, const cha
         s->fatal = true;
         return 0;
     }
-    struct scan *sc = calloc(1, sizeof(*sc));
-    if (!sc)
-        return ENOMEM;
     /* A logical line of L bytes keeps at most 2L + 3 (its name twice and its value, each with
      * a NUL); the logical lines hold at most len bytes between them and number at most one per
      * newline, plus one. */
-    sc->text_cap = 5 * len + 8;
-    s->text = malloc(sc->text_cap);
-    if (!s->text) {
-        free(sc);
+    struct scan sc = {.s = s, .report = report, .arg = arg, .text_cap = 5 * len + 8, .cur = -1};
+    s->text = malloc(sc.text_cap);
+    if (!s->text)
         return ENOMEM;
-    }
-    sc->s = s;
-    sc->report = report;
-    sc->arg = arg;
-    sc->cur = -1;
-
-    int err = 0, lineno = 0;
-    for (size_t pos = 0; pos < len && !err;) {
-        const char *p = data + pos;
-        const char *nl = memchr(p, '\n', len - pos);
-        size_t plen = nl ? (size_t)(nl - p) : len - pos;
-        pos += plen + (nl ? 1 : 0);
-        lineno++;
-        if (sc->llen == 0)
-            sc->first_line = lineno;
-        if (sc->llen + plen > TT_INI_LINE_MAX) {
-            char joined[48] = "";
-            if (lineno != sc->first_line)
-                snprintf(joined, sizeof(joined), " (lines %d-%d joined by \\)", sc->first_line,
-                         lineno);
-            say(sc, sc->first_line,
-                "this line is %zu bytes long%s; the reader takes at most %d: shorten it",
-                sc->llen + plen, joined, TT_INI_LINE_MAX);
-            s->fatal = true;
-            sc->llen = 0;
-            sc->continued = false;
-            continue;
-        }
-        memcpy(sc->line + sc->llen, p, plen);
-        sc->llen += plen;
-        while (sc->llen && is_space(sc->line[sc->llen - 1]))
-            sc->llen--;
-        /* iniparser writes the next line over the backslash: the same join here. */
-        if (sc->llen && sc->line[sc->llen - 1] == '\\') {
-            sc->llen--;
-            sc->continued = true;
-            continue;
-        }
-        sc->continued = false;
-        err = logical_line(sc, sc->line, sc->llen, sc->first_line);
-        sc->llen = 0;
-    }
-    if (!err && sc->continued)
-        say(sc, sc->first_line,
-            "the last line ends with \\, which joins it to a next line that is not there: the "
-            "reader would drop it (remove the \\)");
+    int err = tt_ini_lines(data, len, on_line, &sc);
     if (!err)
-        err = find_repeats(sc);
-    free(sc);
+        err = find_repeats(&sc);
     if (err)
         tt_iniscan_free(s);
     return err;

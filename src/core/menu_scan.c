@@ -4,9 +4,11 @@
  * iniparser keeps no line numbers, and it is forgiving in ways that hurt a menu: it cuts a
  * value at an unquoted ; or #, reads `# = node` as a comment, merges a repeated [section]
  * and keeps the last of two equal keys, all without a word. A clerk who writes
- * "Press #, then *." would hear "Press". So this pass walks the lines the way iniparser will
- * (same trimming, same \ continuation, same rules for sections, comments and quotes),
- * records where every [section] and key is, and reports what iniparser would hide.
+ * "Press #, then *." would hear "Press". So this pass walks the lines the way iniparser will,
+ * with the walk the phrase and keymap loaders share (tt_ini_lines in base/iniscan.h: same
+ * trimming, same \ continuation, same rules for sections, comments and quotes), records where
+ * every [section] and key is, and reports what iniparser would hide, in a menu's words: what
+ * is here is what only a menu has (node names, spoken words, `# = node`).
  *
  * When the bytes would make iniparser fail or misread the file (a NUL byte, a line over its
  * buffer, a line it cannot parse), the scan marks the result fatal: the loader then reports
@@ -15,13 +17,15 @@
  * the phrase and keymap loaders use too.
  *
  * The pass is linear in the file: each byte is looked at a bounded number of times, lines are
- * joined into one fixed buffer, and duplicates are found with hash maps.
+ * joined into one fixed buffer (the walk's), and duplicates are found with hash maps, not by
+ * sorting as tt_iniscan_run does: menus run to thousands of sections.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/iniscan.h"
 #include "base/textcheck.h"
 #include "core/menu_priv.h"
 
@@ -31,23 +35,7 @@ struct scan_state {
     struct tt_menu_map secs;   /* section name -> first section index */
     struct tt_menu_map keys;   /* (section, key name) -> first line */
     int cur;              /* current section (first of its name), -1 before any */
-    char line[TT_LINE_MAX + 1];
-    size_t llen;
-    int first_line;       /* physical line where the current logical line began */
-    size_t first_pos;     /* and its first byte */
-    bool continued;       /* the last physical line ended with \ */
 };
-
-/* iniparser trims with isspace() in the C locale: exactly these six. */
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
 
 static bool is_id_char(char c)
 {
@@ -60,7 +48,7 @@ static const char *keep_name(struct tt_scan *s, const char *p, size_t n)
 {
     char *out = s->names + s->names_len;
     for (size_t i = 0; i < n; i++)
-        out[i] = lower(p[i]);
+        out[i] = tt_ini_lower(p[i]);
     out[n] = '\0';
     s->names_len += n + 1;
     return out;
@@ -91,20 +79,20 @@ static bool is_words_key(const char *k)
 static void hash_choice(struct scan_state *st, const char *s, size_t n, int line)
 {
     size_t i = 1;
-    while (i < n && is_space(s[i]))
+    while (i < n && tt_ini_space(s[i]))
         i++;
     if (i >= n || s[i] != '=')
         return;
     i++;
-    while (i < n && is_space(s[i]))
+    while (i < n && tt_ini_space(s[i]))
         i++;
     size_t t = i;
-    while (i < n && (is_id_char(lower(s[i])) || s[i] == '.'))
+    while (i < n && (is_id_char(tt_ini_lower(s[i])) || s[i] == '.'))
         i++;
     if (i == t)
         return;
     size_t name_end = i;
-    while (i < n && is_space(s[i]))
+    while (i < n && tt_ini_space(s[i]))
         i++;
     if (i < n && s[i] != ';' && s[i] != '#')
         return;
@@ -115,21 +103,18 @@ static void hash_choice(struct scan_state *st, const char *s, size_t n, int line
                      (int)(name_end - t > 40 ? 40 : name_end - t), s + t);
 }
 
-static int section_line(struct scan_state *st, const char *s, size_t n, int line)
+static int section_line(struct scan_state *st, const struct tt_ini_line *l)
 {
     struct tt_scan *sc = st->s;
+    int line = l->line;
     int err = grow((void **)&sc->sec, &sc->sec_cap, sc->nsec, sizeof(*sc->sec));
     if (err)
         return err;
 
-    /* The name between the brackets, trimmed, lowercased: what iniparser will call it. */
-    const char *p = s + 1;
-    size_t len = n - 2;
-    while (len && is_space(*p))
-        p++, len--;
-    while (len && is_space(p[len - 1]))
-        len--;
-    const char *name = keep_name(sc, p, len);
+    /* All between the brackets, trimmed, lowercased: iniparser's name ends at a first ], but
+     * "[a]b]" is better named whole, and refused below, than read as [a]. */
+    size_t len = l->name_len;
+    const char *name = keep_name(sc, l->name, len);
 
     bool valid = true;
     if (!strcmp(name, TT_SETTINGS)) {
@@ -173,64 +158,55 @@ static int section_line(struct scan_state *st, const char *s, size_t n, int line
                     name, sc->sec[old].line);
     }
     sc->sec[sc->nsec++] = (struct tt_scan_section){.name = name, .line = line,
-                                                   .offset = st->first_pos,
+                                                   .offset = l->offset,
                                                    .first = err == EEXIST ? old : idx,
-                                                   .valid = valid, .starts = s[1] != ']'};
+                                                   .valid = valid, .starts = l->s[1] != ']'};
     /* Keys after a repeated header land in the first one, as they do in iniparser. */
     st->cur = err == EEXIST ? old : idx;
     return 0;
 }
 
-/* Check the value the way iniparser 4.1 will read it: after the first '=' and any spaces, a
- * value in "double" or 'single' quotes is kept whole up to the next quote of its kind;
- * anything else ends at the first ; or #. */
+/* Check the value as iniparser 4.1 will read it (tt_ini_value_read): what it would cut or
+ * drop, said in a menu's words. */
 static void check_value(struct scan_state *st, const char *key, const char *v, size_t n,
                         int line, unsigned *flags)
 {
-    if (n == 0)
-        return;
-    if (v[0] == '"' || v[0] == '\'') {
-        char q = v[0];
-        const char *close = n > 1 ? memchr(v + 1, q, n - 1) : NULL;
-        if (!close) {
-            tt_menu_msg(st->ld, TT_ERROR, line,
-                        "the value of %.40s opens a quote (%c) that is never closed: add the "
-                        "closing %c at its end",
-                        key, q, q);
-            return;
-        }
-        const char *after = close + 1, *end = v + n;
-        while (after < end && is_space(*after))
-            after++;
-        if (after < end && *after != ';' && *after != '#') {
-            tt_menu_msg(st->ld, TT_ERROR, line,
-                        "the words after the closing %c of %.40s would be dropped: a quoted value "
-                        "ends at its next %c%s",
-                        q, key, q,
-                        q == '"' ? " (to keep a \" inside, put the whole value in single quotes "
-                                   "' ' instead)"
-                                 : " (to keep an apostrophe inside, put the whole value in "
-                                   "double quotes instead)");
-        }
+    struct tt_ini_value r;
+    tt_ini_value_read(v, n, &r);
+    if (r.unclosed) {
+        tt_menu_msg(st->ld, TT_ERROR, line,
+                    "the value of %.40s opens a quote (%c) that is never closed: add the "
+                    "closing %c at its end",
+                    key, v[0], v[0]);
         return;
     }
-    if (v[0] == ';' || v[0] == '#') {
+    if (r.rest) {
+        char q = v[0];
+        tt_menu_msg(st->ld, TT_ERROR, line,
+                    "the words after the closing %c of %.40s would be dropped: a quoted value "
+                    "ends at its next %c%s",
+                    q, key, q,
+                    q == '"' ? " (to keep a \" inside, put the whole value in single quotes "
+                               "' ' instead)"
+                             : " (to keep an apostrophe inside, put the whole value in "
+                               "double quotes instead)");
+        return;
+    }
+    if (!r.cut)
+        return;
+    if (r.cut == v) {
         /* "key = #" gives an empty value: the key's own check explains that. */
         *flags |= TT_SCAN_EMPTY_COMMENT;
         return;
     }
-    const char *semi = memchr(v, ';', n), *hash = memchr(v, '#', n);
-    const char *cut = !semi ? hash : !hash ? semi : semi < hash ? semi : hash;
-    if (!cut)
-        return;
     /* After a one-word setting, " ; note" is a comment, as in most INI files. In words that
      * are spoken, a cut is never what the writer meant: "Press #, then *." would say "Press". */
-    if (!is_words_key(key) && is_space(cut[-1]))
+    if (!is_words_key(key) && tt_ini_space(r.cut[-1]))
         return;
     tt_menu_msg(st->ld, TT_ERROR, line,
                 "%.40s is cut short at the '%c' (iniparser reads ; and # in a value as the start "
                 "of a comment): put the whole value in double quotes",
-                key, *cut);
+                key, *r.cut);
 }
 
 /* "[main] ; note" or "[main": iniparser fails, or worse, reads "[main] ; a = b" as a key
@@ -243,25 +219,14 @@ static void unclosed_section(struct scan_state *st, int line)
     st->s->fatal = true;
 }
 
-static int key_line(struct scan_state *st, const char *s, size_t n, const char *eq, int line)
+static int key_line(struct scan_state *st, const struct tt_ini_line *l)
 {
     struct tt_scan *sc = st->s;
-    size_t klen = (size_t)(eq - s);
-    while (klen && is_space(s[klen - 1]))
-        klen--;
-
-    if (s[0] == '[') {
-        /* "[main] ; a = b" is no section to iniparser but a key named "[main] ; a". */
-        unclosed_section(st, line);
-        return 0;
-    }
-    const char *name = keep_name(sc, s, klen);
-
-    const char *v = eq + 1, *end = s + n;
-    while (v < end && is_space(*v))
-        v++;
+    int line = l->line;
+    size_t klen = l->name_len;
+    const char *name = keep_name(sc, l->name, klen);
     unsigned flags = 0;
-    check_value(st, name, v, (size_t)(end - v), line, &flags);
+    check_value(st, name, l->value, l->value_len, line, &flags);
 
     if (st->cur < 0) {
         tt_menu_msg(st->ld, TT_ERROR, line,
@@ -289,49 +254,53 @@ static int key_line(struct scan_state *st, const char *s, size_t n, const char *
     return 0;
 }
 
-/* One logical line (continuations joined, trailing spaces gone), classified as iniparser
- * 4.1's iniparser_line() does. */
-static int logical_line(struct scan_state *st, const char *s, size_t n, int line)
+/* One logical line, as tt_ini_lines classified it. */
+static int on_line(void *arg, const struct tt_ini_line *l)
 {
-    while (n && is_space(*s))
-        s++, n--;
-    if (n == 0 || s[0] == ';')
+    struct scan_state *st = arg;
+    switch (l->kind) {
+    case TT_INI_SECTION:
+        return section_line(st, l);
+    case TT_INI_KEY:
+        return key_line(st, l);
+    case TT_INI_COMMENT:
+        if (l->s[0] == '#')
+            hash_choice(st, l->s, l->n, l->line);
         return 0;
-    if (s[0] == '#') {
-        hash_choice(st, s, n, line);
+    /* iniparser fails the whole load on the next three: say why, in words. */
+    case TT_INI_UNCLOSED:
+        unclosed_section(st, l->line);
         return 0;
-    }
-    if (s[0] == '[' && s[n - 1] == ']')
-        return section_line(st, s, n, line);
-    const char *eq = memchr(s, '=', n);
-    if (eq && eq != s)
-        return key_line(st, s, n, eq, line);
-
-    /* iniparser fails the whole load on such a line: say why, in words. */
-    st->s->fatal = true;
-    if (s[0] == '[')
-        unclosed_section(st, line);
-    else if (eq)
-        tt_menu_msg(st->ld, TT_ERROR, line, "this line has no key before the =");
-    else
-        tt_menu_msg(st->ld, TT_ERROR, line,
+    case TT_INI_NO_NAME:
+        st->s->fatal = true;
+        tt_menu_msg(st->ld, TT_ERROR, l->line, "this line has no key before the =");
+        return 0;
+    case TT_INI_NOT_INI:
+        st->s->fatal = true;
+        tt_menu_msg(st->ld, TT_ERROR, l->line,
                     "this line is not a [section], a key = value or a comment (a comment line "
                     "starts with ; or #): '%.*s'",
-                    (int)(n > 40 ? 40 : n), s);
+                    (int)(l->n > 40 ? 40 : l->n), l->s);
+        return 0;
+    case TT_INI_TOO_LONG: {
+        char joined[48] = "";
+        if (l->last != l->line)
+            snprintf(joined, sizeof(joined), " (lines %d-%d joined by \\)", l->line, l->last);
+        tt_menu_msg(st->ld, TT_ERROR, l->line,
+                    "this line is %zu bytes long%s; the INI reader takes at most %d, even across "
+                    "lines joined with \\: shorten it, or move part of the words to a next page "
+                    "(next = ...)",
+                    l->n, joined, TT_LINE_MAX);
+        st->s->fatal = true;
+        return 0;
+    }
+    case TT_INI_DANGLING:
+        tt_menu_msg(st->ld, TT_ERROR, l->line,
+                    "the last line ends with \\, which joins it to a next line that is not there: "
+                    "iniparser would drop it (remove the \\)");
+        return 0;
+    }
     return 0;
-}
-
-static void too_long(struct scan_state *st, int line, size_t len)
-{
-    char joined[48] = "";
-    if (line != st->first_line)
-        snprintf(joined, sizeof(joined), " (lines %d-%d joined by \\)", st->first_line, line);
-    tt_menu_msg(st->ld, TT_ERROR, st->first_line,
-                "this line is %zu bytes long%s; the INI reader takes at most %d, even across "
-                "lines joined with \\: shorten it, or move part of the words to a next page "
-                "(next = ...)",
-                len, joined, TT_LINE_MAX);
-    st->s->fatal = true;
 }
 
 static void text_fault(void *arg, int line, const char *message)
@@ -376,46 +345,7 @@ int tt_menu_scan(struct tt_load *ld, const char *data, size_t len)
     if (err)
         goto out;
 
-    size_t pos = 0;
-    int lineno = 0;
-    while (pos < len) {
-        const char *p = data + pos;
-        const char *nl = memchr(p, '\n', len - pos);
-        size_t plen = nl ? (size_t)(nl - p) : len - pos;
-        pos += plen + (nl ? 1 : 0);
-        lineno++;
-        /* A logical line starts on a line that no \ joins to the one before (after a line
-         * holding only \, the next starts afresh: in iniparser too). */
-        if (st.llen == 0) {
-            st.first_line = lineno;
-            st.first_pos = (size_t)(p - data);
-        }
-        if (st.llen + plen > TT_LINE_MAX) {
-            too_long(&st, lineno, st.llen + plen);
-            st.llen = 0;
-            st.continued = false;
-            continue;
-        }
-        memcpy(st.line + st.llen, p, plen);
-        st.llen += plen;
-        while (st.llen && is_space(st.line[st.llen - 1]))
-            st.llen--;
-        /* iniparser writes the next line over the backslash: the same join here. */
-        if (st.llen && st.line[st.llen - 1] == '\\') {
-            st.llen--;
-            st.continued = true;
-            continue;
-        }
-        st.continued = false;
-        err = logical_line(&st, st.line, st.llen, st.first_line);
-        st.llen = 0;
-        if (err)
-            goto out;
-    }
-    if (st.continued)
-        tt_menu_msg(ld, TT_ERROR, st.first_line,
-                    "the last line ends with \\, which joins it to a next line that is not there: "
-                    "iniparser would drop it (remove the \\)");
+    err = tt_ini_lines(data, len, on_line, &st);
 out:
     tt_menu_map_free(&st.secs);
     tt_menu_map_free(&st.keys);
