@@ -11,6 +11,17 @@
 static volatile sig_atomic_t *stop_flag;
 static volatile sig_atomic_t *reload_counter;
 
+/* Our handler for sig, whatever was there before (these are the program's own choices). */
+static void set_handler(int sig, void (*fn)(int), int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = flags;
+    sigaction(sig, &sa, NULL);
+}
+
 static void on_stop(int sig)
 {
     *stop_flag = sig;
@@ -18,33 +29,24 @@ static void on_stop(int sig)
 
 void signals_catch_stop(volatile sig_atomic_t *flag)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
     stop_flag = flag;
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    set_handler(SIGINT, on_stop, 0);
+    set_handler(SIGTERM, on_stop, 0);
 }
 
 static void on_reload(int sig)
 {
     (void)sig;
-    /* Only this handler writes it, and it does not interrupt itself (sa_mask has SIGHUP); it
-     * is compared for a change, so it wraps rather than overflow. */
+    /* Only this handler writes it, and it does not interrupt itself (the signal is blocked
+     * while its handler runs); it is compared for a change, so it wraps rather than overflow. */
     *reload_counter = *reload_counter < 0x3fffffff ? *reload_counter + 1 : 0;
 }
 
 void signals_catch_reload(volatile sig_atomic_t *counter)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
     reload_counter = counter;
-    sa.sa_handler = on_reload;
-    sigemptyset(&sa.sa_mask);
-    sigaddset(&sa.sa_mask, SIGHUP);
-    sa.sa_flags = SA_RESTART; /* a write to the screen is not cut short; poll() wakes anyway */
-    sigaction(SIGHUP, &sa, NULL);
+    /* SA_RESTART: a write to the screen is not cut short; poll() wakes anyway */
+    set_handler(SIGHUP, on_reload, SA_RESTART);
 }
 
 /* Installed with SA_RESETHAND | SA_NODEFER: on entry the action is the default again and the

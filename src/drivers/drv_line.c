@@ -288,10 +288,10 @@ static void reload_between_calls(tt_menu_slot *menus, const struct tt_line_opts 
 {
     if (!o->reload || *o->reload == *seen)
         return;
-    *seen = *o->reload;
     tt_diag *d = tt_diag_new();
     if (!d)
-        return;
+        return; /* tried again before the next call */
+    *seen = *o->reload;
     const char *path = tt_menu_slot_path(menus);
     if (tt_menu_slot_reload(menus, d))
         tt_diag_add(d, TT_ERROR, path, 0,

@@ -108,7 +108,6 @@ struct tt_store {
     size_t nbucket, n;
     struct entry *newest, *oldest;
     size_t dyn_bytes, dyn_limit;
-    int hold;             /* while a prepare runs, nothing is evicted: it is all to be shared */
     struct entry **owned; /* entries moved to the shared tier, freed with the store */
     size_t nowned, capowned;
     struct voice_memo *voice;
@@ -220,8 +219,6 @@ static void entry_free(struct entry *e);
 /* Over the bound: free the least recently used clips nobody holds. */
 static void evict(tt_store *s)
 {
-    if (s->hold)
-        return;
     for (struct entry *e = s->oldest, *newer; e && s->dyn_bytes > s->dyn_limit; e = newer) {
         newer = e->newer;
         if (e->refs > 0 || e->prepared)
@@ -885,14 +882,6 @@ void tt_store_stats(const tt_store *s, struct tt_store_stats *st)
     pthread_mutex_lock((pthread_mutex_t *)&s->lock);
     *st = s->st;
     pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
-}
-
-void tt_store_hold(tt_store *s, bool on)
-{
-    pthread_mutex_lock(&s->lock);
-    s->hold += on ? 1 : -1;
-    evict(s);
-    pthread_mutex_unlock(&s->lock);
 }
 
 void tt_store_mark_prepared(tt_store *s, const struct tt_clip *clip)

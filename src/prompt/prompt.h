@@ -30,8 +30,6 @@ const char *tt_store_rec_id(const tt_menu *m, const struct tt_event *ev, char *b
  * prompts. @return 0 or ENOMEM (the store is then as before)
  */
 int tt_store_share(tt_store *s);
-/** Hold eviction off (on) until the matching call with off. */
-void tt_store_hold(tt_store *s, bool on);
 /** A clip from tt_store_get that a prepare asked for: kept (never evicted) and moved to the
  *  shared tier by the next tt_store_share, however much more it is than the dynamic tier's
  *  bound. Nothing else is shared. */
