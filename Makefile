@@ -6,9 +6,11 @@ CLANG   ?= clang
 BUILD   ?= build
 WARN    = -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
-CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc
+# libre's headers need three defines its pkg-config file leaves out (../shared/recipes/sip.md).
+RE_DEFS = -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6
+CPPFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(RE_DEFS) -Iinclude -Isrc
 # pkg-config runs when a recipe runs (recursive '='), after deps.sh has installed the packages.
-PKG_MODULES = sndfile soxr espeak-ng portaudio-2.0 alsa libevdev rubberband libebur128
+PKG_MODULES = sndfile soxr espeak-ng portaudio-2.0 alsa libevdev rubberband libebur128 libre spandsp
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES))
 FLITE_LIBS = -lflite_cmu_us_kal16 -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb \
              -lflite_usenglish -lflite_cmulex -lflite

@@ -19,7 +19,7 @@ rank() {
     prompt) echo 3 ;;
     device | input | lookup) echo 4 ;;
     call) echo 5 ;;
-    drivers) echo 6 ;;
+    drivers | sip) echo 6 ;;
     tools) echo 7 ;;
     cli) echo 8 ;;
     *) echo -1 ;;

@@ -6,6 +6,8 @@
 # none draws every letter as a box in the screenshot.)
 # Called by the Makefile before every build so that `make run` and `make test` work on a
 # fresh Debian 12 machine. Checking with dpkg first keeps a second run silent and fast.
+# (libre and spandsp are the SIP service's stack and codecs; baresip, kamailio and sip-tester
+# are the real SIP software its tests call it with and balance it behind.)
 set -eu
 
 pkgs="build-essential pkg-config clang libclang-rt-14-dev
@@ -13,7 +15,8 @@ libsndfile1-dev libsoxr-dev libiniparser-dev portaudio19-dev libasound2-dev
 libevdev-dev librubberband-dev libebur128-dev
 pulseaudio pulseaudio-utils libasound2-plugins
 flite1-dev libespeak-ng-dev espeak-ng-data libcmocka-dev
-chromium fonts-dejavu-core groff-base"
+chromium fonts-dejavu-core groff-base
+libre-dev libspandsp-dev baresip kamailio sip-tester"
 
 # Node and npm only when there are none: a newer Node installed another way (its own package
 # carries npm) would conflict with Debian's npm, and Debian 12's Node 18 is enough for the
