@@ -211,6 +211,34 @@ static const char *node_text(const char *id, int lang)
 
 /* ---- the codecs' own effect, measured offline on the clips (what GAIN_TOL allows for) ---- */
 
+/*
+ * The share of a stretch's energy above 4.4 kHz (x at 16 kHz): what only a wideband path
+ * carries. A 63-tap windowed-sinc high-pass (cut at 4.4 kHz, Hamming window: the stopband is
+ * down 50 dB by 3.8 kHz), so that narrowband audio sent at 8 kHz and resampled, whose band
+ * ends by 4 kHz, shows almost none.
+ */
+#define HB_TAPS 63
+static double high_share(const int16_t *x, size_t n)
+{
+    double h[HB_TAPS], fc = 4400.0 / 16000.0;
+    const int mid = HB_TAPS / 2;
+    for (int k = 0; k < HB_TAPS; k++) {
+        double t = k - mid, w = 0.54 - 0.46 * cos(2 * M_PI * k / (HB_TAPS - 1));
+        double lp = t == 0 ? 2 * fc : sin(2 * M_PI * fc * t) / (M_PI * t);
+        h[k] = -lp * w;
+    }
+    h[mid] += 1.0;
+    double all = 0, high = 0;
+    for (size_t i = HB_TAPS; i < n; i++) {
+        double y = 0;
+        for (int k = 0; k < HB_TAPS; k++)
+            y += h[k] * x[i - (size_t)k];
+        high += y * y;
+        all += (double)x[i - mid] * x[i - mid];
+    }
+    return all > 0 ? high / all : 0;
+}
+
 /* Gain (least squares) and correlation of y against x over [from, to), y lagging by lag. */
 static void gain_corr(const int16_t *x, const int16_t *y, size_t from, size_t to, size_t lag,
                       double *gain, double *corr)
@@ -229,7 +257,8 @@ static void gain_corr(const int16_t *x, const int16_t *y, size_t from, size_t to
 /* The clip at the default volume through G.711 mu-law, or G.722 at 64 kbit/s (spandsp's, the
  * coders baresip's g711 and g722 modules use), back to linear: what each codec alone does to
  * the level and the shape of the speech. */
-static void codec_effect(const struct ref *r, bool g722, double *gain, double *corr)
+static void codec_effect(const struct ref *r, bool g722, double *gain, double *corr,
+                         double *high)
 {
     double g = tt_volume_gain(TT_VOLUME_DEFAULT);
     int16_t *x = malloc(r->n * sizeof(*x)), *y = calloc(r->n + 64, sizeof(*y));
@@ -259,6 +288,7 @@ static void codec_effect(const struct ref *r, bool g722, double *gain, double *c
             y[i] = ulaw_to_linear(linear_to_ulaw(x[i]));
     }
     gain_corr(x, y, r->a, r->n - 64, lag, gain, corr);
+    *high = g722 ? high_share(y, r->n) / high_share(x, r->n) : 0;
     free(x);
     free(y);
     free(code);
@@ -315,12 +345,14 @@ static int group_setup(void **state)
                   "and %.2f s (es)\n", (double)G.welcome[EN][R8K].n / 8000,
                   (double)G.welcome[ES][R8K].n / 8000, (double)G.info[EN][R8K].n / 8000,
                   (double)G.info[ES][R8K].n / 8000);
-    double g, c;
-    codec_effect(&G.welcome[EN][R8K], false, &g, &c);
-    print_message("codecs alone, on the English welcome at the default volume: G.711 gain "
+    double g, c, hi;
+    codec_effect(&G.welcome[EN][R8K], false, &g, &c, &hi);
+    print_message("codecs alone, on the welcome at the default volume: G.711 (English) gain "
                   "%.4f corr %.5f;", g, c);
-    codec_effect(&G.welcome[ES][R16K], true, &g, &c);
-    print_message(" G.722 (Spanish) gain %.4f corr %.5f\n", g, c);
+    codec_effect(&G.welcome[ES][R16K], true, &g, &c, &hi);
+    print_message(" G.722 (Spanish) gain %.4f corr %.5f, energy above 4.4 kHz kept %.2f "
+                  "(%.1f%% of the clip's)\n", g, c, hi,
+                  100 * high_share(G.welcome[ES][R16K].pcm, G.welcome[ES][R16K].n));
     return 0;
 }
 
@@ -1256,7 +1288,7 @@ static char *read_log(const struct fx *f, char **lines, size_t max, size_t *n)
 }
 
 /* Wait (bounded) until the log holds n call lines: the line is written as the call ends. */
-__attribute__((unused)) static void wait_log_lines(const struct fx *f, size_t want, double secs)
+static void wait_log_lines(const struct fx *f, size_t want, double secs)
 {
     double until = now_s() + secs;
     for (;;) {
@@ -1291,7 +1323,7 @@ static void log_field(const char *line, const char *name, char *out, size_t size
     snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), p);
 }
 
-__attribute__((unused)) static void expect_field(const char *line, const char *name, const char *want)
+static void expect_field(const char *line, const char *name, const char *want)
 {
     char v[256];
     log_field(line, name, v, sizeof(v));
@@ -1312,6 +1344,221 @@ static void rfc4733_key_cuts_the_welcome_and_the_info_page_follows_over_pcmu_in_
     assert_int_equal(f->cap.rate, 8000);
     expect_cut(&f->cap, &G.welcome[EN][R8K], &G.info[EN][R8K], KEY_AT_S);
     expect_absent(&f->cap, &G.welcome[ES][R8K]);
+}
+
+static void with_only_g722_offered_the_same_is_heard_wideband_in_spanish(void **state)
+{
+    struct fx *f = *state;
+    write_source(f->source, 16000, 30.0, 0, 0, 0);
+    struct bs_opts o = {.codecs = "G722/16000/1", .rate = 16000, .source = f->source};
+    struct bs *b = caller(f, 0, &o);
+    const char *es[] = {"--lang", "es", NULL};
+    tt_start(f, es);
+    char id[80];
+    call_and_press(f, b, "1", id, sizeof(id));
+    assert_int_equal(f->cap.rate, 16000); /* baresip decoded G.722: its dump is at 16 kHz */
+    const struct ref *w = &G.welcome[ES][R16K];
+    expect_cut(&f->cap, w, &G.info[ES][R16K], KEY_AT_S);
+    expect_absent(&f->cap, &G.welcome[EN][R16K]);
+    /* wideband: what the caller heard of the welcome has the clip's speech above 4.4 kHz
+     * (G.722 alone keeps most of it: group_setup prints how much), which a service that
+     * made its audio at 8 kHz could not send */
+    long at = find_start(&f->cap, 0, (long)f->cap.n, w);
+    size_t len = (size_t)lround((KEY_AT_S - HEARD_BEFORE_S) * 16000);
+    assert_true(at >= 0 && (size_t)at + len <= f->cap.n);
+    double heard = high_share(f->cap.pcm + at, len), clip = high_share(w->pcm, len);
+    print_message("energy above 4.4 kHz in the first %.1f s of the welcome: %.2f%% heard, "
+                  "%.2f%% in the clip\n", (double)len / 16000, 100 * heard, 100 * clip);
+    if (heard < clip / 2)
+        fail_msg("the welcome was heard narrowband: %.2f%% of its energy above 4.4 kHz, the "
+                 "clip has %.2f%%", 100 * heard, 100 * clip);
+}
+
+/* How long the key's tone lasts in the caller's audio: a short press (Q.24 asks a receiver to
+ * take 40 ms; phones send 70 ms and more). */
+#define TONE_MS 120
+
+static void a_key_sent_as_a_tone_cuts_the_welcome_and_a_later_event_counts_as_another_press(
+    void **state)
+{
+    struct fx *f = *state;
+    write_source(f->source, 8000, 30.0, '1', KEY_AT_S, TONE_MS);
+    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
+    struct bs *b = caller(f, 0, &o);
+    const char *tones[] = {"--tones", "on", NULL};
+    tt_start(f, tones);
+    char id[80];
+    size_t est = call_up(f, b, id, sizeof(id));
+    double t_est = b->ev[est].t;
+    /* the same key again as an event, well after the tone (past the 700 ms in which the
+     * service takes a press arriving two ways as one): a second press, and on the info page
+     * 1 is not a choice. It comes once the info page has been heard for a while. */
+    double again = KEY_AT_S + 3.5;
+    press_at(b, t_est + again, "1");
+    hang_up_at(f, b, est, id, t_est + again + 1.5);
+    expect_cut(&f->cap, &G.welcome[EN][R8K], &G.info[EN][R8K], KEY_AT_S);
+    wait_log_lines(f, 1, 10.0);
+    char *lines[4];
+    size_t n;
+    char *log = read_log(f, lines, 4, &n);
+    assert_int_equal(n, 1);
+    expect_field(lines[0], "nodes", "main>info");
+    expect_field(lines[0], "invalid", "1"); /* the tone and the event: two presses */
+    free(log);
+}
+
+static void a_press_sent_as_a_tone_and_an_event_at_once_counts_once(void **state)
+{
+    struct fx *f = *state;
+    write_source(f->source, 8000, 30.0, '1', KEY_AT_S, TONE_MS);
+    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
+    struct bs *b = caller(f, 0, &o);
+    const char *tones[] = {"--tones", "on", NULL};
+    tt_start(f, tones);
+    char id[80];
+    /* the event is sent as the tone starts in baresip's audio (its source started with the
+     * call, about when CALL_ESTABLISHED came): the two reach the service tens of ms apart,
+     * well inside the 700 ms it allows between two copies of one press (sip/keys.h) */
+    call_and_press(f, b, "1", id, sizeof(id));
+    wait_log_lines(f, 1, 10.0);
+    char *lines[4];
+    size_t n;
+    char *log = read_log(f, lines, 4, &n);
+    assert_int_equal(n, 1);
+    print_message("%s\n", lines[0]);
+    expect_field(lines[0], "nodes", "main>info");
+    expect_field(lines[0], "invalid", "0"); /* a second "1" would be invalid on the info page */
+    free(log);
+}
+
+/* The log line of a call holds nothing that names the caller: not the number (the user part
+ * of its From), not its address or port. */
+static void expect_no_caller(const char *line, const struct bs *b)
+{
+    char port[16];
+    snprintf(port, sizeof(port), ":%d", b->sip);
+    const char *never[] = {CALLER_USER, "5550123", "127.0.0.1", port, "sip:", "@", NULL};
+    for (const char **w = never; *w; w++)
+        if (strstr(line, *w))
+            fail_msg("the log line names the caller ('%s'):\n%s", *w, line);
+}
+
+static void each_call_ends_with_one_log_line_naming_its_nodes_and_never_the_caller(void **state)
+{
+    struct fx *f = *state;
+    write_source(f->source, 8000, 30.0, 0, 0, 0);
+    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
+    struct bs *b = caller(f, 0, &o);
+    tt_start(f, NULL);
+    /* a first call hung up during the welcome: one line, written as it ends */
+    char id1[80], id2[80];
+    size_t est = call_up(f, b, id1, sizeof(id1));
+    double t1 = b->ev[est].t;
+    bs_pump(b, t1 + 1.5);
+    bs_hangup(b, id1);
+    double len1 = b->ev[b->nev - 1].t - t1;
+    wait_log_lines(f, 1, 10.0);
+    /* a second, to the info page and hung up there */
+    est = call_up(f, b, id2, sizeof(id2));
+    double t2 = b->ev[est].t;
+    press_at(b, t2 + 1.0, "1");
+    bs_pump(b, t2 + 3.0);
+    bs_hangup(b, id2);
+    double len2 = b->ev[b->nev - 1].t - t2;
+    wait_log_lines(f, 2, 10.0);
+    bs_quit(b);
+
+    char *lines[4];
+    size_t n;
+    char *log = read_log(f, lines, 4, &n);
+    print_message("%s\n%s\n", lines[0], n > 1 ? lines[1] : "");
+    assert_int_equal(n, 2);
+    const char *ids[] = {id1, id2}, *nodes[] = {"main", "main>info"};
+    double lens[] = {len1, len2};
+    for (size_t i = 0; i < 2; i++) {
+        expect_field(lines[i], "call-id", ids[i]);
+        expect_field(lines[i], "end", "caller-hung-up");
+        expect_field(lines[i], "nodes", nodes[i]);
+        expect_field(lines[i], "invalid", "0");
+        expect_field(lines[i], "timeouts", "0");
+        char v[64];
+        log_field(lines[i], "start", v, sizeof(v));
+        assert_true(v[0] != '\0');
+        /* the call's length as the service saw it: from its answer to the BYE, which is
+         * within a busy machine's scheduling of what the caller saw */
+        log_field(lines[i], "length", v, sizeof(v));
+        char *end;
+        double len = strtod(v, &end);
+        if (end == v || fabs(len - lens[i]) > 1.0)
+            fail_msg("the log line says length=%s, the caller's call lasted %.2f s:\n%s", v,
+                     lens[i], lines[i]);
+        expect_no_caller(lines[i], b);
+    }
+    free(log);
+}
+
+/*
+ * SIGTERM drains: the call in progress goes on (its audio keeps coming, and keys still work),
+ * a new INVITE is refused with 503, and the service exits 0 once the call has ended.
+ */
+#define TERM_AT_S 1.0
+#define TERM_KEY_AT_S 4.0
+static void sigterm_lets_the_call_finish_refuses_new_ones_with_503_then_exits_0(void **state)
+{
+    struct fx *f = *state;
+    write_source(f->source, 8000, 30.0, 0, 0, 0);
+    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
+    struct bs *b = caller(f, 0, &o);
+    tt_start(f, NULL);
+    char id[80];
+    size_t est = call_up(f, b, id, sizeof(id));
+    double t_est = b->ev[est].t;
+    bs_pump(b, t_est + TERM_AT_S);
+    assert_int_equal(kill(f->tt, SIGTERM), 0);
+    /* a second call, from the same caller (baresip does not hold the first for it) */
+    bs_pump(b, t_est + TERM_AT_S + 0.5);
+    size_t from = b->nev;
+    bs_cmd(b, "dial", f->uri);
+    size_t closed = bs_wait(b, from, "CALL_CLOSED", NULL, 10.0);
+    if (!strcmp(b->ev[closed].id, id))
+        fail_msg("the call in progress ended when the service was told to stop (%s)",
+                 b->ev[closed].param);
+    print_message("a call while draining: %s\n", b->ev[closed].param);
+    if (strncmp(b->ev[closed].param, "503", 3))
+        fail_msg("a call while draining was not refused with 503 but: %s",
+                 b->ev[closed].param);
+    for (size_t i = from; i < closed; i++)
+        assert_string_not_equal(b->ev[i].type, "CALL_ESTABLISHED");
+    press_at(b, t_est + TERM_KEY_AT_S, "1");
+    bs_pump(b, t_est + TERM_KEY_AT_S + AFTER_KEY_S);
+    int status;
+    if (waitpid(f->tt, &status, WNOHANG) == f->tt) {
+        f->tt = 0;
+        fail_msg("the service ended with a call still up");
+    }
+    hang_up_at(f, b, est, id, now_s());
+    /* then it ends by itself, with status 0 */
+    bool ended = wait_bounded(f->tt, 10.0, &status);
+    if (!ended) {
+        print_service(f);
+        fail_msg("the service was still running 10 s after its last call ended");
+    }
+    f->tt = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        print_service(f);
+        fail_msg("the service ended with %s %d, not exit status 0",
+                 WIFEXITED(status) ? "exit status" : "signal",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    }
+    /* what the caller heard: the welcome on, past the SIGTERM, to the key; the info page */
+    expect_cut(&f->cap, &G.welcome[EN][R8K], &G.info[EN][R8K], TERM_KEY_AT_S);
+    char *lines[4];
+    size_t n;
+    char *log = read_log(f, lines, 4, &n);
+    assert_int_equal(n, 1);
+    expect_field(lines[0], "call-id", id);
+    expect_field(lines[0], "end", "caller-hung-up");
+    free(log);
 }
 
 /*
@@ -1380,6 +1627,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             rfc4733_key_cuts_the_welcome_and_the_info_page_follows_over_pcmu_in_english,
             fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            with_only_g722_offered_the_same_is_heard_wideband_in_spanish, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_key_sent_as_a_tone_cuts_the_welcome_and_a_later_event_counts_as_another_press,
+            fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(a_press_sent_as_a_tone_and_an_event_at_once_counts_once,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            each_call_ends_with_one_log_line_naming_its_nodes_and_never_the_caller, fx_setup,
+            fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            sigterm_lets_the_call_finish_refuses_new_ones_with_503_then_exits_0, fx_setup,
+            fx_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
