@@ -302,16 +302,18 @@ int main(int argc, char **argv)
     pthread_join(rt, NULL);
 
     qsort(r.err_ns, r.nerr, sizeof(*r.err_ns), cmp_u32);
-    double per = (double)r.n * r.seconds / 1e6; /* stream-seconds, in us of CPU per unit */
+    /* CPU seconds over this is microseconds of CPU per stream per second of running. */
+    double per = (double)r.n * r.seconds / 1e6;
     printf("udp_floor streams=%d seconds=%d phases=%d sent=%llu received=%llu lost=%lld "
-           "bad=%llu send_failed=%llu send_err_p50_ms=%.3f send_err_p99_ms=%.3f send_err_max_ms=%.3f "
-           "cpu_send_us_per_stream_s=%.2f cpu_recv_us_per_stream_s=%.2f "
+           "bad=%llu send_failed=%llu send_err_p50_ms=%.3f send_err_p99_ms=%.3f "
+           "send_err_max_ms=%.3f cpu_send_us_per_stream_s=%.2f cpu_recv_us_per_stream_s=%.2f "
            "cpu_us_per_stream_s=%.2f nofile=%ld\n",
            r.n, r.seconds, r.phases, (unsigned long long)r.sent,
            (unsigned long long)r.received, (long long)r.sent - (long long)r.received,
-           (unsigned long long)r.bad, (unsigned long long)r.send_failed, pct_ms(r.err_ns, r.nerr, 0.5),
-           pct_ms(r.err_ns, r.nerr, 0.99), r.nerr ? r.err_ns[r.nerr - 1] / 1e6 : 0.0,
-           r.cpu_send_s / per, r.cpu_recv_s / per, (r.cpu_send_s + r.cpu_recv_s) / per, have);
+           (unsigned long long)r.bad, (unsigned long long)r.send_failed,
+           pct_ms(r.err_ns, r.nerr, 0.5), pct_ms(r.err_ns, r.nerr, 0.99),
+           r.nerr ? r.err_ns[r.nerr - 1] / 1e6 : 0.0, r.cpu_send_s / per, r.cpu_recv_s / per,
+           (r.cpu_send_s + r.cpu_recv_s) / per, have);
     rc = 0;
 out:
     if (r.tx && r.rx)

@@ -5,10 +5,10 @@
  * a trip through PCMU, PCMA and G.722.
  *
  * The test tone is 1020 Hz, not 1000: at 8 kHz a 1000 Hz sine repeats every 8 samples, so
- * G.711 quantizes the same 8 values over and over and its "noise" is whatever those 8 errors
- * happen to be (measured with mu-law at amplitudes from 7200 to 32000: anywhere from 39 to 57 dB). 1020 Hz repeats only
- * every 400 samples and visits the whole quantizer; telephone test sets use 1004 or 1020 Hz
- * for this reason.
+ * G.711 quantizes the same 8 values over and over and its "noise" is whatever those 8
+ * errors happen to be (measured with mu-law at amplitudes from 7200 to 32767: anywhere from
+ * 39 to 57 dB). 1020 Hz repeats only every 400 samples and visits the whole quantizer;
+ * telephone test sets use 1004 or 1020 Hz for this reason.
  */
 #include <errno.h>
 #include <math.h>

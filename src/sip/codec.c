@@ -9,16 +9,18 @@
  * spandsp state, allocated when the call starts.
  *
  * One thing spandsp's G.722 does that we must keep away from: its decoder (spandsp 0.0.6,
- * the one Debian 12 ships, which baresip's g722 module and many PBXs also use) writes its
- * output without saturating it, so a reconstructed sample a little over full scale wraps
- * round to the other sign: a loud click. ADPCM overshoots on peaks, so input near full scale
- * is enough. Measured here (1020 Hz sine, 64 kbit/s): clean up to an amplitude of 32479,
- * wrapping from 32511 on (about 260 over the input's peak); speech scaled to a peak of 32517
- * wrapped, at 32267 it did not. The encoder therefore clips its input to TT_CODEC_G722_LIMIT,
- * 30000 (-0.77 dBFS): about ten times the overshoot seen below full scale, and still above
- * the -1 dBTP (29204) that dsp/loudness.c holds every prompt's true peak under, so a prompt
- * at the listener's normal volume is never touched; only a listener's "louder" past the
- * ceiling is clipped, by at most 0.77 dB, instead of clicking at the far end.
+ * the one Debian 12 ships, and the code baresip's g722 module and other telephony software
+ * build on) writes its output without saturating it, so a reconstructed sample a little
+ * over full scale wraps round to the other sign: a loud click. ADPCM overshoots on peaks,
+ * so input near full scale is enough. Measured here (1020 Hz sine, 64 kbit/s): clean up to
+ * an amplitude of 32479, wrapping from 32511 on (an overshoot of about 260); speech scaled
+ * to a peak of 32517 wrapped, at 32267 it did not (an overshoot under 500). The encoder
+ * therefore clips its input to TT_CODEC_G722_LIMIT, 30000 (-0.77 dBFS): 2767 of room, five
+ * times the largest overshoot seen, and still above the -1 dBTP (29204) that dsp/loudness.c
+ * holds every prompt's true peak under. So a prompt is never touched at any volume up to
+ * the loudest level, which plays it at its normalized level (tonetree.h:
+ * TT_VOLUME_STEP_DB); only audio that a driver has already raised past full scale is
+ * clipped, 0.77 dB lower than it was anyway, instead of clicking at the far end.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,8 +31,8 @@
 
 #include "sip/codec.h"
 
-/* 64 kbit/s, the G.722 mode every telephone speaks (56 and 48 kbit/s exist for data in the
- * same channel; RFC 3551 4.5.2 names no other mode for payload type 9). */
+/* 64 kbit/s: the mode RTP's G722 payload carries (RFC 3551 4.5.2); G.722's 56 and 48 kbit/s
+ * modes leave room for data in an ISDN channel and have no RTP name. */
 #define G722_BITRATE 64000
 
 /* Packets per second at TT_CODEC_PTIME_MS. */
