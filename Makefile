@@ -138,6 +138,14 @@ $(BUILD)/bench/spandsp_dtmf_file: bench/spandsp_dtmf_file.c | $(BENCH_DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lspandsp -lsndfile
 
+# The floor under the SIP benchmark (issue 12): N streams of 20 ms UDP packets on 127.0.0.1
+# with nothing but sockets, to read the engine's send-time error and CPU per stream against.
+# A program of its own, like the one above, and not run by `make bench`: it takes the
+# number of streams and seconds (build/bench/udp_floor 1000 5).
+$(BUILD)/bench/udp_floor: bench/udp_floor.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lpthread
+
 # bench_voices listens with pocketsphinx, which only the benchmarks install (bench-deps.sh),
 # before it is compiled. Its headers are included as system headers: sphinxbase's own are
 # not clean under -Wextra.

@@ -482,10 +482,13 @@ TT_API int tt_menu_slot_new(tt_menu_slot **sp, const char *path, const struct tt
                             tt_diag *diag);
 /** The prompts folder of the edition in service (a store is opened on it). */
 TT_API const char *tt_menu_slot_prompts_dir(const tt_menu_slot *s);
+#define TT_MENU_SLOT_STORES 4 /* stores a slot prepares its editions in */
 /**
  * Prepare the edition in service in store (tt_store_prepare), and every later edition before it
- * goes in service. An edition whose prompts folder moved is then refused, since the store reads
- * recordings from the folder it was opened on.
+ * goes in service. Called again with another store (a service with one store per audio rate),
+ * every edition is prepared in each, up to TT_MENU_SLOT_STORES (ENOSPC past that). An edition
+ * whose prompts folder moved is then refused, since a store reads recordings from the folder it
+ * was opened on.
  */
 TT_API int tt_menu_slot_prepare(tt_menu_slot *s, tt_store *store,
                                 void (*progress)(size_t done, size_t total, void *arg), void *arg);

@@ -38,7 +38,10 @@ struct tt_menu_slot {
     bool dir_asked;        /* prompts_dir was given: every edition uses it */
     bool every_speed;
     char *lang;            /* NULL: each edition's first */
-    tt_store *store;
+    /* The stores every edition is prepared in: one, or one per audio rate for a service whose
+     * codecs need several (SIP: 8 kHz for G.711, 16 kHz for G.722). */
+    tt_store *stores[TT_MENU_SLOT_STORES];
+    size_t nstores;
     pthread_mutex_t lock;  /* current, and every edition's holds */
     pthread_mutex_t reloading; /* one reload at a time (each reads the file as it is then) */
     bool lock_ok, reloading_ok;
@@ -54,12 +57,20 @@ static void edition_free(struct edition *e)
     free(e);
 }
 
-static int prepare(tt_menu_slot *s, struct edition *e,
-                   void (*progress)(size_t done, size_t total, void *arg), void *arg)
+static int prepare_in(tt_menu_slot *s, tt_store *store, struct edition *e,
+                      void (*progress)(size_t done, size_t total, void *arg), void *arg)
 {
     return s->every_speed
-               ? tt_store_prepare_every_speed(s->store, e->menu, e->phrases, progress, arg)
-               : tt_store_prepare(s->store, e->menu, e->phrases, progress, arg);
+               ? tt_store_prepare_every_speed(store, e->menu, e->phrases, progress, arg)
+               : tt_store_prepare(store, e->menu, e->phrases, progress, arg);
+}
+
+static int prepare(tt_menu_slot *s, struct edition *e)
+{
+    int err = 0;
+    for (size_t i = 0; i < s->nstores && !err; i++)
+        err = prepare_in(s, s->stores[i], e, NULL, NULL);
+    return err;
 }
 
 /* Build an edition from the file as it is now; nothing of the slot changes. */
@@ -81,7 +92,7 @@ static int edition_load(tt_menu_slot *s, unsigned generation, struct edition **e
         goto fail;
     }
     const char *dir = s->dir_asked ? s->prompts_dir : tt_menu_prompts_dir(e->menu);
-    if (s->prompts_dir && strcmp(s->prompts_dir, dir) && s->store) {
+    if (s->prompts_dir && strcmp(s->prompts_dir, dir) && s->nstores) {
         /* A new [tonetree] prompts folder: the store would still read recordings from the
          * old one, and the words and the recordings would disagree. */
         tt_diag_add(diag, TT_ERROR, s->path, 0,
@@ -92,7 +103,7 @@ static int edition_load(tt_menu_slot *s, unsigned generation, struct edition **e
     }
     if ((err = tt_phrases_load_all(e->menu, dir, e->phrases, diag)))
         goto fail;
-    if (s->store && (err = prepare(s, e, NULL, NULL))) {
+    if ((err = prepare(s, e))) {
         tt_diag_add(diag, TT_ERROR, s->path, 0,
                     "the prompts of this menu could not all be made (%s): the speech engine's "
                     "own messages are in the store's, reported when tonetree stops",
@@ -192,9 +203,17 @@ int tt_menu_slot_prepare(tt_menu_slot *s, tt_store *store,
 {
     /* Under the reload lock: a reload begun meanwhile prepares in the store too. */
     pthread_mutex_lock(&s->reloading);
-    s->store = store;
+    size_t i = 0;
+    while (i < s->nstores && s->stores[i] != store)
+        i++;
+    if (i == TT_MENU_SLOT_STORES) {
+        pthread_mutex_unlock(&s->reloading);
+        return ENOSPC;
+    }
+    if (i == s->nstores)
+        s->stores[s->nstores++] = store;
     const struct tt_edition *e = tt_menu_slot_hold(s);
-    int err = prepare(s, (struct edition *)e, progress, arg);
+    int err = prepare_in(s, store, (struct edition *)e, progress, arg);
     tt_menu_slot_release(s, e);
     pthread_mutex_unlock(&s->reloading);
     return err;

@@ -19,6 +19,7 @@
 #include "cli/signals.h"
 #include "device/audio_out.h"
 #include "drivers/drv_line.h"
+#include "sip/sip.h"
 #include "tonetree.h"
 #include "tools/dtmf_file.h"
 #include "tools/graph.h"
@@ -55,7 +56,7 @@ struct command {
 #define OPT_PROMPTS "  --prompts DIR          recordings and phrase files (default: the menu's own)\n"
 #define OPT_HELP "  -h, --help             this text\n"
 
-enum { CMD_RUN, CMD_LINE, CMD_RENDER, CMD_PROMPTS, CMD_SCRIPT, CMD_GRAPH, CMD_CHECK, CMD_DTMF,
+enum { CMD_RUN, CMD_LINE, CMD_SIP, CMD_RENDER, CMD_PROMPTS, CMD_SCRIPT, CMD_GRAPH, CMD_CHECK, CMD_DTMF,
        CMD_DEVICES, CMD_HELP, NCMD };
 
 static const struct command commands[NCMD] = {
@@ -103,6 +104,27 @@ static const struct command commands[NCMD] = {
                   "  --transcript FILE|-    the session's events, one a line (default: standard\n"
                   "                         output)\n"
                   OPT_LANG OPT_RATE("16000") OPT_CACHE OPT_PROMPTS OPT_HELP},
+    [CMD_SIP] = {"sip",
+                 "MENU [--listen ADDR:PORT] [--rtp-ports LO-HI] [--max-calls N]\n"
+                 "           [--log FILE|-] [--log-caller] [--narrowband] [--tones auto|on|off]\n"
+                 "           [--lang CODE] [--cache DIR] [--prompts DIR]",
+                 "a SIP telephone service: many calls at once",
+                 "A SIP telephone service: answers calls over SIP (UDP) with the menu, many at\n"
+                 "once, in G.722 when the phone offers it and in G.711 (PCMU, PCMA) otherwise.\n"
+                 "Keys come as RFC 4733 events, SIP INFO, or tones in the audio. Each ended call\n"
+                 "writes one line to the log (no caller's number unless --log-caller).\n"
+                 "SIGHUP loads the menu file again (running calls finish on the old one; a file\n"
+                 "with errors is refused); SIGTERM drains: new calls get 503, running calls\n"
+                 "finish, then it exits with status 0. Ctrl-C hangs up every call and exits.\n",
+                 "  --listen ADDR:PORT     where SIP is taken, UDP (default 127.0.0.1:5070)\n"
+                 "  --rtp-ports LO-HI      the ports media uses (default 10000-20000)\n"
+                 "  --max-calls N          calls at once; more get 503 (default 1000)\n"
+                 "  --log FILE|-           one line per call ended (- for standard output)\n"
+                 "  --log-caller           put the caller's address in the log too\n"
+                 "  --narrowband           no G.722: G.711 only, half the prompt memory\n"
+                 "  --tones auto|on|off    listen for keys as tones in the caller's audio: auto\n"
+                 "                         when the phone offers no RFC 4733 events (default)\n"
+                 OPT_LANG OPT_CACHE OPT_PROMPTS OPT_HELP},
     [CMD_RENDER] = {"render",
                     "MENU --keys SCRIPT [-o OUT.wav] [--transcript FILE|-] [--end goodbye|reset]\n"
                     "           [--lang CODE] [--rate HZ] [--cache DIR | --no-cache] [--prompts DIR]",
@@ -838,6 +860,150 @@ out:
     return rc;
 }
 
+static void sip_ready(const char *where, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "tonetree sip: listening on %s (UDP)\n", where);
+}
+
+static int cmd_sip(int argc, char **argv, tt_diag *d)
+{
+    static const struct option opts[] = {
+        setup_opts[0], setup_opts[1], setup_opts[2], setup_opts[3], setup_opts[4], setup_opts[5],
+        {"listen", required_argument, NULL, 'L'}, {"rtp-ports", required_argument, NULL, 'R'},
+        {"max-calls", required_argument, NULL, 'M'}, {"log", required_argument, NULL, 'g'},
+        {"log-caller", no_argument, NULL, 'G'}, {"narrowband", no_argument, NULL, 'n'},
+        {"tones", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
+    };
+    const struct command *cmd = &commands[CMD_SIP];
+    struct setup su = {.cache = default_cache_dir(), .rate = 8000};
+    struct tt_sip_opts so = {.stop = &stop_signal, .reload = &reload_signals,
+                             .ready = sip_ready};
+    tt_menu_slot *slot = NULL;
+    tt_store *wide = NULL;
+    tt_diag *wide_d = NULL;
+    const char *log = NULL;
+    FILE *lf = NULL;
+    bool narrow = false;
+    int c, rc = 0, err = 0, took;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:", opts, NULL)) != -1) {
+        if (c == 'r') {
+            rc = usage_error(cmd, "sip makes its audio at each codec's own rate: it takes no "
+                                  "--rate");
+            goto out;
+        }
+        if ((took = setup_option(&su, c, optarg, cmd)) < 0) {
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        if (took)
+            continue;
+        switch (c) {
+        case 'L': so.listen = optarg; break;
+        case 'g': log = optarg; break;
+        case 'G': so.log_caller = true; break;
+        case 'n': narrow = true; break;
+        case 'T':
+            if (!strcmp(optarg, "auto"))
+                so.tones = TT_SIP_TONES_AUTO;
+            else if (!strcmp(optarg, "on"))
+                so.tones = TT_SIP_TONES_ON;
+            else if (!strcmp(optarg, "off"))
+                so.tones = TT_SIP_TONES_OFF;
+            else {
+                rc = usage_error(cmd, "--tones takes auto, on or off, not '%s'", optarg);
+                goto out;
+            }
+            break;
+        case 'R': {
+            unsigned lo, hi;
+            char tail;
+            if (sscanf(optarg, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 ||
+                hi < lo + 1) {
+                rc = usage_error(cmd, "--rtp-ports takes two ports, LO-HI, 1024 to 65535, "
+                                      "not '%s'",
+                                 optarg);
+                goto out;
+            }
+            so.rtp_lo = lo;
+            so.rtp_hi = hi;
+            break;
+        }
+        case 'M': {
+            int n;
+            if (!whole(optarg, 1, 100000, &n)) {
+                rc = usage_error(cmd, "--max-calls takes a number of calls, 1 to 100000, not "
+                                      "'%s'",
+                                 optarg);
+                goto out;
+            }
+            so.max_calls = (unsigned)n;
+            break;
+        }
+        default:
+            rc = other_option(cmd, c, argv, opts);
+            goto out;
+        }
+    }
+    if ((rc = one_menu(cmd, argc)))
+        goto out;
+    if (log && strcmp(log, "-") && !(lf = fopen(log, "a"))) {
+        fprintf(stderr, "%s: cannot write the call log\n", log);
+        rc = EXIT_RUN;
+        goto out;
+    }
+    so.log = lf ? lf : log ? stdout : NULL;
+    /* Every speed prepared: a caller who asks for slower speech must not wait for it. */
+    struct tt_menu_slot_opts mo = {.prompts_dir = su.prompts, .lang = su.lang,
+                                   .every_speed = true};
+    if (!(err = tt_menu_slot_new(&slot, argv[optind], &mo, d)) &&
+        !(err = setup_store(&su, tt_menu_slot_prompts_dir(slot), d)) &&
+        !(err = tt_menu_slot_prepare(slot, su.store, show_progress, NULL))) {
+        if (!narrow) {
+            /* G.722's 16 kHz: a store of its own (and its own messages: its workers write
+             * them while the program reads the other's) */
+            struct tt_store_opts wo = {.rate = 16000,
+                                       .prompts_dir = tt_menu_slot_prompts_dir(slot),
+                                       .cache_dir = su.cache};
+            if (!(wide_d = tt_diag_new()))
+                err = ENOMEM;
+            if (!err)
+                err = tt_store_new(&wide, &wo, wide_d);
+            if (!err)
+                err = tt_menu_slot_prepare(slot, wide, show_progress, NULL);
+        }
+    }
+    if (!err) {
+        store_messages(&su, d);
+        tt_diag_print(d, stderr);
+        tt_diag_clear(d);
+        so.store8k = su.store;
+        so.store16k = wide;
+        signals_catch_stop(&stop_signal);
+        signals_catch_reload(&reload_signals);
+        err = tt_sip_serve(slot, &so, stderr, d);
+    }
+    tt_store_free(wide);
+    wide = NULL;
+    for (size_t i = 0; wide_d && i < tt_diag_len(wide_d); i++) {
+        const struct tt_diag_msg *m = tt_diag_get(wide_d, i);
+        tt_diag_add(d, m->sev, m->file, m->line, "%s", m->text);
+    }
+    setup_end_store(&su, d);
+    rc = stopped_status(report(d, err));
+out:
+    if (lf && fclose(lf) != 0 && !rc) {
+        fprintf(stderr, "%s: cannot finish writing the call log\n", log);
+        rc = EXIT_RUN;
+    }
+    tt_store_free(wide);
+    tt_diag_free(wide_d);
+    tt_menu_slot_free(slot);
+    setup_close(&su);
+    return rc;
+}
+
 /* A menu and (for script) its phrases, in the language asked for: what script and graph read. */
 static int open_menu_lang(const char *path, const char *lang, tt_menu **m, int *li, tt_diag *d)
 {
@@ -1098,6 +1264,8 @@ int main(int argc, char **argv)
         rc = cmd_run(argc - 1, argv + 1, d);
     } else if (cmd == &commands[CMD_LINE]) {
         rc = cmd_line(argc - 1, argv + 1, d);
+    } else if (cmd == &commands[CMD_SIP]) {
+        rc = cmd_sip(argc - 1, argv + 1, d);
     } else if (cmd == &commands[CMD_DTMF]) {
         rc = cmd_dtmf(argc - 1, argv + 1);
     } else if (cmd == &commands[CMD_DEVICES]) {

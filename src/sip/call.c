@@ -1,0 +1,275 @@
+/*
+ * One call's life, from the INVITE to the log line.
+ *
+ * INVITE: a call is refused with 503 and Retry-After while the service drains or when it has
+ * max_calls already (a balancer in front sends it to another engine; a phone tries later), and
+ * with 488 when the offer has no codec we speak. Otherwise it is answered at once with 200:
+ * nothing is said before the ACK, so the caller hears the welcome from its start. With an
+ * offer, the answer goes in the 200; without one (a late offer), the 200 carries our offer and
+ * the answer comes in the ACK.
+ *
+ * The call's session runs on the edition of the menu in service when the INVITE came, held
+ * until the call is freed (a reload meanwhile does not touch it), at the rate of the codec
+ * chosen, with the store of that rate. A re-INVITE may move the call on hold and back, or to
+ * another codec of the same rate; one of another rate is refused (488), since the call's audio
+ * is made at its rate.
+ *
+ * Ends: the caller's BYE (or CANCEL), the menu's goodbye (the engine sends BYE once it has been
+ * heard), no RTP for rtp_timeout_ms, max_call_ms, or the service stopping. Every end goes
+ * through scall_end, which writes the log line and frees everything the call had.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sip/sip_int.h"
+
+static const char *const end_names[END_COUNT] = {
+    [END_NONE] = "none",         [END_CALLER] = "caller-hung-up",
+    [END_GOODBYE] = "goodbye",   [END_SILENT] = "no-media",
+    [END_TOO_LONG] = "too-long", [END_SHUTDOWN] = "shutdown",
+    [END_FAILED] = "failed",
+};
+
+const char *scall_end_name(enum scall_end e)
+{
+    return e < END_COUNT ? end_names[e] : "?";
+}
+
+static void visit(struct scall *c, int node)
+{
+    c->node = node;
+    if (!c->ed || node < 0)
+        return;
+    const char *id = tt_menu_node_id(c->ed->menu, node);
+    size_t room = sizeof(c->visited) - c->nvisited;
+    if (room < 5)
+        return; /* full: the last mark below says so */
+    int n = snprintf(c->visited + c->nvisited, room, "%s%s", c->nvisited ? ">" : "", id);
+    if (n < 0 || (size_t)n >= room - 4) {
+        /* what does not fit is marked, not cut mid-name */
+        snprintf(c->visited + c->nvisited, room, "%s...", c->nvisited ? ">" : "");
+        c->nvisited = sizeof(c->visited) - 1;
+        return;
+    }
+    c->nvisited += (size_t)n;
+}
+
+/* The session's events: only where the caller went, and counts. Never the words said or the
+ * keys pressed (an entry may be someone's private business). */
+static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
+{
+    (void)now;
+    struct scall *c = arg;
+    switch (ev->type) {
+    case TT_EV_START:
+    case TT_EV_GO: visit(c, ev->node); break;
+    case TT_EV_INVALID: c->invalid++; break;
+    case TT_EV_TIMEOUT: c->timeouts++; break;
+    default: break;
+    }
+}
+
+static void log_line(struct scall *c)
+{
+    FILE *f = c->svc->o->log;
+    if (!f)
+        return;
+    char start[32];
+    struct tm tm;
+    gmtime_r(&c->wall_start.tv_sec, &tm);
+    strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    tt_ms len = c->established ? svc_now_ms() - c->t_start : 0;
+    fprintf(f, "call call-id=%s start=%s length=%.1f end=%s nodes=%s invalid=%u timeouts=%u",
+            c->callid, start, (double)len / 1000.0, scall_end_name(c->end),
+            c->nvisited ? c->visited : "-", c->invalid, c->timeouts);
+    if (c->svc->o->log_caller && c->caller[0])
+        fprintf(f, " caller=%s", c->caller);
+    fputc('\n', f);
+    fflush(f);
+}
+
+static void scall_destructor(void *arg)
+{
+    struct scall *c = arg;
+    list_unlink(&c->le);
+    if (c->counted)
+        c->svc->ncalls--;
+    media_close(c);
+    callkeys_free(c);
+    tt_call_free(c->call);
+    if (c->ed)
+        tt_menu_slot_release(c->svc->menus, c->ed);
+    if (c->said) {
+        svc_report(c->svc, c->said);
+        tt_diag_free(c->said);
+    }
+    mem_deref(c->sess);
+    mem_deref(c->sdp);
+}
+
+void scall_end(struct scall *c, enum scall_end why)
+{
+    if (c->end == END_NONE)
+        c->end = why;
+    c->svc->end_counts[c->end]++;
+    log_line(c);
+    /* Freeing an established session sends the BYE; libre keeps its transaction running on
+     * the loop after we let go. */
+    mem_deref(c);
+}
+
+void scall_free_all(struct svc *s)
+{
+    while (list_head(&s->calls))
+        scall_end(list_head(&s->calls)->data, END_SHUTDOWN);
+}
+
+/* The session, once the codec (and so the rate) is known: from the offer, or from the answer
+ * in the ACK after a late offer. */
+static int call_begin(struct scall *c)
+{
+    if (c->call)
+        return 0;
+    const struct tt_sip_opts *o = c->svc->o;
+    tt_store *store = c->rate == 16000 ? o->store16k : o->store8k;
+    if (!store)
+        return ENOTSUP;
+    c->ed = tt_menu_slot_hold(c->svc->menus);
+    /* A telephone: the volume is in the frames, at the level's gain; the goodbye is said and
+     * heard before the engine hangs up. */
+    struct tt_call_opts co = {.rate = c->rate, .lang = c->ed->lang, .end_mode = TT_END_GOODBYE,
+                              .volume = TT_CALL_VOLUME_LEVEL, .on_event = on_event, .arg = c};
+    return tt_call_new(&c->call, c->ed->menu, c->ed->phrases, store, &co, c->said);
+}
+
+static int offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+{
+    struct scall *c = arg;
+    int err;
+    if (mbuf_get_left(msg->mb)) {
+        if ((err = sdp_decode(c->sdp, msg->mb, true)) || (err = sdp_choose(c)))
+            return err;
+        return sdp_answer(c, descp);
+    }
+    return sdp_offer(c, descp); /* a re-INVITE without an offer: ours, answered in the ACK */
+}
+
+static int answer_handler(const struct sip_msg *msg, void *arg)
+{
+    struct scall *c = arg;
+    int err;
+    if ((err = sdp_decode(c->sdp, msg->mb, false)) || (err = sdp_choose(c)))
+        return err;
+    return call_begin(c);
+}
+
+static void estab_handler(const struct sip_msg *msg, void *arg)
+{
+    (void)msg;
+    struct scall *c = arg;
+    if (c->established)
+        return;
+    if (!c->call) { /* a late offer whose ACK brought no answer we could use */
+        scall_end(c, END_FAILED);
+        return;
+    }
+    c->established = true;
+    c->t_start = c->t_last_rtp = svc_now_ms();
+    media_start(c);
+    int err = tt_call_start(c->call, c->t_start);
+    svc_report(c->svc, c->said);
+    if (err)
+        scall_end(c, END_FAILED);
+}
+
+static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+    (void)sip;
+    callkeys_info(arg, msg);
+}
+
+static void close_handler(int err, const struct sip_msg *msg, void *arg)
+{
+    (void)msg;
+    struct scall *c = arg;
+    /* The session is over on libre's side: nothing more to send on it. */
+    c->end = err == ECONNRESET || err == 0 ? END_CALLER : END_FAILED;
+    scall_end(c, c->end);
+}
+
+static void refuse(struct svc *s, const struct sip_msg *msg, uint16_t code, const char *reason)
+{
+    s->calls_refused++;
+    if (code == 503)
+        (void)sip_treplyf(NULL, NULL, s->sip, msg, false, code, reason,
+                          "Retry-After: %d\r\nContent-Length: 0\r\n\r\n", TT_SIP_RETRY_AFTER_S);
+    else
+        (void)sip_treply(NULL, s->sip, msg, code, reason);
+}
+
+void scall_conn_handler(const struct sip_msg *msg, void *arg)
+{
+    struct svc *s = arg;
+    if (s->draining || s->stopping) {
+        refuse(s, msg, 503, "Service Unavailable");
+        return;
+    }
+    if (s->ncalls >= s->max_calls) {
+        refuse(s, msg, 503, "Too Many Calls");
+        return;
+    }
+    struct scall *c = mem_zalloc(sizeof(*c), scall_destructor);
+    if (!c) {
+        refuse(s, msg, 500, "Server Internal Error");
+        return;
+    }
+    c->svc = s;
+    c->node = -1;
+    c->pt_telev = -1;
+    list_append(&s->calls, &c->le, c);
+    c->counted = true;
+    s->ncalls++;
+    s->calls_total++;
+    clock_gettime(CLOCK_REALTIME, &c->wall_start);
+    re_snprintf(c->callid, sizeof(c->callid), "%r", &msg->callid);
+    if (s->o->log_caller)
+        re_snprintf(c->caller, sizeof(c->caller), "%r", &msg->from.auri);
+    struct mbuf *desc = NULL;
+    int err = 0;
+    uint16_t code = 500;
+    const char *reason = "Server Internal Error";
+    if (!(c->said = tt_diag_new()) || (err = media_open(c)) || (err = sdp_setup(c)) ||
+        (err = callkeys_new(c)))
+        goto out;
+    if (mbuf_get_left(msg->mb)) {
+        if ((err = sdp_decode(c->sdp, msg->mb, true))) {
+            code = 400;
+            reason = "Bad Session Description";
+            goto out;
+        }
+        if ((err = sdp_choose(c))) {
+            code = 488;
+            reason = "Not Acceptable Here";
+            goto out;
+        }
+        if ((err = call_begin(c)) || (err = sdp_answer(c, &desc)))
+            goto out;
+    } else if ((err = sdp_offer(c, &desc))) {
+        goto out;
+    }
+    err = sipsess_accept(&c->sess, s->sock, msg, 200, "OK", "tonetree", "application/sdp", desc,
+                         NULL, NULL, false, offer_handler, answer_handler, estab_handler,
+                         info_handler, NULL, close_handler, c,
+                         "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n");
+out:
+    mem_deref(desc);
+    if (err) {
+        if (!c->sess)
+            refuse(s, msg, code, reason);
+        s->calls_total--;
+        c->end = END_FAILED;
+        mem_deref(c); /* no log line: it never was a call */
+    }
+}

@@ -1,0 +1,185 @@
+/*
+ * RTP for every call: one socket per call (no RTCP: nothing here needs reports, and a second
+ * socket per call would double the descriptors of a thousand calls), the send tick that paces
+ * all calls' packets, and what callers send us.
+ *
+ * Pacing. A packet time is 20 ms; a call's packets are due on a grid fixed when its media
+ * starts (start + n x 20 ms, in the monotonic clock), never "now + 20 ms", so a late wake-up
+ * is never carried into the next packet and the stream does not drift. The calls are spread
+ * over TT_SIP_PHASES phases of the grid (sip_int.h); one libre timer wakes at the next phase's
+ * time and sends for the calls whose packet is due. A wake-up late by a few packets sends them
+ * at once (a jitter buffer of 40 ms or more takes a short burst); after a longer stall the
+ * schedule skips the lost time instead, moving the RTP timestamp on by it, so that the caller's
+ * buffer sees a gap and not seconds of speech pressed together (pace.c has the rule). Every
+ * packet's lateness goes into the service's histogram.
+ *
+ * Each packet is what the call gives for 20 ms: a prompt, or silence while nothing plays (a
+ * phone that gets no packets may think the call dead). tt_call_heard follows at once: once
+ * sent, a frame is as good as heard (the network and the phone's buffer add a constant that
+ * the session's timers do not need).
+ *
+ * In: symmetric RTP (RFC 4961's idea): the first packet's source is where media goes from
+ * then on, and packets from any other address are dropped, so nobody else can inject keys
+ * or steer the stream. telephone-event packets go to the key path, audio to the in-band tone
+ * receiver (when it is on), anything else is counted and dropped.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sip/sip_int.h"
+
+/* The largest payload we take (codec.h: a 1500-byte Ethernet frame less the headers). */
+#define MAX_PAYLOAD TT_CODEC_MAX_PAYLOAD
+
+static void rtp_handler(const struct sa *src, const struct rtp_header *hdr, struct mbuf *mb,
+                        void *arg)
+{
+    struct scall *c = arg;
+    if (!c->call)
+        return;
+    if (c->latched && !sa_cmp(src, &c->peer, SA_ALL))
+        return; /* not the caller: ignored */
+    if (!c->latched) {
+        c->peer = *src;
+        c->latched = true;
+    }
+    c->t_last_rtp = svc_now_ms();
+    size_t n = mbuf_get_left(mb);
+    if (n > MAX_PAYLOAD)
+        return;
+    if (c->pt_telev >= 0 && hdr->pt == c->pt_telev)
+        callkeys_rtp_event(c, hdr, mbuf_buf(mb), n);
+    else if (c->codec && hdr->pt == c->pt_send)
+        callkeys_rtp_audio(c, mbuf_buf(mb), n);
+}
+
+int media_open(struct scall *c)
+{
+    const struct tt_sip_opts *o = c->svc->o;
+    unsigned lo = o->rtp_lo ? o->rtp_lo : 10000, hi = o->rtp_hi ? o->rtp_hi : 20000;
+    int err = rtp_listen(&c->rtp, IPPROTO_UDP, &c->svc->media_addr, (uint16_t)lo, (uint16_t)hi,
+                         false, rtp_handler, NULL, c);
+    if (err)
+        return err;
+    /* RFC 3550 5.1: random first sequence number and timestamp */
+    c->seq0 = rand_u16();
+    c->ts0 = rand_u32();
+    return 0;
+}
+
+int media_codec_set(struct scall *c)
+{
+    tt_codec_enc_free(c->enc);
+    tt_codec_dec_free(c->dec);
+    c->enc = NULL;
+    c->dec = NULL;
+    c->rate = (int)c->codec->audio_rate;
+    int err = tt_codec_enc_new(c->codec->id, &c->enc);
+    /* tones are all under 2 kHz: G.722's lower band alone (8 kHz) holds them, for half the
+     * decoding and half the DTMF receiver's work */
+    if (!err)
+        err = tt_codec_dec_new(c->codec->id, 8000, &c->dec);
+    return err;
+}
+
+/* Put the call on the least busy phase and start its grid at that phase's next slot. */
+void media_start(struct scall *c)
+{
+    struct svc *s = c->svc;
+    unsigned best = 0;
+    for (unsigned p = 1; p < TT_SIP_PHASES; p++)
+        if (s->phase_calls[p] < s->phase_calls[best])
+            best = p;
+    s->phase_calls[best]++;
+    c->phase = best;
+    uint64_t now = svc_now_us(), period = TT_PACE_PERIOD_US;
+    uint64_t slot = (now / period) * period + best * TT_SIP_PHASE_US;
+    if (slot < now)
+        slot += period;
+    (void)tt_pace_init(&c->pace, slot, TT_PACE_PERIOD_US, c->codec->frame_ticks, c->seq0, c->ts0,
+                       &s->late);
+    c->pacing = true;
+}
+
+void media_close(struct scall *c)
+{
+    if (c->pacing)
+        c->svc->phase_calls[c->phase]--;
+    c->pacing = false;
+    c->rtp = mem_deref(c->rtp);
+    tt_codec_enc_free(c->enc);
+    tt_codec_dec_free(c->dec);
+    c->enc = NULL;
+    c->dec = NULL;
+}
+
+/* One packet of the call: 20 ms from the call (silence if nothing plays), encoded. */
+static void send_packet(struct scall *c, const struct tt_pace_pkt *pk, tt_ms now)
+{
+    int16_t pcm[TT_CODEC_PTIME_MS * 16]; /* 20 ms at 16 kHz */
+    size_t n = c->codec->frame_samples;
+    tt_call_pull(c->call, pcm, n);
+    tt_call_heard(c->call, 0, now);
+    struct mbuf *mb = mbuf_alloc(RTP_HEADER_SIZE + c->codec->frame_bytes);
+    if (!mb)
+        return;
+    mb->pos = mb->end = RTP_HEADER_SIZE;
+    size_t len = 0;
+    if (!tt_codec_encode(c->enc, pcm, n, mbuf_buf(mb), mb->size - mb->pos, &len)) {
+        mb->end += len;
+        (void)rtp_send(c->rtp, &c->peer, false, pk->marker, (uint8_t)c->pt_send, pk->ts, mb);
+    }
+    mem_deref(mb);
+}
+
+/* The call's packets due by now_us; false when the call ended and was freed. */
+static bool call_tick(struct scall *c, uint64_t now_us, tt_ms now)
+{
+    /* On hold nobody hears us: nothing is pulled, so the prompt waits where it was and the
+     * session's timers (which run from a prompt's end) wait with it; the schedule moves on. */
+    if (c->held || !sa_isset(&c->peer, SA_ALL)) {
+        (void)tt_pace_silence(&c->pace, now_us);
+    } else {
+        struct tt_pace_pkt pk;
+        while (tt_pace_take(&c->pace, now_us, &pk))
+            send_packet(c, &pk, now);
+    }
+    (void)tt_call_step(c->call, now);
+    svc_report(c->svc, c->said);
+    if (tt_call_ended(c->call)) {
+        scall_end(c, END_GOODBYE);
+        return false;
+    }
+    const struct tt_sip_opts *o = c->svc->o;
+    tt_ms silent = o->rtp_timeout_ms ? o->rtp_timeout_ms : TT_SIP_RTP_TIMEOUT_MS;
+    tt_ms longest = o->max_call_ms ? o->max_call_ms : TT_SIP_MAX_CALL_MS;
+    if (!c->held && now - c->t_last_rtp > silent) {
+        scall_end(c, END_SILENT);
+        return false;
+    }
+    if (now - c->t_start > longest) {
+        scall_end(c, END_TOO_LONG);
+        return false;
+    }
+    return true;
+}
+
+void media_tick(void *arg)
+{
+    struct svc *s = arg;
+    uint64_t now_us = svc_now_us();
+    tt_ms now = svc_now_ms();
+    for (struct le *le = list_head(&s->calls); le;) {
+        struct scall *c = le->data;
+        le = le->next; /* c may be freed */
+        if (c->pacing && tt_pace_next_due(&c->pace) <= now_us)
+            (void)call_tick(c, now_us, now);
+    }
+    /* the next phase slot after now */
+    while (s->grid_us <= now_us)
+        s->grid_us += TT_SIP_PHASE_US;
+    uint64_t wait_us = s->grid_us - now_us;
+    tmr_start(&s->tick, (wait_us + 999) / 1000, media_tick, s);
+}

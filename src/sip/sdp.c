@@ -1,0 +1,100 @@
+/*
+ * Offer and answer (RFC 3264) for one call: the audio formats tonetree speaks, in the order it
+ * prefers them, and telephone-event for keys.
+ *
+ * libre's SDP session does the matching: our formats are added to the media line, sdp_decode
+ * marks those the other side also has, and sdp_encode writes an answer with only those. What is
+ * left to us is which one to send with: the first of ours the caller also offered, in our order
+ * (wideband G.722 when the phone has it, since speech is easier to follow; then G.711), and the
+ * caller's payload type numbers, which libre has written into our formats on decoding.
+ * telephone-event is offered at 8000 Hz: RFC 4733 wants the event clock to be the audio's RTP
+ * clock, and all three codecs run an 8000 Hz RTP clock (G.722 too, by RFC 3551's rule for it).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sip/codec.h"
+#include "sip/sip_int.h"
+
+/* The event codes we take: the 16 DTMF events (RFC 4733 section 3.2). */
+#define TELEV_EVENTS "0-15"
+
+int sdp_setup(struct scall *c)
+{
+    struct sa laddr = c->svc->media_addr;
+    int err = sdp_session_alloc(&c->sdp, &laddr);
+    if (err)
+        return err;
+    err = sdp_media_add(&c->sdpm, c->sdp, sdp_media_audio, sa_port(rtp_local(c->rtp)),
+                        sdp_proto_rtpavp);
+    if (err)
+        return err;
+    for (int id = 0; id < TT_CODEC_COUNT; id++) {
+        const struct tt_codec_info *k = tt_codec_get((enum tt_codec_id)id);
+        if (k->audio_rate == 16000 && !c->svc->o->store16k)
+            continue; /* no store at its rate: not offered */
+        char pt[8];
+        snprintf(pt, sizeof(pt), "%u", k->pt);
+        if ((err = sdp_format_add(NULL, c->sdpm, false, pt, k->name, k->clock_rate, 1, NULL,
+                                  NULL, NULL, false, NULL)))
+            return err;
+    }
+    err = sdp_format_add(NULL, c->sdpm, false, "101", "telephone-event", 8000, 1, NULL, NULL,
+                         NULL, false, "%s", TELEV_EVENTS);
+    if (err)
+        return err;
+    /* 20 ms packets: what we send, and a hint of what we would like */
+    return sdp_media_set_lattr(c->sdpm, true, sdp_attr_ptime, "%d", TT_SIP_PTIME_MS);
+}
+
+int sdp_choose(struct scall *c)
+{
+    /* Ours that the other side also has, with its payload type numbers (libre wrote them
+     * into our formats when it decoded the offer or answer). Once the call has its audio at
+     * a rate, only codecs of that rate will do. */
+    struct tt_codec_offer offers[TT_CODEC_COUNT];
+    size_t n = 0;
+    const struct list *lst = sdp_media_format_lst(c->sdpm, true);
+    for (struct le *le = list_head(lst); le && n < TT_CODEC_COUNT; le = le->next) {
+        const struct sdp_format *f = le->data;
+        const struct tt_codec_info *k = f->sup ? tt_codec_find(f->name, f->srate, f->ch) : NULL;
+        if (!k || (c->call && (int)k->audio_rate != c->rate))
+            continue;
+        offers[n++] = (struct tt_codec_offer){.pt = f->pt, .name = f->name,
+                                              .clock_rate = f->srate, .channels = f->ch};
+    }
+    size_t i;
+    if (tt_codec_choose(offers, n, &i))
+        return ENOENT;
+    const struct tt_codec_info *k = tt_codec_match(&offers[i]);
+    const struct sdp_format *te = sdp_media_rformat(c->sdpm, "telephone-event");
+    c->pt_telev = te ? te->pt : -1;
+    enum sdp_dir dir = sdp_media_rdir(c->sdpm);
+    bool was_held = c->held;
+    c->held = !(dir & SDP_RECVONLY); /* the caller will not hear us: sendonly or inactive */
+    if (was_held && !c->held)
+        c->pace.marker = true; /* back from hold: a new talkspurt */
+    c->pt_send = offers[i].pt;
+    c->answered = true;
+    if (k != c->codec) {
+        c->codec = k;
+        int err = media_codec_set(c);
+        if (err)
+            return err;
+    }
+    /* where media goes, until the caller's first packet says otherwise */
+    if (!c->latched)
+        c->peer = *sdp_media_raddr(c->sdpm);
+    return 0;
+}
+
+int sdp_answer(struct scall *c, struct mbuf **descp)
+{
+    return sdp_encode(descp, c->sdp, false);
+}
+
+int sdp_offer(struct scall *c, struct mbuf **descp)
+{
+    return sdp_encode(descp, c->sdp, true);
+}

@@ -1,0 +1,209 @@
+/*
+ * The SIP service: libre set up on the address asked for, calls taken by call.c, OPTIONS
+ * answered here (a balancer's health probe), and a housekeeping timer that looks at the
+ * program's flags: a reload asked for (done on a thread of its own, so no call's audio waits
+ * for the synthesis of changed prompts), SIGTERM (drain: new calls and probes get 503 with
+ * Retry-After, so a balancer moves them elsewhere, and the service ends when its last call
+ * has), any other stop (hang up every call, then end).
+ *
+ * libre runs on this thread only; re_main is started without a signal handler, since the
+ * program owns its signals. The descriptors of a thousand calls are past libre's default of
+ * 1024, so its table is sized from the process's own limit.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "base/diag.h"
+#include "call/reload_bg.h"
+#include "sip/sip_int.h"
+
+/* How often the flags are looked at: a SIGTERM is acted on within this. */
+#define HOUSE_MS 100
+/* After the last call of a drain or a stop: time for the BYEs and the last replies to go out
+ * and be answered, capped (libre would wait 32 s for a UDP transaction that nobody answers). */
+#define CLOSE_MS 2000
+
+static struct timespec t0;
+
+uint64_t svc_now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000u + (uint64_t)((t.tv_nsec - t0.tv_nsec) / 1000);
+}
+
+tt_ms svc_now_ms(void)
+{
+    return (tt_ms)(svc_now_us() / 1000);
+}
+
+void svc_report(struct svc *s, tt_diag *d)
+{
+    if (!d || !tt_diag_len(d))
+        return;
+    if (s->err)
+        tt_diag_print(d, s->err);
+    tt_diag_clear(d);
+}
+
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+    struct svc *s = arg;
+    if (pl_strcmp(&msg->met, "OPTIONS"))
+        return false; /* INVITE and the rest: sipsess's, or libre's own 501 */
+    if (s->draining || s->stopping)
+        (void)sip_treplyf(NULL, NULL, s->sip, msg, false, 503, "Service Unavailable",
+                          "Retry-After: %d\r\nContent-Length: 0\r\n\r\n", TT_SIP_RETRY_AFTER_S);
+    else
+        (void)sip_treplyf(NULL, NULL, s->sip, msg, false, 200, "OK",
+                          "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n"
+                          "Accept: application/sdp\r\n"
+                          "Content-Length: 0\r\n\r\n");
+    return true;
+}
+
+static void close_done(void *arg)
+{
+    (void)arg;
+    re_cancel();
+}
+
+static void house(void *arg)
+{
+    struct svc *s = arg;
+    const struct tt_sip_opts *o = s->o;
+    if (o->reload && *o->reload != s->reload_seen && !s->reloading) {
+        s->reload_seen = *o->reload;
+        if (s->err)
+            fprintf(s->err, "%s: reloading the menu\n", tt_menu_slot_path(s->menus));
+        int err = tt_reload_bg_start(&s->reloading, s->menus);
+        if (err && s->err)
+            fprintf(s->err, "%s: cannot reload the menu: %s\n", tt_menu_slot_path(s->menus),
+                    strerror(err));
+    }
+    if (s->reloading) {
+        struct pollfd p = {.fd = tt_reload_bg_fd(s->reloading), .events = POLLIN};
+        if (poll(&p, 1, 0) == 1) {
+            tt_diag *d = tt_diag_new();
+            tt_reload_bg_finish(s->reloading, d);
+            s->reloading = NULL;
+            svc_report(s, d);
+            tt_diag_free(d);
+        }
+    }
+    if (o->stop && *o->stop && !s->draining && !s->stopping) {
+        if (*o->stop == SIGTERM) {
+            s->draining = true;
+            if (s->err)
+                fprintf(s->err, "tonetree sip: draining: %u calls to finish, new calls refused\n",
+                        s->ncalls);
+        } else {
+            s->stopping = true;
+            scall_free_all(s);
+        }
+    }
+    if ((s->draining || s->stopping) && !list_head(&s->calls) && !s->reloading) {
+        /* Every call is over: let the last BYEs and replies go, then end. */
+        tmr_start(&s->house, CLOSE_MS, close_done, s);
+        return;
+    }
+    tmr_start(&s->house, HOUSE_MS, house, s);
+}
+
+static int raise_fd_limit(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &r);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+        return 1024;
+    return r.rlim_cur > 65536 ? 65536 : (int)r.rlim_cur;
+}
+
+static int parse_addr(struct sa *sa, const char *text, tt_diag *d, const char *what)
+{
+    int err = sa_decode(sa, text, strlen(text));
+    if (err)
+        tt_diag_add(d, TT_ERROR, NULL, 0, "%s '%s' is not an address:port (127.0.0.1:5070)",
+                    what, text);
+    return err ? EINVAL : 0;
+}
+
+int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, FILE *err_out,
+                 tt_diag *diag)
+{
+    struct svc s = {.o = o, .menus = menus, .err = err_out};
+    s.max_calls = o->max_calls ? o->max_calls : TT_SIP_MAX_CALLS;
+    s.reload_seen = o->reload ? *o->reload : 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int maxfds = raise_fd_limit();
+    int err = libre_init();
+    if (err) {
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start libre: %s", strerror(err));
+        return err;
+    }
+    if ((err = fd_setsize(maxfds)))
+        goto out;
+    if ((err = parse_addr(&s.laddr, o->listen ? o->listen : "127.0.0.1:5070", diag, "--listen")))
+        goto out;
+    s.media_addr = s.laddr;
+    if (o->rtp_addr && (err = sa_set_str(&s.media_addr, o->rtp_addr, 0))) {
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "the media address '%s' is not an address",
+                    o->rtp_addr);
+        err = EINVAL;
+        goto out;
+    }
+    sa_set_port(&s.media_addr, 0);
+    char software[64];
+    snprintf(software, sizeof(software), "tonetree/%s", TT_VERSION);
+    if ((err = sip_alloc(&s.sip, NULL, 32, 32, 32, software, NULL, NULL)))
+        goto fail;
+    if ((err = sip_transp_add(s.sip, SIP_TRANSP_UDP, &s.laddr))) {
+        char where[64];
+        re_snprintf(where, sizeof(where), "%J", &s.laddr);
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot listen for SIP on %s: %s", where,
+                    strerror(err));
+        goto out;
+    }
+    /* OPTIONS first: its handler answers only those, and leaves the rest to sipsess */
+    if ((err = sip_listen(&s.lsnr, s.sip, true, request_handler, &s)) ||
+        (err = sipsess_listen(&s.sock, s.sip, 32, scall_conn_handler, &s)))
+        goto fail;
+    tmr_init(&s.tick);
+    tmr_init(&s.house);
+    s.grid_us = svc_now_us();
+    tmr_start(&s.tick, 1, media_tick, &s);
+    tmr_start(&s.house, HOUSE_MS, house, &s);
+    if (o->ready) {
+        char where[64];
+        re_snprintf(where, sizeof(where), "%J", &s.laddr);
+        o->ready(where, o->arg);
+    }
+    err = re_main(NULL);
+    goto out;
+fail:
+    tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start the SIP service: %s", strerror(err));
+out:
+    scall_free_all(&s);
+    if (s.reloading) {
+        tt_diag *d = tt_diag_new();
+        tt_reload_bg_finish(s.reloading, d);
+        svc_report(&s, d);
+        tt_diag_free(d);
+    }
+    tmr_cancel(&s.tick);
+    tmr_cancel(&s.house);
+    mem_deref(s.sock);
+    mem_deref(s.lsnr);
+    if (s.sip)
+        sip_close(s.sip, true);
+    mem_deref(s.sip);
+    libre_close();
+    return err;
+}

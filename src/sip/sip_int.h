@@ -1,0 +1,154 @@
+/*
+ * What the SIP service's files share (private to src/sip/): the service, one call, and the
+ * verbs each file provides. libre's single thread runs all of it: its handlers and timers are
+ * the only entry points, so nothing here takes a lock; the store's workers, which make clips
+ * for calls, are reached only through tt_call.
+ *
+ * Where each behaviour lives, as libre lays out its own protocols:
+ *   serve.c   the service: libre, the SIP socket, OPTIONS, the signals, reload, drain
+ *   call.c    one call's life: INVITE accepted, ACK, re-INVITE, BYE either way, the end
+ *   sdp.c     offer and answer: the codecs and telephone-event we speak
+ *   media.c   RTP: the send tick and its schedule, what a caller sends us
+ *   callkeys.c  keys from RFC 4733 events, in-band tones and SIP INFO, counted once
+ */
+#ifndef TT_SIP_SIP_INT_H
+#define TT_SIP_SIP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <re.h>
+
+#include "sip/codec.h"
+#include "sip/pace.h"
+#include "sip/sip.h"
+
+/* The send schedule is a grid of 20 ms packet times cut in TT_SIP_PHASES phases: a call sends
+ * on its phase's slot of every 20 ms, and the calls are spread over the phases, so that the
+ * packets of a thousand calls leave in four bursts of 250 a packet time instead of one of a
+ * thousand (a burst's last packet is late by the time the burst takes to send). */
+#define TT_SIP_PTIME_MS 20
+#define TT_SIP_PHASES 4
+#define TT_SIP_PHASE_US (TT_SIP_PTIME_MS * 1000 / TT_SIP_PHASES)
+
+struct svc;
+struct scall;
+
+/* Why a call ended, for its log line and the counters. */
+enum scall_end {
+    END_NONE,
+    END_CALLER,   /* the caller hung up (BYE, or CANCEL before the answer) */
+    END_GOODBYE,  /* the menu said goodbye; the engine hung up */
+    END_SILENT,   /* no RTP from the caller for rtp_timeout_ms */
+    END_TOO_LONG, /* max_call_ms */
+    END_SHUTDOWN, /* the service was stopped */
+    END_FAILED,   /* the SIP transaction failed, or the call could not go on */
+    END_COUNT
+};
+
+struct svc {
+    const struct tt_sip_opts *o;
+    tt_menu_slot *menus;
+    FILE *err;                    /* the operator's messages, as they happen */
+    struct sip *sip;
+    struct sipsess_sock *sock;
+    struct sip_lsnr *lsnr;
+    struct sa laddr;              /* SIP */
+    struct sa media_addr;         /* RTP binds here; port 0 */
+    struct list calls;            /* struct scall, every call not yet freed */
+    unsigned ncalls;              /* calls counted against max_calls */
+    unsigned max_calls;
+    struct tmr tick, house;
+    uint64_t grid_us;             /* the next phase slot's time (monotonic microseconds) */
+    unsigned grid_phase;          /* which phase it is */
+    unsigned phase_calls[TT_SIP_PHASES];
+    bool draining, stopping;
+    struct tt_reload_bg *reloading;
+    sig_atomic_t reload_seen;
+    /* counters, for the log and (later) the metrics page */
+    unsigned long calls_total, calls_refused, end_counts[END_COUNT];
+    struct tt_pace_hist late;     /* every packet's send time less its slot's */
+};
+
+struct scall {
+    struct le le;
+    struct svc *svc;
+    struct sipsess *sess;
+    struct rtp_sock *rtp;
+    struct sdp_session *sdp;
+    struct sdp_media *sdpm;
+    const struct tt_edition *ed;
+    tt_call *call;
+    tt_diag *said;
+    char callid[128];
+    char caller[128];             /* the From URI, only when log_caller */
+    struct timespec wall_start;
+    tt_ms t_start;                /* service ms when answered */
+    tt_ms t_last_rtp;
+    enum scall_end end;
+    bool counted;                 /* holds one of max_calls */
+    bool established;             /* ACK seen: media flows */
+    bool answered;                /* an SDP answer is agreed */
+    bool held;                    /* the caller put us on hold (sendonly / inactive) */
+    bool bye_sent;
+    /* media out */
+    const struct tt_codec_info *codec; /* NULL before an offer and answer agree */
+    int pt_send;                  /* the payload type we send it with (the caller's number) */
+    int pt_telev;                 /* the caller's telephone-event type, -1 if none */
+    int rate;                     /* the audio rate of the codec (the store's) */
+    struct tt_codec_enc *enc;
+    struct tt_codec_dec *dec;     /* for tones in the caller's audio: at 8000 Hz */
+    struct sa peer;               /* where RTP goes: the SDP's until the first packet comes */
+    bool latched;                 /* symmetric RTP: the first packet's source is the peer */
+    unsigned phase;
+    bool pacing;                  /* on the send grid (counted in its phase) */
+    struct tt_pace pace;
+    uint16_t seq0;
+    uint32_t ts0;
+    /* keys in */
+    struct callkeys *keys;
+    /* what the log says: the nodes visited, in order, and the counts */
+    char visited[512];
+    size_t nvisited;
+    unsigned invalid, timeouts;
+    int node;                     /* the node the caller is at (hang-ups by node) */
+};
+
+/* service time in ms (monotonic, since the service began) and in microseconds */
+tt_ms svc_now_ms(void);
+uint64_t svc_now_us(void);
+void svc_report(struct svc *s, tt_diag *d);
+
+/* call.c */
+void scall_conn_handler(const struct sip_msg *msg, void *arg);
+/* End the call for `why`: a BYE when the session is up, then freed (the BYE goes out
+ * asynchronously: the loop keeps running). */
+void scall_end(struct scall *c, enum scall_end why);
+void scall_free_all(struct svc *s);
+const char *scall_end_name(enum scall_end e);
+
+/* sdp.c */
+int sdp_setup(struct scall *c);
+/* After an offer or an answer was decoded: choose the codec and telephone-event; ENOENT when
+ * nothing we speak is offered. */
+int sdp_choose(struct scall *c);
+int sdp_answer(struct scall *c, struct mbuf **descp);
+int sdp_offer(struct scall *c, struct mbuf **descp);
+
+/* media.c */
+int media_open(struct scall *c);
+void media_start(struct scall *c);
+void media_close(struct scall *c);
+/* The service's send timer: every call whose packet time came sends it. */
+void media_tick(void *arg);
+int media_codec_set(struct scall *c);
+
+/* callkeys.c */
+struct callkeys;
+int callkeys_new(struct scall *c);
+void callkeys_free(struct scall *c);
+void callkeys_rtp_event(struct scall *c, const struct rtp_header *h, const uint8_t *p, size_t n);
+void callkeys_rtp_audio(struct scall *c, const uint8_t *p, size_t n);
+void callkeys_info(struct scall *c, const struct sip_msg *msg);
+
+#endif
