@@ -7,9 +7,10 @@
  * baresip configuration there (bs_configure: the SIP address, a private RTP range, the codecs
  * the caller offers, an audio source the test wrote, the sndfile module recording both
  * directions), starts `tonetree sip tests/data/sip.ini` on the same loopback, and drives
- * baresip through its ctrl_tcp module: dial, wait for CALL_ESTABLISHED, send keys at chosen
- * moments, hang up, quit cleanly (so that sndfile finishes its WAV header), then reads
- * dump-*-dec.wav: the service's audio as baresip decoded it, which is what a caller heard.
+ * baresip through its ctrl_tcp module: dial, wait for CALL_ESTABLISHED, send keys as RFC 4733
+ * events once the recording shows the welcome heard (or mix them as tones into its source),
+ * hang up, quit cleanly (so that sndfile finishes its WAV header), then reads dump-*-dec.wav:
+ * the service's audio as baresip decoded it, which is what a caller heard.
  *
  * What is asserted, as test_kiosk asserts a real-time path on a busy machine: never
  * sample-exact timing, always order, presence and absence, and bounds.
@@ -32,31 +33,40 @@
  * Facts about baresip 1.0.0 established here, on Debian 12 (each is relied on below):
  *  - ctrl_tcp speaks netstrings of JSON both ways: `<len>:{"command":"dial","params":"sip:..",
  *    "token":"1"},`. Commands used: dial (params: the URI), sndcode (params: the keys, sent as
- *    RFC 4733 events), hangup (no params: the current call), quit. Each gets a response
- *    `{"response":true,"ok":true,"data":"..","token":".."}`.
- *  - Events come on the same socket: CALL_LOCAL_SDP, CALL_RINGING, CALL_REMOTE_SDP,
- *    CALL_ESTABLISHED, CALL_RTPESTAB, CALL_RTCP, CALL_CLOSED (param: the reason, "Connection
- *    reset by user" after our hangup, or the final SIP response, e.g. "488 Not Acceptable
- *    Here", for a refused INVITE), SHUTDOWN and EXIT after quit. Call events carry "id": the
- *    SIP Call-ID baresip used, which the service's log line names.
+ *    RFC 4733 events), hangup (no params: the current call, the latest dialled), quit. Each gets
+ *    `{"response":true,"ok":true,"data":"..","token":".."}`. A second connection takes over:
+ *    the first is closed.
+ *  - Events come on the same connection: CALL_LOCAL_SDP, CALL_RINGING, CALL_REMOTE_SDP,
+ *    CALL_ESTABLISHED, CALL_RTPESTAB, CALL_RTCP, CALL_CLOSED (param: "Connection reset by
+ *    user" after our hangup, or the final response of a refused INVITE: "488 Not Acceptable
+ *    Here", "503 Service Unavailable"), SHUTDOWN and EXIT after quit. Call events carry "id",
+ *    the SIP Call-ID baresip used (the service's log line names it).
  *  - A second dial while a call is up makes a second call; the first is not put on hold.
  *  - audio_codecs= in the account line limits the offer: `audio_codecs=G722/16000/1` offers
- *    only G.722 (payload 9, "G722/8000" in the SDP) and telephone-event 101. baresip always
- *    offers telephone-event.
- *  - The sndfile module's dump-<date-time>-dec.wav is written at the decoder's rate (16000 Hz
- *    for G.722 even when auplay_srate is 8000: baresip resamples after it), grows as packets
- *    are decoded, and is named to the second: one call per snd_path and second, or the files
- *    overwrite each other. SIGTERM, -t and quit all end baresip cleanly (the header is
- *    finished); SIGKILL leaves a header with no length.
- *  - The aufile source is read whole at the start of the call and played in real time from
- *    its first sample when media starts (about CALL_ESTABLISHED for the caller): tones mixed
- *    into it at time T reach the far end about T after the call is answered.
- *  - Without a sound card, `audio_player alsa,null` works (ALSA's null device); baresip binds
- *    SIP on UDP and TCP at its port and TLS at port + 1; ctrl_tcp takes one client.
+ *    G.722 alone (payload 9, "G722/8000") and, whatever it says, telephone-event 101.
+ *  - The sndfile module writes dump-<date-time>-enc.wav and -dec.wav into snd_path. The -dec
+ *    file is at the decoder's rate (16000 Hz for G.722 even with auplay_srate 8000: baresip
+ *    resamples after it), is written through as each packet is decoded, a jitter buffer
+ *    (jitter_buffer_delay, 5-10 packets) behind the network, and gets the lengths in its
+ *    header only at the end. quit, SIGTERM and -t all finish the header; after SIGKILL it
+ *    says RIFF length 8, data length 0. The names go to the second: two calls begun in one
+ *    second would share a file.
+ *  - baresip decodes only with a player open: with none (no audio_player, and ALSA with no
+ *    card) the call goes on and the -dec file stays empty. `audio_player alsa,null` works but
+ *    spins a core (see bs_configure); `aubridge,NAME` works and idles.
+ *  - The aufile source (16-bit mono at ausrc_srate; the codec's rate may differ: baresip
+ *    resamples to it, as "enable ausrc resampler" says on its output) is read whole when media
+ *    starts and played in real time from its first sample, which is about
+ *    CALL_ESTABLISHED: a tone mixed into it at T reaches the far end about T after the answer.
+ *  - With stdin on /dev/null the stdio module fails to load (it is left out). baresip binds
+ *    SIP on UDP and TCP at its port and TLS at port + 1 (shared/recipes/sip.md).
  *
  * Every child (tonetree, baresip) is stopped by its pid and every wait is bounded, so a test
- * fails instead of hanging; baresip also has -t as a backstop. The whole file takes about 50 s
- * on an idle machine. TONETREE=path runs another build of the command; TT_SIP_KEEP=1
+ * fails instead of hanging; baresip also has -t as a backstop, and both get SIGTERM should the
+ * test process die. The whole file takes about 65 s on an idle machine, nearly all of it the
+ * calls' own real time (the service says two prompts, about 6 s, before the welcome) and the
+ * 2 s the service waits for its SIP transactions when it stops; under 10 s of it is CPU.
+ * TONETREE=path runs another build of the command; TT_SIP_KEEP=1
  * keeps each test's folder (recordings, logs, configurations) and prints its name.
  */
 #include <arpa/inet.h>
@@ -591,9 +601,13 @@ static void write_text(const char *path, const char *text)
 /*
  * A private configuration folder: SIP and media on 127.0.0.1 only (net_interface takes the
  * address; the name "lo" fails), no DNS but a dead local address (never the system's), no
- * sound card (ALSA's null device plays, the source is a file), the codecs asked for, the
- * recording of both directions, and ctrl_tcp to drive it. The stdio module is left out: with
- * stdin on /dev/null it fails to load.
+ * sound card, the codecs asked for, the recording of both directions, and ctrl_tcp to drive
+ * it. The source is a file (aufile). The player is an aubridge device that no source reads:
+ * baresip needs a player to decode at all (with none that opens, the recording stays empty),
+ * and ALSA's null device, the usual choice, takes samples as fast as they come, so that
+ * baresip's player thread spins a whole core for the length of each call: on a 2-core machine
+ * that is half of it taken from the service under test. aubridge's player costs nothing.
+ * The stdio module is left out: with stdin on /dev/null it fails to load.
  */
 static void bs_configure(struct bs *b, const char *dir, int sip, int ctrl, int rtp_lo,
                          int rtp_hi, const struct bs_opts *o)
@@ -617,8 +631,8 @@ static void bs_configure(struct bs *b, const char *dir, int sip, int ctrl, int r
              "dns_server\t\t127.0.0.1:53\n"
              "call_local_timeout\t20\n"
              "call_max_calls\t\t4\n"
-             "audio_player\t\talsa,null\n"
-             "audio_alert\t\talsa,null\n"
+             "audio_player\t\taubridge,heard\n"
+             "audio_alert\t\taubridge,alert\n"
              "audio_source\t\taufile,%s\n"
              "ausrc_srate\t\t%d\n"
              "auplay_srate\t\t%d\n"
@@ -631,7 +645,7 @@ static void bs_configure(struct bs *b, const char *dir, int sip, int ctrl, int r
              "module\t\t\tg722.so\n"
              "module\t\t\tsndfile.so\n"
              "module\t\t\taufile.so\n"
-             "module\t\t\talsa.so\n"
+             "module\t\t\taubridge.so\n"
              "module_tmp\t\tuuid.so\n"
              "module_tmp\t\taccount.so\n"
              "module_app\t\tmenu.so\n"
@@ -961,6 +975,7 @@ struct fx {
     char tt_err[600], tt_log[600], source[600];
     char uri[128];               /* the service's address, to dial */
     pid_t tt;
+    bool tt_told;                /* SIGTERM sent */
     struct bs bs[2];
     bool bs_used[2];
     struct cap cap;
@@ -1016,6 +1031,18 @@ static struct bs *caller(struct fx *f, int i, const struct bs_opts *o)
 
 /* Start `tonetree sip MENU --listen --rtp-ports --log --cache [extra...]` and wait (bounded)
  * until it says it listens; fails with its stderr if it ends or stays silent instead. */
+static void print_service(const struct fx *f)
+{
+    size_t n;
+    char *err = tl_read_file(f->tt_err, &n);
+    fprintf(stderr, "    tonetree's stderr:\n%s\n", err);
+    free(err);
+}
+
+/* How long the service may take to listen: it reads every prompt at every speed at two rates
+ * from the cache group_setup filled (under a second; longer beside stress-ng's disk load). */
+#define READY_S 60.0
+
 static void tt_start(struct fx *f, const char *const *extra)
 {
     const char *bin = getenv("TONETREE");
@@ -1043,7 +1070,7 @@ static void tt_start(struct fx *f, const char *const *extra)
     free(env);
     char ready[128];
     snprintf(ready, sizeof(ready), "tonetree sip: listening on %s (UDP)", listen);
-    double until = now_s() + 30.0;
+    double until = now_s() + READY_S;
     for (;;) {
         size_t nerr;
         char *err = tl_read_file(f->tt_err, &nerr);
@@ -1056,11 +1083,41 @@ static void tt_start(struct fx *f, const char *const *extra)
                      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), err);
         }
         if (!up && now_s() > until)
-            fail_msg("tonetree sip did not say '%s' within 30 s; its stderr:\n%s", ready, err);
+            fail_msg("tonetree sip did not say '%s' within %.0f s; its stderr:\n%s", ready,
+                     READY_S, err);
         free(err);
         if (up)
             return;
         tl_sleep(0.02);
+    }
+}
+
+/* Tell the service to stop (SIGTERM: it drains, and with no call left it ends): sent as soon
+ * as a test's calls are over, so that its last seconds (it waits a little for its SIP
+ * transactions) pass while the test measures the recording. */
+static void tt_drain(struct fx *f)
+{
+    if (f->tt > 0 && !f->tt_told) {
+        assert_int_equal(kill(f->tt, SIGTERM), 0);
+        f->tt_told = true;
+    }
+}
+
+/* ... and it must end with status 0, within a bound. */
+static void tt_finish(struct fx *f)
+{
+    tt_drain(f);
+    int status;
+    if (!wait_bounded(f->tt, 10.0, &status)) {
+        print_service(f);
+        fail_msg("the service was still running 10 s after SIGTERM with no call up");
+    }
+    f->tt = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        print_service(f);
+        fail_msg("the service ended with %s %d, not exit status 0",
+                 WIFEXITED(status) ? "exit status" : "signal",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     }
 }
 
@@ -1394,14 +1451,6 @@ static void press(struct bs *b, const char *keys)
     assert_string_equal(b->ev[r].param, "ok");
 }
 
-static void print_service(const struct fx *f)
-{
-    size_t n;
-    char *err = tl_read_file(f->tt_err, &n);
-    fprintf(stderr, "    tonetree's stderr:\n%s\n", err);
-    free(err);
-}
-
 /* Fails the test if call id has ended (the service must not end it). */
 static void expect_up(const struct fx *f, const struct bs *b, size_t est, const char *id)
 {
@@ -1472,6 +1521,7 @@ static double call_and_press(struct fx *f, struct bs *b, const struct ref *welco
     expect_up(f, b, est, id);
     bs_hangup(b, id);
     bs_quit(b);
+    tt_drain(f);
     f->cap = bs_recording(b);
     return KEY_INTO_S;
 }
@@ -1560,6 +1610,7 @@ static void rfc4733_key_cuts_the_welcome_and_the_info_page_follows_over_pcmu_in_
     assert_int_equal(f->cap.rate, 8000);
     expect_cut(&f->cap, w, &G.info[EN][R8K], into);
     expect_absent(&f->cap, &G.welcome[ES][R8K]);
+    tt_finish(f);
 }
 
 static void with_only_g722_offered_the_same_is_heard_wideband_in_spanish(void **state)
@@ -1588,6 +1639,7 @@ static void with_only_g722_offered_the_same_is_heard_wideband_in_spanish(void **
     if (heard < clip / 2)
         fail_msg("the welcome was heard narrowband: %.3f%% of its energy above 4.4 kHz, the "
                  "clip has %.3f%%", 100 * heard, 100 * clip);
+    tt_finish(f);
 }
 
 /* How long a key's tone lasts in the caller's audio: a short press (Q.24 asks a receiver to
@@ -1623,6 +1675,7 @@ static void a_key_sent_as_a_tone_cuts_the_welcome_and_a_later_event_counts_as_an
     expect_up(f, b, est, id);
     bs_hangup(b, id);
     bs_quit(b);
+    tt_drain(f);
     f->cap = bs_recording(b);
     /* the tone's place in the welcome: the source and the service's audio start together */
     long at = need_start(&f->cap, 0, (long)f->cap.n, w);
@@ -1635,6 +1688,7 @@ static void a_key_sent_as_a_tone_cuts_the_welcome_and_a_later_event_counts_as_an
     expect_field(line, "nodes", "main>info");
     expect_field(line, "invalid", "1"); /* the tone and, later, the event: two presses */
     free(log);
+    tt_finish(f);
 }
 
 /* Where the press both ways goes: during the service's first prompt (how to leave), where 1
@@ -1659,10 +1713,12 @@ static void a_press_sent_as_a_tone_and_an_event_at_once_counts_once(void **state
     watch_heard(f, b, est, id, &G.info[EN][R8K], 1.0, 15.0);
     bs_hangup(b, id);
     bs_quit(b);
+    tt_drain(f);
     char *line, *log = one_log_line(f, &line);
     expect_field(line, "nodes", "main>info");
     expect_field(line, "invalid", "0"); /* a second "1" would be invalid on the info page */
     free(log);
+    tt_finish(f);
 }
 
 /* The log line of a call holds nothing that names the caller: not the number (the user part
@@ -1702,6 +1758,7 @@ static void each_call_ends_with_one_log_line_naming_its_nodes_and_never_the_call
     double len2 = b->ev[b->nev - 1].t - t2;
     wait_log_lines(f, 2, 10.0);
     bs_quit(b);
+    tt_drain(f);
 
     char *lines[4];
     size_t n;
@@ -1730,6 +1787,7 @@ static void each_call_ends_with_one_log_line_naming_its_nodes_and_never_the_call
         expect_no_caller(lines[i], b);
     }
     free(log);
+    tt_finish(f);
 }
 
 /*
