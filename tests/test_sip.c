@@ -1692,8 +1692,10 @@ static void a_key_sent_as_a_tone_cuts_the_welcome_and_a_later_event_counts_as_an
 }
 
 /* Where the press both ways goes: during the service's first prompt (how to leave), where 1
- * already takes the caller to the info page. */
+ * already takes the caller to the info page; and how long the call goes on after it (the tone
+ * is found within 39 ms of its start, the event within a packet or two: seconds spare). */
 #define BOTH_AT_S 1.5
+#define BOTH_WAIT_S 2.0
 
 static void a_press_sent_as_a_tone_and_an_event_at_once_counts_once(void **state)
 {
@@ -1710,7 +1712,11 @@ static void a_press_sent_as_a_tone_and_an_event_at_once_counts_once(void **state
      * inside the 700 ms it allows between two copies of one press (sip/keys.h) */
     bs_pump(b, b->ev[est].t + BOTH_AT_S);
     press(b, "1");
-    watch_heard(f, b, est, id, &G.info[EN][R8K], 1.0, 15.0);
+    /* a fixed time for both to arrive and be acted on, not "until the info page is heard": a
+     * service that counted the press twice would cut the info page at once (1 is not a
+     * choice there), and the log line says so better than a missing page */
+    bs_pump(b, now_s() + BOTH_WAIT_S);
+    expect_up(f, b, est, id);
     bs_hangup(b, id);
     bs_quit(b);
     tt_drain(f);
