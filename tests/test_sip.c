@@ -1823,6 +1823,14 @@ static void sigterm_lets_the_call_finish_refuses_new_ones_with_503_then_exits_0(
         free(err);
         if (draining)
             break;
+        expect_up(f, b, est, id);
+        int status;
+        if (waitpid(f->tt, &status, WNOHANG) == f->tt) {
+            f->tt = 0;
+            fail_msg("the service ended (%s %d) when told to drain",
+                     WIFEXITED(status) ? "exit status" : "signal",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        }
         if (now_s() > until) {
             print_service(f);
             fail_msg("the service did not say it was draining within 10 s of SIGTERM");
