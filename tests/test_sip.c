@@ -71,7 +71,6 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -502,6 +501,16 @@ static int stop_child(pid_t *pid)
     return status;
 }
 
+/* A wait status in words: "exit status 3", "signal 15". */
+static const char *status_text(int status, char *buf, size_t size)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
+    else
+        snprintf(buf, size, "signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+    return buf;
+}
+
 extern char **environ;
 
 /* environ less the variables `set` names, plus `set` ("NAME=value", NULL-terminated). */
@@ -704,23 +713,32 @@ static void bs_start(struct bs *b)
     }
 }
 
-/* The string value of "key" in a JSON object (escapes taken literally: enough for these). */
-static void json_str(const char *j, const char *key, char *out, size_t size)
+/* The text after `prefix` in s up to the first character of `end`, into out ("" when prefix
+ * is not there). A backslash takes the next character as it is: JSON's escapes read
+ * literally, enough for what baresip sends here. */
+static void value_after(const char *s, const char *prefix, const char *end, char *out,
+                        size_t size)
 {
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
     out[0] = '\0';
-    const char *p = strstr(j, pat);
+    const char *p = strstr(s, prefix);
     if (!p)
         return;
-    p += strlen(pat);
+    p += strlen(prefix);
     size_t n = 0;
-    for (; *p && *p != '"' && n + 1 < size; p++) {
+    for (; *p && !strchr(end, *p) && n + 1 < size; p++) {
         if (*p == '\\' && p[1])
             p++;
         out[n++] = *p;
     }
     out[n] = '\0';
+}
+
+/* The string value of "key" in a JSON object. */
+static void json_str(const char *j, const char *key, char *out, size_t size)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+    value_after(j, pat, "\"", out, size);
 }
 
 /* One message from baresip (the JSON of a netstring). */
@@ -1029,6 +1047,20 @@ static struct bs *caller(struct fx *f, int i, const struct bs_opts *o)
     return &f->bs[i];
 }
 
+/* How long a key's tone lasts in the caller's audio: a short press (Q.24 asks a receiver to
+ * take 40 ms; phones send 70 ms and more). */
+#define TONE_MS 120
+
+/* The test's caller (baresip 1), offering codecs at rate (its source's, too): the source is
+ * 40 s of silence, with DTMF key (0: none) from key_at_s for TONE_MS. */
+static struct bs *caller_offering(struct fx *f, const char *codecs, int rate, char key,
+                                  double key_at_s)
+{
+    write_source(f->source, rate, 40.0, key, key_at_s, TONE_MS);
+    struct bs_opts o = {.codecs = codecs, .rate = rate, .source = f->source};
+    return caller(f, 0, &o);
+}
+
 /* Start `tonetree sip MENU --listen --rtp-ports --log --cache [extra...]` and wait (bounded)
  * until it says it listens; fails with its stderr if it ends or stays silent instead. */
 static void print_service(const struct fx *f)
@@ -1078,9 +1110,9 @@ static void tt_start(struct fx *f, const char *const *extra)
         int status;
         if (!up && waitpid(f->tt, &status, WNOHANG) == f->tt) {
             f->tt = 0;
-            fail_msg("tonetree sip ended before it listened (%s %d); its stderr:\n%s",
-                     WIFEXITED(status) ? "exit status" : "signal",
-                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), err);
+            char how[64];
+            fail_msg("tonetree sip ended before it listened (%s); its stderr:\n%s",
+                     status_text(status, how, sizeof(how)), err);
         }
         if (!up && now_s() > until)
             fail_msg("tonetree sip did not say '%s' within %.0f s; its stderr:\n%s", ready,
@@ -1114,10 +1146,10 @@ static void tt_finish(struct fx *f)
     }
     f->tt = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char how[64];
         print_service(f);
-        fail_msg("the service ended with %s %d, not exit status 0",
-                 WIFEXITED(status) ? "exit status" : "signal",
-                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        fail_msg("the service ended with %s, not exit status 0",
+                 status_text(status, how, sizeof(how)));
     }
 }
 
@@ -1563,13 +1595,7 @@ static void log_field(const char *line, const char *name, char *out, size_t size
 {
     char pat[64];
     snprintf(pat, sizeof(pat), " %s=", name);
-    out[0] = '\0';
-    const char *p = strstr(line, pat);
-    if (!p)
-        return;
-    p += strlen(pat);
-    size_t n = strcspn(p, " ");
-    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), p);
+    value_after(line, pat, " ", out, size);
 }
 
 static void expect_field(const char *line, const char *name, const char *want)
@@ -1600,9 +1626,7 @@ static void rfc4733_key_cuts_the_welcome_and_the_info_page_follows_over_pcmu_in_
     void **state)
 {
     struct fx *f = *state;
-    write_source(f->source, 8000, 40.0, 0, 0, 0);
-    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
-    struct bs *b = caller(f, 0, &o);
+    struct bs *b = caller_offering(f, "PCMU/8000/1", 8000, 0, 0);
     tt_start(f, NULL);
     char id[80];
     const struct ref *w = &G.welcome[EN][R8K];
@@ -1616,9 +1640,7 @@ static void rfc4733_key_cuts_the_welcome_and_the_info_page_follows_over_pcmu_in_
 static void with_only_g722_offered_the_same_is_heard_wideband_in_spanish(void **state)
 {
     struct fx *f = *state;
-    write_source(f->source, 16000, 40.0, 0, 0, 0);
-    struct bs_opts o = {.codecs = "G722/16000/1", .rate = 16000, .source = f->source};
-    struct bs *b = caller(f, 0, &o);
+    struct bs *b = caller_offering(f, "G722/16000/1", 16000, 0, 0);
     const char *es[] = {"--lang", "es", NULL};
     tt_start(f, es);
     char id[80];
@@ -1642,9 +1664,6 @@ static void with_only_g722_offered_the_same_is_heard_wideband_in_spanish(void **
     tt_finish(f);
 }
 
-/* How long a key's tone lasts in the caller's audio: a short press (Q.24 asks a receiver to
- * take 40 ms; phones send 70 ms and more). */
-#define TONE_MS 120
 /*
  * Where the tone is in baresip's source: in the welcome, about KEY_INTO_S into it. The
  * source starts with the call, and the service first says how to leave and offers the other
@@ -1658,9 +1677,7 @@ static void a_key_sent_as_a_tone_cuts_the_welcome_and_a_later_event_counts_as_an
     void **state)
 {
     struct fx *f = *state;
-    write_source(f->source, 8000, 40.0, '1', TONE_AT_S, TONE_MS);
-    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
-    struct bs *b = caller(f, 0, &o);
+    struct bs *b = caller_offering(f, "PCMU/8000/1", 8000, '1', TONE_AT_S);
     const char *tones[] = {"--tones", "on", NULL};
     tt_start(f, tones);
     char id[80];
@@ -1700,9 +1717,7 @@ static void a_key_sent_as_a_tone_cuts_the_welcome_and_a_later_event_counts_as_an
 static void a_press_sent_as_a_tone_and_an_event_at_once_counts_once(void **state)
 {
     struct fx *f = *state;
-    write_source(f->source, 8000, 40.0, '1', BOTH_AT_S, TONE_MS);
-    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
-    struct bs *b = caller(f, 0, &o);
+    struct bs *b = caller_offering(f, "PCMU/8000/1", 8000, '1', BOTH_AT_S);
     const char *tones[] = {"--tones", "on", NULL};
     tt_start(f, tones);
     char id[80];
@@ -1742,9 +1757,7 @@ static void expect_no_caller(const char *line, const struct bs *b)
 static void each_call_ends_with_one_log_line_naming_its_nodes_and_never_the_caller(void **state)
 {
     struct fx *f = *state;
-    write_source(f->source, 8000, 40.0, 0, 0, 0);
-    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
-    struct bs *b = caller(f, 0, &o);
+    struct bs *b = caller_offering(f, "PCMU/8000/1", 8000, 0, 0);
     tt_start(f, NULL);
     /* a first call hung up during the first prompt: one line, written as it ends */
     char id1[80], id2[80];
@@ -1805,14 +1818,12 @@ static void each_call_ends_with_one_log_line_naming_its_nodes_and_never_the_call
 static void sigterm_lets_the_call_finish_refuses_new_ones_with_503_then_exits_0(void **state)
 {
     struct fx *f = *state;
-    write_source(f->source, 8000, 40.0, 0, 0, 0);
-    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
-    struct bs *b = caller(f, 0, &o);
+    struct bs *b = caller_offering(f, "PCMU/8000/1", 8000, 0, 0);
     tt_start(f, NULL);
     char id[80];
     size_t est = call_up(f, b, id, sizeof(id));
     bs_pump(b, b->ev[est].t + TERM_AT_S);
-    assert_int_equal(kill(f->tt, SIGTERM), 0);
+    tt_drain(f);
     /* once the service says it drains (it looks at the signal's flag on a timer), a second
      * call from the same caller (baresip does not hold the first for it) */
     double until = now_s() + 10.0;
@@ -1827,9 +1838,9 @@ static void sigterm_lets_the_call_finish_refuses_new_ones_with_503_then_exits_0(
         int status;
         if (waitpid(f->tt, &status, WNOHANG) == f->tt) {
             f->tt = 0;
-            fail_msg("the service ended (%s %d) when told to drain",
-                     WIFEXITED(status) ? "exit status" : "signal",
-                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+            char how[64];
+            fail_msg("the service ended (%s) when told to drain",
+                     status_text(status, how, sizeof(how)));
         }
         if (now_s() > until) {
             print_service(f);
@@ -1861,19 +1872,7 @@ static void sigterm_lets_the_call_finish_refuses_new_ones_with_503_then_exits_0(
     bs_hangup(b, id);
     bs_quit(b);
     f->cap = bs_recording(b);
-    /* then it ends by itself, with status 0 */
-    bool ended = wait_bounded(f->tt, 10.0, &status);
-    if (!ended) {
-        print_service(f);
-        fail_msg("the service was still running 10 s after its last call ended");
-    }
-    f->tt = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        print_service(f);
-        fail_msg("the service ended with %s %d, not exit status 0",
-                 WIFEXITED(status) ? "exit status" : "signal",
-                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-    }
+    tt_finish(f); /* it ends by itself, with status 0, its last call over */
     /* what the caller heard: the welcome, seconds after the signal, in order and at its level */
     long at = need_start(&f->cap, 0, (long)f->cap.n, w);
     struct track t = follow(&f->cap, w, at, 0, 8000 * 3 / 4, (long)f->cap.n);
@@ -1919,10 +1918,9 @@ static void the_checks_catch_a_service_that_ignores_the_key(void **state)
     bs_start(ivr);
     snprintf(f->uri, sizeof(f->uri), "sip:ivr@127.0.0.1:%d", ivr->sip);
 
-    write_source(f->source, 8000, 40.0, 0, 0, 0);
-    struct bs_opts o = {.codecs = "PCMU/8000/1", .rate = 8000, .source = f->source};
     char id[80];
-    double into = call_and_press(f, caller(f, 0, &o), w, "1", NULL, id, sizeof(id));
+    struct bs *b = caller_offering(f, "PCMU/8000/1", 8000, 0, 0);
+    double into = call_and_press(f, b, w, "1", NULL, id, sizeof(id));
     bs_quit(ivr);
 
     struct cut_verdict v = measure_cut(&f->cap, w, in, into);
