@@ -568,6 +568,9 @@ static pid_t spawn(const char *prog, char *const argv[], char **env, const char 
 /* ---- baresip: configuration, process, ctrl_tcp ---- */
 
 #define MAX_EVENTS 512
+/* Paths: a test's folder (DIR_LEN at most) and the files in it. */
+#define DIR_LEN 512
+#define PATH_LEN 1024
 
 struct bs_event {
     char type[40];   /* CALL_ESTABLISHED ..., or RESPONSE */
@@ -578,7 +581,7 @@ struct bs_event {
 
 struct bs {
     int sip, ctrl, rtp_lo, rtp_hi;
-    char dir[512], rec[600], out[600];
+    char dir[PATH_LEN], rec[PATH_LEN], out[PATH_LEN];
     pid_t pid;
     int ctl;                     /* the ctrl_tcp connection, or -1 */
     char buf[1 << 16];
@@ -632,7 +635,7 @@ static void bs_configure(struct bs *b, const char *dir, int sip, int ctrl, int r
     snprintf(b->out, sizeof(b->out), "%s/baresip.out", dir);
     assert_int_equal(mkdir(dir, 0700), 0);
     assert_int_equal(mkdir(b->rec, 0700), 0);
-    char text[4096], path[700];
+    char text[4096], path[PATH_LEN];
     snprintf(text, sizeof(text),
              "poll_method\t\tepoll\n"
              "sip_listen\t\t127.0.0.1:%d\n"
@@ -680,7 +683,7 @@ static void bs_start(struct bs *b)
     if (!find_program("baresip", prog, sizeof(prog)))
         fail_msg("baresip is not installed: scripts/deps.sh installs it (baresip)");
     char *argv[] = {"baresip", "-4", "-f", b->dir, "-t", BS_LIFE_S, NULL};
-    char home[600];
+    char home[PATH_LEN + 8];
     snprintf(home, sizeof(home), "HOME=%s", b->dir);
     const char *set[] = {home, NULL};
     char **env = make_env(set);
@@ -911,7 +914,7 @@ static int rec_path(const struct bs *b, char *path, size_t size)
 /* The recording once baresip has quit (its header finished): it must be the only one. */
 static struct cap bs_recording(const struct bs *b)
 {
-    char path[900];
+    char path[PATH_LEN + 256];
     int found = rec_path(b, path, sizeof(path));
     if (found != 1) {
         char *log = tl_slurp(b->out);
@@ -936,7 +939,7 @@ static uint32_t le32(const unsigned char *p)
  */
 static bool rec_peek(const struct bs *b, struct cap *c)
 {
-    char path[900];
+    char path[PATH_LEN + 256];
     if (rec_path(b, path, sizeof(path)) < 1)
         return false;
     size_t n;
@@ -990,7 +993,7 @@ struct fx {
     double t0;                   /* when the test began */
     char *dir;
     struct ports pt;
-    char tt_err[600], tt_log[600], source[600];
+    char tt_err[PATH_LEN], tt_log[PATH_LEN], source[PATH_LEN];
     char uri[128];               /* the service's address, to dial */
     pid_t tt;
     bool tt_told;                /* SIGTERM sent */
@@ -1039,7 +1042,7 @@ static int fx_teardown(void **state)
 /* Caller i of the test, configured (not started). */
 static struct bs *caller(struct fx *f, int i, const struct bs_opts *o)
 {
-    char dir[600];
+    char dir[DIR_LEN];
     snprintf(dir, sizeof(dir), "%s/baresip%d", f->dir, i + 1);
     bs_configure(&f->bs[i], dir, f->pt.bs_sip[i], f->pt.bs_ctrl[i], f->pt.bs_rtp_lo[i],
                  f->pt.bs_rtp_hi[i], o);
@@ -1091,7 +1094,7 @@ static void tt_start(struct fx *f, const char *const *extra)
         argv[n++] = (char *)*extra;
     argv[n] = NULL;
     /* its own HOME and temporary folders, no sound device, no cache but the test's */
-    char home[600], tmp[600], xdg[600];
+    char home[PATH_LEN + 8], tmp[PATH_LEN + 8], xdg[PATH_LEN + 24];
     snprintf(home, sizeof(home), "HOME=%s", f->dir);
     snprintf(tmp, sizeof(tmp), "TMPDIR=%s", f->dir);
     snprintf(xdg, sizeof(xdg), "XDG_RUNTIME_DIR=%s", f->dir);
@@ -1908,7 +1911,7 @@ static void the_checks_catch_a_service_that_ignores_the_key(void **state)
         pcm[i] = (int16_t)lrint(w->pcm[i] * g);
     for (size_t i = 0; i < in->n; i++)
         pcm[w->n + pause + i] = (int16_t)lrint(in->pcm[i] * g);
-    char ivr_source[700];
+    char ivr_source[PATH_LEN];
     snprintf(ivr_source, sizeof(ivr_source), "%s/ignores-keys.wav", f->dir);
     tl_write_wav(ivr_source, pcm, n, 8000);
     free(pcm);
