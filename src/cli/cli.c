@@ -107,7 +107,7 @@ static const struct command commands[NCMD] = {
     [CMD_SIP] = {"sip",
                  "MENU [--listen ADDR:PORT] [--rtp-ports LO-HI] [--max-calls N]\n"
                  "           [--log FILE|-] [--log-caller] [--narrowband] [--tones auto|on|off]\n"
-                 "           [--lang CODE] [--cache DIR] [--prompts DIR]",
+                 "           [--metrics ADDR:PORT] [--lang CODE] [--cache DIR] [--prompts DIR]",
                  "a SIP telephone service: many calls at once",
                  "A SIP telephone service: answers calls over SIP (UDP) with the menu, many at\n"
                  "once, in G.722 when the phone offers it and in G.711 (PCMU, PCMA) otherwise.\n"
@@ -121,6 +121,7 @@ static const struct command commands[NCMD] = {
                  "  --max-calls N          calls at once; more get 503 (default 1000)\n"
                  "  --log FILE|-           one line per call ended (- for standard output)\n"
                  "  --log-caller           put the caller's address in the log too\n"
+                 "  --metrics ADDR:PORT    counters for Prometheus over HTTP there (loopback)\n"
                  "  --narrowband           no G.722: G.711 only, half the prompt memory\n"
                  "  --tones auto|on|off    listen for keys as tones in the caller's audio: auto\n"
                  "                         when the phone offers no RFC 4733 events (default)\n"
@@ -873,7 +874,8 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         {"listen", required_argument, NULL, 'L'}, {"rtp-ports", required_argument, NULL, 'R'},
         {"max-calls", required_argument, NULL, 'M'}, {"log", required_argument, NULL, 'g'},
         {"log-caller", no_argument, NULL, 'G'}, {"narrowband", no_argument, NULL, 'n'},
-        {"tones", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
+        {"tones", required_argument, NULL, 'T'}, {"metrics", required_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
     };
     const struct command *cmd = &commands[CMD_SIP];
     struct setup su = {.cache = default_cache_dir(), .rate = 8000};
@@ -887,7 +889,7 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
     bool narrow = false;
     int c, rc = 0, err = 0, took;
     optind = 1;
-    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:P:", opts, NULL)) != -1) {
         if (c == 'r') {
             rc = usage_error(cmd, "sip makes its audio at each codec's own rate: it takes no "
                                   "--rate");
@@ -902,6 +904,7 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         switch (c) {
         case 'L': so.listen = optarg; break;
         case 'g': log = optarg; break;
+        case 'P': so.metrics = optarg; break;
         case 'G': so.log_caller = true; break;
         case 'n': narrow = true; break;
         case 'T':

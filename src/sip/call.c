@@ -43,6 +43,7 @@ static void visit(struct scall *c, int node)
     if (!c->ed || node < 0)
         return;
     const char *id = tt_menu_node_id(c->ed->menu, node);
+    metrics_visit(c->svc, id);
     size_t room = sizeof(c->visited) - c->nvisited;
     if (room < 5)
         return; /* full: the last mark below says so */
@@ -65,8 +66,14 @@ static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
     switch (ev->type) {
     case TT_EV_START:
     case TT_EV_GO: visit(c, ev->node); break;
-    case TT_EV_INVALID: c->invalid++; break;
-    case TT_EV_TIMEOUT: c->timeouts++; break;
+    case TT_EV_INVALID:
+        c->invalid++;
+        c->svc->invalid_total++;
+        break;
+    case TT_EV_TIMEOUT:
+        c->timeouts++;
+        c->svc->timeouts_total++;
+        break;
     default: break;
     }
 }
@@ -114,6 +121,8 @@ void scall_end(struct scall *c, enum scall_end why)
     if (c->end == END_NONE)
         c->end = why;
     c->svc->end_counts[c->end]++;
+    if (c->end == END_CALLER && c->ed && c->node >= 0)
+        metrics_hangup(c->svc, tt_menu_node_id(c->ed->menu, c->node));
     log_line(c);
     /* Freeing an established session sends the BYE; libre keeps its transaction running on
      * the loop after we let go. */

@@ -143,8 +143,11 @@ static bool call_tick(struct scall *c, uint64_t now_us, tt_ms now)
         (void)tt_pace_silence(&c->pace, now_us);
     } else {
         struct tt_pace_pkt pk;
-        while (tt_pace_take(&c->pace, now_us, &pk))
+        while (tt_pace_take(&c->pace, now_us, &pk)) {
+            if (pk.late > TT_SIP_LATE_US)
+                c->svc->packets_late++;
             send_packet(c, &pk, now);
+        }
     }
     (void)tt_call_step(c->call, now);
     svc_report(c->svc, c->said);

@@ -175,6 +175,14 @@ int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, FILE *err_out
     if ((err = sip_listen(&s.lsnr, s.sip, true, request_handler, &s)) ||
         (err = sipsess_listen(&s.sock, s.sip, 32, scall_conn_handler, &s)))
         goto fail;
+    struct sa maddr;
+    if (o->metrics && (err = parse_addr(&maddr, o->metrics, diag, "--metrics")))
+        goto out;
+    if ((err = metrics_open(&s, o->metrics ? &maddr : NULL))) {
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot serve the metrics on %s: %s", o->metrics,
+                    strerror(err));
+        goto out;
+    }
     tmr_init(&s.tick);
     tmr_init(&s.house);
     s.grid_us = svc_now_us();
@@ -199,6 +207,7 @@ out:
     }
     tmr_cancel(&s.tick);
     tmr_cancel(&s.house);
+    metrics_close(&s);
     mem_deref(s.sock);
     mem_deref(s.lsnr);
     if (s.sip)

@@ -36,6 +36,8 @@ struct tt_sip_opts {
      * Never the caller's number, unless log_caller is set. */
     FILE *log;
     bool log_caller;
+    /* "127.0.0.1:9070": the counters in Prometheus's text format over HTTP there, or NULL */
+    const char *metrics;
     /* Flags the program's own handlers set: *stop is SIGTERM to drain (new calls and OPTIONS
      * get 503, running calls finish, then the service returns) or any other signal number to
      * hang up every call and return; *reload changes to have the menu file loaded again. */

@@ -10,6 +10,7 @@
  *   sdp.c     offer and answer: the codecs and telephone-event we speak
  *   media.c   RTP: the send tick and its schedule, what a caller sends us
  *   callkeys.c  keys from RFC 4733 events, in-band tones and SIP INFO, counted once
+ *   metrics.c the counters, and their page for Prometheus
  */
 #ifndef TT_SIP_SIP_INT_H
 #define TT_SIP_SIP_INT_H
@@ -30,6 +31,9 @@
 #define TT_SIP_PTIME_MS 20
 #define TT_SIP_PHASES 4
 #define TT_SIP_PHASE_US (TT_SIP_PTIME_MS * 1000 / TT_SIP_PHASES)
+/* A packet sent more than this after its time counts as late: a quarter of a packet time, the
+ * p99 the service aims at. */
+#define TT_SIP_LATE_US 5000
 
 struct svc;
 struct scall;
@@ -67,6 +71,8 @@ struct svc {
     sig_atomic_t reload_seen;
     /* counters, for the log and (later) the metrics page */
     unsigned long calls_total, calls_refused, end_counts[END_COUNT];
+    unsigned long invalid_total, timeouts_total, packets_late;
+    struct metrics *metrics;
     struct tt_pace_hist late;     /* every packet's send time less its slot's */
 };
 
@@ -142,6 +148,12 @@ void media_close(struct scall *c);
 /* The service's send timer: every call whose packet time came sends it. */
 void media_tick(void *arg);
 int media_codec_set(struct scall *c);
+
+/* metrics.c: the page is served when addr is set */
+int metrics_open(struct svc *s, const struct sa *addr);
+void metrics_close(struct svc *s);
+void metrics_visit(struct svc *s, const char *node_id);
+void metrics_hangup(struct svc *s, const char *node_id);
 
 /* callkeys.c */
 struct callkeys;
