@@ -80,7 +80,7 @@
  * ignored), so that a copy of any payload finds every event it touched among the most recent
  * and still remembered. More is not DTMF from a keypad: Q.24's pause between digits means
  * DTMF events are never contiguous, and §2.5.1.5 packs only contiguous events; an RFC 2198
- * payload repeats the last two or three. */
+ * payload repeats a few recent ones. */
 #define TT_TELEV_MAX_BLOCKS 8
 /* The longest duration one segment reports (§2.5.1.3): the 16-bit field's largest value. */
 #define TT_TELEV_SEGMENT 0xFFFFu
@@ -124,7 +124,7 @@ struct tt_telev_seen {
     uint32_t duration; /* the longest duration reported for it */
     uint64_t base;     /* the press's duration before this segment began */
     uint32_t press;    /* which press it belongs to (a count, from 1) */
-    uint32_t press_start;
+    uint32_t press_start; /* that press's first segment's timestamp */
     uint8_t event;
     bool ended;        /* a report of it had the E bit */
     bool end_told;     /* the press's END has been reported */
