@@ -99,7 +99,8 @@ struct tt_telev_note {
     int volume_dbm0;   /* 0 to -63, from the packet that made this note */
 };
 
-/** Called for each note, from inside tt_telev_packet or tt_telev_red. */
+/** Called for each note, from inside tt_telev_packet or tt_telev_red; it must not call
+ *  either of them again on the same receiver. */
 typedef void (*tt_telev_fn)(void *user, const struct tt_telev_note *n);
 
 /* Counts, for the caller's logs and for tests. */
