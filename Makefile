@@ -128,6 +128,16 @@ $(BUILD)/fuzz/fuzz_phrase $(BUILD)/fuzz/fuzz_keymap: $(BUILD)/fuzz/%: tests/fuzz
 	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 	    -o $@ $< $(LIB_SRC) $(LIBS)
 
+# A SIP call's keys (tests/fuzz/fuzz_sip_keys.c): the RFC 4733 receiver, the INFO parser and
+# their merge are pure code, so the target is built from those three alone. Undefined
+# behaviour stops the run (no recovery), so that it fails `make fuzz` rather than scroll by.
+SIP_KEYS_SRC = src/sip/telev.c src/sip/info.c src/sip/keys.c
+$(BUILD)/fuzz/fuzz_sip_keys: tests/fuzz/fuzz_sip_keys.c $(SIP_KEYS_SRC) $(wildcard src/sip/*.h) \
+    | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS_ALL) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< $(SIP_KEYS_SRC)
+
 $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libtonetree.a $(LIBS)
@@ -233,6 +243,8 @@ conformance: $(TESTS) $(BUILD)/tonetree
 FUZZ_SECONDS ?= 20
 # The phrase and keymap loaders are small beside the menu loader: half its time each.
 FUZZ_SMALL_SECONDS ?= 10
+# The SIP key parsers are smaller still: 5 s is some 90,000 inputs on a busy two-core machine.
+FUZZ_SIP_SECONDS ?= 5
 # run TARGET SECONDS CORPUS WHAT
 FUZZ_RUN = run() { echo "fuzzing $$4 ($$1) for $$2 s"; \
 	    $(BUILD)/fuzz/$$1 -max_total_time=$$2 -max_len=65536 -timeout=10 \
@@ -240,16 +252,19 @@ FUZZ_RUN = run() { echo "fuzzing $$4 ($$1) for $$2 s"; \
 	    grep -E "^(Done|stat::number_of_executed_units)|ERROR|SUMMARY" $(BUILD)/fuzz/$$1.log; \
 	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/$$1.log; echo "fuzz: FAILED"; return 1; }; }
 fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts $(BUILD)/fuzz/fuzz_phrase \
-      $(BUILD)/fuzz/fuzz_keymap
-	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_phrase $(BUILD)/fuzz/corpus_keymap
+      $(BUILD)/fuzz/fuzz_keymap $(BUILD)/fuzz/fuzz_sip_keys
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_phrase $(BUILD)/fuzz/corpus_keymap \
+	    $(BUILD)/fuzz/corpus_sip_keys
 	@cp menus/*.ini tests/data/*.ini $(BUILD)/fuzz/corpus/ 2>/dev/null || true
 	@for f in prompts/*/phrases.ini tests/prompts/*/phrases.ini; do \
 	    cp "$$f" "$(BUILD)/fuzz/corpus_phrase/$$(echo "$$f" | tr / _)"; done
 	@cp keymaps/*.ini $(BUILD)/fuzz/corpus_keymap/
+	@cp tests/fuzz/sip_keys/* $(BUILD)/fuzz/corpus_sip_keys/
 	@$(FUZZ_RUN); run fuzz_menu $(FUZZ_SECONDS) corpus "the menu loader" && \
 	    run fuzz_menu_cuts $(FUZZ_SECONDS) corpus "the menu loader" && \
 	    run fuzz_phrase $(FUZZ_SMALL_SECONDS) corpus_phrase "the phrase loader" && \
-	    run fuzz_keymap $(FUZZ_SMALL_SECONDS) corpus_keymap "the keymap loader"
+	    run fuzz_keymap $(FUZZ_SMALL_SECONDS) corpus_keymap "the keymap loader" && \
+	    run fuzz_sip_keys $(FUZZ_SIP_SECONDS) corpus_sip_keys "the SIP key parsers"
 
 # Benchmarks also need what only they use (spandsp as the reference, the talk-off corpus,
 # valgrind, pocketsphinx and its model): scripts/bench-deps.sh installs it.
