@@ -109,34 +109,36 @@ $(BUILD)/tsan/tests/%: tests/%.c $(TEST_HELPERS) $(BUILD)/tsan/libtonetree.a | $
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(TSAN) -o $@ $< $(TEST_HELPERS) \
 	    $(BUILD)/tsan/libtonetree.a -lcmocka $(LIBS)
 
+# Every fuzz target stops at undefined behaviour (no recovery), so that it fails `make fuzz`
+# rather than scroll by in the log.
+FUZZ_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(BUILD)/fuzz/fuzz_menu: tests/fuzz/fuzz_menu.c $(LIB_SRC) | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(FUZZ_SAN) \
 	    -o $@ $< $(LIB_SRC) $(LIBS)
 
 # The same loader cutting the file for iniparser every 2 sections instead of 64, so that
 # small fuzz inputs cross the cuts too.
 $(BUILD)/fuzz/fuzz_menu_cuts: tests/fuzz/fuzz_menu.c $(LIB_SRC) | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(FUZZ_SAN) \
 	    -DTT_INI_CHUNK=2 -o $@ $< $(LIB_SRC) $(LIBS)
 
 # The phrase and keymap loaders, each on any bytes (tests/fuzz/fuzz_phrase.c, fuzz_keymap.c).
 $(BUILD)/fuzz/fuzz_phrase $(BUILD)/fuzz/fuzz_keymap: $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) \
     | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(FUZZ_SAN) \
 	    -o $@ $< $(LIB_SRC) $(LIBS)
 
 # A SIP call's keys (tests/fuzz/fuzz_sip_keys.c): the RFC 4733 receiver, the INFO parser and
-# their merge are pure code, so the target is built from those three alone. Undefined
-# behaviour stops the run (no recovery), so that it fails `make fuzz` rather than scroll by.
+# their merge are pure code, so the target is built from those three alone.
 SIP_KEYS_SRC = src/sip/telev.c src/sip/info.c src/sip/keys.c
 $(BUILD)/fuzz/fuzz_sip_keys: tests/fuzz/fuzz_sip_keys.c $(SIP_KEYS_SRC) $(wildcard src/sip/*.h) \
     | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS_ALL) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -o $@ $< $(SIP_KEYS_SRC)
+	$(CLANG) $(CPPFLAGS_ALL) $(WARN) -O1 -g $(FUZZ_SAN) \
+	    -o $@ $< $(SIP_KEYS_SRC)
 
 $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)

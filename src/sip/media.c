@@ -47,12 +47,22 @@ static void rtp_handler(const struct sa *src, const struct rtp_header *hdr, stru
     }
     c->t_last_rtp = svc_now_ms();
     size_t n = mbuf_get_left(mb);
+    const uint8_t *p = mbuf_buf(mb);
+    /* libre's header decoder notes the padding bit but leaves the padding in the payload: its
+     * last byte says how many bytes to drop (RFC 3550 5.1), or the padding would be read as
+     * audio, or as one more event (a phantom '0'). A count past the payload is a broken
+     * packet. */
+    if (hdr->pad) {
+        if (!n || p[n - 1] == 0 || p[n - 1] > n)
+            return;
+        n -= p[n - 1];
+    }
     if (n > MAX_PAYLOAD)
         return;
     if (c->pt_telev >= 0 && hdr->pt == c->pt_telev)
-        callkeys_rtp_event(c, hdr, mbuf_buf(mb), n);
+        callkeys_rtp_event(c, hdr, p, n);
     else if (c->codec && hdr->pt == c->pt_send)
-        callkeys_rtp_audio(c, mbuf_buf(mb), n);
+        callkeys_rtp_audio(c, p, n);
 }
 
 int media_open(struct scall *c)
