@@ -174,23 +174,34 @@ static int answer_handler(const struct sip_msg *msg, void *arg)
     return call_begin(c);
 }
 
-static void estab_handler(const struct sip_msg *msg, void *arg)
+/* The dialog is up: the session begins and the packets start. On the ACK, or on the caller's
+ * first RTP packet if that comes first (the ACK was lost or is late: media from the caller
+ * proves it has our answer, and a key pressed at once must not be lost). False when the call
+ * could not begin and was ended (freed). */
+bool scall_establish(struct scall *c)
 {
-    (void)msg;
-    struct scall *c = arg;
     if (c->established)
-        return;
+        return true;
     if (!c->call) { /* a late offer whose ACK brought no answer we could use */
         scall_end(c, END_FAILED);
-        return;
+        return false;
     }
     c->established = true;
     c->t_start = c->t_last_rtp = svc_now_ms();
     media_start(c);
     int err = tt_call_start(c->call, c->t_start);
     svc_report(c->svc, c->said);
-    if (err)
+    if (err) {
         scall_end(c, END_FAILED);
+        return false;
+    }
+    return true;
+}
+
+static void estab_handler(const struct sip_msg *msg, void *arg)
+{
+    (void)msg;
+    (void)scall_establish(arg);
 }
 
 static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)

@@ -46,6 +46,8 @@ static void rtp_handler(const struct sa *src, const struct rtp_header *hdr, stru
         c->latched = true;
     }
     c->t_last_rtp = svc_now_ms();
+    if (!c->established && c->answered && !scall_establish(c))
+        return; /* it could not begin, and was ended */
     size_t n = mbuf_get_left(mb);
     const uint8_t *p = mbuf_buf(mb);
     /* libre's header decoder notes the padding bit but leaves the padding in the payload: its

@@ -96,9 +96,13 @@ static int page(struct re_printf *pf, void *arg)
                          "# HELP tonetree_timeouts_total Times a caller said nothing after a "
                          "prompt.\n"
                          "# TYPE tonetree_timeouts_total counter\n"
-                         "tonetree_timeouts_total %lu\n",
+                         "tonetree_timeouts_total %lu\n"
+                         "# HELP tonetree_sip_stack_messages_total Warnings of the SIP stack "
+                         "(malformed packets, mostly).\n"
+                         "# TYPE tonetree_sip_stack_messages_total counter\n"
+                         "tonetree_sip_stack_messages_total %lu\n",
                          s->calls_total, s->ncalls, s->calls_refused, s->invalid_total,
-                         s->timeouts_total);
+                         s->timeouts_total, s->stack_messages);
     err |= re_hprintf(pf, "# HELP tonetree_call_ends_total Calls ended, by why.\n"
                           "# TYPE tonetree_call_ends_total counter\n");
     for (int e = END_CALLER; e < END_COUNT; e++)

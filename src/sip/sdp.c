@@ -55,6 +55,10 @@ int sdp_choose(struct scall *c)
      * a rate, only codecs of that rate will do. */
     struct tt_codec_offer offers[TT_CODEC_COUNT];
     size_t n = 0;
+    /* No audio line in what they sent (or one turned down with port 0): libre leaves our
+     * formats marked as they were made, supported, so this must be asked first. */
+    if (!sdp_media_rport(c->sdpm))
+        return ENOENT;
     const struct list *lst = sdp_media_format_lst(c->sdpm, true);
     for (struct le *le = list_head(lst); le && n < TT_CODEC_COUNT; le = le->next) {
         const struct sdp_format *f = le->data;

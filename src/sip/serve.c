@@ -21,6 +21,11 @@
 #include "call/reload_bg.h"
 #include "sip/sip_int.h"
 
+/* re_dbg.h wants a module name and level for its own macros, which are not used here */
+#define DEBUG_MODULE "tonetree"
+#define DEBUG_LEVEL 0
+#include <re_dbg.h>
+
 /* How often the flags are looked at: a SIGTERM is acted on within this. */
 #define HOUSE_MS 100
 /* After the last call of a drain or a stop: time for the BYEs and the last replies to go out
@@ -48,6 +53,19 @@ void svc_report(struct svc *s, tt_diag *d)
     if (s->err)
         tt_diag_print(d, s->err);
     tt_diag_clear(d);
+}
+
+/* libre writes its warnings (a datagram that is not SIP, say) to stderr unless a handler takes
+ * them: one a malformed packet, so anyone on the network could fill the operator's log. They
+ * are counted instead (the metrics page shows the count). libre keeps one handler for the
+ * process; the service sets it for its life and takes it back. */
+static void libre_message(int level, const char *p, size_t len, void *arg)
+{
+    (void)level;
+    (void)p;
+    (void)len;
+    struct svc *s = arg;
+    s->stack_messages++;
 }
 
 static bool request_handler(const struct sip_msg *msg, void *arg)
@@ -143,6 +161,7 @@ int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, FILE *err_out
     s.reload_seen = o->reload ? *o->reload : 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int maxfds = raise_fd_limit();
+    dbg_handler_set(libre_message, &s);
     int err = libre_init();
     if (err) {
         tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start libre: %s", strerror(err));
@@ -214,5 +233,6 @@ out:
         sip_close(s.sip, true);
     mem_deref(s.sip);
     libre_close();
+    dbg_handler_set(NULL, NULL);
     return err;
 }

@@ -72,6 +72,7 @@ struct svc {
     /* counters, for the log and (later) the metrics page */
     unsigned long calls_total, calls_refused, end_counts[END_COUNT];
     unsigned long invalid_total, timeouts_total, packets_late;
+    unsigned long stack_messages; /* libre's warnings: malformed packets, mostly */
     struct metrics *metrics;
     struct tt_pace_hist late;     /* every packet's send time less its slot's */
 };
@@ -127,6 +128,7 @@ void svc_report(struct svc *s, tt_diag *d);
 
 /* call.c */
 void scall_conn_handler(const struct sip_msg *msg, void *arg);
+bool scall_establish(struct scall *c);
 /* End the call for `why`: a BYE when the session is up, then freed (the BYE goes out
  * asynchronously: the loop keeps running). */
 void scall_end(struct scall *c, enum scall_end why);
