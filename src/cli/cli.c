@@ -107,7 +107,8 @@ static const struct command commands[NCMD] = {
     [CMD_SIP] = {"sip",
                  "MENU [--listen ADDR:PORT] [--rtp-ports LO-HI] [--max-calls N]\n"
                  "           [--log FILE|-] [--log-caller] [--narrowband] [--tones auto|on|off]\n"
-                 "           [--metrics ADDR:PORT] [--lang CODE] [--cache DIR] [--prompts DIR]",
+                 "           [--metrics ADDR:PORT] [--speeds all|normal] [--lang CODE]\n"
+                 "           [--cache DIR] [--prompts DIR]",
                  "a SIP telephone service: many calls at once",
                  "A SIP telephone service: answers calls over SIP (UDP) with the menu, many at\n"
                  "once, in G.722 when the phone offers it and in G.711 (PCMU, PCMA) otherwise.\n"
@@ -123,6 +124,9 @@ static const struct command commands[NCMD] = {
                  "  --log-caller           put the caller's address in the log too\n"
                  "  --metrics ADDR:PORT    counters for Prometheus over HTTP there (loopback)\n"
                  "  --narrowband           no G.722: G.711 only, half the prompt memory\n"
+                 "  --speeds all|normal    prompts made ahead at every listener speed (default;\n"
+                 "                         the guide takes about 540 MB), or at the normal one\n"
+                 "                         only (a tenth: other speeds are made when asked for)\n"
                  "  --tones auto|on|off    listen for keys as tones in the caller's audio: auto\n"
                  "                         when the phone offers no RFC 4733 events (default)\n"
                  OPT_LANG OPT_CACHE OPT_PROMPTS OPT_HELP},
@@ -875,7 +879,7 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         {"max-calls", required_argument, NULL, 'M'}, {"log", required_argument, NULL, 'g'},
         {"log-caller", no_argument, NULL, 'G'}, {"narrowband", no_argument, NULL, 'n'},
         {"tones", required_argument, NULL, 'T'}, {"metrics", required_argument, NULL, 'P'},
-        {NULL, 0, NULL, 0},
+        {"speeds", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0},
     };
     const struct command *cmd = &commands[CMD_SIP];
     struct setup su = {.cache = default_cache_dir(), .rate = 8000};
@@ -886,10 +890,10 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
     tt_diag *wide_d = NULL;
     const char *log = NULL;
     FILE *lf = NULL;
-    bool narrow = false;
+    bool narrow = false, every_speed = true;
     int c, rc = 0, err = 0, took;
     optind = 1;
-    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:P:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:P:S:", opts, NULL)) != -1) {
         if (c == 'r') {
             rc = usage_error(cmd, "sip makes its audio at each codec's own rate: it takes no "
                                   "--rate");
@@ -905,6 +909,13 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         case 'L': so.listen = optarg; break;
         case 'g': log = optarg; break;
         case 'P': so.metrics = optarg; break;
+        case 'S':
+            if (strcmp(optarg, "all") && strcmp(optarg, "normal")) {
+                rc = usage_error(cmd, "--speeds takes all or normal, not '%s'", optarg);
+                goto out;
+            }
+            every_speed = !strcmp(optarg, "all");
+            break;
         case 'G': so.log_caller = true; break;
         case 'n': narrow = true; break;
         case 'T':
@@ -958,8 +969,9 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
     }
     so.log = lf ? lf : log ? stdout : NULL;
     /* Every speed prepared: a caller who asks for slower speech must not wait for it. */
+    /* Every speed prepared by default: a caller who asks for slower speech must not wait. */
     struct tt_menu_slot_opts mo = {.prompts_dir = su.prompts, .lang = su.lang,
-                                   .every_speed = true};
+                                   .every_speed = every_speed};
     if (!(err = tt_menu_slot_new(&slot, argv[optind], &mo, d)) &&
         !(err = setup_store(&su, tt_menu_slot_prompts_dir(slot), d)) &&
         !(err = tt_menu_slot_prepare(slot, su.store, show_progress, NULL))) {
