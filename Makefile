@@ -35,7 +35,7 @@ ASAN_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/asan/obj/%.o)
 # minutes of the suite for nothing). The command is checked under the sanitizers where it
 # matters: test_sip_hostile runs $(BUILD)/asan/tonetree through a thousand calls and hostile
 # input, and leaks fail it when the service exits.
-PROCESS_TESTS = test_kiosk test_sip test_sip_balance
+PROCESS_TESTS = test_kiosk test_sip test_sip_balance test_sip_ops
 ASAN_TESTS = $(filter-out $(PROCESS_TESTS:%=$(BUILD)/asan/tests/%),\
                           $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%))
 # The tests of code that shares memory between threads run again under ThreadSanitizer.

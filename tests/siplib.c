@@ -175,6 +175,7 @@ int tl_sip_invite_with(struct tl_sip *f, struct tl_dialog *d, const char *sdp)
      * ms, doubling): a flood just before may have filled the service's socket buffer. */
     char buf[8192];
     d->status = 0;
+    d->cseq = 1;
     for (double wait = 0.5, end = tl_now() + 20.0; !d->status && tl_now() < end; wait *= 2) {
         tl_sip_send_to(f->sock, f->port, msg, (size_t)n);
         d->status = tl_sip_final_response(f, d->callid, "INVITE", buf, sizeof(buf), wait);
@@ -223,9 +224,9 @@ void tl_sip_hang_up(struct tl_sip *f, struct tl_dialog *d)
                      "BYE sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
                      "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-bye%s\r\n"
                      "From: <sip:hostile@127.0.0.1:%d>;tag=%s\r\nTo: <sip:ivr@127.0.0.1:%d>;tag=%s\r\n"
-                     "Call-ID: %s\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                     "Call-ID: %s\r\nCSeq: %d BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
                      f->port, f->sock_port, d->from_tag, f->sock_port, d->from_tag, f->port,
-                     d->to_tag, d->callid);
+                     d->to_tag, d->callid, ++d->cseq);
     int code = 0;
     for (double wait = 0.5, end = tl_now() + 10.0; !code && tl_now() < end; wait *= 2) {
         tl_sip_send_to(f->sock, f->port, bye, (size_t)n);
@@ -233,6 +234,62 @@ void tl_sip_hang_up(struct tl_sip *f, struct tl_dialog *d)
     }
     assert_int_equal(code, 200);
     close(d->rtp);
+}
+
+int tl_sip_reinvite(struct tl_sip *f, struct tl_dialog *d, const char *direction)
+{
+    char sdp[512], msg[4096], buf[8192];
+    snprintf(sdp, sizeof(sdp),
+             "v=0\r\no=- 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+             "m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+             "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=%s\r\n",
+             d->cseq + 1, tl_sip_local_port(d->rtp), direction);
+    int cseq = ++d->cseq;
+    int n = snprintf(msg, sizeof(msg),
+                     "INVITE sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-re%s%d\r\n"
+                     "From: <sip:hostile@127.0.0.1:%d>;tag=%s\r\nTo: <sip:ivr@127.0.0.1:%d>;tag=%s\r\n"
+                     "Call-ID: %s\r\nCSeq: %d INVITE\r\n"
+                     "Contact: <sip:hostile@127.0.0.1:%d>\r\nMax-Forwards: 70\r\n"
+                     "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                     f->port, f->sock_port, d->from_tag, cseq, f->sock_port, d->from_tag, f->port,
+                     d->to_tag, d->callid, cseq, f->sock_port, strlen(sdp), sdp);
+    int code = 0;
+    for (double wait = 0.5, end = tl_now() + 10.0; !code && tl_now() < end; wait *= 2) {
+        tl_sip_send_to(f->sock, f->port, msg, (size_t)n);
+        code = tl_sip_final_response(f, d->callid, "INVITE", buf, sizeof(buf), wait);
+    }
+    if (code >= 200) {
+        char ack[1024];
+        n = snprintf(ack, sizeof(ack),
+                     "ACK sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-reack%s%d\r\n"
+                     "From: <sip:hostile@127.0.0.1:%d>;tag=%s\r\nTo: <sip:ivr@127.0.0.1:%d>;tag=%s\r\n"
+                     "Call-ID: %s\r\nCSeq: %d ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                     f->port, f->sock_port, d->from_tag, cseq, f->sock_port, d->from_tag, f->port,
+                     d->to_tag, d->callid, cseq);
+        tl_sip_send_to(f->sock, f->port, ack, (size_t)n);
+    }
+    return code;
+}
+
+int tl_sip_wait_bye(struct tl_sip *f, struct tl_dialog *d, double secs)
+{
+    char buf[8192], cid[128];
+    double end = tl_now() + secs;
+    while (tl_now() < end) {
+        if (!tl_sip_recv_wait(f->sock, buf, sizeof(buf), end - tl_now()))
+            break;
+        if (!strncmp(buf, "SIP/2.0 ", 8))
+            continue;
+        tl_sip_answer_request(f, buf);
+        if (!strncmp(buf, "BYE ", 4) && tl_sip_header(buf, "Call-ID", cid, sizeof(cid)) &&
+            !strcmp(cid, d->callid))
+            d->bye_seen = 1;
+        if (d->bye_seen)
+            return 1;
+    }
+    return d->bye_seen;
 }
 
 /* One RTP packet from socket s to the service's media port. */

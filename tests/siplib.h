@@ -24,6 +24,8 @@ struct tl_dialog {
     int rtp;       /* our media socket */
     int their_rtp; /* the service's media port, from its answer */
     int status;    /* the final response to the INVITE */
+    int cseq;      /* the last CSeq we used in the dialog */
+    int bye_seen;  /* the service sent us BYE (answered 200) */
 };
 
 /** Wait (bounded) until `tonetree sip` (pid) says on its stderr (the file err) that it
@@ -38,12 +40,23 @@ void tl_sip_send_to(int s, int port, const void *buf, size_t n);
 size_t tl_sip_recv_wait(int s, char *buf, size_t cap, double secs);
 /** A header's value in a message, or NULL. */
 const char *tl_sip_header(const char *msg, const char *name, char *out, size_t cap);
+/** The final response to a request of ours (its Call-ID and CSeq method), answering the
+ *  service's own requests meanwhile; its status, 0 when none came in secs. */
+int tl_sip_final_response(struct tl_sip *f, const char *callid, const char *method, char *buf,
+                          size_t cap, double secs);
+/** Answer a request the service sent us (a BYE) with 200. */
+void tl_sip_answer_request(struct tl_sip *f, const char *req);
 /** INVITE with this SDP; the final status (0: none in 20 s). A final answer is acknowledged. */
 int tl_sip_invite_with(struct tl_sip *f, struct tl_dialog *d, const char *sdp);
 /** INVITE offering PCMU and telephone-event 101 from a new media socket (d->rtp). */
 int tl_sip_call_up(struct tl_sip *f, struct tl_dialog *d);
 /** BYE, and its 200 (the test fails otherwise); the media socket is closed. */
 void tl_sip_hang_up(struct tl_sip *f, struct tl_dialog *d);
+/** A re-INVITE in the dialog with our offer at this direction ("sendrecv", "sendonly",
+ *  "inactive"); the final status, acknowledged. */
+int tl_sip_reinvite(struct tl_sip *f, struct tl_dialog *d, const char *direction);
+/** Wait (bounded) for the service's BYE of this call, answered with 200; true when it came. */
+int tl_sip_wait_bye(struct tl_sip *f, struct tl_dialog *d, double secs);
 /** One RTP packet from socket s to port. */
 void tl_sip_rtp(int s, int port, int pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
                 const uint8_t *payload, size_t n);

@@ -76,7 +76,9 @@ int sdp_choose(struct scall *c)
     c->pt_telev = te ? te->pt : -1;
     enum sdp_dir dir = sdp_media_rdir(c->sdpm);
     bool was_held = c->held;
-    c->held = !(dir & SDP_RECVONLY); /* the caller will not hear us: sendonly or inactive */
+    /* libre keeps the remote direction from our side: their "sendonly" is our RECVONLY. The
+     * caller will not hear us (sendonly or inactive: on hold) when we may not send. */
+    c->held = !(dir & SDP_SENDONLY);
     if (was_held && !c->held)
         c->pace.marker = true; /* back from hold: a new talkspurt */
     c->pt_send = offers[i].pt;

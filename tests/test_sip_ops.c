@@ -1,0 +1,295 @@
+/*
+ * `tonetree sip` as its operator and a phone see it: hold and back, a menu reloaded by SIGHUP
+ * while a call runs (the running call keeps its menu, new calls get the new one, a broken file
+ * is refused with its line), SIGTERM draining (OPTIONS and new INVITEs get 503 with
+ * Retry-After, the running call keeps its audio, exit 0 once it ends) and Ctrl-C (every call
+ * gets a BYE, exit 130).
+ *
+ * The caller is tests/siplib.c's, on plain UDP sockets: every request and every packet is the
+ * test's own, so what the service answers can be checked exactly. The menu is a copy of
+ * tests/data/sip.ini in the test's folder (so that it can be changed and reloaded), with its
+ * phrases from tests/prompts; the prompts are made at the normal speed only (--speeds normal),
+ * into build/sip-test-cache, which the SIP tests share. Loopback only; the service is stopped
+ * by its pid; every wait is bounded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "proclib.h"
+#include "siplib.h"
+#include "testlib.h"
+
+#define CACHE "build/sip-test-cache"
+
+struct fx {
+    char *dir;
+    char menu[PATH_MAX], log[PATH_MAX], err[PATH_MAX];
+    pid_t pid;
+    int port;
+    struct tl_sip c;
+};
+
+static char top[PATH_MAX];
+
+static void write_menu(struct fx *f, const char *extra_main, const char *extra_nodes)
+{
+    char *orig = tl_slurp("tests/data/sip.ini");
+    char *at = strstr(orig, "1 = info\n");
+    assert_non_null(at);
+    at += strlen("1 = info\n");
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof(tmp), "%s.new", f->menu);
+    FILE *m = fopen(tmp, "w");
+    assert_non_null(m);
+    /* the main node's keys, then whatever it gets more, then the rest of the file */
+    fprintf(m, "%.*s%s%s%s", (int)(at - orig), orig, extra_main, at, extra_nodes);
+    assert_int_equal(fclose(m), 0);
+    assert_int_equal(rename(tmp, f->menu), 0); /* never a half-written file for a reload */
+    free(orig);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->dir = tl_tmpdir();
+    snprintf(f->menu, sizeof(f->menu), "%s/sip.ini", f->dir);
+    snprintf(f->log, sizeof(f->log), "%s/calls.log", f->dir);
+    snprintf(f->err, sizeof(f->err), "%s/sip.err", f->dir);
+    write_menu(f, "", "");
+    f->port = 20000 + (int)(getpid() % 1000) * 40 + 20;
+    int rtp_lo = 40000 + (int)(getpid() % 100) * 200 + 150;
+    mkdir("build", 0755);
+    mkdir(CACHE, 0755);
+    char listen[32], ports[32], prompts[PATH_MAX + 16];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->port);
+    snprintf(ports, sizeof(ports), "%d-%d", rtp_lo, rtp_lo + 49);
+    snprintf(prompts, sizeof(prompts), "%s/tests/prompts", top);
+    const char *argv[] = {"tonetree", "sip", f->menu, "--prompts", prompts, "--listen", listen,
+                          "--rtp-ports", ports, "--log", f->log, "--cache", CACHE,
+                          "--speeds", "normal", NULL};
+    struct tl_proc p = {.argv = argv, .in = -1, .err = f->err, .home = f->dir, .tmp = f->dir};
+    f->pid = tl_proc_start(&p);
+    tl_sip_wait_ready(f->pid, f->err, 300.0);
+    tl_sip_open(&f->c, f->port, 0, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    if (f->pid > 0) {
+        kill(f->pid, SIGKILL);
+        waitpid(f->pid, NULL, 0);
+    }
+    tl_sip_close(&f->c);
+    tl_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* A call up, its media latched by one packet of silence from the caller. */
+static void call(struct fx *f, struct tl_dialog *d, uint16_t *seq)
+{
+    assert_int_equal(tl_sip_call_up(&f->c, d), 200);
+    uint8_t silence[160];
+    memset(silence, 0xff, sizeof(silence)); /* PCMU silence */
+    *seq = 1;
+    tl_sip_rtp(d->rtp, d->their_rtp, 0, (*seq)++, 0, 0x4242, silence, sizeof(silence));
+}
+
+/* The call's log line, once it has ended. */
+static char *log_line(struct fx *f, const struct tl_dialog *d)
+{
+    char want[160];
+    snprintf(want, sizeof(want), "call-id=%s ", d->callid);
+    char *log = tl_slurp(f->log), *line = strstr(log, want);
+    if (!line)
+        fail_msg("no log line for %s in:\n%s", d->callid, log);
+    char *copy = strndup(line, strcspn(line, "\n"));
+    free(log);
+    return copy;
+}
+
+static void expect_nodes(struct fx *f, const struct tl_dialog *d, const char *nodes)
+{
+    char *line = log_line(f, d);
+    print_message("%s\n", line);
+    char want[128];
+    snprintf(want, sizeof(want), "nodes=%s ", nodes);
+    if (!strstr(line, want))
+        fail_msg("the call went through other nodes than %s: %s", nodes, line);
+    free(line);
+}
+
+static void on_hold_nothing_is_sent_and_back_from_hold_the_audio_comes_again(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    uint16_t seq;
+    call(f, &d, &seq);
+    int before = tl_sip_count_packets(d.rtp, 1.0);
+    assert_int_equal(tl_sip_reinvite(&f->c, &d, "sendonly"), 200);
+    tl_sip_count_packets(d.rtp, 0.2); /* what was on its way */
+    int held = tl_sip_count_packets(d.rtp, 1.0);
+    assert_int_equal(tl_sip_reinvite(&f->c, &d, "sendrecv"), 200);
+    int after = tl_sip_count_packets(d.rtp, 1.0);
+    print_message("packets a second: %d before hold, %d on hold, %d after\n", before, held,
+                  after);
+    assert_true(before >= 25); /* 50 a second: at least half on a loaded machine */
+    assert_int_equal(held, 0);
+    assert_true(after >= 25);
+    tl_sip_hang_up(&f->c, &d);
+    tl_sleep(0.2);
+    expect_nodes(f, &d, "main");
+}
+
+static void sighup_gives_new_calls_the_new_menu_the_running_call_keeps_its_own_and_a_broken_file_is_refused(
+    void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog a, b, c;
+    uint16_t sa, sb, sc;
+    call(f, &a, &sa);
+    /* a new node, forms, on key 2 */
+    write_menu(f, "2 = forms\n",
+               "\n[forms]\ntitle = the forms\ntitle.es = los formularios\n"
+               "text = The forms are at the front desk.\n"
+               "text.es = Los formularios están en la entrada.\n");
+    kill(f->pid, SIGHUP);
+    tl_wait_file(f->err, "menu reloaded (edition 2)", 0, 120.0);
+    call(f, &b, &sb);
+    tl_sleep(0.5);
+    tl_sip_press_event(a.rtp, a.their_rtp, &sa, 16000, 0x4242, 2); /* old menu: no key 2 */
+    tl_sip_press_event(b.rtp, b.their_rtp, &sb, 16000, 0x4242, 2); /* new menu: forms */
+    tl_sleep(0.5);
+    tl_sip_hang_up(&f->c, &a);
+    tl_sip_hang_up(&f->c, &b);
+    /* a broken file: refused, with its line; the good edition goes on */
+    write_menu(f, "3 = nowhere\n", "");
+    char *err = tl_slurp(f->err);
+    size_t from = strlen(err);
+    free(err);
+    kill(f->pid, SIGHUP);
+    tl_wait_file(f->err, "the menu was not reloaded", from, 60.0);
+    err = tl_slurp(f->err);
+    print_message("%s", err + from);
+    assert_non_null(strstr(err + from, "sip.ini:"));
+    assert_non_null(strstr(err + from, "nowhere"));
+    free(err);
+    call(f, &c, &sc);
+    tl_sleep(0.5);
+    tl_sip_press_event(c.rtp, c.their_rtp, &sc, 16000, 0x4242, 2);
+    tl_sleep(0.5);
+    tl_sip_hang_up(&f->c, &c);
+    tl_sleep(0.2);
+    expect_nodes(f, &a, "main");
+    expect_nodes(f, &b, "main>forms");
+    expect_nodes(f, &c, "main>forms");
+    char *line = log_line(f, &a);
+    assert_non_null(strstr(line, "invalid=1 "));
+    free(line);
+}
+
+/* Send OPTIONS; its status (0: none in 5 s). */
+static int options(struct fx *f)
+{
+    char msg[1024], buf[4096];
+    static int n;
+    char cid[64];
+    snprintf(cid, sizeof(cid), "options-%d-%d", (int)getpid(), ++n);
+    int len = snprintf(msg, sizeof(msg),
+                       "OPTIONS sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-opt%d\r\n"
+                       "From: <sip:probe@127.0.0.1:%d>;tag=p%d\r\nTo: <sip:ivr@127.0.0.1:%d>\r\n"
+                       "Call-ID: %s\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                       "Content-Length: 0\r\n\r\n",
+                       f->port, f->c.sock_port, n, f->c.sock_port, n, f->port, cid);
+    tl_sip_send_to(f->c.sock, f->port, msg, (size_t)len);
+    int code = tl_sip_final_response(&f->c, cid, "OPTIONS", buf, sizeof(buf), 5.0);
+    if (code == 503)
+        assert_non_null(strcasestr(buf, "Retry-After:"));
+    return code;
+}
+
+static void sigterm_drains_new_calls_get_503_the_running_call_goes_on_then_exit_0(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog a, b;
+    uint16_t sa;
+    assert_int_equal(options(f), 200);
+    call(f, &a, &sa);
+    kill(f->pid, SIGTERM);
+    tl_wait_file(f->err, "draining", 0, 10.0);
+    assert_int_equal(options(f), 503);
+    assert_int_equal(tl_sip_call_up(&f->c, &b), 503);
+    close(b.rtp);
+    int got = tl_sip_count_packets(a.rtp, 1.0);
+    print_message("draining: the running call got %d packets in a second\n", got);
+    assert_true(got >= 25);
+    tl_sip_press_event(a.rtp, a.their_rtp, &sa, 16000, 0x4242, 1); /* it still takes keys */
+    tl_sleep(0.5);
+    tl_sip_hang_up(&f->c, &a);
+    int st = tl_proc_finish(f->pid, 15.0);
+    f->pid = 0;
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    expect_nodes(f, &a, "main>info");
+}
+
+static void ctrl_c_hangs_up_every_call_with_a_bye_and_exits_130(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog a, b;
+    uint16_t sa, sb;
+    call(f, &a, &sa);
+    call(f, &b, &sb);
+    kill(f->pid, SIGINT);
+    assert_true(tl_sip_wait_bye(&f->c, &a, 10.0));
+    assert_true(tl_sip_wait_bye(&f->c, &b, 10.0));
+    int st = tl_proc_finish(f->pid, 15.0);
+    f->pid = 0;
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 130);
+    close(a.rtp);
+    close(b.rtp);
+    char *line = log_line(f, &a);
+    assert_non_null(strstr(line, "end=shutdown "));
+    free(line);
+}
+
+int main(void)
+{
+    assert_non_null(getcwd(top, sizeof(top)));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            on_hold_nothing_is_sent_and_back_from_hold_the_audio_comes_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            sighup_gives_new_calls_the_new_menu_the_running_call_keeps_its_own_and_a_broken_file_is_refused,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            sigterm_drains_new_calls_get_503_the_running_call_goes_on_then_exit_0, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(ctrl_c_hangs_up_every_call_with_a_bye_and_exits_130,
+                                        setup, teardown),
+    };
+    if (getenv("TT_TEST")) /* one test by name (a pattern), to look at it alone */
+        cmocka_set_test_filter(getenv("TT_TEST"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
