@@ -146,6 +146,13 @@ $(BUILD)/fuzz/fuzz_phrase $(BUILD)/fuzz/fuzz_keymap: $(BUILD)/fuzz/%: tests/fuzz
 # A SIP call's keys (tests/fuzz/fuzz_sip_keys.c): the RFC 4733 receiver, the INFO parser and
 # their merge are pure code, so the target is built from those three alone.
 SIP_KEYS_SRC = src/sip/telev.c src/sip/info.c src/sip/keys.c
+# A call's offer and answer (tests/fuzz/fuzz_sip_sdp.c): the call's own SDP code on libre's
+# parser, so the whole library is linked, as for the menu loader.
+$(BUILD)/fuzz/fuzz_sip_sdp: tests/fuzz/fuzz_sip_sdp.c $(LIB_SRC) | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(FUZZ_SAN) \
+	    -o $@ $< $(LIB_SRC) $(LIBS)
+
 $(BUILD)/fuzz/fuzz_sip_keys: tests/fuzz/fuzz_sip_keys.c $(SIP_KEYS_SRC) $(wildcard src/sip/*.h) \
     | $(DEPS_OK)
 	@mkdir -p $(@D)
@@ -266,19 +273,21 @@ FUZZ_RUN = run() { echo "fuzzing $$4 ($$1) for $$2 s"; \
 	    grep -E "^(Done|stat::number_of_executed_units)|ERROR|SUMMARY" $(BUILD)/fuzz/$$1.log; \
 	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/$$1.log; echo "fuzz: FAILED"; return 1; }; }
 fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts $(BUILD)/fuzz/fuzz_phrase \
-      $(BUILD)/fuzz/fuzz_keymap $(BUILD)/fuzz/fuzz_sip_keys
+      $(BUILD)/fuzz/fuzz_keymap $(BUILD)/fuzz/fuzz_sip_keys $(BUILD)/fuzz/fuzz_sip_sdp
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_phrase $(BUILD)/fuzz/corpus_keymap \
-	    $(BUILD)/fuzz/corpus_sip_keys
+	    $(BUILD)/fuzz/corpus_sip_keys $(BUILD)/fuzz/corpus_sip_sdp
 	@cp menus/*.ini tests/data/*.ini $(BUILD)/fuzz/corpus/ 2>/dev/null || true
 	@for f in prompts/*/phrases.ini tests/prompts/*/phrases.ini; do \
 	    cp "$$f" "$(BUILD)/fuzz/corpus_phrase/$$(echo "$$f" | tr / _)"; done
 	@cp keymaps/*.ini $(BUILD)/fuzz/corpus_keymap/
 	@cp tests/fuzz/sip_keys/* $(BUILD)/fuzz/corpus_sip_keys/
+	@cp tests/fuzz/sip_sdp/* $(BUILD)/fuzz/corpus_sip_sdp/
 	@$(FUZZ_RUN); run fuzz_menu $(FUZZ_SECONDS) corpus "the menu loader" && \
 	    run fuzz_menu_cuts $(FUZZ_SECONDS) corpus "the menu loader" && \
 	    run fuzz_phrase $(FUZZ_SMALL_SECONDS) corpus_phrase "the phrase loader" && \
 	    run fuzz_keymap $(FUZZ_SMALL_SECONDS) corpus_keymap "the keymap loader" && \
-	    run fuzz_sip_keys $(FUZZ_SIP_SECONDS) corpus_sip_keys "the SIP key parsers"
+	    run fuzz_sip_keys $(FUZZ_SIP_SECONDS) corpus_sip_keys "the SIP key parsers" && \
+	    run fuzz_sip_sdp $(FUZZ_SIP_SECONDS) corpus_sip_sdp "a call's offer and answer"
 
 # Benchmarks also need what only they use (spandsp as the reference, the talk-off corpus,
 # valgrind, pocketsphinx and its model): scripts/bench-deps.sh installs it.
