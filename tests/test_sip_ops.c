@@ -2,8 +2,9 @@
  * `tonetree sip` as its operator and a phone see it: hold and back, a menu reloaded by SIGHUP
  * while a call runs (the running call keeps its menu, new calls get the new one, a broken file
  * is refused with its line), SIGTERM draining (OPTIONS and new INVITEs get 503 with
- * Retry-After, the running call keeps its audio, exit 0 once it ends) and Ctrl-C (every call
- * gets a BYE, exit 130).
+ * Retry-After, the running call keeps its audio, exit 0 once it ends), Ctrl-C (every call
+ * gets a BYE, exit 130), and the limits that end a call by themselves (no media from the
+ * caller, a call too long).
  *
  * The caller is tests/siplib.c's, on plain UDP sockets: every request and every packet is the
  * test's own, so what the service answers can be checked exactly. The menu is a copy of
@@ -62,7 +63,7 @@ static void write_menu(struct fx *f, const char *extra_main, const char *extra_n
     free(orig);
 }
 
-static int setup(void **state)
+static int setup_with(void **state, const char *const *extra)
 {
     struct fx *f = calloc(1, sizeof(*f));
     assert_non_null(f);
@@ -79,15 +80,30 @@ static int setup(void **state)
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->port);
     snprintf(ports, sizeof(ports), "%d-%d", rtp_lo, rtp_lo + 49);
     snprintf(prompts, sizeof(prompts), "%s/tests/prompts", top);
-    const char *argv[] = {"tonetree", "sip", f->menu, "--prompts", prompts, "--listen", listen,
-                          "--rtp-ports", ports, "--log", f->log, "--cache", CACHE,
-                          "--speeds", "normal", NULL};
+    const char *argv[24] = {"tonetree", "sip", f->menu, "--prompts", prompts, "--listen", listen,
+                            "--rtp-ports", ports, "--log", f->log, "--cache", CACHE,
+                            "--speeds", "normal"};
+    for (int i = 15; extra && *extra && i < 23; i++)
+        argv[i] = *extra++;
     struct tl_proc p = {.argv = argv, .in = -1, .err = f->err, .home = f->dir, .tmp = f->dir};
     f->pid = tl_proc_start(&p);
     tl_sip_wait_ready(f->pid, f->err, 300.0);
     tl_sip_open(&f->c, f->port, 0, 0);
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, NULL);
+}
+
+/* A service with short limits, to see them end calls: a call of 3 s at most, and 1.5 s
+ * without RTP from the caller. */
+static int setup_short(void **state)
+{
+    static const char *const extra[] = {"--max-length", "3", "--media-timeout", "1.5", NULL};
+    return setup_with(state, extra);
 }
 
 static int teardown(void **state)
@@ -274,6 +290,51 @@ static void ctrl_c_hangs_up_every_call_with_a_bye_and_exits_130(void **state)
     free(line);
 }
 
+static void a_caller_who_sends_no_media_is_hung_up_after_the_media_timeout(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    uint16_t seq;
+    call(f, &d, &seq); /* one packet, then nothing: a phone that died, a network that broke */
+    double t0 = tl_now();
+    assert_true(tl_sip_wait_bye(&f->c, &d, 10.0));
+    double took = tl_now() - t0;
+    print_message("no media: the engine hung up %.2f s after the caller's last packet "
+                  "(--media-timeout 1.5)\n", took);
+    assert_true(took >= 1.4);
+    close(d.rtp);
+    tl_sleep(0.2);
+    char *line = log_line(f, &d);
+    assert_non_null(strstr(line, "end=no-media "));
+    free(line);
+}
+
+static void a_call_longer_than_max_length_is_hung_up(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    uint16_t seq;
+    call(f, &d, &seq);
+    double t0 = tl_now();
+    uint8_t silence[160];
+    memset(silence, 0xff, sizeof(silence));
+    /* the caller keeps its media coming, so only the length can end the call */
+    int bye = 0;
+    for (uint32_t ts = 160; !bye && tl_now() - t0 < 10.0; ts += 160) {
+        tl_sip_rtp(d.rtp, d.their_rtp, 0, seq++, ts, 0x4242, silence, sizeof(silence));
+        bye = tl_sip_wait_bye(&f->c, &d, 0.02);
+    }
+    double took = tl_now() - t0;
+    print_message("too long: the engine hung up %.2f s into the call (--max-length 3)\n", took);
+    assert_true(bye);
+    assert_true(took >= 2.9);
+    close(d.rtp);
+    tl_sleep(0.2);
+    char *line = log_line(f, &d);
+    assert_non_null(strstr(line, "end=too-long "));
+    free(line);
+}
+
 int main(void)
 {
     assert_non_null(getcwd(top, sizeof(top)));
@@ -288,6 +349,11 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(ctrl_c_hangs_up_every_call_with_a_bye_and_exits_130,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_caller_who_sends_no_media_is_hung_up_after_the_media_timeout, setup_short,
+            teardown),
+        cmocka_unit_test_setup_teardown(a_call_longer_than_max_length_is_hung_up, setup_short,
+                                        teardown),
     };
     if (getenv("TT_TEST")) /* one test by name (a pattern), to look at it alone */
         cmocka_set_test_filter(getenv("TT_TEST"));

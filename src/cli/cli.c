@@ -107,8 +107,8 @@ static const struct command commands[NCMD] = {
     [CMD_SIP] = {"sip",
                  "MENU [--listen ADDR:PORT] [--rtp-ports LO-HI] [--max-calls N]\n"
                  "           [--log FILE|-] [--log-caller] [--narrowband] [--tones auto|on|off]\n"
-                 "           [--metrics ADDR:PORT] [--speeds all|normal] [--lang CODE]\n"
-                 "           [--cache DIR] [--prompts DIR]",
+                 "           [--metrics ADDR:PORT] [--speeds all|normal] [--max-length SECONDS]\n"
+                 "           [--media-timeout SECONDS] [--lang CODE] [--cache DIR] [--prompts DIR]",
                  "a SIP telephone service: many calls at once",
                  "A SIP telephone service: answers calls over SIP (UDP) with the menu, many at\n"
                  "once, in G.722 when the phone offers it and in G.711 (PCMU, PCMA) otherwise.\n"
@@ -127,6 +127,10 @@ static const struct command commands[NCMD] = {
                  "  --speeds all|normal    prompts made ahead at every listener speed (default;\n"
                  "                         the guide takes about 540 MB), or at the normal one\n"
                  "                         only (a tenth: other speeds are made when asked for)\n"
+                 "  --max-length SECONDS   the longest call; then the engine hangs up (default\n"
+                 "                         3600)\n"
+                 "  --media-timeout SECONDS  no RTP from a caller this long (not on hold): the\n"
+                 "                         engine hangs up (default 30)\n"
                  "  --tones auto|on|off    listen for keys as tones in the caller's audio: auto\n"
                  "                         when the phone offers no RFC 4733 events (default)\n"
                  OPT_LANG OPT_CACHE OPT_PROMPTS OPT_HELP},
@@ -879,7 +883,8 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         {"max-calls", required_argument, NULL, 'M'}, {"log", required_argument, NULL, 'g'},
         {"log-caller", no_argument, NULL, 'G'}, {"narrowband", no_argument, NULL, 'n'},
         {"tones", required_argument, NULL, 'T'}, {"metrics", required_argument, NULL, 'P'},
-        {"speeds", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0},
+        {"speeds", required_argument, NULL, 'S'}, {"max-length", required_argument, NULL, 'X'},
+        {"media-timeout", required_argument, NULL, 'Q'}, {NULL, 0, NULL, 0},
     };
     const struct command *cmd = &commands[CMD_SIP];
     struct setup su = {.cache = default_cache_dir(), .rate = 8000};
@@ -893,7 +898,7 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
     bool narrow = false, every_speed = true;
     int c, rc = 0, err = 0, took;
     optind = 1;
-    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:P:S:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:P:S:X:Q:", opts, NULL)) != -1) {
         if (c == 'r') {
             rc = usage_error(cmd, "sip makes its audio at each codec's own rate: it takes no "
                                   "--rate");
@@ -909,6 +914,19 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         case 'L': so.listen = optarg; break;
         case 'g': log = optarg; break;
         case 'P': so.metrics = optarg; break;
+        case 'X':
+        case 'Q': {
+            char *end;
+            double sec = strtod(optarg, &end);
+            double hi = c == 'X' ? 86400 : 3600;
+            if (*end || !(sec >= 1 && sec <= hi)) { /* NaN is out too */
+                rc = usage_error(cmd, "--%s takes seconds, 1 to %.0f, not '%s'",
+                                 c == 'X' ? "max-length" : "media-timeout", hi, optarg);
+                goto out;
+            }
+            *(c == 'X' ? &so.max_call_ms : &so.rtp_timeout_ms) = (tt_ms)(sec * 1000);
+            break;
+        }
         case 'S':
             if (strcmp(optarg, "all") && strcmp(optarg, "normal")) {
                 rc = usage_error(cmd, "--speeds takes all or normal, not '%s'", optarg);
