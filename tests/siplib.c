@@ -117,18 +117,67 @@ const char *tl_sip_header(const char *msg, const char *name, char *out, size_t c
 }
 
 /* Answer a request the service sends us (a BYE after its goodbye) with 200. */
-void tl_sip_answer_request(struct tl_sip *f, const char *req)
+void tl_sip_reply(struct tl_sip *f, const char *req, int code, const char *reason)
 {
     char via[256], from[256], to[256], cid[128], cseq[64], out[1024];
-    if (!tl_sip_header(req, "Via", via, sizeof(via)) || !tl_sip_header(req, "From", from, sizeof(from)) ||
-        !tl_sip_header(req, "To", to, sizeof(to)) || !tl_sip_header(req, "Call-ID", cid, sizeof(cid)) ||
+    if (!tl_sip_header(req, "Via", via, sizeof(via)) ||
+        !tl_sip_header(req, "From", from, sizeof(from)) ||
+        !tl_sip_header(req, "To", to, sizeof(to)) ||
+        !tl_sip_header(req, "Call-ID", cid, sizeof(cid)) ||
         !tl_sip_header(req, "CSeq", cseq, sizeof(cseq)))
         return;
     int n = snprintf(out, sizeof(out),
-                     "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\n"
+                     "SIP/2.0 %d %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\n"
                      "CSeq: %s\r\nContent-Length: 0\r\n\r\n",
-                     via, from, to, cid, cseq);
+                     code, reason, via, from, to, cid, cseq);
     tl_sip_send_to(f->sock, f->port, out, (size_t)n);
+}
+
+void tl_sip_answer_request(struct tl_sip *f, const char *req)
+{
+    tl_sip_reply(f, req, 200, "OK");
+}
+
+int tl_sip_wait_request(struct tl_sip *f, struct tl_dialog *d, const char *method, char *buf,
+                        size_t cap, double secs)
+{
+    char cid[128];
+    size_t ml = strlen(method);
+    double end = tl_now() + secs;
+    while (tl_now() < end) {
+        if (!tl_sip_recv_wait(f->sock, buf, cap, end - tl_now()))
+            break;
+        if (!strncmp(buf, "SIP/2.0 ", 8))
+            continue;
+        bool ours = tl_sip_header(buf, "Call-ID", cid, sizeof(cid)) && !strcmp(cid, d->callid);
+        if (ours && !strncmp(buf, method, ml) && buf[ml] == ' ')
+            return 1;
+        tl_sip_answer_request(f, buf);
+        if (ours && !strncmp(buf, "BYE ", 4))
+            d->bye_seen = 1;
+    }
+    return 0;
+}
+
+int tl_sip_notify(struct tl_sip *f, struct tl_dialog *d, const char *sipfrag)
+{
+    char msg[2048], buf[4096];
+    int cseq = ++d->cseq;
+    int n = snprintf(msg, sizeof(msg),
+                     "NOTIFY sip:tonetree@127.0.0.1:%d SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-ntf%s%d\r\n"
+                     "From: <sip:hostile@127.0.0.1:%d>;tag=%s\r\nTo: <sip:ivr@127.0.0.1:%d>;tag=%s\r\n"
+                     "Call-ID: %s\r\nCSeq: %d NOTIFY\r\nMax-Forwards: 70\r\n"
+                     "Event: refer\r\nSubscription-State: terminated;reason=noresource\r\n"
+                     "Content-Type: message/sipfrag;version=2.0\r\nContent-Length: %zu\r\n\r\n%s",
+                     f->port, f->sock_port, d->from_tag, cseq, f->sock_port, d->from_tag, f->port,
+                     d->to_tag, d->callid, cseq, strlen(sipfrag), sipfrag);
+    int code = 0;
+    for (double wait = 0.5, end = tl_now() + 10.0; !code && tl_now() < end; wait *= 2) {
+        tl_sip_send_to(f->sock, f->port, msg, (size_t)n);
+        code = tl_sip_final_response(f, d->callid, "NOTIFY", buf, sizeof(buf), wait);
+    }
+    return code;
 }
 
 /* The final response to what we sent (its Call-ID and CSeq method), answering the service's

@@ -44,8 +44,16 @@ const char *tl_sip_header(const char *msg, const char *name, char *out, size_t c
  *  service's own requests meanwhile; its status, 0 when none came in secs. */
 int tl_sip_final_response(struct tl_sip *f, const char *callid, const char *method, char *buf,
                           size_t cap, double secs);
-/** Answer a request the service sent us (a BYE) with 200. */
+/** Answer a request the service sent us (a BYE) with 200, or with code and reason. */
 void tl_sip_answer_request(struct tl_sip *f, const char *req);
+void tl_sip_reply(struct tl_sip *f, const char *req, int code, const char *reason);
+/** Wait (bounded) for the service's request `method` in this call, into buf, unanswered;
+ *  others meanwhile are answered 200. 1 when it came. */
+int tl_sip_wait_request(struct tl_sip *f, struct tl_dialog *d, const char *method, char *buf,
+                        size_t cap, double secs);
+/** A NOTIFY of a transfer's progress in the call (Event: refer, a message/sipfrag body such as
+ *  "SIP/2.0 200 OK\r\n"); its final status. */
+int tl_sip_notify(struct tl_sip *f, struct tl_dialog *d, const char *sipfrag);
 /** INVITE with this SDP; the final status (0: none in 20 s). A final answer is acknowledged. */
 int tl_sip_invite_with(struct tl_sip *f, struct tl_dialog *d, const char *sdp);
 /** INVITE offering PCMU and telephone-event 101 from a new media socket (d->rtp). */

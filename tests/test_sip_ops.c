@@ -98,6 +98,24 @@ static int setup(void **state)
     return setup_with(state, NULL);
 }
 
+/* A menu with a person to talk to: key 2 at the main menu says where the caller goes, then
+ * transfers them; if that fails, key 2 there leads back. */
+#define PERSON "sip:clerk@127.0.0.1:5999"
+static int setup_transfer(void **state)
+{
+    int rc = setup_with(state, NULL);
+    struct fx *f = *state;
+    write_menu(f, "2 = person\n",
+               "\n[person]\ntitle = a person at the clerk's office\n"
+               "title.es = una persona de la oficina del secretario\n"
+               "text = I am putting you through to the clerk's office.\n"
+               "text.es = Le paso con la oficina del secretario.\n"
+               "transfer = " PERSON "\n2 = main\n");
+    kill(f->pid, SIGHUP);
+    tl_wait_file(f->err, "menu reloaded (edition 2)", 0, 120.0);
+    return rc;
+}
+
 /* A service with short limits, to see them end calls: a call of 3 s at most, and 1.5 s
  * without RTP from the caller. */
 static int setup_short(void **state)
@@ -335,6 +353,71 @@ static void a_call_longer_than_max_length_is_hung_up(void **state)
     free(line);
 }
 
+/* Key 2: the words say where, then the engine asks the caller's phone to call the person
+ * (REFER, RFC 3515). Returns the REFER as it came. */
+static void press_for_a_person(struct fx *f, struct tl_dialog *d, uint16_t *seq, char *refer,
+                               size_t cap)
+{
+    tl_sleep(0.5);
+    tl_sip_press_event(d->rtp, d->their_rtp, seq, 16000, 0x4242, 2);
+    if (!tl_sip_wait_request(&f->c, d, "REFER", refer, cap, 20.0))
+        fail_msg("no REFER came after the transfer node's words");
+    char to[300];
+    assert_non_null(tl_sip_header(refer, "Refer-To", to, sizeof(to)));
+    print_message("REFER with Refer-To: %s\n", to);
+    assert_string_equal(to, "<" PERSON ">");
+}
+
+static void a_transfer_sends_refer_and_once_the_person_answers_the_engine_hangs_up(
+    void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    uint16_t seq;
+    call(f, &d, &seq);
+    char refer[8192];
+    press_for_a_person(f, &d, &seq, refer, sizeof(refer));
+    tl_sip_reply(&f->c, refer, 202, "Accepted");
+    assert_int_equal(tl_sip_notify(&f->c, &d, "SIP/2.0 100 Trying\r\n"), 200);
+    assert_int_equal(tl_sip_notify(&f->c, &d, "SIP/2.0 200 OK\r\n"), 200);
+    assert_true(tl_sip_wait_bye(&f->c, &d, 10.0)); /* the caller is with the person now */
+    close(d.rtp);
+    tl_sleep(0.2);
+    char *line = log_line(f, &d);
+    print_message("%s\n", line);
+    assert_non_null(strstr(line, "end=transferred "));
+    assert_non_null(strstr(line, "nodes=main>person "));
+    free(line);
+}
+
+static void a_transfer_that_fails_is_said_and_the_caller_can_go_back(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d, e;
+    uint16_t seq, seq2;
+    call(f, &d, &seq);
+    char refer[8192];
+    press_for_a_person(f, &d, &seq, refer, sizeof(refer));
+    tl_sip_reply(&f->c, refer, 202, "Accepted");
+    assert_int_equal(tl_sip_notify(&f->c, &d, "SIP/2.0 486 Busy Here\r\n"), 200);
+    /* "Sorry, I could not put you through." and the way back: 2 for the main menu */
+    assert_true(tl_sip_count_packets(d.rtp, 1.0) >= 25);
+    tl_sip_press_event(d.rtp, d.their_rtp, &seq, 48000, 0x4242, 2);
+    tl_sleep(0.5);
+    tl_sip_hang_up(&f->c, &d);
+    /* and a phone that turns the REFER down gets the same */
+    call(f, &e, &seq2);
+    press_for_a_person(f, &e, &seq2, refer, sizeof(refer));
+    tl_sip_reply(&f->c, refer, 603, "Decline");
+    tl_sleep(1.0);
+    tl_sip_press_event(e.rtp, e.their_rtp, &seq2, 48000, 0x4242, 2);
+    tl_sleep(0.5);
+    tl_sip_hang_up(&f->c, &e);
+    tl_sleep(0.2);
+    expect_nodes(f, &d, "main>person>main");
+    expect_nodes(f, &e, "main>person>main");
+}
+
 int main(void)
 {
     assert_non_null(getcwd(top, sizeof(top)));
@@ -354,6 +437,11 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(a_call_longer_than_max_length_is_hung_up, setup_short,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            a_transfer_sends_refer_and_once_the_person_answers_the_engine_hangs_up,
+            setup_transfer, teardown),
+        cmocka_unit_test_setup_teardown(a_transfer_that_fails_is_said_and_the_caller_can_go_back,
+                                        setup_transfer, teardown),
     };
     if (getenv("TT_TEST")) /* one test by name (a pattern), to look at it alone */
         cmocka_set_test_filter(getenv("TT_TEST"));

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,7 +29,8 @@
 static const char *const end_names[END_COUNT] = {
     [END_NONE] = "none",         [END_CALLER] = "caller-hung-up",
     [END_GOODBYE] = "goodbye",   [END_SILENT] = "no-media",
-    [END_TOO_LONG] = "too-long", [END_SHUTDOWN] = "shutdown",
+    [END_TOO_LONG] = "too-long", [END_TRANSFERRED] = "transferred",
+    [END_SHUTDOWN] = "shutdown",
     [END_FAILED] = "failed",
 };
 
@@ -57,6 +59,77 @@ static void visit(struct scall *c, int node)
     c->nvisited += (size_t)n;
 }
 
+static void transfer_failed(struct scall *c)
+{
+    c->refer = mem_deref(c->refer);
+    if (c->call && !tt_call_ended(c->call)) {
+        (void)tt_call_transfer_done(c->call, false, svc_now_ms());
+        svc_report(c->svc, c->said);
+    }
+}
+
+/* The answer to our REFER: 202 means the phone will try (its NOTIFYs say how it went); an
+ * error means it will not, and the caller hears so at once. */
+static void refer_resp(int err, const struct sip_msg *msg, void *arg)
+{
+    struct scall *c = arg;
+    c->refer = NULL; /* libre frees the request after this */
+    if (err || !msg || msg->scode >= 300)
+        transfer_failed(c);
+}
+
+/* A blind transfer (RFC 3515): the caller's phone is asked to call the person itself. */
+static void transfer_send(void *arg)
+{
+    struct scall *c = arg;
+    if (!c->sess || !c->transfer_to) {
+        transfer_failed(c);
+        return;
+    }
+    int err = sip_drequestf(&c->refer, c->svc->sip, true, "REFER", sipsess_dialog(c->sess), 0,
+                            NULL, NULL, refer_resp, c,
+                            "Contact: <sip:tonetree@%J>\r\n"
+                            "Refer-To: <%s>\r\n"
+                            "Referred-By: <sip:tonetree@%J>\r\n"
+                            "Content-Length: 0\r\n\r\n",
+                            &c->svc->laddr, c->transfer_to, &c->svc->laddr);
+    if (err)
+        transfer_failed(c);
+}
+
+bool scall_notify(struct svc *s, const struct sip_msg *msg)
+{
+    struct scall *c = NULL;
+    for (struct le *le = list_head(&s->calls); le && !c; le = le->next) {
+        struct scall *x = le->data;
+        if (x->sess && sip_dialog_cmp(sipsess_dialog(x->sess), msg))
+            c = x;
+    }
+    if (!c) {
+        (void)sip_reply(s->sip, msg, 481, "Call/Transaction Does Not Exist");
+        return false;
+    }
+    (void)sip_reply(s->sip, msg, 200, "OK");
+    /* The body is a fragment of the phone's own call to the person (message/sipfrag): its
+     * status line says how that call went. */
+    struct pl code;
+    if (!c->transfer_to || !c->call ||
+        re_regex((const char *)mbuf_buf(msg->mb), mbuf_get_left(msg->mb),
+                 "SIP/2.0 [0-9]+", &code))
+        return true;
+    uint32_t sc = pl_u32(&code);
+    if (sc < 200)
+        return true; /* trying, ringing: the session's own limit waits for the rest */
+    if (sc < 300) {
+        c->end = END_TRANSFERRED;
+        (void)tt_call_transfer_done(c->call, true, svc_now_ms()); /* the send tick hangs up */
+    } else {
+        transfer_failed(c);
+    }
+    svc_report(c->svc, c->said);
+    return true;
+}
+
 /* The session's events: only where the caller went, and counts. Never the words said or the
  * keys pressed (an entry may be someone's private business). */
 static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
@@ -73,6 +146,11 @@ static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
     case TT_EV_TIMEOUT:
         c->timeouts++;
         c->svc->timeouts_total++;
+        break;
+    case TT_EV_TRANSFER:
+        free(c->transfer_to);
+        c->transfer_to = ev->text ? strdup(ev->text) : NULL;
+        tmr_start(&c->transfer_tmr, 0, transfer_send, c);
         break;
     default: break;
     }
@@ -101,6 +179,9 @@ static void scall_destructor(void *arg)
 {
     struct scall *c = arg;
     list_unlink(&c->le);
+    tmr_cancel(&c->transfer_tmr);
+    c->refer = mem_deref(c->refer);
+    free(c->transfer_to);
     if (c->counted)
         c->svc->ncalls--;
     media_close(c);
@@ -149,7 +230,8 @@ static int call_begin(struct scall *c)
     /* A telephone: the volume is in the frames, at the level's gain; the goodbye is said and
      * heard before the engine hangs up. */
     struct tt_call_opts co = {.rate = c->rate, .lang = c->ed->lang, .end_mode = TT_END_GOODBYE,
-                              .volume = TT_CALL_VOLUME_LEVEL, .on_event = on_event, .arg = c};
+                              .volume = TT_CALL_VOLUME_LEVEL, .transfers = true,
+                              .on_event = on_event, .arg = c};
     return tt_call_new(&c->call, c->ed->menu, c->ed->phrases, store, &co, c->said);
 }
 

@@ -71,6 +71,10 @@ static void libre_message(int level, const char *p, size_t len, void *arg)
 static bool request_handler(const struct sip_msg *msg, void *arg)
 {
     struct svc *s = arg;
+    if (!pl_strcmp(&msg->met, "NOTIFY")) { /* a transfer's progress (sipsess takes none) */
+        (void)scall_notify(s, msg);
+        return true;
+    }
     if (pl_strcmp(&msg->met, "OPTIONS"))
         return false; /* INVITE and the rest: sipsess's, or libre's own 501 */
     if (s->draining || s->stopping)

@@ -45,6 +45,7 @@ enum scall_end {
     END_GOODBYE,  /* the menu said goodbye; the engine hung up */
     END_SILENT,   /* no RTP from the caller for rtp_timeout_ms */
     END_TOO_LONG, /* max_call_ms */
+    END_TRANSFERRED, /* put through to a person (REFER, and its NOTIFY said 2xx) */
     END_SHUTDOWN, /* the service was stopped */
     END_FAILED,   /* the SIP transaction failed, or the call could not go on */
     END_COUNT
@@ -114,6 +115,11 @@ struct scall {
     uint32_t ts0;
     /* keys in */
     struct callkeys *keys;
+    /* a transfer to a person: the address, the REFER, and the timer that sends it from the
+     * loop (the session asks for it inside a call into tt_call, which must not be re-entered) */
+    char *transfer_to;
+    struct sip_request *refer;
+    struct tmr transfer_tmr;
     /* what the log says: the nodes visited, in order, and the counts */
     char visited[512];
     size_t nvisited;
@@ -129,6 +135,9 @@ void svc_report(struct svc *s, tt_diag *d);
 /* call.c */
 void scall_conn_handler(const struct sip_msg *msg, void *arg);
 bool scall_establish(struct scall *c);
+/* A NOTIFY in the dialog of one of our calls (the progress of a transfer); false when it is no
+ * call's. The request is answered either way. */
+bool scall_notify(struct svc *s, const struct sip_msg *msg);
 /* End the call for `why`: a BYE when the session is up, then freed (the BYE goes out
  * asynchronously: the loop keeps running). */
 void scall_end(struct scall *c, enum scall_end why);
