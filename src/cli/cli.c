@@ -875,6 +875,13 @@ static void sip_ready(const char *where, void *arg)
     fprintf(stderr, "tonetree sip: listening on %s (UDP)\n", where);
 }
 
+/* The service's messages as they happen: a reload, draining, a call's lookup that failed. */
+static void sip_report(const tt_diag *d, void *arg)
+{
+    (void)arg;
+    tt_diag_print(d, stderr);
+}
+
 static int cmd_sip(int argc, char **argv, tt_diag *d)
 {
     static const struct option opts[] = {
@@ -889,7 +896,7 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
     const struct command *cmd = &commands[CMD_SIP];
     struct setup su = {.cache = default_cache_dir(), .rate = 8000};
     struct tt_sip_opts so = {.stop = &stop_signal, .reload = &reload_signals,
-                             .ready = sip_ready};
+                             .ready = sip_ready, .report = sip_report};
     tt_menu_slot *slot = NULL;
     tt_store *wide = NULL;
     tt_diag *wide_d = NULL;
@@ -1015,7 +1022,7 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         so.store16k = wide;
         signals_catch_stop(&stop_signal);
         signals_catch_reload(&reload_signals);
-        err = tt_sip_serve(slot, &so, stderr, d);
+        err = tt_sip_serve(slot, &so, d);
     }
     tt_store_free(wide);
     wide = NULL;

@@ -50,8 +50,8 @@ void svc_report(struct svc *s, tt_diag *d)
 {
     if (!d || !tt_diag_len(d))
         return;
-    if (s->err)
-        tt_diag_print(d, s->err);
+    if (s->o->report)
+        s->o->report(d, s->o->arg);
     tt_diag_clear(d);
 }
 
@@ -100,12 +100,15 @@ static void house(void *arg)
     const struct tt_sip_opts *o = s->o;
     if (o->reload && *o->reload != s->reload_seen && !s->reloading) {
         s->reload_seen = *o->reload;
-        if (s->err)
-            fprintf(s->err, "%s: reloading the menu\n", tt_menu_slot_path(s->menus));
+        tt_diag *d = tt_diag_new();
+        if (d)
+            tt_diag_add(d, TT_NOTE, tt_menu_slot_path(s->menus), 0, "reloading the menu");
         int err = tt_reload_bg_start(&s->reloading, s->menus);
-        if (err && s->err)
-            fprintf(s->err, "%s: cannot reload the menu: %s\n", tt_menu_slot_path(s->menus),
-                    strerror(err));
+        if (err && d)
+            tt_diag_add(d, TT_ERROR, tt_menu_slot_path(s->menus), 0,
+                        "cannot reload the menu: %s", strerror(err));
+        svc_report(s, d);
+        tt_diag_free(d);
     }
     if (s->reloading) {
         struct pollfd p = {.fd = tt_reload_bg_fd(s->reloading), .events = POLLIN};
@@ -120,9 +123,12 @@ static void house(void *arg)
     if (o->stop && *o->stop && !s->draining && !s->stopping) {
         if (*o->stop == SIGTERM) {
             s->draining = true;
-            if (s->err)
-                fprintf(s->err, "tonetree sip: draining: %u calls to finish, new calls refused\n",
-                        s->ncalls);
+            tt_diag *d = tt_diag_new();
+            if (d)
+                tt_diag_add(d, TT_NOTE, NULL, 0,
+                            "draining: %u calls to finish, new calls refused", s->ncalls);
+            svc_report(s, d);
+            tt_diag_free(d);
         } else {
             s->stopping = true;
             scall_free_all(s);
@@ -157,10 +163,9 @@ static int parse_addr(struct sa *sa, const char *text, tt_diag *d, const char *w
     return err ? EINVAL : 0;
 }
 
-int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, FILE *err_out,
-                 tt_diag *diag)
+int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag)
 {
-    struct svc s = {.o = o, .menus = menus, .err = err_out};
+    struct svc s = {.o = o, .menus = menus};
     s.max_calls = o->max_calls ? o->max_calls : TT_SIP_MAX_CALLS;
     s.reload_seen = o->reload ? *o->reload : 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -45,15 +45,19 @@ struct tt_sip_opts {
     const volatile sig_atomic_t *reload;
     /* Told once the service listens (the program says where), or NULL. */
     void (*ready)(const char *where, void *arg);
+    /* The operator's messages as they happen (a reload refused with its line, draining, a
+     * call's lookup that failed with the entry hidden), for the program to show; NULL drops
+     * them. The library itself prints nothing. */
+    void (*report)(const tt_diag *d, void *arg);
     void *arg;
 };
 
 /**
- * Serve calls until stopped (see stop above). Messages for the operator (a reload refused, a
- * call that could not be set up) are written to err as they happen, as the line driver's are.
+ * Serve calls until stopped (see stop above). Messages for the operator go to o->report as they
+ * happen.
  * @return 0 when drained or stopped, or the error that kept it from serving (EADDRINUSE, ...;
  *         said in diag)
  */
-int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, FILE *err, tt_diag *diag);
+int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag);
 
 #endif

@@ -54,7 +54,6 @@ enum scall_end {
 struct svc {
     const struct tt_sip_opts *o;
     tt_menu_slot *menus;
-    FILE *err;                    /* the operator's messages, as they happen */
     struct sip *sip;
     struct sipsess_sock *sock;
     struct sip_lsnr *lsnr;
