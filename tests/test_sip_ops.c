@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@
 #include <cmocka.h>
 
 #include "proclib.h"
+#include "sip/codec.h"
 #include "siplib.h"
 #include "testlib.h"
 
@@ -418,10 +420,75 @@ static void a_transfer_that_fails_is_said_and_the_caller_can_go_back(void **stat
     expect_nodes(f, &e, "main>person>main");
 }
 
+/* The loudness of one PCMU packet (RMS of its samples), or -1 for what is not a PCMU packet. */
+static double packet_rms(struct tt_codec_dec *dec, const uint8_t *pkt, size_t n)
+{
+    if (n < 12 + 80 || (pkt[1] & 0x7f) != 0)
+        return -1;
+    int16_t pcm[TT_CODEC_MAX_DECODED];
+    size_t got = 0;
+    assert_int_equal(tt_codec_decode(dec, pkt + 12, n - 12, pcm, TT_CODEC_MAX_DECODED, &got), 0);
+    double sum = 0;
+    for (size_t i = 0; i < got; i++)
+        sum += (double)pcm[i] * pcm[i];
+    return got ? sqrt(sum / (double)got) : 0;
+}
+
+static void a_key_cuts_the_prompt_within_a_packet_or_two_and_silence_follows(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    uint16_t seq;
+    call(f, &d, &seq);
+    struct tt_codec_dec *dec = NULL;
+    assert_int_equal(tt_codec_dec_new(TT_CODEC_PCMU, 0, &dec), 0);
+    /* wait until speech is coming: a run of loud packets */
+    uint8_t pkt[2048];
+    int loud = 0;
+    for (double end = tl_now() + 15.0; loud < 10 && tl_now() < end;) {
+        size_t n = tl_sip_recv_wait(d.rtp, (char *)pkt, sizeof(pkt), 1.0);
+        loud = n && packet_rms(dec, pkt, n) > 300 ? loud + 1 : 0;
+    }
+    assert_int_equal(loud, 10);
+    /* the key, sent as fast as a phone sends its first event packet */
+    uint8_t ev[4] = {1, 10, 0, 160};
+    tl_sip_rtp(d.rtp, d.their_rtp, 101, seq++, 32000, 0x4242, ev, 4);
+    /* after it: a few packets still on their way, then silence for the pause before the
+     * answer (the session waits 400 ms) */
+    int before_silence = -1, silent_run = 0, loud_after = 0;
+    for (int i = 0; i < 30; i++) {
+        size_t n = tl_sip_recv_wait(d.rtp, (char *)pkt, sizeof(pkt), 1.0);
+        assert_true(n > 0);
+        double r = packet_rms(dec, pkt, n);
+        if (r < 0)
+            continue;
+        if (r < 30) {
+            if (before_silence < 0)
+                before_silence = i;
+            if (++silent_run >= 15)
+                break;
+        } else if (before_silence >= 0) {
+            loud_after++; /* the answer began before 300 ms of silence, or the cut was undone */
+            break;
+        }
+    }
+    tt_codec_dec_free(dec);
+    print_message("after the key: %d packets of the prompt, then %d silent (20 ms each)\n",
+                  before_silence, silent_run);
+    /* One packet in flight and the one that fades the cut; up to five on a loaded machine,
+     * where the loop may catch up packets before it reads the key. */
+    assert_true(before_silence >= 0 && before_silence <= 5);
+    assert_true(silent_run >= 15);
+    assert_int_equal(loud_after, 0);
+    tl_sip_hang_up(&f->c, &d);
+}
+
 int main(void)
 {
     assert_non_null(getcwd(top, sizeof(top)));
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            a_key_cuts_the_prompt_within_a_packet_or_two_and_silence_follows, setup, teardown),
         cmocka_unit_test_setup_teardown(
             on_hold_nothing_is_sent_and_back_from_hold_the_audio_comes_again, setup, teardown),
         cmocka_unit_test_setup_teardown(
