@@ -1,7 +1,8 @@
 /*
  * Several `tonetree sip` engines behind Kamailio (examples/kamailio/), end to end, with callers
  * nobody here wrote: SIPp places the calls, Kamailio 5.6 balances them, three engines answer.
- * Everything is on loopback, on a block of free ports chosen per run (taken_ports).
+ * Everything is on loopback, on a block of free ports chosen per run and held by the test
+ * until the process that needs a port starts (taken_ports).
  *
  * The group fixture starts three engines on one cache folder (the first alone, since on an
  * empty cache it prepares every prompt at every speed; the other two then start in a second or
@@ -48,13 +49,16 @@
  *  - SIPp binds a control socket on every interface (UDP 8888 and up) unless told -ci and
  *    -cp; it binds the media port given with -mp and that port + 2 (for video). Its
  *    gettimeofday action writes seconds and microseconds as "%f" numbers.
- *  - Kamailio runs unprivileged-style in the foreground with -DD -E, its runtime files in a
- *    folder of the test's (-Y), and its control socket there too (the cfg's CTL_SOCKET,
- *    whose default is under /run/kamailio).
+ *  - Kamailio runs in the foreground with -DD -E, its runtime files in a folder of the
+ *    test's (-Y), and its control socket there too (the cfg's CTL_SOCKET, whose default is
+ *    under /run/kamailio); it is ready when it answers an OPTIONS (options_ok).
+ *  - SIPp that cannot bind one of its ports ends at once (status 254) with an empty log.
  *
  * Every wait is bounded and every child (engines, Kamailio and its own children, SIPp) is
- * stopped by its pid in the teardowns, whatever failed. About 50 s, most of it the first
- * engine preparing its prompts. TT_SIP_KEEP=1 keeps the folder (logs, traces) and names it.
+ * stopped by its pid in the teardowns, whatever failed. 25 to 40 s here beside other suites,
+ * 7 to 20 s of it the first engine preparing its prompts. The folder (Kamailio's messages,
+ * the engines' logs, SIPp's traces) is kept and named when a test fails, or with
+ * TT_SIP_KEEP=1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -124,30 +128,64 @@
 #define PORT_LO 16384 /* under Linux's ephemeral range (32768 on) */
 #define PORT_HI 32768
 
-static bool udp_port_free(int port)
+/*
+ * The block is held from the start: a socket bound on each of its ports, closed just before
+ * the process that needs the port starts (and bound again after a SIPp run). A port found
+ * free at the start and left unbound for the half minute until a later test needs it was
+ * seen taken meanwhile (other suites on this machine choose blocks the same way), and SIPp,
+ * told -cp and -mp, then ends before its first call.
+ */
+static int held[BLOCK]; /* a socket on port base + i, or -1 */
+static int held_base;
+
+/* A socket bound on 127.0.0.1:port (close-on-exec: no child inherits it), or -1. */
+static int hold_port(int port)
 {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     assert_true(s >= 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int rc = bind(s, (struct sockaddr *)&a, sizeof(a));
-    close(s);
-    return rc == 0;
+    if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(s);
+        return -1;
+    }
+    return s;
 }
 
-/* The first block whose every port is free, from a place the pid chooses (two runs at once
- * start apart). */
+/* Let go of ports lo..hi of the block, for a process about to bind them. */
+static void release_ports(int lo, int hi)
+{
+    for (int p = lo; p <= hi; p++)
+        if (held[p - held_base] >= 0) {
+            close(held[p - held_base]);
+            held[p - held_base] = -1;
+        }
+}
+
+/* Hold ports lo..hi again, those still free (after the process that used them has ended). */
+static void hold_ports(int lo, int hi)
+{
+    for (int p = lo; p <= hi; p++)
+        if (held[p - held_base] < 0)
+            held[p - held_base] = hold_port(p);
+}
+
+/* The first block whose every port is free, held, from a place the pid chooses (two runs at
+ * once start apart). */
 static int taken_ports(void)
 {
     unsigned nblocks = (PORT_HI - PORT_LO) / BLOCK;
     unsigned first = ((unsigned)getpid() * 53u + 17u) % nblocks;
     for (unsigned k = 0; k < nblocks; k++) {
-        int base = PORT_LO + (int)((first + k) % nblocks) * BLOCK;
+        held_base = PORT_LO + (int)((first + k) % nblocks) * BLOCK;
         bool ok = true;
-        for (int p = base; ok && p < base + BLOCK; p++)
-            ok = udp_port_free(p);
+        for (int i = 0; i < BLOCK; i++) {
+            held[i] = ok ? hold_port(held_base + i) : -1;
+            ok = held[i] >= 0;
+        }
         if (ok)
-            return base;
+            return held_base;
+        release_ports(held_base, held_base + BLOCK - 1);
     }
     fail_msg("no block of %d free loopback UDP ports between %d and %d", BLOCK, PORT_LO,
              PORT_HI);
@@ -174,6 +212,8 @@ static struct {
     struct engine eng[NENG];
     pid_t sipp[MAX_SIPP]; /* SIPp runs not yet reaped */
     unsigned nruns;       /* SIPp runs so far: each has its own files */
+    bool in_test;         /* a test body began and has not returned: it failed */
+    bool keep;            /* keep the folder: asked for, or a test failed */
 } G;
 
 static int kam_port(void)
@@ -279,6 +319,8 @@ static void engine_start(int i)
     const char *argv[] = {"tonetree", "sip",   MENU, "--listen", listen, "--rtp-ports", rtp,
                           "--cache",  G.cache, "--log", e->log, NULL};
     struct tl_proc p = {.argv = argv, .in = -1, .err = e->err, .tmp = G.dir};
+    release_ports(e->port, e->port);
+    release_ports(e->rtp_lo, e->rtp_hi);
     e->pid = tl_proc_start(&p);
 }
 
@@ -389,6 +431,7 @@ static void kamailio_start(void)
      * folder; -m -M: shared and private memory (MB), small */
     char *argv[] = {"kamailio", "-f", CFG, "-DD", "-E", "-Y", G.run, "-m", "64", "-M", "8",
                     "-A", listen, "-A", list, "-A", ctl, NULL};
+    release_ports(kam_port(), kam_port());
     G.kam = spawn(argv, G.kam_out, G.kam_err, true);
     if (!options_ok(kam_port(), KAMAILIO_START_S)) {
         char *err = tl_slurp(G.kam_err);
@@ -432,7 +475,7 @@ static void sipp_start(struct sipp_run *r, int slot, int calls, int pause_ms)
     SIPP_FILE(msg, "messages");
     SIPP_FILE(errors, "errors");
 #undef SIPP_FILE
-    int base = G.base + 10 + 10 * slot;
+    int base = G.base + 10 + 10 * slot; /* SIP, control, media, (video at media + 2) */
     char remote[32], sip[16], ctrl[16], media[16], m[16], d[16], timeout[16];
     snprintf(remote, sizeof(remote), "127.0.0.1:%d", kam_port());
     snprintf(sip, sizeof(sip), "%d", base);
@@ -450,6 +493,7 @@ static void sipp_start(struct sipp_run *r, int slot, int calls, int pause_ms)
                     "-timeout", timeout, "-timeout_error", "-nostdin",
                     "-trace_logs", "-log_file", r->log, "-trace_msg", "-message_file", r->msg,
                     "-trace_err", "-error_file", r->errors, NULL};
+    release_ports(base, base + 4);
     r->pid = spawn(argv, r->out, r->err, false);
     for (int i = 0; i < MAX_SIPP; i++)
         if (!G.sipp[i]) {
@@ -502,6 +546,41 @@ static void sipp_show(const struct sipp_run *r)
     }
 }
 
+/* The end of Kamailio's messages, for a failure's report. */
+static void kamailio_show(void)
+{
+    size_t n;
+    char *b = tl_read_file(G.kam_err, &n);
+    print_message("---- %s\n%s\n", G.kam_err, n > 6000 ? b + n - 6000 : b);
+    free(b);
+}
+
+/* Wait (bounded) until the run's first call has been answered. */
+static void sipp_wait_answered(struct sipp_run *r, double secs)
+{
+    double until = tl_now() + secs;
+    for (;;) {
+        char *b = tl_read_file(r->log, &(size_t){0});
+        bool answered = strstr(b, "answered ") != NULL;
+        free(b);
+        if (answered)
+            break;
+        bool gone = waitpid(r->pid, &r->status, WNOHANG) == r->pid;
+        if (gone || tl_now() > until) {
+            if (gone) {
+                sipp_forget(r->pid);
+                r->pid = 0;
+            }
+            sipp_show(r);
+            kamailio_show();
+            fail_msg("SIPp's call was not answered within %.0f s%s", secs,
+                     gone ? ": SIPp ended first (see its stderr above)" : "");
+        }
+        tl_sleep(0.05);
+    }
+    sipp_read(r);
+}
+
 /* Wait (bounded) for the run to end; fails the test, showing SIPp's files, unless every call
  * was answered and hung up (SIPp's status 0: all calls successful). */
 static void sipp_finish(struct sipp_run *r, double secs)
@@ -513,9 +592,11 @@ static void sipp_finish(struct sipp_run *r, double secs)
     }
     sipp_forget(r->pid);
     r->pid = 0;
+    hold_ports(G.base + 10 + 10 * r->slot, G.base + 14 + 10 * r->slot);
     sipp_read(r);
     if (!ended || !WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0) {
         sipp_show(r);
+        kamailio_show();
         fail_msg("SIPp (%d calls) %s; %zu answered", r->calls,
                  !ended ? "did not end in time: killed"
                         : "ended with a failed call (see its files above)",
@@ -578,6 +659,9 @@ static double wall_now(void)
 static int group_setup(void **state)
 {
     (void)state;
+    G.keep = true; /* until it has all started */
+    for (int i = 0; i < BLOCK; i++)
+        held[i] = -1;
     G.dir = tl_tmpdir();
     path_in(G.cache, sizeof(G.cache), "cache");
     path_in(G.run, sizeof(G.run), "run");
@@ -606,6 +690,7 @@ static int group_setup(void **state)
                   "%.1f s more), Kamailio on %d, up in %.1f s\n",
                   G.eng[0].port, G.eng[1].port, G.eng[2].port, t1 - t0, t2 - t1, kam_port(),
                   tl_now() - t2);
+    G.keep = false;
     return 0;
 }
 
@@ -623,9 +708,12 @@ static int group_teardown(void **state)
     for (int i = 0; i < NENG; i++)
         stop_pid(&G.eng[i].pid, SIGTERM, 8.0, false);
     stop_pid(&G.kam, SIGTERM, 8.0, true);
+    if (held_base)
+        release_ports(held_base, held_base + BLOCK - 1);
     if (G.dir) {
-        if (getenv("TT_SIP_KEEP"))
-            print_message("kept %s\n", G.dir);
+        if (G.keep || getenv("TT_SIP_KEEP"))
+            print_message("kept %s (Kamailio's messages, the engines' logs, SIPp's traces)\n",
+                          G.dir);
         else
             tl_rmtree(G.dir);
         free(G.dir);
@@ -634,10 +722,21 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* After each test: no SIPp run outlives it, whatever failed. */
+/* Before each test: its body clears in_test as it returns, so a test that failed leaves it. */
+static int test_setup(void **state)
+{
+    (void)state;
+    G.in_test = true;
+    return 0;
+}
+
+/* After each test: no SIPp run outlives it, whatever failed; the folder of a failed one is
+ * kept for its traces. */
 static int test_teardown(void **state)
 {
     (void)state;
+    G.keep |= G.in_test;
+    G.in_test = false;
     for (int i = 0; i < MAX_SIPP; i++)
         stop_pid(&G.sipp[i], SIGKILL, 2.0, false);
     return 0;
@@ -662,6 +761,7 @@ static void the_example_configuration_passes_kamailios_own_check(void **state)
         char *e = tl_slurp(err);
         fail_msg("kamailio -c -f %s refused it:\n%s", CFG, e);
     }
+    G.in_test = false;
 }
 
 static void nine_calls_go_three_to_each_engine_in_turn(void **state)
@@ -692,6 +792,7 @@ static void nine_calls_go_three_to_each_engine_in_turn(void **state)
                 fail_msg("calls %s and %s are three apart but went to engines %d and %d: not "
                          "round-robin",
                          r.a[k].callid, r.a[j].callid, r.a[k].engine + 1, r.a[j].engine + 1);
+    G.in_test = false;
 }
 
 static void a_killed_engine_costs_one_caller_a_failover_then_none(void **state)
@@ -771,6 +872,7 @@ static void a_killed_engine_costs_one_caller_a_failover_then_none(void **state)
     for (int i = 0; i < NENG; i++)
         if (i != dead)
             assert_true(n[i] >= 1);
+    G.in_test = false;
 }
 
 static void a_draining_engine_ends_its_call_new_calls_go_elsewhere_and_it_exits_0(void **state)
@@ -786,8 +888,7 @@ static void a_draining_engine_ends_its_call_new_calls_go_elsewhere_and_it_exits_
     /* A call that lasts LONG_MS, on whichever engine the turn gives it. */
     struct sipp_run lng;
     sipp_start(&lng, 1, 1, LONG_MS);
-    tl_wait_file(lng.log, "answered ", 0, 10.0);
-    sipp_read(&lng);
+    sipp_wait_answered(&lng, 10.0);
     assert_int_equal(lng.na, 1);
     int d = lng.a[0].engine;
     assert_true(d >= 0 && in_service(d));
@@ -846,18 +947,20 @@ static void a_draining_engine_ends_its_call_new_calls_go_elsewhere_and_it_exits_
                   "others (%d, %d, %d), its own call ended after %.1f s, the engine exited 0 "
                   "%.1f s after it (%.1f s after SIGTERM)\n",
                   d + 1, by, n[0], n[1], n[2], lc[0].length, exited - ended, exited - termed);
+    G.in_test = false;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(the_example_configuration_passes_kamailios_own_check,
-                                  test_teardown),
-        cmocka_unit_test_teardown(nine_calls_go_three_to_each_engine_in_turn, test_teardown),
-        cmocka_unit_test_teardown(a_killed_engine_costs_one_caller_a_failover_then_none,
-                                  test_teardown),
-        cmocka_unit_test_teardown(
-            a_draining_engine_ends_its_call_new_calls_go_elsewhere_and_it_exits_0,
+        cmocka_unit_test_setup_teardown(the_example_configuration_passes_kamailios_own_check,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(nine_calls_go_three_to_each_engine_in_turn, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(a_killed_engine_costs_one_caller_a_failover_then_none,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_draining_engine_ends_its_call_new_calls_go_elsewhere_and_it_exits_0, test_setup,
             test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
