@@ -36,7 +36,12 @@
  *    length of the call's pause); three calls placed once the engine has said it is draining
  *    are all answered at once by the engines still in service, and the drained engine's log
  *    has nothing but its one call (a call it took would be there); Kamailio takes it out of
- *    the turn within a probe; the engine exits with status 0 after its call.
+ *    the turn within a probe; the engine exits with status 0 after its call. Neither it nor
+ *    the dead engine is ever taken back into the turn meanwhile (several probes each): a
+ *    probe that accepted 503, or its own timeout's 408, would bring them back, and the
+ *    example's ds_ping_reply_codes is what keeps them out.
+ * Each of these was seen to fail on a copy of kamailio.cfg broken on purpose: a hash in
+ * place of round-robin, no record_route, 503 or 408 accepted from probes, no failover on 503.
  *
  * Facts about this machine's tools that the test relies on (Debian 12: kamailio 5.6.3, SIPp
  * 3.6.1), and what it measured (printed on each run):
@@ -943,6 +948,18 @@ static void a_draining_engine_ends_its_call_new_calls_go_elsewhere_and_it_exits_
     if (lc[0].length < LONG_LO_S || lc[0].length > LONG_HI_S)
         fail_msg("the drained engine's call lasted %.1f s; SIPp held it %.1f s", lc[0].length,
                  LONG_MS / 1000.0);
+    /* Out of the turn for good: the probes kept it out while it drained (503) and kept the
+     * dead one out (no answer). A probe that took either for well would have said so. */
+    char *kam = tl_read_file(G.kam_err, &(size_t){0});
+    for (int i = 0; i < NENG; i++) {
+        snprintf(what, sizeof(what), "engine sip:127.0.0.1:%d is up", G.eng[i].port);
+        if ((G.eng[i].dead || G.eng[i].draining) && strstr(kam, what)) {
+            kamailio_show();
+            fail_msg("Kamailio took engine %d back into the turn while it was %s", i + 1,
+                     G.eng[i].dead ? "dead" : "draining");
+        }
+    }
+    free(kam);
     print_message("engine %d drained: out of the turn (found by %s), three new calls to the "
                   "others (%d, %d, %d), its own call ended after %.1f s, the engine exited 0 "
                   "%.1f s after it (%.1f s after SIGTERM)\n",
