@@ -24,17 +24,26 @@
 #include "proclib.h"
 #include "siplib.h"
 
-void tl_sip_wait_ready(int pid, const char *err, double secs)
+void tl_sip_wait_ready(int pid, const char *err, double secs, int *sip_port, int *metrics_port)
 {
     double end = tl_now() + secs;
     for (;;) {
         size_t n;
         char *text = tl_read_file(err, &n);
-        bool ready = strstr(text, "listening on") != NULL;
+        const char *l = strstr(text, "listening on 127.0.0.1:");
+        const char *m = strstr(text, "metrics on http://127.0.0.1:");
+        /* the metrics line comes right after the other one, when there is a page */
+        bool ready = l && (!metrics_port || m);
         int st;
         if (!ready && waitpid(pid, &st, WNOHANG) == pid)
             fail_msg("tonetree sip ended before it listened (status %d); its stderr:\n%s",
                      WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st), text);
+        if (ready) {
+            if (sip_port)
+                *sip_port = atoi(l + strlen("listening on 127.0.0.1:"));
+            if (metrics_port)
+                *metrics_port = atoi(m + strlen("metrics on http://127.0.0.1:"));
+        }
         free(text);
         if (ready)
             return;
@@ -42,6 +51,28 @@ void tl_sip_wait_ready(int pid, const char *err, double secs)
             fail_msg("tonetree sip did not listen within %.0f s (%s)", secs, err);
         tl_sleep(0.1);
     }
+}
+
+int tl_sip_free_pair(void)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int a = tl_sip_udp_bind(0), p = tl_sip_local_port(a);
+        if (p > 65533) {
+            close(a);
+            continue;
+        }
+        int b = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(p + 2)),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bool ok = b >= 0 && bind(b, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        close(a);
+        if (b >= 0)
+            close(b);
+        if (ok)
+            return p;
+    }
+    fail_msg("no two free loopback UDP ports two apart");
+    return -1; /* not reached: fail_msg does not return */
 }
 
 void tl_sip_open(struct tl_sip *f, int port, int sock_port, int metrics)

@@ -29,8 +29,13 @@ struct tl_dialog {
 };
 
 /** Wait (bounded) until `tonetree sip` (pid) says on its stderr (the file err) that it
- *  listens; fails the test at once, showing that stderr, if it ends first. */
-void tl_sip_wait_ready(int pid, const char *err, double secs);
+ *  listens, and where: its SIP port, and its metrics port when metrics_port is not NULL (give
+ *  it 127.0.0.1:0 for both, and the system chooses free ones: no two runs can collide). Fails
+ *  the test at once, showing that stderr, if it ends first. */
+void tl_sip_wait_ready(int pid, const char *err, double secs, int *sip_port, int *metrics_port);
+/** A free loopback UDP port P with P + 2 free too (SIPp's -mp takes both), found by binding
+ *  and letting go: another program could take it meanwhile, but only in that instant. */
+int tl_sip_free_pair(void);
 /** Bind our SIP socket to 127.0.0.1:sock_port (0: any) for the service at port. */
 void tl_sip_open(struct tl_sip *f, int port, int sock_port, int metrics);
 void tl_sip_close(struct tl_sip *f);

@@ -435,24 +435,22 @@ static void a_sip_call_leaves_no_trace_of_a_sensitive_entry(void **state)
     (void)state;
     struct run r;
     run_init(&r, true);
-    int port = 20000 + (int)(getpid() % 1000) * 40 + 30, metrics = port + 1;
-    int rtp_lo = 40000 + (int)(getpid() % 100) * 200 + 100;
-    char listen[32], mport[32], ports[32], log[PATH_MAX + 16], err[PATH_MAX + 16];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-    snprintf(mport, sizeof(mport), "127.0.0.1:%d", metrics);
-    snprintf(ports, sizeof(ports), "%d-%d", rtp_lo, rtp_lo + 99);
+    int port = 0, metrics = 0;
+    char log[PATH_MAX + 16], err[PATH_MAX + 16];
     snprintf(log, sizeof(log), "%s/calls.log", r.out);
     snprintf(err, sizeof(err), "%s/sip.err", r.out);
     char prompts[PATH_MAX + 16];
     snprintf(prompts, sizeof(prompts), "%s/prompts", top);
     /* G.711 at the normal speed only: a twentieth of the prompts to make, on the same path */
-    const char *argv[] = {"tonetree", "sip", r.menu, "--prompts", prompts, "--listen", listen,
-                          "--metrics", mport,
-                          "--rtp-ports", ports, "--log", log, "--cache", r.cache,
+    /* ports 0: the system chooses free ones, and the service says which; RTP takes any free
+     * port of its range */
+    const char *argv[] = {"tonetree", "sip", r.menu, "--prompts", prompts,
+                          "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0",
+                          "--rtp-ports", "30000-59999", "--log", log, "--cache", r.cache,
                           "--narrowband", "--speeds", "normal", NULL};
     struct tl_proc p = {.argv = argv, .in = -1, .err = err, .home = r.home, .tmp = r.tmp};
     pid_t pid = tl_proc_start(&p);
-    tl_sip_wait_ready(pid, err, 300.0);
+    tl_sip_wait_ready(pid, err, 300.0, &port, &metrics);
     struct tl_sip c;
     tl_sip_open(&c, port, 0, metrics);
     struct tl_dialog d;

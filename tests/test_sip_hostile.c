@@ -52,15 +52,9 @@ struct fx {
     char *dir;
     char log[512], err[512];
     pid_t pid;
-    int port, metrics, rtp_lo, sipp_port;
+    int port, metrics; /* the service's, as it says them */
     struct tl_sip c;  /* our SIP socket, and where the service is */
 };
-
-static int base_port(void)
-{
-    /* 40 ports per pid slot, in 20000-59999: the service, its metrics, SIPp, our sockets */
-    return 20000 + (int)(getpid() % 1000) * 40;
-}
 
 /* ---- a SIP caller on a plain socket ------------------------------------------------------ */
 
@@ -71,27 +65,21 @@ static int setup(void **state)
     f->dir = tl_tmpdir();
     snprintf(f->log, sizeof(f->log), "%s/calls.log", f->dir);
     snprintf(f->err, sizeof(f->err), "%s/sip.err", f->dir);
-    int b = base_port();
-    f->port = b;
-    f->metrics = b + 1;
-    f->sipp_port = b + 2;
-    f->rtp_lo = 40000 + (int)(getpid() % 100) * 200;
     mkdir("build", 0755);
     mkdir(CACHE, 0755);
-    char listen[32], metrics[32], ports[32], max[16];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->port);
-    snprintf(metrics, sizeof(metrics), "127.0.0.1:%d", f->metrics);
-    snprintf(ports, sizeof(ports), "%d-%d", f->rtp_lo, f->rtp_lo + 199);
+    char max[16];
     snprintf(max, sizeof(max), "%d", MAX_CALLS);
-    const char *argv[] = {"tonetree", "sip", MENU, "--listen", listen, "--metrics", metrics,
-                          "--rtp-ports", ports, "--max-calls", max, "--log", f->log,
-                          "--cache", CACHE, NULL};
+    /* ports 0: the system chooses free ones and the service says which, so two runs of the
+     * suite on one machine cannot collide; RTP takes any free port of a wide range */
+    const char *argv[] = {"tonetree", "sip", MENU, "--listen", "127.0.0.1:0",
+                          "--metrics", "127.0.0.1:0", "--rtp-ports", "30000-59999",
+                          "--max-calls", max, "--log", f->log, "--cache", CACHE, NULL};
     setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23", 1);
     struct tl_proc p = {.argv = argv, .in = -1, .err = f->err, .home = f->dir, .tmp = f->dir,
                         .bin = BIN};
     f->pid = tl_proc_start(&p);
-    tl_sip_wait_ready(f->pid, f->err, READY_S);
-    tl_sip_open(&f->c, f->port, b + 4, f->metrics);
+    tl_sip_wait_ready(f->pid, f->err, READY_S, &f->port, &f->metrics);
+    tl_sip_open(&f->c, f->port, 0, f->metrics);
     *state = f;
     return 0;
 }
@@ -131,10 +119,10 @@ static int sipp(struct fx *f, int calls, int limit, int rate, int pause_ms, doub
     char cmd[1024];
     snprintf(cmd, sizeof(cmd),
              "cd %s && timeout -s KILL %d sipp -sf %s/tests/data/sipp/dtmf_call.xml -i 127.0.0.1 "
-             "-p %d -mp %d -d %d -m %d -l %d -r %d -nostdin -timeout %ds -timeout_error "
+             "-mp %d -d %d -m %d -l %d -r %d -nostdin -timeout %ds -timeout_error "
              "-trace_err 127.0.0.1:%d >sipp.out 2>&1",
-             f->dir, (int)secs + 10, getenv("PWD") ? getenv("PWD") : ".", f->sipp_port,
-             f->rtp_lo + 300, pause_ms, calls, limit, rate, (int)secs, f->port);
+             f->dir, (int)secs + 10, getenv("PWD") ? getenv("PWD") : ".", tl_sip_free_pair(),
+             pause_ms, calls, limit, rate, (int)secs, f->port);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -74,22 +74,20 @@ static int setup_with(void **state, const char *const *extra)
     snprintf(f->log, sizeof(f->log), "%s/calls.log", f->dir);
     snprintf(f->err, sizeof(f->err), "%s/sip.err", f->dir);
     write_menu(f, "", "");
-    f->port = 20000 + (int)(getpid() % 1000) * 40 + 20;
-    int rtp_lo = 40000 + (int)(getpid() % 100) * 200 + 150;
     mkdir("build", 0755);
     mkdir(CACHE, 0755);
-    char listen[32], ports[32], prompts[PATH_MAX + 16];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->port);
-    snprintf(ports, sizeof(ports), "%d-%d", rtp_lo, rtp_lo + 49);
+    char prompts[PATH_MAX + 16];
     snprintf(prompts, sizeof(prompts), "%s/tests/prompts", top);
-    const char *argv[24] = {"tonetree", "sip", f->menu, "--prompts", prompts, "--listen", listen,
-                            "--rtp-ports", ports, "--log", f->log, "--cache", CACHE,
-                            "--speeds", "normal"};
+    /* port 0: the system chooses a free one and the service says which, so two runs of the
+     * suite on one machine cannot collide; RTP takes any free port of a wide range */
+    const char *argv[24] = {"tonetree", "sip", f->menu, "--prompts", prompts,
+                            "--listen", "127.0.0.1:0", "--rtp-ports", "30000-59999",
+                            "--log", f->log, "--cache", CACHE, "--speeds", "normal"};
     for (int i = 15; extra && *extra && i < 23; i++)
         argv[i] = *extra++;
     struct tl_proc p = {.argv = argv, .in = -1, .err = f->err, .home = f->dir, .tmp = f->dir};
     f->pid = tl_proc_start(&p);
-    tl_sip_wait_ready(f->pid, f->err, 300.0);
+    tl_sip_wait_ready(f->pid, f->err, 300.0, &f->port, NULL);
     tl_sip_open(&f->c, f->port, 0, 0);
     *state = f;
     return 0;

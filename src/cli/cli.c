@@ -869,10 +869,12 @@ out:
     return rc;
 }
 
-static void sip_ready(const char *where, void *arg)
+static void sip_ready(const char *sip, const char *metrics, void *arg)
 {
     (void)arg;
-    fprintf(stderr, "tonetree sip: listening on %s (UDP)\n", where);
+    fprintf(stderr, "tonetree sip: listening on %s (UDP)\n", sip);
+    if (metrics)
+        fprintf(stderr, "tonetree sip: metrics on http://%s/metrics\n", metrics);
 }
 
 /* The service's messages as they happen: a reload, draining, a call's lookup that failed. */

@@ -193,6 +193,12 @@ int metrics_open(struct svc *s, const struct sa *addr)
     return addr ? http_listen(&m->http, addr, http_handler, s) : 0;
 }
 
+int metrics_where(const struct svc *s, struct sa *where)
+{
+    const struct metrics *m = s->metrics;
+    return m && m->http ? tcp_sock_local_get(http_sock_tcp(m->http), where) : ENOENT;
+}
+
 void metrics_close(struct svc *s)
 {
     struct metrics *m = s->metrics;

@@ -199,6 +199,7 @@ int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag
                     strerror(err));
         goto out;
     }
+    (void)sip_transp_laddr(s.sip, &s.laddr, SIP_TRANSP_UDP, NULL); /* the port it got */
     /* OPTIONS first: its handler answers only those, and leaves the rest to sipsess */
     if ((err = sip_listen(&s.lsnr, s.sip, true, request_handler, &s)) ||
         (err = sipsess_listen(&s.sock, s.sip, 32, scall_conn_handler, &s)))
@@ -217,9 +218,12 @@ int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag
     tmr_start(&s.tick, 1, media_tick, &s);
     tmr_start(&s.house, HOUSE_MS, house, &s);
     if (o->ready) {
-        char where[64];
+        char where[64], metrics[64];
+        struct sa m;
         re_snprintf(where, sizeof(where), "%J", &s.laddr);
-        o->ready(where, o->arg);
+        if (!metrics_where(&s, &m))
+            re_snprintf(metrics, sizeof(metrics), "%J", &m);
+        o->ready(where, o->metrics ? metrics : NULL, o->arg);
     }
     err = re_main(NULL);
     goto out;

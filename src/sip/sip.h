@@ -19,7 +19,7 @@
 #define TT_SIP_RETRY_AFTER_S 30 /* what a draining or full engine asks callers to wait */
 
 struct tt_sip_opts {
-    const char *listen;      /* "127.0.0.1:5070": the SIP address (UDP) */
+    const char *listen;      /* "127.0.0.1:5070": the SIP address (UDP); port 0: any free one */
     const char *rtp_addr;    /* the address media binds to: NULL for the SIP address's */
     unsigned rtp_lo, rtp_hi; /* RTP ports, even ones used (0, 0: 10000-20000) */
     unsigned max_calls;      /* calls at once; one more is refused with 503 (0: the default) */
@@ -43,8 +43,9 @@ struct tt_sip_opts {
      * hang up every call and return; *reload changes to have the menu file loaded again. */
     const volatile sig_atomic_t *stop;
     const volatile sig_atomic_t *reload;
-    /* Told once the service listens (the program says where), or NULL. */
-    void (*ready)(const char *where, void *arg);
+    /* Told once the service listens, with the addresses it got (a port 0 asked for is the one
+     * the system chose) and the metrics page's, or NULL without one; or NULL. */
+    void (*ready)(const char *sip, const char *metrics, void *arg);
     /* The operator's messages as they happen (a reload refused with its line, draining, a
      * call's lookup that failed with the entry hidden), for the program to show; NULL drops
      * them. The library itself prints nothing. */

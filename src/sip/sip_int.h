@@ -162,6 +162,8 @@ int media_codec_set(struct scall *c);
 /* metrics.c: the page is served when addr is set */
 int metrics_open(struct svc *s, const struct sa *addr);
 void metrics_close(struct svc *s);
+/* Where the page is served (the port the system chose for a port 0). */
+int metrics_where(const struct svc *s, struct sa *where);
 void metrics_visit(struct svc *s, const char *node_id);
 void metrics_hangup(struct svc *s, const char *node_id);
 
