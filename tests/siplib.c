@@ -270,6 +270,8 @@ int tl_sip_invite_with(struct tl_sip *f, struct tl_dialog *d, const char *sdp)
         if (d->status == 200 && !m)
             fail_msg("a 200 with no audio in its answer:\n%s", buf);
         d->their_rtp = m ? atoi(m + 8) : 0;
+        const char *body = strstr(buf, "\r\n\r\n");
+        snprintf(d->answer, sizeof(d->answer), "%s", body ? body + 4 : "");
         char ack[1024];
         n = snprintf(ack, sizeof(ack),
                      "ACK sip:ivr@127.0.0.1:%d SIP/2.0\r\n"

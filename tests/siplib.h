@@ -26,6 +26,7 @@ struct tl_dialog {
     int status;    /* the final response to the INVITE */
     int cseq;      /* the last CSeq we used in the dialog */
     int bye_seen;  /* the service sent us BYE (answered 200) */
+    char answer[2048]; /* the SDP of the service's 200 to our INVITE */
 };
 
 /** Wait (bounded) until `tonetree sip` (pid) says on its stderr (the file err) that it

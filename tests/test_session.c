@@ -1000,6 +1000,35 @@ static void a_transfer_never_answered_fails_after_its_time_and_the_end_key_still
     tl_fixture_free(f);
 }
 
+static void pound_during_the_transfer_words_transfers_at_once_and_a_stray_key_says_them_again(
+    void **state)
+{
+    (void)state;
+    struct tl_fixture *f = tl_fixture_new(transfer_ini, TT_END_GOODBYE);
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    tl_key(t, '1');
+    tl_run_until(t, t->now + 800); /* into the words */
+    tl_mark(t);
+    tl_key(t, '#');
+    tl_expect(t, "transfer person sip:clerk@127.0.0.1", NULL);
+    assert_true(tt_session_transferring(t->s));
+    tl_fixture_free(f);
+    /* 7 is not a choice: said so, then the words again, then the transfer */
+    f = tl_fixture_new(transfer_ini, TT_END_GOODBYE);
+    t = &f->sim;
+    tl_run_to_wait(t);
+    tl_key(t, '1');
+    tl_run_until(t, t->now + 800);
+    tl_mark(t);
+    tl_key(t, '7');
+    tl_run_to_wait(t);
+    tl_expect(t, "say person 7 is not a choice here.", NULL);
+    tl_expect(t, "say person I am putting you through to the clerk.", NULL);
+    tl_expect(t, "transfer person sip:clerk@127.0.0.1", NULL);
+    tl_fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1009,6 +1038,8 @@ int main(void)
         cmocka_unit_test(
             a_transfer_node_says_where_then_asks_the_driver_and_ends_when_put_through),
         cmocka_unit_test(a_transfer_that_fails_says_so_then_the_way_back),
+        cmocka_unit_test(
+            pound_during_the_transfer_words_transfers_at_once_and_a_stray_key_says_them_again),
         cmocka_unit_test(
             a_transfer_never_answered_fails_after_its_time_and_the_end_key_still_ends),
         cmocka_unit_test_setup_teardown(events_not_taken_are_counted_as_lost_never_silently,

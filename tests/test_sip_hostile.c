@@ -325,6 +325,31 @@ static void an_invite_storm_past_max_calls_gets_503_and_the_call_in_progress_kee
     double refused = tl_sip_metric(&f->c, "tonetree_calls_refused_total");
     print_message("refused: %.0f\n", refused);
     assert_true(refused >= 1);
+    /* INVITEs that never ACK (forged sources): at most a tenth of the calls (16 here) wait for
+     * their ACK at once; the rest are refused, and the call in progress goes on */
+    int flood = tl_sip_udp_bind(0);
+    for (int i = 0; i < 60; i++) {
+        char inv[1024], sdp[256];
+        snprintf(sdp, sizeof(sdp),
+                 "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                 "m=audio 9 RTP/AVP 0\r\n");
+        int n = snprintf(inv, sizeof(inv),
+                         "INVITE sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
+                         "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-fl%d\r\n"
+                         "From: <sip:x@127.0.0.1:9>;tag=f%d\r\nTo: <sip:ivr@127.0.0.1>\r\n"
+                         "Call-ID: flood-%d-%d\r\nCSeq: 1 INVITE\r\n"
+                         "Contact: <sip:x@127.0.0.1:9>\r\nContent-Type: application/sdp\r\n"
+                         "Content-Length: %zu\r\n\r\n%s",
+                         f->port, i, i, (int)getpid(), i, strlen(sdp), sdp);
+        tl_sip_send_to(flood, f->port, inv, (size_t)n);
+    }
+    close(flood);
+    tl_sleep(1.0);
+    double active = tl_sip_metric(&f->c, "tonetree_calls_active");
+    print_message("60 INVITEs that never ACK: %.0f calls up (the one in progress among them)\n",
+                  active);
+    assert_true(active <= 1 + 16);
+    assert_true(tl_sip_count_packets(d.rtp, 1.0) >= 25);
     tl_sip_hang_up(&f->c, &d);
     stop_clean(f);
 }

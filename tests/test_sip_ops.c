@@ -287,6 +287,23 @@ static void sigterm_drains_new_calls_get_503_the_running_call_goes_on_then_exit_
     expect_nodes(f, &a, "main>info");
 }
 
+static void ctrl_c_during_a_drain_cuts_it_short(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog a;
+    uint16_t sa;
+    call(f, &a, &sa);
+    kill(f->pid, SIGTERM);
+    tl_wait_file(f->err, "draining", 0, 10.0);
+    kill(f->pid, SIGINT); /* the operator will not wait for the calls */
+    assert_true(tl_sip_wait_bye(&f->c, &a, 10.0));
+    int st = tl_proc_finish(f->pid, 15.0);
+    f->pid = 0;
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 130);
+    close(a.rtp);
+}
+
 static void ctrl_c_hangs_up_every_call_with_a_bye_and_exits_130(void **state)
 {
     struct fx *f = *state;
@@ -481,6 +498,35 @@ static void a_key_cuts_the_prompt_within_a_packet_or_two_and_silence_follows(voi
     tl_sip_hang_up(&f->c, &d);
 }
 
+static void the_answer_names_only_the_codec_used_and_telephone_event(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    memset(&d, 0, sizeof(d));
+    d.rtp = tl_sip_udp_bind(0);
+    char sdp[512];
+    /* a phone that lists PCMA first, then G.722 and PCMU: we send G.722 (wideband), and the
+     * answer must say so alone, or the phone may send PCMA, whose tones we would not hear */
+    snprintf(sdp, sizeof(sdp),
+             "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+             "m=audio %d RTP/AVP 8 9 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:9 G722/8000\r\n"
+             "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+             "a=fmtp:101 0-15\r\n",
+             tl_sip_local_port(d.rtp));
+    int rtp = d.rtp;
+    assert_int_equal(tl_sip_invite_with(&f->c, &d, sdp), 200);
+    d.rtp = rtp;
+    print_message("answer:\n%s", d.answer);
+    const char *m = strstr(d.answer, "m=audio ");
+    assert_non_null(m);
+    char line[128];
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(m, "\r\n"), m);
+    assert_non_null(strstr(line, "RTP/AVP 9 101"));
+    assert_null(strstr(d.answer, "PCMA"));
+    assert_null(strstr(d.answer, "PCMU"));
+    tl_sip_hang_up(&f->c, &d);
+}
+
 int main(void)
 {
     assert_non_null(getcwd(top, sizeof(top)));
@@ -496,6 +542,9 @@ int main(void)
             sigterm_drains_new_calls_get_503_the_running_call_goes_on_then_exit_0, setup,
             teardown),
         cmocka_unit_test_setup_teardown(ctrl_c_hangs_up_every_call_with_a_bye_and_exits_130,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(ctrl_c_during_a_drain_cuts_it_short, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_answer_names_only_the_codec_used_and_telephone_event,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_caller_who_sends_no_media_is_hung_up_after_the_media_timeout, setup_short,

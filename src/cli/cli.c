@@ -108,7 +108,8 @@ static const struct command commands[NCMD] = {
                  "MENU [--listen ADDR:PORT] [--rtp-ports LO-HI] [--max-calls N]\n"
                  "           [--log FILE|-] [--log-caller] [--narrowband] [--tones auto|on|off]\n"
                  "           [--metrics ADDR:PORT] [--speeds all|normal] [--max-length SECONDS]\n"
-                 "           [--media-timeout SECONDS] [--lang CODE] [--cache DIR] [--prompts DIR]",
+                 "           [--media-timeout SECONDS] [--nat] [--lang CODE] [--cache DIR]\n"
+                 "           [--prompts DIR]",
                  "a SIP telephone service: many calls at once",
                  "A SIP telephone service: answers calls over SIP (UDP) with the menu, many at\n"
                  "once, in G.722 when the phone offers it and in G.711 (PCMU, PCMA) otherwise.\n"
@@ -131,6 +132,9 @@ static const struct command commands[NCMD] = {
                  "                         3600)\n"
                  "  --media-timeout SECONDS  no RTP from a caller this long (not on hold): the\n"
                  "                         engine hangs up (default 30)\n"
+                 "  --nat                  callers behind NAT: take a call's media from the\n"
+                 "                         address its first packet comes from, not only the\n"
+                 "                         one its SDP gives (the default keeps out others)\n"
                  "  --tones auto|on|off    listen for keys as tones in the caller's audio: auto\n"
                  "                         when the phone offers no RFC 4733 events (default)\n"
                  OPT_LANG OPT_CACHE OPT_PROMPTS OPT_HELP},
@@ -893,7 +897,8 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         {"log-caller", no_argument, NULL, 'G'}, {"narrowband", no_argument, NULL, 'n'},
         {"tones", required_argument, NULL, 'T'}, {"metrics", required_argument, NULL, 'P'},
         {"speeds", required_argument, NULL, 'S'}, {"max-length", required_argument, NULL, 'X'},
-        {"media-timeout", required_argument, NULL, 'Q'}, {NULL, 0, NULL, 0},
+        {"media-timeout", required_argument, NULL, 'Q'}, {"nat", no_argument, NULL, 'A'},
+        {NULL, 0, NULL, 0},
     };
     const struct command *cmd = &commands[CMD_SIP];
     struct setup su = {.cache = default_cache_dir(), .rate = 8000};
@@ -907,7 +912,7 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
     bool narrow = false, every_speed = true;
     int c, rc = 0, err = 0, took;
     optind = 1;
-    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:P:S:X:Q:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:P:S:X:Q:A", opts, NULL)) != -1) {
         if (c == 'r') {
             rc = usage_error(cmd, "sip makes its audio at each codec's own rate: it takes no "
                                   "--rate");
@@ -944,6 +949,7 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
             every_speed = !strcmp(optarg, "all");
             break;
         case 'G': so.log_caller = true; break;
+        case 'A': so.nat = true; break;
         case 'n': narrow = true; break;
         case 'T':
             if (!strcmp(optarg, "auto"))
@@ -995,7 +1001,6 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         goto out;
     }
     so.log = lf ? lf : log ? stdout : NULL;
-    /* Every speed prepared: a caller who asks for slower speech must not wait for it. */
     /* Every speed prepared by default: a caller who asks for slower speech must not wait. */
     struct tt_menu_slot_opts mo = {.prompts_dir = su.prompts, .lang = su.lang,
                                    .every_speed = every_speed};

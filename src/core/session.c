@@ -497,6 +497,10 @@ static void skip_key(tt_session *s, bool interrupted, tt_ms now, tt_ms delay)
 {
     const struct tt_node *n = &s->m->nodes[s->node];
     const struct prompt *p = prompt_now(s);
+    if (s->transfer_due) {
+        start_transfer(s, now); /* skipping the words that say where: they go at once */
+        return;
+    }
     if (!s->in_help && n->next >= 0) {
         go(s, n->next, false, now, delay);
     } else if (!s->in_help && n->prev >= 0 && s->nhist) {
@@ -524,10 +528,24 @@ static void invalid_key(tt_session *s, int key, tt_ms now, tt_ms delay)
     }
     emit(s, TT_EV_INVALID, now, s->node);
     last_event(s)->key = key;
-    if (++s->tries >= s->m->tries)
+    bool announcing = s->transfer_due;
+    if (++s->tries >= s->m->tries) {
         enter_help(s, TT_PH_TO_HELP, now, delay);
-    else
+    } else if (announcing) {
+        /* A stray key while a transfer node says where the caller goes: say so, then the
+         * words again, and the transfer follows them as before (its choices are for after a
+         * transfer that failed). */
+        const struct tt_node *n = &s->m->nodes[s->node];
+        prompt_new(s);
+        prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
+                   tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_INVALID, key));
+        prompt_add_words(s, TT_PART_BODY, s->node, s->lang, n->text[s->lang],
+                         n->shown[s->lang]);
+        s->transfer_due = true;
+        prompt_start(s, 0, now, delay);
+    } else {
         say_phrase_then_choices(s, TT_PH_INVALID, key, now, delay);
+    }
 }
 
 /* The path from the top: the nodes chosen on the way, then (for a page) the page that

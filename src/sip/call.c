@@ -73,6 +73,8 @@ static void transfer_failed(struct scall *c)
 static void refer_resp(int err, const struct sip_msg *msg, void *arg)
 {
     struct scall *c = arg;
+    if (!err && msg && msg->scode < 200)
+        return; /* 100 Trying: the request goes on, and c->refer still holds it */
     c->refer = NULL; /* libre frees the request after this */
     if (err || !msg || msg->scode >= 300)
         transfer_failed(c);
@@ -113,7 +115,7 @@ bool scall_notify(struct svc *s, const struct sip_msg *msg)
     /* The body is a fragment of the phone's own call to the person (message/sipfrag): its
      * status line says how that call went. */
     struct pl code;
-    if (!c->transfer_to || !c->call ||
+    if (!c->transfer_to || !c->call || !tt_session_transferring(tt_call_session(c->call)) ||
         re_regex((const char *)mbuf_buf(msg->mb), mbuf_get_left(msg->mb),
                  "SIP/2.0 [0-9]+", &code))
         return true;
@@ -156,6 +158,15 @@ static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
     }
 }
 
+/* What a caller sends goes into the log as one word of plain characters: a Call-ID with spaces
+ * or line breaks in it must not forge fields or lines of its own. */
+static void log_safe(char *t)
+{
+    for (; *t; t++)
+        if ((unsigned char)*t <= ' ' || (unsigned char)*t >= 0x7f)
+            *t = '?';
+}
+
 static void log_line(struct scall *c)
 {
     FILE *f = c->svc->o->log;
@@ -184,6 +195,8 @@ static void scall_destructor(void *arg)
     free(c->transfer_to);
     if (c->counted)
         c->svc->ncalls--;
+    if (c->counted && !c->established)
+        c->svc->unacked--;
     media_close(c);
     callkeys_free(c);
     tt_call_free(c->call);
@@ -269,6 +282,7 @@ bool scall_establish(struct scall *c)
         return false;
     }
     c->established = true;
+    c->svc->unacked--;
     c->t_start = c->t_last_rtp = svc_now_ms();
     media_start(c);
     int err = tt_call_start(c->call, c->t_start);
@@ -297,8 +311,17 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
     (void)msg;
     struct scall *c = arg;
     /* The session is over on libre's side: nothing more to send on it. */
-    c->end = err == ECONNRESET || err == 0 ? END_CALLER : END_FAILED;
-    scall_end(c, c->end);
+    /* the reason already given stays (a transfer put through, then the phone's BYE) */
+    scall_end(c, err == ECONNRESET || err == 0 ? END_CALLER : END_FAILED);
+}
+
+/* Calls answered whose ACK has not come yet. A caller's ACK follows its 200 within a round
+ * trip; INVITEs from forged addresses never ACK, and each would hold a call for libre's 32 s.
+ * So only a tenth of the calls (at least 16) may wait at once: a flood of INVITEs fills that,
+ * not every call the service has. */
+static unsigned max_unacked(const struct svc *s)
+{
+    return s->max_calls / 10 > 16 ? s->max_calls / 10 : 16;
 }
 
 static void refuse(struct svc *s, const struct sip_msg *msg, uint16_t code, const char *reason)
@@ -318,7 +341,7 @@ void scall_conn_handler(const struct sip_msg *msg, void *arg)
         refuse(s, msg, 503, "Service Unavailable");
         return;
     }
-    if (s->ncalls >= s->max_calls) {
+    if (s->ncalls >= s->max_calls || s->unacked >= max_unacked(s)) {
         refuse(s, msg, 503, "Too Many Calls");
         return;
     }
@@ -333,17 +356,24 @@ void scall_conn_handler(const struct sip_msg *msg, void *arg)
     list_append(&s->calls, &c->le, c);
     c->counted = true;
     s->ncalls++;
+    s->unacked++;
     s->calls_total++;
     clock_gettime(CLOCK_REALTIME, &c->wall_start);
     re_snprintf(c->callid, sizeof(c->callid), "%r", &msg->callid);
-    if (s->o->log_caller)
+    log_safe(c->callid);
+    if (s->o->log_caller) {
         re_snprintf(c->caller, sizeof(c->caller), "%r", &msg->from.auri);
+        log_safe(c->caller);
+    }
     struct mbuf *desc = NULL;
     int err = 0;
     uint16_t code = 500;
     const char *reason = "Server Internal Error";
-    if (!(c->said = tt_diag_new()) || (err = media_open(c)) || (err = sdp_setup(c)) ||
-        (err = callkeys_new(c)))
+    if (!(c->said = tt_diag_new())) {
+        err = ENOMEM;
+        goto out;
+    }
+    if ((err = media_open(c)) || (err = sdp_setup(c)) || (err = callkeys_new(c)))
         goto out;
     if (mbuf_get_left(msg->mb)) {
         if ((err = sdp_decode(c->sdp, msg->mb, true))) {

@@ -120,19 +120,19 @@ static void house(void *arg)
             tt_diag_free(d);
         }
     }
-    if (o->stop && *o->stop && !s->draining && !s->stopping) {
-        if (*o->stop == SIGTERM) {
-            s->draining = true;
-            tt_diag *d = tt_diag_new();
-            if (d)
-                tt_diag_add(d, TT_NOTE, NULL, 0,
-                            "draining: %u calls to finish, new calls refused", s->ncalls);
-            svc_report(s, d);
-            tt_diag_free(d);
-        } else {
-            s->stopping = true;
-            scall_free_all(s);
-        }
+    if (o->stop && *o->stop == SIGTERM && !s->draining && !s->stopping) {
+        s->draining = true;
+        tt_diag *d = tt_diag_new();
+        if (d)
+            tt_diag_add(d, TT_NOTE, NULL, 0, "draining: %u calls to finish, new calls refused",
+                        s->ncalls);
+        svc_report(s, d);
+        tt_diag_free(d);
+    }
+    /* any other stop, even during a drain: everyone is hung up now */
+    if (o->stop && *o->stop && *o->stop != SIGTERM && !s->stopping) {
+        s->stopping = true;
+        scall_free_all(s);
     }
     if ((s->draining || s->stopping) && !list_head(&s->calls) && !s->reloading) {
         /* Every call is over: let the last BYEs and replies go, then end. */
@@ -174,12 +174,22 @@ int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag
     int err = libre_init();
     if (err) {
         tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start libre: %s", strerror(err));
+        dbg_handler_set(NULL, NULL);
         return err;
     }
     if ((err = fd_setsize(maxfds)))
         goto out;
     if ((err = parse_addr(&s.laddr, o->listen ? o->listen : "127.0.0.1:5070", diag, "--listen")))
         goto out;
+    if (sa_is_any(&s.laddr)) {
+        /* The address goes into every SDP and Contact: phones must be able to reach it. */
+        tt_diag_add(diag, TT_ERROR, NULL, 0,
+                    "--listen %s: give the address phones reach this machine at, not a "
+                    "wildcard (it is written into every call's SDP)",
+                    o->listen);
+        err = EINVAL;
+        goto out;
+    }
     s.media_addr = s.laddr;
     if (o->rtp_addr && (err = sa_set_str(&s.media_addr, o->rtp_addr, 0))) {
         tt_diag_add(diag, TT_ERROR, NULL, 0, "the media address '%s' is not an address",
@@ -208,13 +218,13 @@ int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag
     if (o->metrics && (err = parse_addr(&maddr, o->metrics, diag, "--metrics")))
         goto out;
     if ((err = metrics_open(&s, o->metrics ? &maddr : NULL))) {
-        tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot serve the metrics on %s: %s", o->metrics,
-                    strerror(err));
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start the metrics (%s): %s",
+                    o->metrics ? o->metrics : "no page", strerror(err));
         goto out;
     }
     tmr_init(&s.tick);
     tmr_init(&s.house);
-    s.grid_us = svc_now_us();
+    s.grid_us = 0; /* the phases' own grid (media.c starts each call on it): from t0 */
     tmr_start(&s.tick, 1, media_tick, &s);
     tmr_start(&s.house, HOUSE_MS, house, &s);
     if (o->ready) {

@@ -23,6 +23,8 @@ struct tt_sip_opts {
     const char *rtp_addr;    /* the address media binds to: NULL for the SIP address's */
     unsigned rtp_lo, rtp_hi; /* RTP ports, even ones used (0, 0: 10000-20000) */
     unsigned max_calls;      /* calls at once; one more is refused with 503 (0: the default) */
+    bool nat;                /* callers behind NAT: a call's media is taken from whatever address
+                              * its first packet comes from, not only the one its SDP gave */
     /* Keys as tones in the caller's audio: listened for when the caller offers no
      * telephone-event (TT_SIP_TONES_AUTO), always, or never. A press seen both as a tone and
      * as an event counts once. */

@@ -61,6 +61,7 @@ struct svc {
     struct sa media_addr;         /* RTP binds here; port 0 */
     struct list calls;            /* struct scall, every call not yet freed */
     unsigned ncalls;              /* calls counted against max_calls */
+    unsigned unacked;             /* of them, answered and waiting for their ACK */
     unsigned max_calls;
     struct tmr tick, house;
     uint64_t grid_us;             /* the next phase slot's time (monotonic microseconds) */
@@ -106,11 +107,11 @@ struct scall {
     struct tt_codec_enc *enc;
     struct tt_codec_dec *dec;     /* for tones in the caller's audio: at 8000 Hz */
     struct sa peer;               /* where RTP goes: the SDP's until the first packet comes */
+    struct sa sdp_addr;           /* the media address of the last offer or answer */
     bool latched;                 /* symmetric RTP: the first packet's source is the peer */
     unsigned phase;
     bool pacing;                  /* on the send grid (counted in its phase) */
     struct tt_pace pace;
-    uint16_t seq0;
     uint32_t ts0;
     /* keys in */
     struct callkeys *keys;
@@ -157,7 +158,8 @@ void media_start(struct scall *c);
 void media_close(struct scall *c);
 /* The service's send timer: every call whose packet time came sends it. */
 void media_tick(void *arg);
-int media_codec_set(struct scall *c);
+/* The codec's encoder and decoder made, then put in place with c->codec and c->rate. */
+int media_codec_set(struct scall *c, const struct tt_codec_info *k);
 
 /* metrics.c: the page is served when addr is set */
 int metrics_open(struct svc *s, const struct sa *addr);
