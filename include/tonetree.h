@@ -327,6 +327,8 @@ struct tt_store_stats {
  */
 TT_API int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag);
 TT_API void tt_store_free(tt_store *s);
+/** The rate the store's clips are at (what a call on it must pull at). */
+TT_API int tt_store_rate(const tt_store *s);
 /**
  * Audio for words in a language. Give the clip back with tt_store_release when done with it: a
  * clip made on demand is never evicted while someone holds it.

@@ -207,7 +207,8 @@ int tt_call_new(tt_call **cp, const tt_menu *m, tt_phrases *const *phrases, tt_s
                 const struct tt_call_opts *o, tt_diag *diag)
 {
     *cp = NULL;
-    if (!m || !store || !o || o->rate <= 0)
+    /* A clip at another rate than the frames pulled would play at the wrong pitch. */
+    if (!m || !store || !o || o->rate <= 0 || o->rate != tt_store_rate(store))
         return EINVAL;
     tt_call *c = calloc(1, sizeof(*c));
     if (!c)
