@@ -177,6 +177,8 @@ enum tt_event_type {
     TT_EV_RESUME,  /* and went on */
     TT_EV_LOOKUP,  /* run node's lookup command with the entry in text; answer with
                     * tt_session_lookup_done (text is the entry: never log or show it) */
+    TT_EV_TRANSFER, /* send the caller to the person at text (the node's transfer = address,
+                     * the menu's, not the caller's); answer with tt_session_transfer_done */
     TT_EV_END      /* the session is over */
 };
 
@@ -239,6 +241,14 @@ enum tt_answer {
  * found or for a service not working, with a way on.
  */
 TT_API void tt_session_lookup_done(tt_session *s, enum tt_answer a, const char *text, tt_ms now);
+/**
+ * The answer to a TRANSFER event: ok when the caller was put through (the session ends: the
+ * caller is with the person now), else the session says the transfer did not go through, then
+ * the node's way on. A driver that cannot transfer answers false at once; one that never
+ * answers gets the same after TT_TRANSFER_WAIT_MS.
+ */
+TT_API void tt_session_transfer_done(tt_session *s, bool ok, tt_ms now);
+#define TT_TRANSFER_WAIT_MS 60000 /* a phone may ring this long before the person answers */
 /** The audio of the last SAY finished playing. */
 TT_API void tt_session_done(tt_session *s, tt_ms now);
 /** Time passed; call when now reaches tt_session_deadline(). */
@@ -256,6 +266,8 @@ TT_API bool tt_session_asleep(const tt_session *s);
 /** True while the listener is typing digits at an input node: every digit is then data, the
  *  end key's digit (9) too, and only a named exit key ends. */
 TT_API bool tt_session_typing(const tt_session *s);
+/** A transfer to a person was asked of the driver and is not answered yet. */
+TT_API bool tt_session_transferring(const tt_session *s);
 /** True while the listener has paused (the one silence with no deadline: they asked for it). */
 TT_API bool tt_session_paused(const tt_session *s);
 /** Take the next event; false when there is none. Drain after every call above. */
@@ -315,6 +327,8 @@ struct tt_store_stats {
  */
 TT_API int tt_store_new(tt_store **sp, const struct tt_store_opts *o, tt_diag *diag);
 TT_API void tt_store_free(tt_store *s);
+/** The rate the store's clips are at (what a call on it must pull at). */
+TT_API int tt_store_rate(const tt_store *s);
 /**
  * Audio for words in a language. Give the clip back with tt_store_release when done with it: a
  * clip made on demand is never evicted while someone holds it.
@@ -390,6 +404,10 @@ struct tt_call_opts {
     enum tt_call_volume volume;
     bool output_fades;         /* the driver's output fades a cut itself (it holds audio ahead):
                                 * a cut drops the clip at once instead of fading it here */
+    bool transfers;            /* the driver can put a caller through to a person (a SIP
+                                * service): it gets TRANSFER events and answers them with
+                                * tt_call_transfer_done; without, a transfer fails at once and
+                                * the listener hears so */
     FILE *transcript;          /* every event as a transcript line (tt_event_line), or NULL */
     /* Called for every event of the session, after the call has acted on its audio (a SAY's
      * clip is asked for just after): for a driver's screen, log and line watch. ev is valid
@@ -418,6 +436,8 @@ TT_API void tt_call_free(tt_call *c);
 TT_API int tt_call_start(tt_call *c, tt_ms now);
 /** A key (enum tt_key): any key cuts the audio at once. */
 TT_API int tt_call_key(tt_call *c, int key, tt_ms now);
+/** The answer to a TRANSFER event (see tt_session_transfer_done). */
+TT_API int tt_call_transfer_done(tt_call *c, bool ok, tt_ms now);
 /** Take what background work has finished and fire the session's timers that are due. Call
  *  when now reaches tt_call_deadline, when a descriptor of tt_call_fds is readable, and at the
  *  latest tt_call_poll_ms after the last step while tt_call_busy. */

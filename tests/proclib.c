@@ -69,7 +69,7 @@ pid_t tl_proc_start(const struct tl_proc *p)
         /* an empty ALSA configuration: no device at all */
         setenv("ALSA_CONFIG_PATH", "/dev/null", 1);
     }
-    execv("build/tonetree", (char *const *)p->argv);
+    execv(p->bin ? p->bin : "build/tonetree", (char *const *)p->argv);
     _exit(127);
 }
 

@@ -17,9 +17,10 @@ struct tl_proc {
     const char *home;        /* HOME, TMPDIR, XDG_RUNTIME_DIR: folders of the test's (or NULL) */
     const char *tmp;
     const char *asound;      /* ALSA_CONFIG_PATH; NULL for a configuration with no device */
+    const char *bin;         /* the program to run: NULL for build/tonetree */
 };
 
-/** Start build/tonetree; returns its pid. XDG_CACHE_HOME and PULSE_SERVER are unset. */
+/** Start build/tonetree (or p->bin); returns its pid. XDG_CACHE_HOME and PULSE_SERVER are unset. */
 pid_t tl_proc_start(const struct tl_proc *p);
 /** Wait for it to end by itself within secs; kill it and fail the test if it does not.
  *  @return its wait status */

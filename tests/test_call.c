@@ -540,9 +540,31 @@ static void a_call_freed_while_its_clip_is_made_leaves_nothing(void **state)
     tt_diag_free(dg);
 }
 
+static void a_call_at_another_rate_than_its_store_is_refused(void **state)
+{
+    (void)state;
+    tt_menu *m = tl_menu(two_pages);
+    tt_phrases *ph[8] = {0};
+    tl_phrases(m, ph);
+    tt_diag *dg = tt_diag_new();
+    tt_store *store = NULL;
+    assert_int_equal(tt_store_new(&store, &(struct tt_store_opts){.rate = RATE}, dg), 0);
+    assert_int_equal(tt_store_rate(store), RATE);
+    tt_call *c = NULL;
+    struct tt_call_opts co = {.rate = RATE / 2, .end_mode = TT_END_GOODBYE};
+    /* its clips would play at half speed, an octave down */
+    assert_int_equal(tt_call_new(&c, m, ph, store, &co, dg), EINVAL);
+    assert_null(c);
+    tt_store_free(store);
+    tt_diag_free(dg);
+    tl_phrases_free(m, ph);
+    tt_menu_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_call_at_another_rate_than_its_store_is_refused),
         cmocka_unit_test(the_audio_does_not_depend_on_the_block_size),
         cmocka_unit_test(a_clip_is_heard_only_when_the_frames_held_ahead_have_played),
         cmocka_unit_test(keys_work_while_a_slow_clip_is_made),

@@ -37,6 +37,12 @@ static const char menu_ini[] =
     "title = the steps\n"
     "text = Step one.\n"
     "next = step2\n"
+    "1 = person\n"
+    "[person]\n"
+    "title = a person\n"
+    "text = I am putting you through.\n"
+    "transfer = sip:clerk@127.0.0.1\n"
+    "2 = main\n"
     "[step2]\n"
     "title = step two\n"
     "text = Step two.\n"
@@ -342,7 +348,9 @@ static void random_step(struct tl_sim *t, bool *lookup_pending)
         tl_run_until(t, t->now + 1000 + rnd(40000));
         break;
     case 6:
-        if (*lookup_pending) {
+        if (tt_session_transferring(t->s) && rnd(2)) {
+            tl_transfer_done(t, rnd(2)); /* put through, or not (or, by case 5, never) */
+        } else if (*lookup_pending) {
             uint32_t a = rnd(3);
             tl_lookup_done(t, a == 0 ? TT_ANSWER_OK : a == 1 ? TT_ANSWER_NONE : TT_ANSWER_FAILED,
                            answers[a]);
@@ -361,9 +369,9 @@ static void random_step(struct tl_sim *t, bool *lookup_pending)
 /* Where the walks stood when the end key came: the property is only as good as the states it
  * reaches, so each must be reached (a change that made them unreachable fails the test). */
 enum { AT_TYPING, AT_ASLEEP, AT_PAUSED, AT_HELP, AT_CONFIRM, AT_LOOKUP, AT_ANSWER, AT_PAGE,
-       AT_STATES };
+       AT_TRANSFER, AT_STATES };
 static const char *const at_name[] = {"typing", "asleep", "paused", "help", "confirm",
-                                      "lookup running", "answer", "page"};
+                                      "lookup running", "answer", "page", "transfer"};
 
 /* Is line l the event `ev` ("go", "reset", ...)? Lines are "SECONDS EVENT DETAILS". */
 static bool is_event(const char *l, const char *ev)
@@ -376,6 +384,8 @@ static bool is_event(const char *l, const char *ev)
 /* The state, read from the transcript as a listener would know it. */
 static void classify(const struct tl_sim *t, bool lookup_pending, int *count)
 {
+    if (tt_session_transferring(t->s))
+        count[AT_TRANSFER]++;
     if (tt_session_typing(t->s))
         count[AT_TYPING]++;
     if (tt_session_asleep(t->s))

@@ -390,6 +390,7 @@ struct fx {
     size_t npart;
     double part_t;
     int esc;                /* escape-sequence state: 0 text, 1 after ESC, 2 inside CSI */
+    bool device, done;      /* a device test, and it ran to its end (else its folder is kept) */
     char csi[16];
     size_t ncsi;
     double t_clear[16];     /* when the screen-and-scrollback clear (ESC [3J) arrived */
@@ -534,6 +535,9 @@ static int fx_teardown(void **state)
     free(f->pcm);
     if (getenv("TT_KIOSK_KEEP")) /* to look at a capture: its folder is kept, and named */
         print_message("kept %s\n", f->dir);
+    else if (f->device && !f->done) /* a failure on a loaded machine is rare: keep its evidence */
+        print_message("the test failed: its capture, the kiosk's log and stderr are kept in %s\n",
+                      f->dir);
     else
         tl_rmtree(f->dir);
     free(f->dir);
@@ -1747,8 +1751,10 @@ static void with_no_rate_given_the_device_plays_at_the_voices_16_khz_once(void *
 static void device_test(void **state, void (*once)(void **))
 {
     for (int attempt = 1;; attempt++) {
+        ((struct fx *)*state)->device = true;
         once(state);
         struct fx *f = *state;
+        f->done = true;
         if (f->rec_lost <= 0)
             return;
         if (attempt == 3)

@@ -1787,9 +1787,40 @@ static int teardown(void **state)
     return 0;
 }
 
+static void a_transfer_address_must_be_sip_sips_or_tel_and_plain(void **state)
+{
+    (void)state;
+    tt_menu *m = ok(HEAD "transfer = sip:clerk@pbx.court.example\n");
+    assert_string_equal(m->nodes[0].transfer, "sip:clerk@pbx.court.example");
+    tt_menu_free(m);
+    m = ok(HEAD "transfer = TEL:+15551234567\n");
+    tt_menu_free(m);
+    bad(HEAD "transfer = clerk@pbx\n"); /* 7 */
+    expect_error(7, "give the address of a person");
+    bad(HEAD "transfer = sip:\n");
+    expect_error(7, "give the address of a person");
+    bad(HEAD "transfer = sip:clerk@pbx>\\r\\nX-Evil: 1\n");
+    expect_error(7, "no spaces, quotes or angle brackets");
+    bad(HEAD "transfer = \"sip:a b\"\n");
+    expect_error(7, "no spaces, quotes or angle brackets");
+}
+
+static void a_transfer_node_cannot_take_digits_or_be_a_page(void **state)
+{
+    (void)state;
+    bad(HEAD "transfer = sip:clerk@pbx\n" /* 7 */ "input = digits\n" /* 8 */
+             "lookup = /bin/true\n");
+    expect_error(7, "cannot also transfer");
+    bad(HEAD "transfer = sip:clerk@pbx\n" /* 7 */ "next = two\n" /* 8 */
+        "[two]\ntitle = Two\ntext = Two.\n");
+    expect_error(8, "cannot be a page with a next page");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_transfer_address_must_be_sip_sips_or_tel_and_plain),
+        cmocka_unit_test(a_transfer_node_cannot_take_digits_or_be_a_page),
         cmocka_unit_test(a_complete_menu_loads_with_its_nodes_links_languages_and_settings),
         cmocka_unit_test(settings_left_out_take_their_defaults),
         cmocka_unit_test(other_languages_get_an_espeak_voice_and_lowercase_codes),

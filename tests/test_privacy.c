@@ -32,6 +32,7 @@
 
 #include "dsp/dtmf.h"
 #include "proclib.h"
+#include "siplib.h"
 #include "testlib.h"
 
 #define ENTRY "20310001"
@@ -425,6 +426,71 @@ static void the_line_leaves_no_trace_of_a_sensitive_entry(void **state)
     run_free(&r);
 }
 
+/* ---- the SIP service ---- */
+
+/* A caller enters the case number by RFC 4733 events over SIP; the service's log, its
+ * standard error, its metrics page, its cache and its temporary files never hold it. */
+static void a_sip_call_leaves_no_trace_of_a_sensitive_entry(void **state)
+{
+    (void)state;
+    struct run r;
+    run_init(&r, true);
+    int port = 0, metrics = 0;
+    char log[PATH_MAX + 16], err[PATH_MAX + 16];
+    snprintf(log, sizeof(log), "%s/calls.log", r.out);
+    snprintf(err, sizeof(err), "%s/sip.err", r.out);
+    char prompts[PATH_MAX + 16];
+    snprintf(prompts, sizeof(prompts), "%s/prompts", top);
+    /* G.711 at the normal speed only: a twentieth of the prompts to make, on the same path */
+    /* ports 0: the system chooses free ones, and the service says which; RTP takes any free
+     * port of its range */
+    const char *argv[] = {"tonetree", "sip", r.menu, "--prompts", prompts,
+                          "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0",
+                          "--rtp-ports", "30000-59999", "--log", log, "--cache", r.cache,
+                          "--narrowband", "--speeds", "normal", NULL};
+    struct tl_proc p = {.argv = argv, .in = -1, .err = err, .home = r.home, .tmp = r.tmp};
+    pid_t pid = tl_proc_start(&p);
+    tl_sip_wait_ready(pid, err, 300.0, &port, &metrics);
+    struct tl_sip c;
+    tl_sip_open(&c, port, 0, metrics);
+    struct tl_dialog d;
+    assert_int_equal(tl_sip_call_up(&c, &d), 200);
+    uint16_t seq = 1;
+    uint32_t ts = 1000;
+    uint8_t silence[160];
+    memset(silence, 0xff, sizeof(silence)); /* PCMU silence: the caller's media is up */
+    tl_sip_rtp(d.rtp, d.their_rtp, 0, seq++, ts, 0x5151, silence, sizeof(silence));
+    tl_sleep(1.0);
+    tl_sip_press_event(d.rtp, d.their_rtp, &seq, ts += 2000, 0x5151, 1);
+    tl_sleep(1.5);
+    for (const char *e = ENTRY; *e; e++) {
+        tl_sip_press_event(d.rtp, d.their_rtp, &seq, ts += 2000, 0x5151, *e - '0');
+        tl_sleep(0.05);
+    }
+    tl_sip_press_event(d.rtp, d.their_rtp, &seq, ts += 2000, 0x5151, 11); /* # */
+    /* the lookup runs and its answer is said */
+    assert_true(tl_sip_count_packets(d.rtp, 4.0) >= 100);
+    char *page = tl_sip_metric_page(&c);
+    const char *hit = find_entry(page, strlen(page));
+    if (hit)
+        fail_msg("the metrics page shows the entry: \"%.40s\"", hit);
+    free(page);
+    tl_sip_hang_up(&c, &d);
+    tl_sip_close(&c);
+    kill(pid, SIGTERM);
+    int st = tl_proc_finish(pid, 30.0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* the digits were taken: the caller went to the hearing node, with no invalid key and no
+     * timeout (a dropped digit would leave the entry short, and it would time out) */
+    char *text = tl_slurp(log);
+    print_message("%s", text);
+    assert_non_null(strstr(text, "nodes=main>hearing"));
+    assert_non_null(strstr(text, "invalid=0 timeouts=0"));
+    free(text);
+    scan(&r);
+    run_free(&r);
+}
+
 int main(void)
 {
     assert_non_null(getcwd(top, sizeof(top)));
@@ -435,6 +501,9 @@ int main(void)
         cmocka_unit_test(the_kiosk_shows_and_keeps_no_sensitive_entry_and_clears_at_the_end_key),
         cmocka_unit_test(an_idle_kiosk_clears_the_screen_at_once_without_waiting_for_a_key),
         cmocka_unit_test(the_line_leaves_no_trace_of_a_sensitive_entry),
+        cmocka_unit_test(a_sip_call_leaves_no_trace_of_a_sensitive_entry),
     };
+    if (getenv("TT_TEST")) /* one test by name (a pattern), to look at it alone */
+        cmocka_set_test_filter(getenv("TT_TEST"));
     return cmocka_run_group_tests_name("privacy", tests, NULL, NULL);
 }

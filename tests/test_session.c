@@ -913,12 +913,135 @@ static void events_not_taken_are_counted_as_lost_never_silently(void **state)
     tt_session_free(s);
 }
 
+/* ---- transfer to a person ---- */
+
+static const char transfer_ini[] =
+    "[tonetree]\n"
+    "start = main\n"
+    "[main]\n"
+    "title = the main menu\n"
+    "text = Welcome.\n"
+    "1 = person\n"
+    "[person]\n"
+    "title = a person\n"
+    "text = I am putting you through to the clerk.\n"
+    "transfer = sip:clerk@127.0.0.1\n"
+    "1 = main\n";
+
+static struct tl_fixture *at_the_transfer(void)
+{
+    struct tl_fixture *f = tl_fixture_new(transfer_ini, TT_END_GOODBYE);
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    tl_key(t, '1');
+    tl_run_to_wait(t); /* the node's words, then the transfer is asked for */
+    return f;
+}
+
+static void a_transfer_node_says_where_then_asks_the_driver_and_ends_when_put_through(
+    void **state)
+{
+    (void)state;
+    struct tl_fixture *f = at_the_transfer();
+    struct tl_sim *t = &f->sim;
+    tl_expect(t, "say person I am putting you through to the clerk.", NULL);
+    tl_expect(t, "transfer person sip:clerk@127.0.0.1", NULL);
+    /* its choices are not said before the transfer: the caller is leaving */
+    tl_expect_not(t, "say person To hear the main menu", NULL);
+    assert_true(tt_session_transferring(t->s));
+    tl_mark(t);
+    tl_key(t, '1'); /* keys wait while the person is called */
+    tl_expect_not(t, "go main", NULL);
+    tl_transfer_done(t, true);
+    tl_expect(t, "end", NULL);
+    assert_true(tt_session_ended(t->s));
+    tl_fixture_free(f);
+}
+
+static void a_transfer_that_fails_says_so_then_the_way_back(void **state)
+{
+    (void)state;
+    struct tl_fixture *f = at_the_transfer();
+    struct tl_sim *t = &f->sim;
+    tl_mark(t);
+    tl_transfer_done(t, false);
+    tl_run_to_wait(t);
+    tl_expect(t, "say person Sorry, I could not put you through.", NULL);
+    tl_expect(t, "say person To hear the main menu, press 1.", NULL);
+    assert_false(tt_session_transferring(t->s));
+    tl_key(t, '1');
+    tl_expect(t, "go main", NULL);
+    tl_fixture_free(f);
+}
+
+static void a_transfer_never_answered_fails_after_its_time_and_the_end_key_still_ends(
+    void **state)
+{
+    (void)state;
+    struct tl_fixture *f = at_the_transfer();
+    struct tl_sim *t = &f->sim;
+    tt_ms asked = t->now;
+    tl_mark(t);
+    tl_run_until(t, asked + TT_TRANSFER_WAIT_MS - 100);
+    tl_expect_not(t, "say person Sorry", NULL); /* still waiting for the person */
+    tl_run_until(t, asked + TT_TRANSFER_WAIT_MS + 100);
+    tl_expect(t, "say person Sorry, I could not put you through.", NULL);
+    tl_fixture_free(f);
+    /* the end key while the person is called: goodbye, and a late answer changes nothing */
+    f = at_the_transfer();
+    t = &f->sim;
+    tl_mark(t);
+    tl_key(t, '9');
+    tl_run_to_wait(t);
+    tl_expect(t, "say person Goodbye.", NULL);
+    assert_true(tt_session_ended(t->s));
+    tl_transfer_done(t, true);
+    assert_true(tt_session_ended(t->s));
+    tl_fixture_free(f);
+}
+
+static void pound_during_the_transfer_words_transfers_at_once_and_a_stray_key_says_them_again(
+    void **state)
+{
+    (void)state;
+    struct tl_fixture *f = tl_fixture_new(transfer_ini, TT_END_GOODBYE);
+    struct tl_sim *t = &f->sim;
+    tl_run_to_wait(t);
+    tl_key(t, '1');
+    tl_run_until(t, t->now + 800); /* into the words */
+    tl_mark(t);
+    tl_key(t, '#');
+    tl_expect(t, "transfer person sip:clerk@127.0.0.1", NULL);
+    assert_true(tt_session_transferring(t->s));
+    tl_fixture_free(f);
+    /* 7 is not a choice: said so, then the words again, then the transfer */
+    f = tl_fixture_new(transfer_ini, TT_END_GOODBYE);
+    t = &f->sim;
+    tl_run_to_wait(t);
+    tl_key(t, '1');
+    tl_run_until(t, t->now + 800);
+    tl_mark(t);
+    tl_key(t, '7');
+    tl_run_to_wait(t);
+    tl_expect(t, "say person 7 is not a choice here.", NULL);
+    tl_expect(t, "say person I am putting you through to the clerk.", NULL);
+    tl_expect(t, "transfer person sip:clerk@127.0.0.1", NULL);
+    tl_fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             the_start_node_says_its_text_then_choices_from_the_childrens_titles, setup,
             teardown),
+        cmocka_unit_test(
+            a_transfer_node_says_where_then_asks_the_driver_and_ends_when_put_through),
+        cmocka_unit_test(a_transfer_that_fails_says_so_then_the_way_back),
+        cmocka_unit_test(
+            pound_during_the_transfer_words_transfers_at_once_and_a_stray_key_says_them_again),
+        cmocka_unit_test(
+            a_transfer_never_answered_fails_after_its_time_and_the_end_key_still_ends),
         cmocka_unit_test_setup_teardown(events_not_taken_are_counted_as_lost_never_silently,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(any_key_stops_speech_at_the_moment_it_is_pressed, setup,

@@ -80,7 +80,7 @@ static void every_key_is_read_as_a_character_or_as_its_event_code(void **state)
 {
     (void)state;
     const char *chars = "0123456789*#ABCD";
-    char body[32];
+    char body[64];
     for (int i = 0; i < 16; i++) {
         snprintf(body, sizeof(body), "Signal=%c\r\n", chars[i]);
         assert_int_equal(key_of(RELAY, body), chars[i]);

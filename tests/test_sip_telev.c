@@ -226,6 +226,20 @@ static void the_same_digit_a_segment_after_an_ended_press_is_a_new_press(void **
     assert_string_equal(x->keys, "66");
 }
 
+static void a_repeat_starting_exactly_where_the_last_press_ended_still_counts(void **state)
+{
+    struct rx *x = *state;
+    /* a sender whose timestamps stand still between events: each starts where the last
+     * ended. Against RFC 3550, but a repeated digit must not be lost to it. */
+    press(x, 1000, 5, 800);
+    press(x, 1800, 5, 800);
+    /* and with the first's end packets lost, its last update as long as its end */
+    FEED(x, 5000, BLK(6, 0, 10, 160));
+    FEED(x, 5000, BLK(6, 0, 10, 800));
+    press(x, 5800, 6, 800);
+    assert_string_equal(x->keys, "5566");
+}
+
 static void a_report_of_duration_zero_is_ignored_and_the_next_packet_counts(void **state)
 {
     struct rx *x = *state;
@@ -441,6 +455,7 @@ int main(void)
         T(presses_across_the_timestamp_wrap_are_told_apart),
         T(a_long_event_goes_on_in_segments_as_one_press),
         T(the_same_digit_a_segment_after_an_ended_press_is_a_new_press),
+        T(a_repeat_starting_exactly_where_the_last_press_ended_still_counts),
         T(a_report_of_duration_zero_is_ignored_and_the_next_packet_counts),
         T(the_volume_is_reported_and_the_reserved_bit_ignored),
         T(every_DTMF_event_code_has_its_key_and_others_have_none),

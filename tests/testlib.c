@@ -166,6 +166,12 @@ void tl_lookup_done(struct tl_sim *t, enum tt_answer a, const char *text)
     drain(t);
 }
 
+void tl_transfer_done(struct tl_sim *t, bool ok)
+{
+    tt_session_transfer_done(t->s, ok, t->now);
+    drain(t);
+}
+
 void tl_mark(struct tl_sim *t)
 {
     t->mark = t->n;

@@ -60,6 +60,8 @@ void tl_key(struct tl_sim *t, int key);
 /** Answer the session's lookup now (as a driver would), transcript lines recorded. */
 void tl_lookup_done(struct tl_sim *t, enum tt_answer a, const char *text);
 /** Start looking at transcript lines from now on. */
+/* Answer the session's TRANSFER: put through (ok) or not. */
+void tl_transfer_done(struct tl_sim *t, bool ok);
 void tl_mark(struct tl_sim *t);
 /** Index of the first line at or after the mark whose text contains all of the words
  *  (an event word, a node id, words spoken), or -1. */

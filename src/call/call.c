@@ -185,6 +185,12 @@ static int drain(tt_call *c, tt_ms now)
         case TT_EV_LOOKUP:
             err = start_lookup(c, &ev, now);
             break;
+        case TT_EV_TRANSFER:
+            /* Nowhere to put the caller through (a kiosk, a line, a render): the session says
+             * so and goes on, within this same drain. */
+            if (!c->o.transfers)
+                tt_session_transfer_done(c->s, false, now);
+            break;
         case TT_EV_RESET:
             /* The last person's lookup is theirs: it ends with their session. */
             tt_lookup_free(c->lookup);
@@ -201,7 +207,8 @@ int tt_call_new(tt_call **cp, const tt_menu *m, tt_phrases *const *phrases, tt_s
                 const struct tt_call_opts *o, tt_diag *diag)
 {
     *cp = NULL;
-    if (!m || !store || !o || o->rate <= 0)
+    /* A clip at another rate than the frames pulled would play at the wrong pitch. */
+    if (!m || !store || !o || o->rate <= 0 || o->rate != tt_store_rate(store))
         return EINVAL;
     tt_call *c = calloc(1, sizeof(*c));
     if (!c)
@@ -257,6 +264,12 @@ int tt_call_start(tt_call *c, tt_ms now)
 int tt_call_key(tt_call *c, int key, tt_ms now)
 {
     tt_session_key(c->s, key, now);
+    return drain(c, now);
+}
+
+int tt_call_transfer_done(tt_call *c, bool ok, tt_ms now)
+{
+    tt_session_transfer_done(c->s, ok, now);
     return drain(c, now);
 }
 

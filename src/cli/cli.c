@@ -107,7 +107,9 @@ static const struct command commands[NCMD] = {
     [CMD_SIP] = {"sip",
                  "MENU [--listen ADDR:PORT] [--rtp-ports LO-HI] [--max-calls N]\n"
                  "           [--log FILE|-] [--log-caller] [--narrowband] [--tones auto|on|off]\n"
-                 "           [--lang CODE] [--cache DIR] [--prompts DIR]",
+                 "           [--metrics ADDR:PORT] [--speeds all|normal] [--max-length SECONDS]\n"
+                 "           [--media-timeout SECONDS] [--nat] [--lang CODE] [--cache DIR]\n"
+                 "           [--prompts DIR]",
                  "a SIP telephone service: many calls at once",
                  "A SIP telephone service: answers calls over SIP (UDP) with the menu, many at\n"
                  "once, in G.722 when the phone offers it and in G.711 (PCMU, PCMA) otherwise.\n"
@@ -121,7 +123,18 @@ static const struct command commands[NCMD] = {
                  "  --max-calls N          calls at once; more get 503 (default 1000)\n"
                  "  --log FILE|-           one line per call ended (- for standard output)\n"
                  "  --log-caller           put the caller's address in the log too\n"
+                 "  --metrics ADDR:PORT    counters for Prometheus over HTTP there (loopback)\n"
                  "  --narrowband           no G.722: G.711 only, half the prompt memory\n"
+                 "  --speeds all|normal    prompts made ahead at every listener speed (default;\n"
+                 "                         the guide takes about 540 MB), or at the normal one\n"
+                 "                         only (a tenth: other speeds are made when asked for)\n"
+                 "  --max-length SECONDS   the longest call; then the engine hangs up (default\n"
+                 "                         3600)\n"
+                 "  --media-timeout SECONDS  no RTP from a caller this long (not on hold): the\n"
+                 "                         engine hangs up (default 30)\n"
+                 "  --nat                  callers behind NAT: take a call's media from the\n"
+                 "                         address its first packet comes from, not only the\n"
+                 "                         one its SDP gives (the default keeps out others)\n"
                  "  --tones auto|on|off    listen for keys as tones in the caller's audio: auto\n"
                  "                         when the phone offers no RFC 4733 events (default)\n"
                  OPT_LANG OPT_CACHE OPT_PROMPTS OPT_HELP},
@@ -860,10 +873,19 @@ out:
     return rc;
 }
 
-static void sip_ready(const char *where, void *arg)
+static void sip_ready(const char *sip, const char *metrics, void *arg)
 {
     (void)arg;
-    fprintf(stderr, "tonetree sip: listening on %s (UDP)\n", where);
+    fprintf(stderr, "tonetree sip: listening on %s (UDP)\n", sip);
+    if (metrics)
+        fprintf(stderr, "tonetree sip: metrics on http://%s/metrics\n", metrics);
+}
+
+/* The service's messages as they happen: a reload, draining, a call's lookup that failed. */
+static void sip_report(const tt_diag *d, void *arg)
+{
+    (void)arg;
+    tt_diag_print(d, stderr);
 }
 
 static int cmd_sip(int argc, char **argv, tt_diag *d)
@@ -873,21 +895,24 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         {"listen", required_argument, NULL, 'L'}, {"rtp-ports", required_argument, NULL, 'R'},
         {"max-calls", required_argument, NULL, 'M'}, {"log", required_argument, NULL, 'g'},
         {"log-caller", no_argument, NULL, 'G'}, {"narrowband", no_argument, NULL, 'n'},
-        {"tones", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
+        {"tones", required_argument, NULL, 'T'}, {"metrics", required_argument, NULL, 'P'},
+        {"speeds", required_argument, NULL, 'S'}, {"max-length", required_argument, NULL, 'X'},
+        {"media-timeout", required_argument, NULL, 'Q'}, {"nat", no_argument, NULL, 'A'},
+        {NULL, 0, NULL, 0},
     };
     const struct command *cmd = &commands[CMD_SIP];
     struct setup su = {.cache = default_cache_dir(), .rate = 8000};
     struct tt_sip_opts so = {.stop = &stop_signal, .reload = &reload_signals,
-                             .ready = sip_ready};
+                             .ready = sip_ready, .report = sip_report};
     tt_menu_slot *slot = NULL;
     tt_store *wide = NULL;
     tt_diag *wide_d = NULL;
     const char *log = NULL;
     FILE *lf = NULL;
-    bool narrow = false;
+    bool narrow = false, every_speed = true;
     int c, rc = 0, err = 0, took;
     optind = 1;
-    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SETUP_SHORT "L:R:M:g:GnT:P:S:X:Q:A", opts, NULL)) != -1) {
         if (c == 'r') {
             rc = usage_error(cmd, "sip makes its audio at each codec's own rate: it takes no "
                                   "--rate");
@@ -902,7 +927,29 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         switch (c) {
         case 'L': so.listen = optarg; break;
         case 'g': log = optarg; break;
+        case 'P': so.metrics = optarg; break;
+        case 'X':
+        case 'Q': {
+            char *end;
+            double sec = strtod(optarg, &end);
+            double hi = c == 'X' ? 86400 : 3600;
+            if (*end || !(sec >= 1 && sec <= hi)) { /* NaN is out too */
+                rc = usage_error(cmd, "--%s takes seconds, 1 to %.0f, not '%s'",
+                                 c == 'X' ? "max-length" : "media-timeout", hi, optarg);
+                goto out;
+            }
+            *(c == 'X' ? &so.max_call_ms : &so.rtp_timeout_ms) = (tt_ms)(sec * 1000);
+            break;
+        }
+        case 'S':
+            if (strcmp(optarg, "all") && strcmp(optarg, "normal")) {
+                rc = usage_error(cmd, "--speeds takes all or normal, not '%s'", optarg);
+                goto out;
+            }
+            every_speed = !strcmp(optarg, "all");
+            break;
         case 'G': so.log_caller = true; break;
+        case 'A': so.nat = true; break;
         case 'n': narrow = true; break;
         case 'T':
             if (!strcmp(optarg, "auto"))
@@ -954,9 +1001,9 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         goto out;
     }
     so.log = lf ? lf : log ? stdout : NULL;
-    /* Every speed prepared: a caller who asks for slower speech must not wait for it. */
+    /* Every speed prepared by default: a caller who asks for slower speech must not wait. */
     struct tt_menu_slot_opts mo = {.prompts_dir = su.prompts, .lang = su.lang,
-                                   .every_speed = true};
+                                   .every_speed = every_speed};
     if (!(err = tt_menu_slot_new(&slot, argv[optind], &mo, d)) &&
         !(err = setup_store(&su, tt_menu_slot_prompts_dir(slot), d)) &&
         !(err = tt_menu_slot_prepare(slot, su.store, show_progress, NULL))) {
@@ -982,7 +1029,7 @@ static int cmd_sip(int argc, char **argv, tt_diag *d)
         so.store16k = wide;
         signals_catch_stop(&stop_signal);
         signals_catch_reload(&reload_signals);
-        err = tt_sip_serve(slot, &so, stderr, d);
+        err = tt_sip_serve(slot, &so, d);
     }
     tt_store_free(wide);
     wide = NULL;

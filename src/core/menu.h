@@ -12,6 +12,7 @@
 
 #define TT_MAX_LANGS 8
 #define TT_MAX_CHOICES 10
+#define TT_TRANSFER_MAX 256 /* the longest transfer address */
 #define TT_ENTRY_MAX 32   /* the most digits one entry may have */ /* keys '0'..'9'; which of them are free for choices depends on [tonetree] */
 
 /* The keys the engine itself answers to ([tonetree] key.* settings). */
@@ -43,6 +44,10 @@ struct tt_node {
     bool confirm;                /* read the entry back before the lookup */
     char *lookup;                /* absolute path of the command */
     int input_line, lookup_line;
+    /* A node that sends the caller to a person (transfer = sip:...): its text says where, then
+     * the driver transfers the call; if that fails, the caller hears so and the way back. */
+    char *transfer;              /* the address (sip:, sips: or tel:), or NULL */
+    int transfer_line;
 };
 
 struct tt_menu {

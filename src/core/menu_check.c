@@ -322,6 +322,25 @@ static int check_reachable(struct tt_load *ld)
     return 0;
 }
 
+/* A transfer sends the caller away once the node's text has been said: the node cannot also
+ * take digits, or be a page that goes on to a next one. */
+static void check_transfer(struct tt_load *ld, int node)
+{
+    struct tt_node *n = &ld->m->nodes[node];
+    if (!n->transfer)
+        return;
+    if (n->input)
+        tt_menu_msg_rule(ld, TT_ERROR, n->transfer_line, "transfer",
+                         "node '%s' takes digits, so it cannot also transfer the caller: put "
+                         "the transfer on a node of its own",
+                         n->id);
+    if (n->next >= 0)
+        tt_menu_msg_rule(ld, TT_ERROR, n->next_line, "transfer",
+                         "node '%s' transfers the caller, so it cannot be a page with a next "
+                         "page",
+                         n->id);
+}
+
 /* Input nodes take digits, so their digits cannot also be choices, and they need somewhere
  * to send the entry; the input keys mean nothing on other nodes. */
 static void check_input(struct tt_load *ld, int node)
@@ -374,8 +393,10 @@ int tt_menu_check(struct tt_load *ld)
     for (size_t i = 0; i < m->nnodes; i++)
         check_choices(ld, (int)i);
     derive_prev(ld);
-    for (size_t i = 0; i < m->nnodes; i++)
+    for (size_t i = 0; i < m->nnodes; i++) {
         check_input(ld, (int)i);
+        check_transfer(ld, (int)i);
+    }
     err = check_loops(ld);
     if (err)
         return err;

@@ -596,8 +596,9 @@ static const char *const setting_names[] = {
     "gap",     "key.repeat", "key.back", "key.skip", "key.help", "key.end", "digit_timeout",
     "safety",
 };
-static const char *const node_names[] = {"title", "text",      "short",   "next",  "input",
-                                         "min",   "max",       "sensitive", "confirm", "lookup"};
+static const char *const node_names[] = {"title",     "text",    "short",  "next",
+                                         "input",     "min",     "max",    "sensitive",
+                                         "confirm",   "lookup",  "transfer"};
 
 static bool is_setting(const char *k)
 {
@@ -984,6 +985,35 @@ static void input_key(struct build *b, struct tt_node *nd, const struct tt_scan_
     }
 }
 
+/* transfer = sip:clerk@pbx.court.example: where a person answers. Only the address's form is
+ * checked here (a scheme a phone system takes, and nothing that could break the header it goes
+ * into); whether anyone answers there is learned when a caller is sent. */
+static void transfer_key(struct build *b, struct tt_node *nd, const struct tt_scan_key *k,
+                         const char *v)
+{
+    static const char *const schemes[] = {"sip:", "sips:", "tel:"};
+    size_t n = strlen(v), sl = 0;
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(*schemes) && !sl; i++)
+        if (!strncasecmp(v, schemes[i], strlen(schemes[i])))
+            sl = strlen(schemes[i]);
+    bool plain = n <= TT_TRANSFER_MAX;
+    for (const char *p = v; plain && *p; p++)
+        plain = (unsigned char)*p > ' ' && *p != 0x7f && !strchr("<>\"", *p);
+    nd->transfer_line = k->line;
+    if (!sl || n == sl)
+        tt_menu_msg(b->ld, TT_ERROR, k->line,
+                    "transfer = %.200s: give the address of a person to send callers to, as "
+                    "sip:user@host, sips:user@host or tel:+15551234567",
+                    v);
+    else if (!plain)
+        tt_menu_msg(b->ld, TT_ERROR, k->line,
+                    "transfer = %.200s: an address has no spaces, quotes or angle brackets and "
+                    "at most %d characters",
+                    v, TT_TRANSFER_MAX);
+    else if (!(nd->transfer = strdup(v)))
+        b->ld->nomem = true;
+}
+
 static int node_key(struct build *b, int node, const struct tt_scan_key *k)
 {
     struct tt_node *nd = &b->m->nodes[node];
@@ -1007,6 +1037,12 @@ static int node_key(struct build *b, int node, const struct tt_scan_key *k)
         else if (v)
             src->next = (struct tt_ref){.to = v, .line = k->line};
         nd->next_line = src->next.line;
+        return 0;
+    }
+    if (!strcmp(n, "transfer")) {
+        const char *v = value(b, k);
+        if (v)
+            transfer_key(b, nd, k, v);
         return 0;
     }
     if (!strcmp(n, "input") || !strcmp(n, "min") || !strcmp(n, "max") ||
@@ -1437,6 +1473,7 @@ void tt_menu_free(tt_menu *m)
     for (size_t i = 0; i < m->nnodes; i++) {
         free(m->nodes[i].id);
         free(m->nodes[i].lookup);
+        free(m->nodes[i].transfer);
         for (int l = 0; l < TT_MAX_LANGS; l++) {
             free(m->nodes[i].title[l]);
             free(m->nodes[i].text[l]);

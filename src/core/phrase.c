@@ -96,6 +96,7 @@ static const struct {
     [TT_PH_RESULT_AGAIN] = {"result_again", A_KEY, A_KEY},
     [TT_PH_RESULT_ANOTHER] = {"result_another", A_KEY, A_KEY},
     [TT_PH_END_HINT] = {"end_hint", A_END, A_END},
+    [TT_PH_TRANSFER_FAILED] = {"transfer_failed", 0, 0},
 };
 
 static const struct {

@@ -84,6 +84,8 @@ struct tt_session {
     bool paused;  /* nothing is said until a key */
     struct prompt saved; /* what pausing interrupted, said again on resume */
     bool asleep;  /* left idle at a kiosk: silent at the start until a key */
+    bool transfer_due; /* the prompt is a transfer node's: when it has been heard, transfer */
+    bool transferring; /* a transfer was asked of the driver, and not answered yet */
     enum { EN_NONE, EN_COLLECT, EN_CONFIRM, EN_LOOKUP, EN_RESULT } en; /* digit entry */
     char entry[TT_ENTRY_MAX + 1];
     size_t nentry;
@@ -108,6 +110,8 @@ struct tt_session {
 };
 
 /* ---- events out ------------------------------------------------------------------------------ */
+
+static void start_transfer(tt_session *s, tt_ms now);
 
 static void emit(tt_session *s, enum tt_event_type type, tt_ms at, int node)
 {
@@ -168,6 +172,7 @@ static void prompt_clear(struct prompt *p)
 
 static struct prompt *prompt_new(tt_session *s)
 {
+    s->transfer_due = false; /* only the prompt of a transfer node leads to a transfer */
     s->cur ^= 1;
     prompt_clear(prompt_now(s));
     return prompt_now(s);
@@ -289,7 +294,10 @@ static void say_node(tt_session *s, tt_ms now, tt_ms delay)
                          n->brief_shown[s->lang]);
     s->seen[s->node] = 1;
     s->greet = s->full = false;
-    add_choices(s, s->node);
+    if (n->transfer)
+        s->transfer_due = true; /* its words say where the caller goes: then they go */
+    else
+        add_choices(s, s->node);
     prompt_start(s, 0, now, delay);
 }
 
@@ -388,6 +396,7 @@ static void enter_help(tt_session *s, int lead, tt_ms now, tt_ms delay)
 
 static void end_session(tt_session *s, tt_ms now)
 {
+    s->transferring = s->transfer_due = false;
     s->st = ST_ENDED;
     s->deadline = TT_NEVER;
     emit(s, TT_EV_END, now, s->in_help ? HELP_NODE : s->node);
@@ -403,6 +412,7 @@ static void wipe(tt_session *s)
     s->warned = false;
     s->in_help = false;
     s->ending = false;
+    s->transferring = s->transfer_due = false;
     s->browse = -1;
     s->paused = false;
     prompt_clear(&s->saved);
@@ -451,6 +461,7 @@ static void end_key(tt_session *s, tt_ms now)
         return;
     }
     s->ending = true;
+    s->transferring = false; /* a transfer under way is abandoned: the caller is leaving */
     entry_forget(s); /* the call is over: nothing the caller typed is needed again */
     prompt_new(s);
     prompt_add(s, TT_PART_ENGINE, s->in_help ? HELP_NODE : s->node, s->lang,
@@ -486,6 +497,10 @@ static void skip_key(tt_session *s, bool interrupted, tt_ms now, tt_ms delay)
 {
     const struct tt_node *n = &s->m->nodes[s->node];
     const struct prompt *p = prompt_now(s);
+    if (s->transfer_due) {
+        start_transfer(s, now); /* skipping the words that say where: they go at once */
+        return;
+    }
     if (!s->in_help && n->next >= 0) {
         go(s, n->next, false, now, delay);
     } else if (!s->in_help && n->prev >= 0 && s->nhist) {
@@ -513,10 +528,24 @@ static void invalid_key(tt_session *s, int key, tt_ms now, tt_ms delay)
     }
     emit(s, TT_EV_INVALID, now, s->node);
     last_event(s)->key = key;
-    if (++s->tries >= s->m->tries)
+    bool announcing = s->transfer_due;
+    if (++s->tries >= s->m->tries) {
         enter_help(s, TT_PH_TO_HELP, now, delay);
-    else
+    } else if (announcing) {
+        /* A stray key while a transfer node says where the caller goes: say so, then the
+         * words again, and the transfer follows them as before (its choices are for after a
+         * transfer that failed). */
+        const struct tt_node *n = &s->m->nodes[s->node];
+        prompt_new(s);
+        prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
+                   tt_compose_phrase(s->m, s->ph[s->lang], TT_PH_INVALID, key));
+        prompt_add_words(s, TT_PART_BODY, s->node, s->lang, n->text[s->lang],
+                         n->shown[s->lang]);
+        s->transfer_due = true;
+        prompt_start(s, 0, now, delay);
+    } else {
         say_phrase_then_choices(s, TT_PH_INVALID, key, now, delay);
+    }
 }
 
 /* The path from the top: the nodes chosen on the way, then (for a page) the page that
@@ -1126,6 +1155,8 @@ static bool typing(const tt_session *s)
  *                                               (pressed twice in a hurry, the second press
  *                                               must not make the kiosk start talking)
  *   GOODBYE       saying goodbye                any key ends the session at once
+ *   TRANSFER      the caller is being put       nothing (they wait for the person); the
+ *                 through to a person           end key below still ends
  *   TYPING        digits at an input node       0-9 are digits, 9 too (case numbers hold
  *                                               nines); * clears, or with nothing typed goes
  *                                               back; # ends the entry. Named keys (exit,
@@ -1144,8 +1175,8 @@ static bool typing(const tt_session *s)
  * wherever the listener is, in help, in a pause, at a read-back, while a lookup runs, at its
  * answer. test_endkey walks random keys through every mode to hold that.
  */
-enum mode { MODE_OFF, MODE_ASLEEP, MODE_GOODBYE, MODE_TYPING, MODE_PAUSED, MODE_HELP,
-            MODE_ENTRY, MODE_NODE };
+enum mode { MODE_OFF, MODE_ASLEEP, MODE_GOODBYE, MODE_TRANSFER, MODE_TYPING, MODE_PAUSED,
+            MODE_HELP, MODE_ENTRY, MODE_NODE };
 
 static enum mode mode_of(const tt_session *s)
 {
@@ -1155,6 +1186,8 @@ static enum mode mode_of(const tt_session *s)
         return MODE_ASLEEP;
     if (s->ending)
         return MODE_GOODBYE;
+    if (s->transferring)
+        return MODE_TRANSFER;
     if (typing(s))
         return MODE_TYPING;
     if (s->paused)
@@ -1201,6 +1234,10 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
     case MODE_GOODBYE: /* a key during goodbye: the listener is done, so end at once */
         end_session(s, now);
         return;
+    case MODE_TRANSFER: /* the person is being called: only the end key does anything */
+        if (key != s->m->keys.end)
+            return;
+        break;
     case MODE_TYPING:
         if (!named && entry_key(s, raw, now, s->m->gap))
             return;
@@ -1252,9 +1289,39 @@ void tt_session_done(tt_session *s, tt_ms now)
         s->deadline = now + s->m->gap;
     } else if (s->ending) {
         end_session(s, now);
+    } else if (s->transfer_due) {
+        start_transfer(s, now);
     } else {
         wait_for_key(s, now);
     }
+}
+
+/* ---- transfer to a person ---------------------------------------------------------------- */
+
+/* The node's words have been heard: the driver puts the caller through. Keys wait meanwhile
+ * (the end key still ends), and a driver that never answers is taken as a failure. */
+static void start_transfer(tt_session *s, tt_ms now)
+{
+    s->transfer_due = false;
+    s->transferring = true;
+    emit(s, TT_EV_TRANSFER, now, s->node);
+    last_event(s)->text = s->m->nodes[s->node].transfer;
+    s->st = ST_WAITING;
+    s->deadline = now + TT_TRANSFER_WAIT_MS;
+}
+
+void tt_session_transfer_done(tt_session *s, bool ok, tt_ms now)
+{
+    if (!s->transferring)
+        return; /* ended or wiped meanwhile: nothing to answer */
+    s->transferring = false;
+    if (ok) {
+        end_session(s, now); /* the caller is with a person now */
+        return;
+    }
+    /* Said at once: the caller has waited already. Then the node's way on (back, and any
+     * choices it has), as after any other dead end. */
+    say_phrase_then_choices(s, TT_PH_TRANSFER_FAILED, 0, now, 0);
 }
 
 static void timeout(tt_session *s, tt_ms now)
@@ -1275,6 +1342,10 @@ static void timeout(tt_session *s, tt_ms now)
     if (!s->in_help && s->en == EN_LOOKUP) {
         /* A driver that never answers must not leave the listener in silence. */
         tt_session_lookup_done(s, TT_ANSWER_FAILED, NULL, now);
+        return;
+    }
+    if (s->transferring) {
+        tt_session_transfer_done(s, false, now); /* the same: never silence for nothing */
         return;
     }
     s->tries++;
@@ -1356,6 +1427,11 @@ bool tt_session_waiting(const tt_session *s)
 bool tt_session_asleep(const tt_session *s)
 {
     return s->asleep;
+}
+
+bool tt_session_transferring(const tt_session *s)
+{
+    return s->transferring;
 }
 
 bool tt_session_typing(const tt_session *s)

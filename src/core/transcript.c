@@ -83,6 +83,9 @@ size_t tt_event_format(const tt_menu *m, const struct tt_event *ev, char *buf, s
     case TT_EV_LOOKUP: /* never the entry itself */
         n = snprintf(buf, size, "%s lookup %s", when, node);
         break;
+    case TT_EV_TRANSFER: /* the menu's address, not the caller's */
+        n = snprintf(buf, size, "%s transfer %s %s", when, node, ev->text ? ev->text : "");
+        break;
     case TT_EV_END:
         n = snprintf(buf, size, "%s end", when);
         break;

@@ -522,6 +522,11 @@ out:
     return err;
 }
 
+int tt_store_rate(const tt_store *s)
+{
+    return s->rate;
+}
+
 void tt_store_free(tt_store *s)
 {
     if (!s)

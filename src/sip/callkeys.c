@@ -20,6 +20,8 @@
 
 struct callkeys {
     struct tt_telev telev;
+    uint32_t ssrc;        /* the event stream's; a new one is a new stream (RFC 3550 8.2) */
+    bool have_ssrc;
     struct tt_keys merge;
     struct tt_dtmf *dtmf; /* made at the first audio packet that needs listening to */
     struct scall *c;
@@ -78,7 +80,12 @@ void callkeys_free(struct scall *c)
 
 void callkeys_rtp_event(struct scall *c, const struct rtp_header *h, const uint8_t *p, size_t n)
 {
-    (void)tt_telev_packet(&c->keys->telev, h->ts, p, n);
+    struct callkeys *k = c->keys;
+    if (k->have_ssrc && h->ssrc != k->ssrc)
+        tt_telev_reset(&k->telev); /* timestamps of another stream mean nothing here */
+    k->ssrc = h->ssrc;
+    k->have_ssrc = true;
+    (void)tt_telev_packet(&k->telev, h->ts, p, n);
 }
 
 void callkeys_rtp_audio(struct scall *c, const uint8_t *p, size_t n)

@@ -18,8 +18,8 @@
  * (RFC 2045 §5.1), white space allowed around the slash (SLASH = SWS "/" SWS, RFC 3261
  * §25.1), parameters after ';' ignored. Any other type is ENOTSUP, so the caller can answer 415 (with Accept naming the
  * two); a malformed body is EINVAL, a 400. An INFO with no body at all is how some user agents
- * check that a dialog is alive (the INFO usage RFC 6086 calls legacy), and is answered 200:
- * an empty body is read as no key, whatever the content type.
+ * check that a dialog is still alive, and is answered 200 (Asterisk does the same): an empty
+ * body is read as no key, whatever the content type.
  */
 #ifndef TT_SIP_INFO_H
 #define TT_SIP_INFO_H

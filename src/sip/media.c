@@ -1,7 +1,7 @@
 /*
- * RTP for every call: one socket per call (no RTCP: nothing here needs reports, and a second
- * socket per call would double the descriptors of a thousand calls), the send tick that paces
- * all calls' packets, and what callers send us.
+ * RTP for every call: one socket per call (libre 1.1 binds the RTCP port beside it too, though
+ * nothing here sends reports: so a call holds two UDP descriptors, and the call's pipe two
+ * more), the send tick that paces all calls' packets, and what callers send us.
  *
  * Pacing. A packet time is 20 ms; a call's packets are due on a grid fixed when its media
  * starts (start + n x 20 ms, in the monotonic clock), never "now + 20 ms", so a late wake-up
@@ -18,8 +18,9 @@
  * sent, a frame is as good as heard (the network and the phone's buffer add a constant that
  * the session's timers do not need).
  *
- * In: symmetric RTP (RFC 4961's idea): the first packet's source is where media goes from
- * then on, and packets from any other address are dropped, so nobody else can inject keys
+ * In: symmetric RTP (RFC 4961's idea): the first packet's source (from the address the caller's
+ * SDP gave, unless --nat) is where media goes from then on, and packets from any other address
+ * are dropped, so nobody else can inject keys
  * or steer the stream. telephone-event packets go to the key path, audio to the in-band tone
  * receiver (when it is on), anything else is counted and dropped.
  */
@@ -42,17 +43,34 @@ static void rtp_handler(const struct sa *src, const struct rtp_header *hdr, stru
     if (c->latched && !sa_cmp(src, &c->peer, SA_ALL))
         return; /* not the caller: ignored */
     if (!c->latched) {
+        /* The first packet fixes the caller's port, but only from the address its SDP gave:
+         * else anyone who sprays packets at our ports before the caller's first one came would
+         * take the call over. Behind NAT the addresses differ: --nat takes any. */
+        if (!c->svc->o->nat && !sa_cmp(src, &c->sdp_addr, SA_ADDR))
+            return;
         c->peer = *src;
         c->latched = true;
     }
     c->t_last_rtp = svc_now_ms();
+    if (!c->established && c->answered && !scall_establish(c))
+        return; /* it could not begin, and was ended */
     size_t n = mbuf_get_left(mb);
+    const uint8_t *p = mbuf_buf(mb);
+    /* libre's header decoder notes the padding bit but leaves the padding in the payload: its
+     * last byte says how many bytes to drop (RFC 3550 5.1), or the padding would be read as
+     * audio, or as one more event (a phantom '0'). A count past the payload is a broken
+     * packet. */
+    if (hdr->pad) {
+        if (!n || p[n - 1] == 0 || p[n - 1] > n)
+            return;
+        n -= p[n - 1];
+    }
     if (n > MAX_PAYLOAD)
         return;
     if (c->pt_telev >= 0 && hdr->pt == c->pt_telev)
-        callkeys_rtp_event(c, hdr, mbuf_buf(mb), n);
+        callkeys_rtp_event(c, hdr, p, n);
     else if (c->codec && hdr->pt == c->pt_send)
-        callkeys_rtp_audio(c, mbuf_buf(mb), n);
+        callkeys_rtp_audio(c, p, n);
 }
 
 int media_open(struct scall *c)
@@ -63,25 +81,32 @@ int media_open(struct scall *c)
                          false, rtp_handler, NULL, c);
     if (err)
         return err;
-    /* RFC 3550 5.1: random first sequence number and timestamp */
-    c->seq0 = rand_u16();
+    /* RFC 3550 5.1: a random first timestamp (libre's socket picks the sequence number) */
     c->ts0 = rand_u32();
     return 0;
 }
 
-int media_codec_set(struct scall *c)
+int media_codec_set(struct scall *c, const struct tt_codec_info *k)
 {
-    tt_codec_enc_free(c->enc);
-    tt_codec_dec_free(c->dec);
-    c->enc = NULL;
-    c->dec = NULL;
-    c->rate = (int)c->codec->audio_rate;
-    int err = tt_codec_enc_new(c->codec->id, &c->enc);
+    struct tt_codec_enc *enc = NULL;
+    struct tt_codec_dec *dec = NULL;
     /* tones are all under 2 kHz: G.722's lower band alone (8 kHz) holds them, for half the
      * decoding and half the DTMF receiver's work */
+    int err = tt_codec_enc_new(k->id, &enc);
     if (!err)
-        err = tt_codec_dec_new(c->codec->id, 8000, &c->dec);
-    return err;
+        err = tt_codec_dec_new(k->id, 8000, &dec);
+    if (err) {
+        tt_codec_enc_free(enc);
+        tt_codec_dec_free(dec);
+        return err;
+    }
+    tt_codec_enc_free(c->enc);
+    tt_codec_dec_free(c->dec);
+    c->enc = enc;
+    c->dec = dec;
+    c->codec = k;
+    c->rate = (int)k->audio_rate;
+    return 0;
 }
 
 /* Put the call on the least busy phase and start its grid at that phase's next slot. */
@@ -98,8 +123,8 @@ void media_start(struct scall *c)
     uint64_t slot = (now / period) * period + best * TT_SIP_PHASE_US;
     if (slot < now)
         slot += period;
-    (void)tt_pace_init(&c->pace, slot, TT_PACE_PERIOD_US, c->codec->frame_ticks, c->seq0, c->ts0,
-                       &s->late);
+    (void)tt_pace_init(&c->pace, slot, TT_PACE_PERIOD_US, c->codec->frame_ticks, 0, c->ts0,
+                       &s->late); /* libre numbers the packets itself */
     c->pacing = true;
 }
 
@@ -143,8 +168,11 @@ static bool call_tick(struct scall *c, uint64_t now_us, tt_ms now)
         (void)tt_pace_silence(&c->pace, now_us);
     } else {
         struct tt_pace_pkt pk;
-        while (tt_pace_take(&c->pace, now_us, &pk))
+        while (tt_pace_take(&c->pace, now_us, &pk)) {
+            if (pk.late > TT_SIP_LATE_US)
+                c->svc->packets_late++;
             send_packet(c, &pk, now);
+        }
     }
     (void)tt_call_step(c->call, now);
     svc_report(c->svc, c->said);
@@ -174,8 +202,11 @@ void media_tick(void *arg)
     for (struct le *le = list_head(&s->calls); le;) {
         struct scall *c = le->data;
         le = le->next; /* c may be freed */
-        if (c->pacing && tt_pace_next_due(&c->pace) <= now_us)
-            (void)call_tick(c, now_us, now);
+        if (!c->pacing || tt_pace_next_due(&c->pace) > now_us)
+            continue;
+        /* Each call's packet at the time it really leaves: the burst's own length is part of
+         * how late the last ones are, and the histogram must show it. */
+        (void)call_tick(c, svc_now_us(), now);
     }
     /* the next phase slot after now */
     while (s->grid_us <= now_us)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sip/codec.h"
 #include "sip/sip_int.h"
@@ -55,6 +56,10 @@ int sdp_choose(struct scall *c)
      * a rate, only codecs of that rate will do. */
     struct tt_codec_offer offers[TT_CODEC_COUNT];
     size_t n = 0;
+    /* No audio line in what they sent (or one turned down with port 0): libre leaves our
+     * formats marked as they were made, supported, so this must be asked first. */
+    if (!sdp_media_rport(c->sdpm))
+        return ENOENT;
     const struct list *lst = sdp_media_format_lst(c->sdpm, true);
     for (struct le *le = list_head(lst); le && n < TT_CODEC_COUNT; le = le->next) {
         const struct sdp_format *f = le->data;
@@ -68,24 +73,38 @@ int sdp_choose(struct scall *c)
     if (tt_codec_choose(offers, n, &i))
         return ENOENT;
     const struct tt_codec_info *k = tt_codec_match(&offers[i]);
+    if (k != c->codec) { /* the new codec's states first: a failure leaves the call as it was */
+        int err = media_codec_set(c, k);
+        if (err)
+            return err;
+    }
+    c->pt_send = offers[i].pt;
+    /* The answer names only what is used, the codec chosen and telephone-event: a caller
+     * told of several codecs may send with another than ours, and its tones would then go
+     * unheard (only the chosen codec's packets are decoded). */
+    for (struct le *le = list_head(lst); le; le = le->next) {
+        struct sdp_format *f = le->data;
+        if (f->sup)
+            f->sup = f->pt == c->pt_send || !strcasecmp(f->name, "telephone-event");
+    }
     const struct sdp_format *te = sdp_media_rformat(c->sdpm, "telephone-event");
     c->pt_telev = te ? te->pt : -1;
     enum sdp_dir dir = sdp_media_rdir(c->sdpm);
     bool was_held = c->held;
-    c->held = !(dir & SDP_RECVONLY); /* the caller will not hear us: sendonly or inactive */
+    /* libre keeps the remote direction from our side: their "sendonly" is our RECVONLY. The
+     * caller will not hear us (sendonly or inactive: on hold) when we may not send. */
+    c->held = !(dir & SDP_SENDONLY);
     if (was_held && !c->held)
-        c->pace.marker = true; /* back from hold: a new talkspurt */
-    c->pt_send = offers[i].pt;
+        c->t_last_rtp = svc_now_ms(); /* a phone on hold may send nothing: count afresh */
     c->answered = true;
-    if (k != c->codec) {
-        c->codec = k;
-        int err = media_codec_set(c);
-        if (err)
-            return err;
+    /* Where media goes: the SDP's address, until the caller's first packet fixes it. A new
+     * address in a later offer (a PBX moving the media) is followed, and latched afresh. */
+    const struct sa *ra = sdp_media_raddr(c->sdpm);
+    if (!sa_cmp(ra, &c->sdp_addr, SA_ALL)) {
+        c->sdp_addr = *ra;
+        c->peer = *ra;
+        c->latched = false;
     }
-    /* where media goes, until the caller's first packet says otherwise */
-    if (!c->latched)
-        c->peer = *sdp_media_raddr(c->sdpm);
     return 0;
 }
 
@@ -96,5 +115,13 @@ int sdp_answer(struct scall *c, struct mbuf **descp)
 
 int sdp_offer(struct scall *c, struct mbuf **descp)
 {
+    /* A call with its audio at a rate offers only codecs of that rate (and telephone-event);
+     * before that, every one we speak. */
+    const struct list *lst = sdp_media_format_lst(c->sdpm, true);
+    for (struct le *le = list_head(lst); le; le = le->next) {
+        struct sdp_format *f = le->data;
+        const struct tt_codec_info *k = tt_codec_find(f->name, f->srate, f->ch);
+        f->sup = !k || !c->call || (int)k->audio_rate == c->rate;
+    }
     return sdp_encode(descp, c->sdp, true);
 }

@@ -21,6 +21,11 @@
 #include "call/reload_bg.h"
 #include "sip/sip_int.h"
 
+/* re_dbg.h wants a module name and level for its own macros, which are not used here */
+#define DEBUG_MODULE "tonetree"
+#define DEBUG_LEVEL 0
+#include <re_dbg.h>
+
 /* How often the flags are looked at: a SIGTERM is acted on within this. */
 #define HOUSE_MS 100
 /* After the last call of a drain or a stop: time for the BYEs and the last replies to go out
@@ -45,14 +50,31 @@ void svc_report(struct svc *s, tt_diag *d)
 {
     if (!d || !tt_diag_len(d))
         return;
-    if (s->err)
-        tt_diag_print(d, s->err);
+    if (s->o->report)
+        s->o->report(d, s->o->arg);
     tt_diag_clear(d);
+}
+
+/* libre writes its warnings (a datagram that is not SIP, say) to stderr unless a handler takes
+ * them: one a malformed packet, so anyone on the network could fill the operator's log. They
+ * are counted instead (the metrics page shows the count). libre keeps one handler for the
+ * process; the service sets it for its life and takes it back. */
+static void libre_message(int level, const char *p, size_t len, void *arg)
+{
+    (void)level;
+    (void)p;
+    (void)len;
+    struct svc *s = arg;
+    s->stack_messages++;
 }
 
 static bool request_handler(const struct sip_msg *msg, void *arg)
 {
     struct svc *s = arg;
+    if (!pl_strcmp(&msg->met, "NOTIFY")) { /* a transfer's progress (sipsess takes none) */
+        (void)scall_notify(s, msg);
+        return true;
+    }
     if (pl_strcmp(&msg->met, "OPTIONS"))
         return false; /* INVITE and the rest: sipsess's, or libre's own 501 */
     if (s->draining || s->stopping)
@@ -78,12 +100,15 @@ static void house(void *arg)
     const struct tt_sip_opts *o = s->o;
     if (o->reload && *o->reload != s->reload_seen && !s->reloading) {
         s->reload_seen = *o->reload;
-        if (s->err)
-            fprintf(s->err, "%s: reloading the menu\n", tt_menu_slot_path(s->menus));
+        tt_diag *d = tt_diag_new();
+        if (d)
+            tt_diag_add(d, TT_NOTE, tt_menu_slot_path(s->menus), 0, "reloading the menu");
         int err = tt_reload_bg_start(&s->reloading, s->menus);
-        if (err && s->err)
-            fprintf(s->err, "%s: cannot reload the menu: %s\n", tt_menu_slot_path(s->menus),
-                    strerror(err));
+        if (err && d)
+            tt_diag_add(d, TT_ERROR, tt_menu_slot_path(s->menus), 0,
+                        "cannot reload the menu: %s", strerror(err));
+        svc_report(s, d);
+        tt_diag_free(d);
     }
     if (s->reloading) {
         struct pollfd p = {.fd = tt_reload_bg_fd(s->reloading), .events = POLLIN};
@@ -95,16 +120,19 @@ static void house(void *arg)
             tt_diag_free(d);
         }
     }
-    if (o->stop && *o->stop && !s->draining && !s->stopping) {
-        if (*o->stop == SIGTERM) {
-            s->draining = true;
-            if (s->err)
-                fprintf(s->err, "tonetree sip: draining: %u calls to finish, new calls refused\n",
+    if (o->stop && *o->stop == SIGTERM && !s->draining && !s->stopping) {
+        s->draining = true;
+        tt_diag *d = tt_diag_new();
+        if (d)
+            tt_diag_add(d, TT_NOTE, NULL, 0, "draining: %u calls to finish, new calls refused",
                         s->ncalls);
-        } else {
-            s->stopping = true;
-            scall_free_all(s);
-        }
+        svc_report(s, d);
+        tt_diag_free(d);
+    }
+    /* any other stop, even during a drain: everyone is hung up now */
+    if (o->stop && *o->stop && *o->stop != SIGTERM && !s->stopping) {
+        s->stopping = true;
+        scall_free_all(s);
     }
     if ((s->draining || s->stopping) && !list_head(&s->calls) && !s->reloading) {
         /* Every call is over: let the last BYEs and replies go, then end. */
@@ -135,23 +163,33 @@ static int parse_addr(struct sa *sa, const char *text, tt_diag *d, const char *w
     return err ? EINVAL : 0;
 }
 
-int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, FILE *err_out,
-                 tt_diag *diag)
+int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag)
 {
-    struct svc s = {.o = o, .menus = menus, .err = err_out};
+    struct svc s = {.o = o, .menus = menus};
     s.max_calls = o->max_calls ? o->max_calls : TT_SIP_MAX_CALLS;
     s.reload_seen = o->reload ? *o->reload : 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int maxfds = raise_fd_limit();
+    dbg_handler_set(libre_message, &s);
     int err = libre_init();
     if (err) {
         tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start libre: %s", strerror(err));
+        dbg_handler_set(NULL, NULL);
         return err;
     }
     if ((err = fd_setsize(maxfds)))
         goto out;
     if ((err = parse_addr(&s.laddr, o->listen ? o->listen : "127.0.0.1:5070", diag, "--listen")))
         goto out;
+    if (sa_is_any(&s.laddr)) {
+        /* The address goes into every SDP and Contact: phones must be able to reach it. */
+        tt_diag_add(diag, TT_ERROR, NULL, 0,
+                    "--listen %s: give the address phones reach this machine at, not a "
+                    "wildcard (it is written into every call's SDP)",
+                    o->listen);
+        err = EINVAL;
+        goto out;
+    }
     s.media_addr = s.laddr;
     if (o->rtp_addr && (err = sa_set_str(&s.media_addr, o->rtp_addr, 0))) {
         tt_diag_add(diag, TT_ERROR, NULL, 0, "the media address '%s' is not an address",
@@ -171,19 +209,31 @@ int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, FILE *err_out
                     strerror(err));
         goto out;
     }
+    (void)sip_transp_laddr(s.sip, &s.laddr, SIP_TRANSP_UDP, NULL); /* the port it got */
     /* OPTIONS first: its handler answers only those, and leaves the rest to sipsess */
     if ((err = sip_listen(&s.lsnr, s.sip, true, request_handler, &s)) ||
         (err = sipsess_listen(&s.sock, s.sip, 32, scall_conn_handler, &s)))
         goto fail;
+    struct sa maddr;
+    if (o->metrics && (err = parse_addr(&maddr, o->metrics, diag, "--metrics")))
+        goto out;
+    if ((err = metrics_open(&s, o->metrics ? &maddr : NULL))) {
+        tt_diag_add(diag, TT_ERROR, NULL, 0, "cannot start the metrics (%s): %s",
+                    o->metrics ? o->metrics : "no page", strerror(err));
+        goto out;
+    }
     tmr_init(&s.tick);
     tmr_init(&s.house);
-    s.grid_us = svc_now_us();
+    s.grid_us = 0; /* the phases' own grid (media.c starts each call on it): from t0 */
     tmr_start(&s.tick, 1, media_tick, &s);
     tmr_start(&s.house, HOUSE_MS, house, &s);
     if (o->ready) {
-        char where[64];
+        char where[64], metrics[64];
+        struct sa m;
         re_snprintf(where, sizeof(where), "%J", &s.laddr);
-        o->ready(where, o->arg);
+        if (!metrics_where(&s, &m))
+            re_snprintf(metrics, sizeof(metrics), "%J", &m);
+        o->ready(where, o->metrics ? metrics : NULL, o->arg);
     }
     err = re_main(NULL);
     goto out;
@@ -199,11 +249,13 @@ out:
     }
     tmr_cancel(&s.tick);
     tmr_cancel(&s.house);
+    metrics_close(&s);
     mem_deref(s.sock);
     mem_deref(s.lsnr);
     if (s.sip)
         sip_close(s.sip, true);
     mem_deref(s.sip);
     libre_close();
+    dbg_handler_set(NULL, NULL);
     return err;
 }

@@ -10,6 +10,7 @@
  *   sdp.c     offer and answer: the codecs and telephone-event we speak
  *   media.c   RTP: the send tick and its schedule, what a caller sends us
  *   callkeys.c  keys from RFC 4733 events, in-band tones and SIP INFO, counted once
+ *   metrics.c the counters, and their page for Prometheus
  */
 #ifndef TT_SIP_SIP_INT_H
 #define TT_SIP_SIP_INT_H
@@ -30,6 +31,9 @@
 #define TT_SIP_PTIME_MS 20
 #define TT_SIP_PHASES 4
 #define TT_SIP_PHASE_US (TT_SIP_PTIME_MS * 1000 / TT_SIP_PHASES)
+/* A packet sent more than this after its time counts as late: a quarter of a packet time, the
+ * p99 the service aims at. */
+#define TT_SIP_LATE_US 5000
 
 struct svc;
 struct scall;
@@ -41,6 +45,7 @@ enum scall_end {
     END_GOODBYE,  /* the menu said goodbye; the engine hung up */
     END_SILENT,   /* no RTP from the caller for rtp_timeout_ms */
     END_TOO_LONG, /* max_call_ms */
+    END_TRANSFERRED, /* put through to a person (REFER, and its NOTIFY said 2xx) */
     END_SHUTDOWN, /* the service was stopped */
     END_FAILED,   /* the SIP transaction failed, or the call could not go on */
     END_COUNT
@@ -49,7 +54,6 @@ enum scall_end {
 struct svc {
     const struct tt_sip_opts *o;
     tt_menu_slot *menus;
-    FILE *err;                    /* the operator's messages, as they happen */
     struct sip *sip;
     struct sipsess_sock *sock;
     struct sip_lsnr *lsnr;
@@ -57,6 +61,7 @@ struct svc {
     struct sa media_addr;         /* RTP binds here; port 0 */
     struct list calls;            /* struct scall, every call not yet freed */
     unsigned ncalls;              /* calls counted against max_calls */
+    unsigned unacked;             /* of them, answered and waiting for their ACK */
     unsigned max_calls;
     struct tmr tick, house;
     uint64_t grid_us;             /* the next phase slot's time (monotonic microseconds) */
@@ -67,6 +72,9 @@ struct svc {
     sig_atomic_t reload_seen;
     /* counters, for the log and (later) the metrics page */
     unsigned long calls_total, calls_refused, end_counts[END_COUNT];
+    unsigned long invalid_total, timeouts_total, packets_late;
+    unsigned long stack_messages; /* libre's warnings: malformed packets, mostly */
+    struct metrics *metrics;
     struct tt_pace_hist late;     /* every packet's send time less its slot's */
 };
 
@@ -99,14 +107,19 @@ struct scall {
     struct tt_codec_enc *enc;
     struct tt_codec_dec *dec;     /* for tones in the caller's audio: at 8000 Hz */
     struct sa peer;               /* where RTP goes: the SDP's until the first packet comes */
+    struct sa sdp_addr;           /* the media address of the last offer or answer */
     bool latched;                 /* symmetric RTP: the first packet's source is the peer */
     unsigned phase;
     bool pacing;                  /* on the send grid (counted in its phase) */
     struct tt_pace pace;
-    uint16_t seq0;
     uint32_t ts0;
     /* keys in */
     struct callkeys *keys;
+    /* a transfer to a person: the address, the REFER, and the timer that sends it from the
+     * loop (the session asks for it inside a call into tt_call, which must not be re-entered) */
+    char *transfer_to;
+    struct sip_request *refer;
+    struct tmr transfer_tmr;
     /* what the log says: the nodes visited, in order, and the counts */
     char visited[512];
     size_t nvisited;
@@ -121,6 +134,10 @@ void svc_report(struct svc *s, tt_diag *d);
 
 /* call.c */
 void scall_conn_handler(const struct sip_msg *msg, void *arg);
+bool scall_establish(struct scall *c);
+/* A NOTIFY in the dialog of one of our calls (the progress of a transfer); false when it is no
+ * call's. The request is answered either way. */
+bool scall_notify(struct svc *s, const struct sip_msg *msg);
 /* End the call for `why`: a BYE when the session is up, then freed (the BYE goes out
  * asynchronously: the loop keeps running). */
 void scall_end(struct scall *c, enum scall_end why);
@@ -141,7 +158,16 @@ void media_start(struct scall *c);
 void media_close(struct scall *c);
 /* The service's send timer: every call whose packet time came sends it. */
 void media_tick(void *arg);
-int media_codec_set(struct scall *c);
+/* The codec's encoder and decoder made, then put in place with c->codec and c->rate. */
+int media_codec_set(struct scall *c, const struct tt_codec_info *k);
+
+/* metrics.c: the page is served when addr is set */
+int metrics_open(struct svc *s, const struct sa *addr);
+void metrics_close(struct svc *s);
+/* Where the page is served (the port the system chose for a port 0). */
+int metrics_where(const struct svc *s, struct sa *where);
+void metrics_visit(struct svc *s, const char *node_id);
+void metrics_hangup(struct svc *s, const char *node_id);
 
 /* callkeys.c */
 struct callkeys;

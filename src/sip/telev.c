@@ -106,19 +106,24 @@ static void end_press(struct tt_telev *r, struct tt_telev_seen *s, uint8_t volum
     tell(r, TT_TELEV_END, s, volume);
 }
 
-/* Whether an event of this code starting at `start` continues segment s (telev.h): it starts
- * exactly where s ended, or where s's segment would end if s goes on. The subtraction wraps
+/* Whether a report of this code starting at `start` continues segment s (telev.h): s is the
+ * block just before it in the same payload (packed, so contiguous by construction), or s has
+ * not ended and its segment would end exactly there (start + 0xFFFF). The subtraction wraps
  * at 2^32 as the timestamps do. */
-static bool continues(const struct tt_telev_seen *s, uint8_t event, uint32_t start)
+static bool continues(const struct tt_telev_seen *s, uint8_t event, uint32_t start,
+                      const uint32_t *packed_after)
 {
     if (s->event != event)
         return false;
-    uint32_t after = start - s->start;
-    return after == s->duration || (!s->ended && after == TT_TELEV_SEGMENT);
+    if (packed_after && s->start == *packed_after)
+        return true;
+    return !s->ended && start - s->start == TT_TELEV_SEGMENT;
 }
 
-/* One report of an event that began at `start`. */
-static void take(struct tt_telev *r, uint32_t start, const struct report *rep)
+/* One report of an event that began at `start`. packed_after: the start of the block before
+ * it in the same payload when that block was of the same event, else NULL. */
+static void take(struct tt_telev *r, uint32_t start, const struct report *rep,
+                 const uint32_t *packed_after)
 {
     r->stats.blocks++;
     if (!tt_telev_key(rep->event)) {
@@ -143,7 +148,7 @@ static void take(struct tt_telev *r, uint32_t start, const struct report *rep)
     struct tt_telev_seen s = {.start = start, .duration = rep->duration, .event = rep->event};
     for (unsigned i = r->n; i-- > 0;) {
         const struct tt_telev_seen *p = &r->seen[i];
-        if (!continues(p, rep->event, start))
+        if (!continues(p, rep->event, start, packed_after))
             continue;
         /* copied before remember() moves the list */
         s.base = p->base + (uint32_t)(start - p->start);
@@ -175,7 +180,8 @@ static int read_payload(struct tt_telev *r, uint32_t ts, const uint8_t *p, size_
     }
     if (len % 4)
         r->stats.trailing++;
-    uint32_t start = ts;
+    uint32_t start = ts, before = 0;
+    int before_event = -1;
     for (size_t off = 0; off + 4 <= len; off += 4) {
         if (*budget == 0) {
             r->stats.surplus += (len - off) / 4;
@@ -183,9 +189,11 @@ static int read_payload(struct tt_telev *r, uint32_t ts, const uint8_t *p, size_
         }
         (*budget)--;
         struct report rep = read_report(p + off);
-        take(r, start, &rep);
+        take(r, start, &rep, rep.event == before_event ? &before : NULL);
         /* Packed events are contiguous (§2.5.1.5): the next began where this one ended,
          * whatever this one was (a code we ignore still took its time). */
+        before = start;
+        before_event = rep.event;
         start += rep.duration;
     }
     return 0;

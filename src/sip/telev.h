@@ -29,19 +29,22 @@
  *    tone was a digit;
  *  - an event that lasts longer than the 16-bit duration (0xFFFF timestamp units, 8.2 s at
  *    8 kHz) goes on in a new segment whose timestamp is where the last one ended, start +
- *    0xFFFF, with no marker and the same code (§2.5.1.3, §2.5.2.3). A report with the same
- *    code that starts exactly where an earlier one ended (its start + its duration), or at
- *    start + 0xFFFF while that one has not ended, continues it: same press, no new key. The
- *    same rule takes events packed in one payload (§2.5.1.5: contiguous events, each
- *    starting where the one before ended): two blocks of one digit with no pause between
- *    them are one tone, as a DTMF receiver would hear them (a new press needs a pause: 40 ms,
- *    Q.24). A genuine second press cannot start exactly there: it starts after the first has
- *    ended and a pause has passed, and any duration reported is at most the real one;
+ *    0xFFFF, with no marker and the same code; only the last segment has the E bit
+ *    (§2.5.1.3, §2.5.2.3). So a report with the same code as an event that has not ended,
+ *    exactly 0xFFFF after its start, continues it: same press, no new key, even when the
+ *    report of the full 0xFFFF was lost. A genuine second press there would need the first
+ *    to be still going after 8.2 s with no end seen, and to start on exactly that unit. Only
+ *    that offset counts: a same-code event that starts exactly where the last one ended is
+ *    a new press, so that a sender whose timestamps stand still between events (against
+ *    RFC 3550) still has its repeated digits counted;
  *  - a payload of several 4-byte blocks holds contiguous events (§2.5.1.5): the first starts
  *    at the packet's timestamp, each next one where the one before ended (start + duration).
- *    Redundant copies of earlier events (§2.6.2) come in RFC 2198 payloads, whose blocks
- *    carry their own timestamp offsets: tt_telev_red unpacks them. Either way each block is
- *    an event at its own start time, so a redundant copy of an event already seen is a copy.
+ *    Two blocks of one digit side by side in a payload have no pause between them: one tone,
+ *    as a DTMF receiver would hear it (a new press needs a pause, 40 ms by Q.24), so one
+ *    press. Redundant copies of earlier events (§2.6.2) come in RFC 2198 payloads, whose
+ *    blocks carry their own timestamp offsets: tt_telev_red unpacks them. Either way each
+ *    block is an event at its own start time, so a redundant copy of an event already seen
+ *    is a copy.
  *
  * What the RTP header adds and what it does not. The marker bit starts an event (§2.2.2), but
  * the timestamp already says which event a packet belongs to, and some senders mark the
@@ -77,7 +80,7 @@
  * ignored), so that a copy of any payload finds every event it touched among the most recent
  * and still remembered. More is not DTMF from a keypad: Q.24's pause between digits means
  * DTMF events are never contiguous, and §2.5.1.5 packs only contiguous events; an RFC 2198
- * payload repeats the last two or three. */
+ * payload repeats a few recent ones. */
 #define TT_TELEV_MAX_BLOCKS 8
 /* The longest duration one segment reports (§2.5.1.3): the 16-bit field's largest value. */
 #define TT_TELEV_SEGMENT 0xFFFFu
@@ -96,7 +99,8 @@ struct tt_telev_note {
     int volume_dbm0;   /* 0 to -63, from the packet that made this note */
 };
 
-/** Called for each note, from inside tt_telev_packet or tt_telev_red. */
+/** Called for each note, from inside tt_telev_packet or tt_telev_red; it must not call
+ *  either of them again on the same receiver. */
 typedef void (*tt_telev_fn)(void *user, const struct tt_telev_note *n);
 
 /* Counts, for the caller's logs and for tests. */
@@ -121,7 +125,7 @@ struct tt_telev_seen {
     uint32_t duration; /* the longest duration reported for it */
     uint64_t base;     /* the press's duration before this segment began */
     uint32_t press;    /* which press it belongs to (a count, from 1) */
-    uint32_t press_start;
+    uint32_t press_start; /* that press's first segment's timestamp */
     uint8_t event;
     bool ended;        /* a report of it had the E bit */
     bool end_told;     /* the press's END has been reported */

@@ -859,7 +859,18 @@ static int node_section(const struct out *o, size_t number)
             goto out;
         sentence_list(o, NULL, &brief, 1);
     }
-    sentence_list(o, "Choices:", &choices, 1);
+    if (n->transfer) {
+        /* The words say where; then the caller is put through, and the choices are said only
+         * if that did not go through. */
+        char label[TT_TRANSFER_MAX + 80];
+        snprintf(label, sizeof(label), "Then the caller is put through to %s. If that does not "
+                 "go through:", n->transfer);
+        struct part failed = {tt_compose_phrase(m, o->ph[o->lang], TT_PH_TRANSFER_FAILED, 0),
+                              o->lang};
+        sentence_list(o, label, &failed, 1);
+        free(failed.text);
+    }
+    sentence_list(o, n->transfer ? "Then:" : "Choices:", &choices, 1);
     if (o->fmt == TT_SCRIPT_HTML)
         fputs("</section>\n", o->f);
 out:
