@@ -96,6 +96,7 @@
 #include "core/menu.h"
 #include "dsp/dtmf.h"
 #include "proclib.h"
+#include "siplib.h"
 #include "testlib.h"
 
 #define MENU "tests/data/sip.ini"
@@ -393,17 +394,18 @@ static int group_teardown(void **state)
 
 /*
  * One test's ports, in a block of BLOCK. baresip binds SIP on UDP and TCP at its port and TLS
- * at port + 1, so no two SIP ports here are adjacent:
- *   +0 tonetree SIP (UDP)     +4 baresip 1 SIP (+5 its TLS)   +8 baresip 1 ctrl_tcp
- *   +12 baresip 2 SIP (+13)   +16 baresip 2 ctrl_tcp
- *   +20..+39 tonetree RTP     +40..+49 baresip 1 RTP          +50..+59 baresip 2 RTP
+ * at port + 1, so no two SIP ports here are adjacent; the service's own SIP port is not here:
+ * it asks for port 0 and says which it got.
+ *   +4 baresip 1 SIP (+5 its TLS)   +8 baresip 1 ctrl_tcp
+ *   +12 baresip 2 SIP (+13)         +16 baresip 2 ctrl_tcp
+ *   +20..+39 tonetree RTP           +40..+49 baresip 1 RTP          +50..+59 baresip 2 RTP
  */
 #define BLOCK 64
 #define PORT_LO 16384  /* under Linux's ephemeral range (32768 on), where connections land */
 #define PORT_HI 32768
 
 struct ports {
-    int tt_sip, tt_rtp_lo, tt_rtp_hi;
+    int tt_rtp_lo, tt_rtp_hi;
     int bs_sip[2], bs_ctrl[2], bs_rtp_lo[2], bs_rtp_hi[2];
 };
 
@@ -442,7 +444,7 @@ static struct ports taken_ports(void)
         if (!ok)
             continue;
         G.next_block += k + 1;
-        struct ports pt = {.tt_sip = base, .tt_rtp_lo = base + 20, .tt_rtp_hi = base + 39};
+        struct ports pt = {.tt_rtp_lo = base + 20, .tt_rtp_hi = base + 39};
         for (int b = 0; b < 2; b++) {
             pt.bs_sip[b] = base + 4 + 8 * b;
             pt.bs_ctrl[b] = base + 8 + 8 * b;
@@ -996,6 +998,7 @@ struct fx {
     char tt_err[PATH_LEN], tt_log[PATH_LEN], source[PATH_LEN];
     char uri[128];               /* the service's address, to dial */
     pid_t tt;
+    int tt_port;                 /* its SIP port, as it said */
     bool tt_told;                /* SIGTERM sent */
     struct bs bs[2];
     bool bs_used[2];
@@ -1013,7 +1016,6 @@ static int fx_setup(void **state)
     snprintf(f->tt_err, sizeof(f->tt_err), "%s/tonetree.err", f->dir);
     snprintf(f->tt_log, sizeof(f->tt_log), "%s/calls.log", f->dir);
     snprintf(f->source, sizeof(f->source), "%s/source.wav", f->dir);
-    snprintf(f->uri, sizeof(f->uri), "sip:ivr@127.0.0.1:%d", f->pt.tt_sip);
     f->bs[0].ctl = f->bs[1].ctl = -1;
     return 0;
 }
@@ -1084,10 +1086,10 @@ static void tt_start(struct fx *f, const char *const *extra)
     bin = bin && *bin ? bin : "build/tonetree";
     if (access(bin, X_OK) != 0)
         fail_msg("%s is missing: build it first (make build/tonetree)", bin);
-    char listen[64], rtp[64];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->pt.tt_sip);
+    char rtp[64];
     snprintf(rtp, sizeof(rtp), "%d-%d", f->pt.tt_rtp_lo, f->pt.tt_rtp_hi);
-    char *argv[32] = {"tonetree", "sip", MENU, "--listen", listen, "--rtp-ports", rtp,
+    /* port 0: the system gives the service a free port, which it says when it listens */
+    char *argv[32] = {"tonetree", "sip", MENU, "--listen", "127.0.0.1:0", "--rtp-ports", rtp,
                       "--log", f->tt_log, "--cache", CACHE};
     int n = 11;
     for (; extra && *extra && n < 30; extra++)
@@ -1103,28 +1105,8 @@ static void tt_start(struct fx *f, const char *const *extra)
     char **env = make_env(set);
     f->tt = spawn(bin, argv, env, f->tt_err);
     free(env);
-    char ready[128];
-    snprintf(ready, sizeof(ready), "tonetree sip: listening on %s (UDP)", listen);
-    double until = now_s() + READY_S;
-    for (;;) {
-        size_t nerr;
-        char *err = tl_read_file(f->tt_err, &nerr);
-        bool up = strstr(err, ready) != NULL;
-        int status;
-        if (!up && waitpid(f->tt, &status, WNOHANG) == f->tt) {
-            f->tt = 0;
-            char how[64];
-            fail_msg("tonetree sip ended before it listened (%s); its stderr:\n%s",
-                     status_text(status, how, sizeof(how)), err);
-        }
-        if (!up && now_s() > until)
-            fail_msg("tonetree sip did not say '%s' within %.0f s; its stderr:\n%s", ready,
-                     READY_S, err);
-        free(err);
-        if (up)
-            return;
-        tl_sleep(0.02);
-    }
+    tl_sip_wait_ready(f->tt, f->tt_err, READY_S, &f->tt_port, NULL);
+    snprintf(f->uri, sizeof(f->uri), "sip:ivr@127.0.0.1:%d", f->tt_port);
 }
 
 /* Tell the service to stop (SIGTERM: it drains, and with no call left it ends): sent as soon
