@@ -120,7 +120,7 @@
  * (its quantizer rounds to the middle of each step, so its error barely biases the gain) and
  * G.722 -0.03% (its band-splitting filters pass speech at unity); through the service and
  * baresip, the levels measured were within 0.2% in every run. 1% leaves five times that, and
- * is a fortieth of a volume step (3 dB, 41%) and a ninth of a 1 dB change: a service at the
+ * is a fortieth of a volume step (3 dB, 41%) and a twelfth of 1 dB (12%): a service at the
  * wrong volume level, or that normalized its prompts' loudness, cannot pass. */
 #define GAIN_TOL 0.01
 
@@ -152,7 +152,7 @@
 #define AFTER_KEY_S 3.5
 /* The next page starts at most this long (in the recording's own audio time) after the last
  * of the welcome heard: the pause the session makes between pages (0.4 s) and the cut's
- * latency. An engine that only moved on at the welcome's end would be 6 s and more. */
+ * latency. An engine that only moved on at the welcome's end would be 7 s and more. */
 #define INFO_WITHIN_S 2.5
 
 /* ---- shared by every test: the prompts, prepared once, and the clips looked for ---- */
@@ -370,8 +370,8 @@ static int group_setup(void **state)
     print_message("codecs alone, on the welcome at the default volume: G.711 (English) gain "
                   "%.4f corr %.5f;", g, c);
     codec_effect(&G.welcome[ES][R16K], true, &g, &c, &hi);
-    print_message(" G.722 (Spanish) gain %.4f corr %.5f, energy above 4.4 kHz kept %.2f "
-                  "(%.1f%% of the clip's)\n", g, c, hi,
+    print_message(" G.722 (Spanish) gain %.4f corr %.5f, and %.2f of the energy above 4.4 kHz "
+                  "kept (%.2f%% of the clip's energy is there)\n", g, c, hi,
                   100 * high_share(G.welcome[ES][R16K].pcm, G.welcome[ES][R16K].n));
     return 0;
 }
