@@ -218,6 +218,8 @@ void scall_end(struct scall *c, enum scall_end why)
     if (c->end == END_CALLER && c->ed && c->node >= 0)
         metrics_hangup(c->svc, tt_menu_node_id(c->ed->menu, c->node));
     log_line(c);
+    if (c->sess && c->end != END_CALLER && c->end != END_FAILED)
+        c->svc->bye_at = svc_now_ms() ? svc_now_ms() : 1; /* ours to hang up: a BYE goes */
     /* Freeing an established session sends the BYE; libre keeps its transaction running on
      * the loop after we let go. */
     mem_deref(c);

@@ -28,8 +28,8 @@
 
 /* How often the flags are looked at: a SIGTERM is acted on within this. */
 #define HOUSE_MS 100
-/* After the last call of a drain or a stop: time for the BYEs and the last replies to go out
- * and be answered, capped (libre would wait 32 s for a UDP transaction that nobody answers). */
+/* After the last call of a drain or a stop, when the engine itself hung up: time for its BYEs to
+ * be answered, capped (libre would wait 32 s for a UDP transaction that nobody answers). */
 #define CLOSE_MS 2000
 
 static struct timespec t0;
@@ -135,8 +135,11 @@ static void house(void *arg)
         scall_free_all(s);
     }
     if ((s->draining || s->stopping) && !list_head(&s->calls) && !s->reloading) {
-        /* Every call is over: let the last BYEs and replies go, then end. */
-        tmr_start(&s->house, CLOSE_MS, close_done, s);
+        /* Every call is over: a BYE of ours sent in the last CLOSE_MS may still want its
+         * answer (or a resend), so that long is left for it; else the service ends now. */
+        tt_ms since = svc_now_ms() - s->bye_at;
+        tmr_start(&s->house, s->bye_at && since < CLOSE_MS ? (uint64_t)(CLOSE_MS - since) : 1,
+                  close_done, s);
         return;
     }
     tmr_start(&s->house, HOUSE_MS, house, s);

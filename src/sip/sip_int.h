@@ -68,6 +68,7 @@ struct svc {
     unsigned grid_phase;          /* which phase it is */
     unsigned phase_calls[TT_SIP_PHASES];
     bool draining, stopping;
+    tt_ms bye_at;                 /* when the engine last hung up a call itself (0: never) */
     struct tt_reload_bg *reloading;
     sig_atomic_t reload_seen;
     /* counters, for the log and (later) the metrics page */
