@@ -170,6 +170,12 @@ $(BUILD)/bench/udp_floor: bench/udp_floor.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lpthread
 
+# The capture that checks the engine's send times from outside (issue 12): an AF_PACKET socket
+# on lo, root only, run by scripts/bench-sip.sh (build/bench/rtp_capture LO HI SECONDS).
+$(BUILD)/bench/rtp_capture: bench/rtp_capture.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
 # bench_voices listens with pocketsphinx, which only the benchmarks install (bench-deps.sh),
 # before it is compiled. Its headers are included as system headers: sphinxbase's own are
 # not clean under -Wextra.
