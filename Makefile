@@ -51,7 +51,7 @@ CACHE   ?= $(BUILD)/cache
 RUN_KEYS ?= 3 \# \# 0 1 9
 
 .PHONY: all run demo test unit asan tsan fuzz check-layers check-menus check-install review-page \
-        conformance bench bench-compare deps clean install uninstall FORCE
+        conformance bench bench-compare bench-sip deps clean install uninstall FORCE
 all: $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so $(BUILD)/tonetree
 
 deps: $(DEPS_OK)
@@ -299,6 +299,13 @@ BASE   ?= 87980a9
 ROUNDS ?= 15
 bench-compare: | $(DEPS_OK)
 	+@MAKE='$(MAKE)' BUILD='$(BUILD)' ROUNDS='$(ROUNDS)' ./scripts/bench-compare.sh '$(BASE)'
+
+# Issue 12's SIP benchmark (scripts/bench-sip.sh, docs/benchmarks.md): SIPp places 100, 500,
+# 1000 and 2000 calls at once on `tonetree sip`, beside the floor of bare UDP sockets. About
+# 10 minutes on a quiet machine, up to 10 more per N while it waits for the load average to
+# fall; root only (its capture opens an AF_PACKET socket). Not part of `make test` or `make bench`.
+bench-sip: | $(DEPS_OK)
+	+@MAKE='$(MAKE)' BUILD='$(BUILD)' ./scripts/bench-sip.sh
 
 clean:
 	rm -rf $(BUILD)
