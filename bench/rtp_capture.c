@@ -44,6 +44,9 @@
  *   ts_fallback  packets the kernel gave no software timestamp of the device (it then stamps
  *              them itself as it writes the ring: a little later); should be 0
  *   seconds    how long it captured
+ *   cpu_s      the CPU time this program used (user and system), so that a run can say how much
+ *              of the machine the watching took; the kernel's work for the filter and the ring
+ *              is done in the sender's sendto() and counts as the sender's
  *
  * Needs CAP_NET_RAW (root). Not part of `make bench`; built by `make build/bench/rtp_capture`
  * and run by scripts/bench-sip.sh beside the engine and beside bench/udp_floor.
@@ -63,6 +66,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -367,14 +371,19 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < TABLE_SIZE; i++)
         short_streams += c.table[i].used && c.table[i].packets < SHORT_STREAM;
     qsort(err, c.n, sizeof(*err), cmp_u64);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     printf("rtp_capture ports=%ld-%ld seconds=%.1f packets=%zu streams=%u short_streams=%u "
            "err_p50_ms=%.3f err_p99_ms=%.3f err_max_ms=%.3f late_5ms=%llu seq_gaps=%llu "
-           "skipped_slots=%llu kernel_packets=%u kernel_drops=%u ts_fallback=%llu\n",
+           "skipped_slots=%llu kernel_packets=%u kernel_drops=%u ts_fallback=%llu "
+           "cpu_s=%.2f\n",
            lo, hi, took, c.n, c.nstreams, short_streams, pct_ms(err, c.n, 0.5),
            pct_ms(err, c.n, 0.99), c.n ? (double)err[c.n - 1] / 1e6 : 0.0,
            (unsigned long long)late, (unsigned long long)c.seq_gaps,
            (unsigned long long)c.skipped, st.tp_packets, st.tp_drops,
-           (unsigned long long)c.ts_fallback);
+           (unsigned long long)c.ts_fallback, cpu);
     rc = 0;
 out:
     if (ring != MAP_FAILED)

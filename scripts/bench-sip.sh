@@ -16,13 +16,17 @@
 #   HOLD_MS=15000  each of the call's two pauses; WINDOW_S=20 the steady window; RAMP_S=10 how
 #   long SIPp takes to reach N; LOAD_MAX=1.5, LOAD_WAIT_S=600: before each N, wait (at most
 #   that long) for the 1-minute load average to fall under LOAD_MAX; PERF=1: after the window,
-#   `perf record` the engine for 10 s while the calls are still up (its report beside the rest)
+#   `perf record` the engine for 10 s while the calls are still up (its report, perf.txt, beside
+#   the rest; the sampling slows the engine while the last calls are set up, so the set-up
+#   times and failed calls of such a run are not the figures)
 #
 # Runs on a busy machine are not the figures: the load average before each N is in the table,
-# marked when the wait ran out. Everything is on 127.0.0.1, on ports below the tests' (20000 and
-# up): SIP 5570, metrics 5571, SIPp 5572 and its media 5580, RTP 10000-19999. Every process it
-# starts is stopped by its PID, and every wait is bounded. Needs root (the capture's AF_PACKET
-# socket), SIPp (sip-tester) and curl. Benchmarks report, they never fail on a figure.
+# marked when the wait ran out, and so is the CPU the rest of the machine took meanwhile.
+# Everything is on 127.0.0.1, below the ports the tests take (16384 and up): SIP 5570, metrics
+# 5571, SIPp 5572 and its media 5580, RTP 6000-15999 (the floor sends from the same ports once
+# the engine is gone). Every process it starts is stopped by its PID, and every wait is
+# bounded. Needs root (the capture's AF_PACKET socket), SIPp (sip-tester) and curl.
+# Benchmarks report, they never fail on a figure.
 set -eu
 
 top=$(git rev-parse --show-toplevel)
@@ -41,8 +45,8 @@ sip_port=5570
 metrics_port=5571
 sipp_port=5572
 sipp_media=5580
-rtp_lo=10000
-rtp_hi=19999
+rtp_lo=6000
+rtp_hi=15999
 # TT_SIP_PHASES in src/sip/sip_int.h: the floor spreads its streams over as many send slots
 # as the engine spreads its calls, so both send bursts of the same size.
 phases=4
@@ -113,6 +117,9 @@ rss_kb() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 load1() { cut -d' ' -f1 /proc/loadavg; }
+machine_ticks() { # "busy steal": the whole machine's CPU (user nice system irq softirq) in ticks
+    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9; exit }' /proc/stat
+}
 median() { # numbers on stdin, one a line
     sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
@@ -171,8 +178,8 @@ eng_pid=
 
 table=$out/table.md
 {
-    echo "| N | load | calls up | failed / placed | keys heard | set-up p50 / p99 / max ms | engine CPU | CPU per call-s | SIPp CPU | RSS per call | heap per call | engine send error p50 / p99 / max ms (capture) | (its histogram) | late > 5 ms | floor p50 / p99 / max ms (capture) | (its own clock) | floor CPU per stream-s, send / all |"
-    echo "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|---:|---|---|---|"
+    echo "| N | load | others' CPU, engine / floor | calls up | failed / placed | keys heard | set-up p50 / p99 / max ms | engine CPU | CPU per call-s | SIPp CPU | RSS per call | heap per call | engine send error p50 / p99 / max ms (capture) | (its histogram) | late > 5 ms | floor p50 / p99 / max ms (capture) | (its own clock) | floor CPU per stream-s, send / all |"
+    echo "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|---:|---|---|---|"
 } >"$table"
 
 for n in $ns; do
@@ -212,33 +219,38 @@ for n in $ns; do
     done
     sleep 3
 
-    # -- the steady window --
+    # -- the steady window: RSS every second from /proc (the engine does nothing for it); the
+    # metrics page only three times, as building it reads /proc/self/fd (a descriptor a call)
+    # and walks malloc's arenas, on the same thread that sends the packets --
+    cat /proc/loadavg >"$d/loadavg.window"
     "$build/bench/rtp_capture" "$rtp_lo" "$rtp_hi" "$window_s" >"$d/capture.txt" 2>&1 &
     cap_pid=$!
     curl -s --max-time 2 "http://127.0.0.1:$metrics_port/metrics" >"$d/metrics.start"
     c0=$(cpu_ticks "$eng_pid")
     s0=$(cpu_ticks "$sipp_pid")
+    m0=$(machine_ticks)
     t0=$(date +%s.%N)
-    : >"$d/samples"
+    : >"$d/rss"
     i=0
     while [ "$i" -lt "$window_s" ]; do
         sleep 1
-        echo "$(rss_kb "$eng_pid") $(metric tonetree_heap_bytes) $(metric tonetree_calls_active)" \
-            >>"$d/samples"
+        rss_kb "$eng_pid" >>"$d/rss"
         i=$((i + 1))
+        if [ "$i" -eq $((window_s / 2)) ]; then
+            curl -s --max-time 2 "http://127.0.0.1:$metrics_port/metrics" >"$d/metrics.mid"
+        fi
     done
     c1=$(cpu_ticks "$eng_pid")
     s1=$(cpu_ticks "$sipp_pid")
+    m1=$(machine_ticks)
     t1=$(date +%s.%N)
     curl -s --max-time 2 "http://127.0.0.1:$metrics_port/metrics" >"$d/metrics.end"
     wait "$cap_pid" || true
     cap_pid=
     if [ "$perf_on" = 1 ] && command -v perf >/dev/null 2>&1; then
-        if perf record -q -F 499 -g -p "$eng_pid" -o "$d/perf.data" -- sleep 10 >/dev/null 2>&1
-        then
-            perf report -i "$d/perf.data" --stdio --no-children --percent-limit 1 \
-                >"$d/perf.txt" 2>/dev/null || true
-        fi
+        # (the report is made at the end: unwinding the stacks takes a core for a while)
+        perf record -q -F 499 --call-graph dwarf,16384 -p "$eng_pid" -o "$d/perf.data" \
+            -- sleep 10 >/dev/null 2>&1 || true
     fi
 
     # -- SIPp to its end (bounded by its own -timeout, and by this) --
@@ -252,10 +264,15 @@ for n in $ns; do
     eng_pid=
 
     # -- the floor: the same streams on bare sockets, watched the same way --
+    cat /proc/loadavg >"$d/loadavg.floor"
     "$build/bench/rtp_capture" "$rtp_lo" "$rtp_hi" $((window_s + 2)) >"$d/floor-capture.txt" 2>&1 &
     cap_pid=$!
     sleep 0.5
+    f0=$(machine_ticks)
+    ft0=$(date +%s.%N)
     "$build/bench/udp_floor" "$n" "$window_s" "$phases" "$rtp_lo" >"$d/floor.txt" 2>&1 || true
+    f1=$(machine_ticks)
+    ft1=$(date +%s.%N)
     wait "$cap_pid" || true
     cap_pid=
 
@@ -272,10 +289,13 @@ for n in $ns; do
     logged=$(grep -c "call-id=" "$d/calls.log" 2>/dev/null || true)
     heard=$(grep -c "nodes=main>info" "$d/calls.log" 2>/dev/null || true)
     secs=$(echo "$t0 $t1" | awk '{ print $2 - $1 }')
-    calls_avg=$(awk '{ s += $3 } END { print NR ? s / NR : 0 }' "$d/samples")
-    calls_min=$(awk 'NR == 1 || $3 < m { m = $3 } END { print m + 0 }' "$d/samples")
-    rss_n=$(awk '{ print $1 }' "$d/samples" | median)
-    heap_n=$(awk '{ print $2 }' "$d/samples" | median)
+    for w in start mid end; do
+        metric_file "$d/metrics.$w" tonetree_calls_active
+    done >"$d/calls_up"
+    calls_avg=$(awk '{ s += $1 } END { print NR ? s / NR : 0 }' "$d/calls_up")
+    calls_min=$(sort -g "$d/calls_up" | head -1)
+    rss_n=$(median <"$d/rss")
+    heap_n=$(for w in start mid end; do metric_file "$d/metrics.$w" tonetree_heap_bytes; done | median)
     eng_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v s="$secs" 'BEGIN { printf "%.0f%%", 100 * (b - a) / hz / s }')
     per_call=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v s="$secs" -v c="$calls_avg" 'BEGIN { printf "%.0f us", c ? 1e6 * (b - a) / hz / (s * c) : 0 }')
     sipp_cpu=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" -v s="$secs" 'BEGIN { printf "%.0f%%", 100 * (b - a) / hz / s }')
@@ -284,6 +304,17 @@ for n in $ns; do
     cap=$(cat "$d/capture.txt")
     fcap=$(cat "$d/floor-capture.txt")
     floor=$(cat "$d/floor.txt")
+    # The rest of the machine while each was measured: everything busy less what this run's own
+    # programs took (the engine, SIPp and the capture; the floor and its capture), in % of a core.
+    others=$(echo "$m0 $m1" | awk -v e="$((c1 - c0 + s1 - s0))" -v cap="$(kv "$cap" cpu_s)" \
+        -v hz="$hz" -v s="$secs" '{ printf "%.0f%%", 100 * (($3 - $1 - e) / hz - cap) / s }')
+    fsecs=$(echo "$ft0 $ft1" | awk '{ print $2 - $1 }')
+    fothers=$(echo "$f0 $f1" | awk -v own="$(kv "$floor" cpu_us_per_stream_s)" -v n="$n" \
+        -v w="$window_s" -v cap="$(kv "$fcap" cpu_s)" -v hz="$hz" -v s="$fsecs" \
+        '{ printf "%.0f%%", 100 * (($3 - $1) / hz - own * n * w / 1e6 - cap) / s }')
+    steal=$(echo "$m0 $m1 $f0 $f1" | awk -v hz="$hz" -v s="$secs" -v fs="$fsecs" \
+        '{ printf "%.0f%% / %.0f%%", 100 * ($4 - $2) / hz / s, 100 * ($8 - $6) / hz / fs }')
+    echo "others=$others floor_others=$fothers steal=$steal" >"$d/machine.txt"
     q() { awk -v v="$(metric_file "$d/metrics.end" "tonetree_packet_send_late_seconds{quantile=\"$1\"}")" 'BEGIN { printf "%.2f", v * 1000 }'; }
     hist="$(q 0.5) / $(q 0.99) / $(q 1)"
     late=$(awk -v s0="$(metric_file "$d/metrics.start" tonetree_packets_sent_total)" \
@@ -294,13 +325,19 @@ for n in $ns; do
     ms3() { printf "%.2f / %.2f / %.2f" "$(kv "$1" "$2"p50_ms)" "$(kv "$1" "$2"p99_ms)" "$(kv "$1" "$2"max_ms)"; }
     drops=$(kv "$cap" kernel_drops)
     [ "${drops:-0}" = 0 ] && dropnote= || dropnote=" ($drops dropped)"
-    printf '| %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s | %s%s | %s | %s | %s | %s | %s / %s us |\n' \
-        "$n" "$load" "$calls_min" "${failed:-?}" "${placed:-?}" "$heard" "$logged" \
+    printf '| %s | %s | %s / %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s | %s%s | %s | %s | %s | %s | %s / %s us |\n' \
+        "$n" "$load" "$others" "$fothers" "$calls_min" "${failed:-?}" "${placed:-?}" "$heard" "$logged" \
         "$(echo "$setup" | sed 's#/# / #g')" "$eng_cpu" "$per_call" "$sipp_cpu" "$rss_call" \
         "$heap_call" "$(ms3 "$cap" err_)" "$dropnote" "$hist" "$late" "$(ms3 "$fcap" err_)" \
         "$(ms3 "$floor" send_err_)" "$(kv "$floor" cpu_send_us_per_stream_s)" \
         "$(kv "$floor" cpu_us_per_stream_s)" >>"$table"
     tail -1 "$table" >&2
+done
+
+for n in $ns; do
+    [ -f "$out/n$n/perf.data" ] || continue
+    perf report -i "$out/n$n/perf.data" --stdio --no-children --percent-limit 1 \
+        >"$out/n$n/perf.txt" 2>/dev/null || true
 done
 
 echo
