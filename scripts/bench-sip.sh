@@ -306,12 +306,15 @@ for n in $ns; do
     floor=$(cat "$d/floor.txt")
     # The rest of the machine while each was measured: everything busy less what this run's own
     # programs took (the engine, SIPp and the capture; the floor and its capture), in % of a core.
-    others=$(echo "$m0 $m1" | awk -v e="$((c1 - c0 + s1 - s0))" -v cap="$(kv "$cap" cpu_s)" \
-        -v hz="$hz" -v s="$secs" '{ printf "%.0f%%", 100 * (($3 - $1 - e) / hz - cap) / s }')
+    # The machine's figure is sampled at the timer tick and the programs' are exact, so it is
+    # good to about 5% of a core; under 3% reads "~0%".
+    pct() { awk -v v="$1" 'BEGIN { if (v < 3) print "~0%"; else printf "%.0f%%\n", v }'; }
+    others=$(pct "$(echo "$m0 $m1" | awk -v e="$((c1 - c0 + s1 - s0))" -v cap="$(kv "$cap" cpu_s)" \
+        -v hz="$hz" -v s="$secs" '{ print 100 * (($3 - $1 - e) / hz - cap) / s }')")
     fsecs=$(echo "$ft0 $ft1" | awk '{ print $2 - $1 }')
-    fothers=$(echo "$f0 $f1" | awk -v own="$(kv "$floor" cpu_us_per_stream_s)" -v n="$n" \
+    fothers=$(pct "$(echo "$f0 $f1" | awk -v own="$(kv "$floor" cpu_us_per_stream_s)" -v n="$n" \
         -v w="$window_s" -v cap="$(kv "$fcap" cpu_s)" -v hz="$hz" -v s="$fsecs" \
-        '{ printf "%.0f%%", 100 * (($3 - $1) / hz - own * n * w / 1e6 - cap) / s }')
+        '{ print 100 * (($3 - $1) / hz - own * n * w / 1e6 - cap) / s }')")
     steal=$(echo "$m0 $m1 $f0 $f1" | awk -v hz="$hz" -v s="$secs" -v fs="$fsecs" \
         '{ printf "%.0f%% / %.0f%%", 100 * ($4 - $2) / hz / s, 100 * ($8 - $6) / hz / fs }')
     echo "others=$others floor_others=$fothers steal=$steal" >"$d/machine.txt"
