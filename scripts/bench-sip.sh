@@ -194,6 +194,7 @@ for n in $ns; do
     sleep 3
     rss_idle=$(rss_kb "$eng_pid")
     heap_idle=$(metric tonetree_heap_bytes)
+    echo "rss_kb=$rss_idle heap_bytes=$heap_idle" >"$d/idle.txt"
 
     # -- SIPp: N calls at once, reached in RAMP_S, 2N calls in all (the first N end after
     # about 30 s and as many take their places, so N stay up well past the window) --
@@ -343,6 +344,10 @@ for n in $ns; do
         >"$out/n$n/perf.txt" 2>/dev/null || true
 done
 
+echo
+for n in $ns; do
+    awk -v n="$n" -F'[= ]' '{ printf "N=%s: the engine idle (every prompt prepared, no call): RSS %.0f MB, heap %.0f MB\n", n, $2 / 1024, $4 / 1048576 }' "$out/n$n/idle.txt"
+done
 echo
 echo "tonetree sip, SIPp beside it on this machine ($(nproc) cores), $(date +%Y-%m-%d); raw files in $out"
 echo
