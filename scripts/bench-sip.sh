@@ -308,8 +308,10 @@ for n in $ns; do
     # The rest of the machine while each was measured: everything busy less what this run's own
     # programs took (the engine, SIPp and the capture; the floor and its capture), in % of a core.
     # The machine's figure is sampled at the timer tick and the programs' are exact, so it is
-    # good to about 5% of a core; under 3% reads "~0%".
-    pct() { awk -v v="$1" 'BEGIN { if (v < 3) print "~0%"; else printf "%.0f%%\n", v }'; }
+    # good to about 5% of a core; under 3% reads "~0%". From 30% on it is marked "!": the
+    # window shared the machine's second core with someone else's work, and its figures are
+    # not the engine's (nor the floor's).
+    pct() { awk -v v="$1" 'BEGIN { if (v < 3) print "~0%"; else printf "%.0f%%%s\n", v, v >= 30 ? "!" : "" }'; }
     others=$(pct "$(echo "$m0 $m1" | awk -v e="$((c1 - c0 + s1 - s0))" -v cap="$(kv "$cap" cpu_s)" \
         -v hz="$hz" -v s="$secs" '{ print 100 * (($3 - $1 - e) / hz - cap) / s }')")
     fsecs=$(echo "$ft0 $ft1" | awk '{ print $2 - $1 }')
