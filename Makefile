@@ -53,7 +53,7 @@ CACHE   ?= $(BUILD)/cache
 RUN_KEYS ?= 3 \# \# 0 1 9
 
 .PHONY: all run demo test unit asan tsan fuzz check-layers check-menus check-install review-page \
-        conformance bench bench-compare deps clean install uninstall FORCE
+        conformance bench bench-compare bench-sip deps clean install uninstall FORCE
 all: $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so $(BUILD)/tonetree
 
 deps: $(DEPS_OK)
@@ -178,6 +178,12 @@ $(BUILD)/bench/spandsp_dtmf_file: bench/spandsp_dtmf_file.c | $(BENCH_DEPS_OK)
 $(BUILD)/bench/udp_floor: bench/udp_floor.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lpthread
+
+# The capture that checks the engine's send times from outside (issue 12): an AF_PACKET socket
+# on lo, root only, run by scripts/bench-sip.sh (build/bench/rtp_capture LO HI SECONDS).
+$(BUILD)/bench/rtp_capture: bench/rtp_capture.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 
 # bench_voices listens with pocketsphinx, which only the benchmarks install (bench-deps.sh),
 # before it is compiled. Its headers are included as system headers: sphinxbase's own are
@@ -304,6 +310,13 @@ BASE   ?= 87980a9
 ROUNDS ?= 15
 bench-compare: | $(DEPS_OK)
 	+@MAKE='$(MAKE)' BUILD='$(BUILD)' ROUNDS='$(ROUNDS)' ./scripts/bench-compare.sh '$(BASE)'
+
+# Issue 12's SIP benchmark (scripts/bench-sip.sh, docs/benchmarks.md): SIPp places 100, 500,
+# 1000 and 2000 calls at once on `tonetree sip`, beside the floor of bare UDP sockets. About
+# 10 minutes on a quiet machine, up to 10 more per N while it waits for the load average to
+# fall; root only (its capture opens an AF_PACKET socket). Not part of `make test` or `make bench`.
+bench-sip: | $(DEPS_OK)
+	+@MAKE='$(MAKE)' BUILD='$(BUILD)' ./scripts/bench-sip.sh
 
 clean:
 	rm -rf $(BUILD)

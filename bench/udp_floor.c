@@ -12,7 +12,7 @@
  *   CPU time per stream per second of running, in microseconds, of the sending thread and
  *   of the receiving thread (getrusage RUSAGE_THREAD), and of both.
  *
- *   udp_floor STREAMS [SECONDS [PHASES]]      e.g. udp_floor 1000 5
+ *   udp_floor STREAMS [SECONDS [PHASES [PORT]]]      e.g. udp_floor 1000 5
  *
  * The schedule is absolute (clock_nanosleep with TIMER_ABSTIME on CLOCK_MONOTONIC: packet k
  * is due at start + k x 20 ms, whatever happened to packet k - 1), and it has no catch-up
@@ -20,6 +20,11 @@
  * streams are spread over PHASES slots 20 ms / PHASES apart (default 20: one a millisecond),
  * as calls that start at random moments are on an engine whose timers count milliseconds;
  * PHASES 1 sends every stream at the same instant, the worst case for the error.
+ *
+ * With PORT, stream i sends from 127.0.0.1:PORT+i (else from a port the kernel picks), so that
+ * bench/rtp_capture can watch the floor's packets leave by their source ports as it watches
+ * the engine's (scripts/bench-sip.sh gives the engine's --rtp-ports). Its packets are RTP
+ * enough for that: version 2, SSRC i, timestamp 160 per packet.
  *
  * It binds nothing but 127.0.0.1, sending sockets included (an unbound socket would be bound
  * to every address by its first sendto). 2000 streams need 4000 descriptors: the soft limit
@@ -57,6 +62,7 @@
 
 struct run {
     int n, seconds, phases;
+    int port;                     /* the first sending socket's port, or 0: the kernel's */
     int *tx, *rx;                 /* the sockets, by stream */
     struct sockaddr_in *to;       /* each receiving socket's address */
     int ep;                       /* the receiver's epoll instance */
@@ -92,13 +98,13 @@ static void sleep_until(int64_t t)
         ;
 }
 
-/* A UDP socket bound to 127.0.0.1 on a port the kernel picks; its address in *addr. */
-static int loopback_socket(struct sockaddr_in *addr)
+/* A UDP socket bound to 127.0.0.1 on port (0: one the kernel picks); its address in *addr. */
+static int loopback_socket(int port, struct sockaddr_in *addr)
 {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof(a);
     if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
@@ -231,8 +237,8 @@ static double pct_ms(const uint32_t *v, size_t n, double q)
 int main(int argc, char **argv)
 {
     struct run r = {.seconds = 5, .phases = 20, .ep = -1};
-    if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: udp_floor STREAMS [SECONDS [PHASES]]\n");
+    if (argc < 2 || argc > 5) {
+        fprintf(stderr, "usage: udp_floor STREAMS [SECONDS [PHASES [PORT]]]\n");
         return 2;
     }
     r.n = atoi(argv[1]);
@@ -240,10 +246,14 @@ int main(int argc, char **argv)
         r.seconds = atoi(argv[2]);
     if (argc > 3)
         r.phases = atoi(argv[3]);
+    if (argc > 4)
+        r.port = atoi(argv[4]);
     if (r.n < 1 || r.n > MAX_STREAMS || r.seconds < 1 || r.seconds > MAX_SECONDS ||
-        r.phases < 1 || r.phases > 1000) {
-        fprintf(stderr, "udp_floor: STREAMS 1-%d, SECONDS 1-%d, PHASES 1-1000\n", MAX_STREAMS,
-                MAX_SECONDS);
+        r.phases < 1 || r.phases > 1000 || r.port < 0 ||
+        (r.port && (r.port < 1024 || r.port + r.n - 1 > 65535))) {
+        fprintf(stderr, "udp_floor: STREAMS 1-%d, SECONDS 1-%d, PHASES 1-1000, PORT 1024 to "
+                        "65536 less STREAMS\n",
+                MAX_STREAMS, MAX_SECONDS);
         return 2;
     }
     if (r.phases > r.n)
@@ -275,8 +285,8 @@ int main(int argc, char **argv)
         goto out;
     }
     for (int i = 0; i < r.n; i++) {
-        r.tx[i] = loopback_socket(NULL);
-        r.rx[i] = loopback_socket(&r.to[i]);
+        r.tx[i] = loopback_socket(r.port ? r.port + i : 0, NULL);
+        r.rx[i] = loopback_socket(0, &r.to[i]);
         if (r.tx[i] < 0 || r.rx[i] < 0) {
             perror("udp_floor: a socket on 127.0.0.1");
             goto out;
