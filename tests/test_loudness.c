@@ -583,5 +583,7 @@ int main(void)
         cmocka_unit_test(speech_read_back_from_the_disk_cache_is_at_the_same_loudness),
         cmocka_unit_test(personal_words_are_at_the_same_loudness_as_the_rest),
     };
+    if (getenv("TT_TEST")) /* one test by name (a pattern), to look at it alone */
+        cmocka_set_test_filter(getenv("TT_TEST"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * Both engines are libraries with process-wide state (flite's voice registry, espeak-ng's one
  * current voice and output callback), so this module starts each engine once, lazily, the
  * first time a voice of it is named, and serialises every call into them with one mutex: two
- * stores in two threads then cannot mix their speech. Neither engine is ever shut down:
+ * stores in two threads then cannot mix their speech. espeak-ng also runs on one thread of its
+ * own (see on_espeak_thread). Neither engine is ever shut down:
  * espeak-ng 1.51 hangs in espeak_ng_Synchronize when it is initialised again after
  * espeak_ng_Terminate, and what both keep is reachable from their globals, so leak checkers
  * do not count it.
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -207,6 +209,74 @@ static int espeak_on_samples(short *wav, int numsamples, espeak_EVENT *events)
     return 0;
 }
 
+/*
+ * espeak-ng runs on one thread of its own. Called from one thread and then another (the store's
+ * workers come and go with each store), espeak-ng 1.51 crashes now and then in its utf8_in,
+ * reading through a pointer it took from a thread's earlier call (test_loudness: 7 runs in 12
+ * on one build; 0 in 10 with every synthesis on one thread). So every call into it, from its
+ * start to each sentence, is handed to this thread, and the caller (holding lock, so one at a
+ * time) waits for it. The thread takes no signal the program would want (it starts with them
+ * blocked, as the store's workers do), but faults still end the process as they would anywhere.
+ */
+struct espeak_job {
+    int (*fn)(void *arg);
+    void *arg;
+    int result;
+    bool done;
+};
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
+static struct espeak_job *job; /* the one being done, under job_lock */
+static bool espeak_thread_up;  /* under lock */
+
+static void *espeak_thread(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&job_lock);
+    for (;;) {
+        while (!job || job->done)
+            pthread_cond_wait(&job_cond, &job_lock);
+        struct espeak_job *j = job;
+        pthread_mutex_unlock(&job_lock);
+        int result = j->fn(j->arg);
+        pthread_mutex_lock(&job_lock);
+        j->result = result;
+        j->done = true;
+        pthread_cond_broadcast(&job_cond);
+    }
+    return NULL;
+}
+
+/* Under lock: fn(arg) on espeak-ng's thread, started the first time. */
+static int on_espeak_thread(int (*fn)(void *arg), void *arg)
+{
+    if (!espeak_thread_up) {
+        sigset_t all, old;
+        sigfillset(&all);
+        sigdelset(&all, SIGSEGV);
+        sigdelset(&all, SIGBUS);
+        sigdelset(&all, SIGFPE);
+        sigdelset(&all, SIGILL);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pthread_t t;
+        int err = pthread_create(&t, NULL, espeak_thread, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (err)
+            return err;
+        pthread_detach(t); /* it lives as long as the process, as espeak-ng's state does */
+        espeak_thread_up = true;
+    }
+    struct espeak_job j = {.fn = fn, .arg = arg};
+    pthread_mutex_lock(&job_lock);
+    job = &j;
+    pthread_cond_broadcast(&job_cond);
+    while (!j.done)
+        pthread_cond_wait(&job_cond, &job_lock);
+    job = NULL;
+    pthread_mutex_unlock(&job_lock);
+    return j.result;
+}
+
 /* Under lock: start espeak-ng once, synchronous (no audio device, no thread of its own). */
 static int espeak_start(tt_diag *diag)
 {
@@ -310,6 +380,33 @@ out:
 
 /* ---- the interface ---------------------------------------------------------------------- */
 
+/* What the callers hand to espeak-ng's thread. */
+struct espeak_call {
+    const struct tt_tts_voice *v;
+    const char *name, *text;
+    int speed_pct;
+    int16_t **pcm;
+    size_t *frames;
+    int *rate;
+    char *version; /* filled once, for voice_parse */
+    size_t version_size;
+    tt_diag *diag;
+};
+
+static int espeak_call_select(void *arg)
+{
+    struct espeak_call *c = arg;
+    if (c->version && !c->version[0])
+        snprintf(c->version, c->version_size, "%s %s", espeak_Info(NULL), TT_TTS_PACE_TAG);
+    return espeak_select(c->name, c->diag);
+}
+
+static int espeak_call_speak(void *arg)
+{
+    struct espeak_call *c = arg;
+    return espeak_speak(c->v, c->text, c->speed_pct, c->pcm, c->frames, c->rate, c->diag);
+}
+
 int tt_tts_voice_parse(struct tt_tts_voice *v, const char *spec, tt_diag *diag)
 {
     const char *colon = spec ? strchr(spec, ':') : NULL;
@@ -342,16 +439,14 @@ int tt_tts_voice_parse(struct tt_tts_voice *v, const char *spec, tt_diag *diag)
         v->engine_name = "espeak-ng";
         /* One string for the process (voices are copied about): espeak-ng's version is. */
         static char version[96];
-        pthread_mutex_lock(&lock);
-        if (!version[0])
-            snprintf(version, sizeof(version), "%s %s", espeak_Info(NULL), TT_TTS_PACE_TAG);
-        pthread_mutex_unlock(&lock);
-        v->version = version;
         snprintf(v->name, sizeof(v->name), "%s", name);
         /* Only espeak-ng knows its voices: ask it now, so a typo is reported up front. */
+        struct espeak_call c = {.name = name, .version = version,
+                                .version_size = sizeof(version), .diag = diag};
         pthread_mutex_lock(&lock);
-        int err = espeak_select(name, diag);
+        int err = on_espeak_thread(espeak_call_select, &c);
         pthread_mutex_unlock(&lock);
+        v->version = version;
         return err;
     }
     tt_diag_add(diag, TT_ERROR, NULL, 0, "unknown speech engine '%.*s' in voice '%s': use %s",
@@ -370,10 +465,12 @@ int tt_tts_speak(const struct tt_tts_voice *v, const char *text, int speed_pct, 
                     speed_pct, TT_TTS_SPEED_MIN, TT_TTS_SPEED_MAX);
         return EINVAL;
     }
+    struct espeak_call c = {.v = v, .text = text, .speed_pct = speed_pct, .pcm = pcm,
+                            .frames = frames, .rate = rate, .diag = diag};
     pthread_mutex_lock(&lock);
     int err = v->engine == TT_TTS_FLITE
                   ? flite_speak(v, text, speed_pct, pcm, frames, rate, diag)
-                  : espeak_speak(v, text, speed_pct, pcm, frames, rate, diag);
+                  : on_espeak_thread(espeak_call_speak, &c);
     pthread_mutex_unlock(&lock);
     return err;
 }
