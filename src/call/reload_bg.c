@@ -8,12 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/thread.h"
 #include "call/reload_bg.h"
 
 struct tt_reload_bg {
@@ -60,12 +60,8 @@ int tt_reload_bg_start(struct tt_reload_bg **rp, tt_menu_slot *s)
         err = errno;
     else {
         /* The program's signals (SIGINT, SIGHUP) are for its own thread, whose poll() they
-         * wake: this one takes none. */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        err = pthread_create(&r->thread, NULL, run, r);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+         * wake: this one takes none (base/thread.h). */
+        err = tt_thread_start(&r->thread, run, r);
     }
     if (err) {
         release(r);

@@ -22,11 +22,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/thread.h"
 #include "prompt/prompt.h"
 #include "prompt/store_int.h"
 
@@ -252,24 +252,13 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* The workers start with the first job. They block every signal, so that a signal meant for
- * the program (Ctrl-C at the command line) reaches the thread that waits for it; if none can
- * be started, jobs are made on the thread that starts them: late, rather than never. */
+/* The workers start with the first job, taking none of the program's signals
+ * (base/thread.h); if none can be started, jobs are made on the thread that starts them: late,
+ * rather than never. */
 static void start_workers(struct tt_pool *p)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    /* A fault on a worker must still reach the program's handler (which gives a raw terminal
-     * back): blocked, the kernel would end the program without it. */
-    sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGBUS);
-    sigdelset(&all, SIGFPE);
-    sigdelset(&all, SIGILL);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    while (p->nthreads < p->want &&
-           !pthread_create(&p->threads[p->nthreads], NULL, worker, p))
+    while (p->nthreads < p->want && !tt_thread_start(&p->threads[p->nthreads], worker, p))
         p->nthreads++;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     p->want = p->nthreads;
 }
 

@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +29,8 @@
 #include <espeak-ng/speak_lib.h>
 #include <flite/flite.h>
 #include <flite/flite_version.h>
+
+#include "base/thread.h"
 
 #include "prompt/tts.h"
 
@@ -215,8 +216,7 @@ static int espeak_on_samples(short *wav, int numsamples, espeak_EVENT *events)
  * reading through a pointer it took from a thread's earlier call (test_loudness: 7 runs in 12
  * on one build; 0 in 10 with every synthesis on one thread). So every call into it, from its
  * start to each sentence, is handed to this thread, and the caller (holding lock, so one at a
- * time) waits for it. The thread takes no signal the program would want (it starts with them
- * blocked, as the store's workers do), but faults still end the process as they would anywhere.
+ * time) waits for it. It takes none of the program's signals (base/thread.h).
  */
 struct espeak_job {
     int (*fn)(void *arg);
@@ -251,16 +251,8 @@ static void *espeak_thread(void *unused)
 static int on_espeak_thread(int (*fn)(void *arg), void *arg)
 {
     if (!espeak_thread_up) {
-        sigset_t all, old;
-        sigfillset(&all);
-        sigdelset(&all, SIGSEGV);
-        sigdelset(&all, SIGBUS);
-        sigdelset(&all, SIGFPE);
-        sigdelset(&all, SIGILL);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
         pthread_t t;
-        int err = pthread_create(&t, NULL, espeak_thread, NULL);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        int err = tt_thread_start(&t, espeak_thread, NULL);
         if (err)
             return err;
         pthread_detach(t); /* it lives as long as the process, as espeak-ng's state does */
