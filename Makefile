@@ -126,10 +126,21 @@ $(BUILD)/tsan/tests/%: tests/%.c $(TEST_HELPERS) $(BUILD)/tsan/libtonetree.a | $
 # Every fuzz target stops at undefined behaviour (no recovery), so that it fails `make fuzz`
 # rather than scroll by in the log.
 FUZZ_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/fuzz_menu: tests/fuzz/fuzz_menu.c $(LIB_SRC) | $(DEPS_OK)
+# The library is compiled once for the targets that take it whole (instrumented for the
+# fuzzer, not linked with its main): each used to compile all of it again, a minute of the
+# suite's build.
+FUZZ_LIB_SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/fuzz/obj/%.o)
+$(BUILD)/fuzz/obj/%.o: src/%.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(FUZZ_LIB_SAN) -MMD -MP -c $< -o $@
+$(BUILD)/fuzz/libtonetree.a: $(FUZZ_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_menu: tests/fuzz/fuzz_menu.c $(BUILD)/fuzz/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(FUZZ_SAN) \
-	    -o $@ $< $(LIB_SRC) $(LIBS)
+	    -o $@ $< $(BUILD)/fuzz/libtonetree.a $(LIBS)
 
 # The same loader cutting the file for iniparser every 2 sections instead of 64, so that
 # small fuzz inputs cross the cuts too.
@@ -139,21 +150,21 @@ $(BUILD)/fuzz/fuzz_menu_cuts: tests/fuzz/fuzz_menu.c $(LIB_SRC) | $(DEPS_OK)
 	    -DTT_INI_CHUNK=2 -o $@ $< $(LIB_SRC) $(LIBS)
 
 # The phrase and keymap loaders, each on any bytes (tests/fuzz/fuzz_phrase.c, fuzz_keymap.c).
-$(BUILD)/fuzz/fuzz_phrase $(BUILD)/fuzz/fuzz_keymap: $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) \
-    | $(DEPS_OK)
+$(BUILD)/fuzz/fuzz_phrase $(BUILD)/fuzz/fuzz_keymap: $(BUILD)/fuzz/%: tests/fuzz/%.c \
+    $(BUILD)/fuzz/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(FUZZ_SAN) \
-	    -o $@ $< $(LIB_SRC) $(LIBS)
+	    -o $@ $< $(BUILD)/fuzz/libtonetree.a $(LIBS)
 
 # A SIP call's keys (tests/fuzz/fuzz_sip_keys.c): the RFC 4733 receiver, the INFO parser and
 # their merge are pure code, so the target is built from those three alone.
 SIP_KEYS_SRC = src/sip/telev.c src/sip/info.c src/sip/keys.c
 # A call's offer and answer (tests/fuzz/fuzz_sip_sdp.c): the call's own SDP code on libre's
 # parser, so the whole library is linked, as for the menu loader.
-$(BUILD)/fuzz/fuzz_sip_sdp: tests/fuzz/fuzz_sip_sdp.c $(LIB_SRC) | $(DEPS_OK)
+$(BUILD)/fuzz/fuzz_sip_sdp: tests/fuzz/fuzz_sip_sdp.c $(BUILD)/fuzz/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(FUZZ_SAN) \
-	    -o $@ $< $(LIB_SRC) $(LIBS)
+	    -o $@ $< $(BUILD)/fuzz/libtonetree.a $(LIBS)
 
 $(BUILD)/fuzz/fuzz_sip_keys: tests/fuzz/fuzz_sip_keys.c $(SIP_KEYS_SRC) $(wildcard src/sip/*.h) \
     | $(DEPS_OK)
@@ -362,4 +373,4 @@ uninstall:
 check-install: $(BUILD)/tonetree $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so
 	+@MAKE='$(MAKE)' BUILD='$(BUILD)' ./scripts/check-install.sh
 
--include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -73,7 +73,8 @@ static int setup(void **state)
      * suite on one machine cannot collide; RTP takes any free port of a wide range */
     const char *argv[] = {"tonetree", "sip", MENU, "--listen", "127.0.0.1:0",
                           "--metrics", "127.0.0.1:0", "--rtp-ports", "30000-59999",
-                          "--max-calls", max, "--log", f->log, "--cache", CACHE, NULL};
+                          "--max-calls", max, "--log", f->log, "--cache", CACHE,
+                          "--speeds", "normal", NULL};
     setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23", 1);
     struct tl_proc p = {.argv = argv, .in = -1, .err = f->err, .home = f->dir, .tmp = f->dir,
                         .bin = BIN};
