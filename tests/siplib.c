@@ -190,6 +190,26 @@ int tl_sip_wait_request(struct tl_sip *f, struct tl_dialog *d, const char *metho
     return 0;
 }
 
+int tl_sip_info(struct tl_sip *f, struct tl_dialog *d, const char *ctype, const char *body)
+{
+    char msg[2048], buf[4096];
+    int cseq = ++d->cseq;
+    int n = snprintf(msg, sizeof(msg),
+                     "INFO sip:tonetree@127.0.0.1:%d SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-info%s%d\r\n"
+                     "From: <sip:hostile@127.0.0.1:%d>;tag=%s\r\nTo: <sip:ivr@127.0.0.1:%d>;tag=%s\r\n"
+                     "Call-ID: %s\r\nCSeq: %d INFO\r\nMax-Forwards: 70\r\n"
+                     "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+                     f->port, f->sock_port, d->from_tag, cseq, f->sock_port, d->from_tag, f->port,
+                     d->to_tag, d->callid, cseq, ctype, strlen(body), body);
+    int code = 0;
+    for (double wait = 0.5, end = tl_now() + 10.0; !code && tl_now() < end; wait *= 2) {
+        tl_sip_send_to(f->sock, f->port, msg, (size_t)n);
+        code = tl_sip_final_response(f, d->callid, "INFO", buf, sizeof(buf), wait);
+    }
+    return code;
+}
+
 int tl_sip_notify(struct tl_sip *f, struct tl_dialog *d, const char *sipfrag)
 {
     char msg[2048], buf[4096];
@@ -236,6 +256,11 @@ int tl_sip_final_response(struct tl_sip *f, const char *callid, const char *meth
 
 int tl_sip_invite_with(struct tl_sip *f, struct tl_dialog *d, const char *sdp)
 {
+    return tl_sip_invite_full(f, d, sdp, NULL);
+}
+
+int tl_sip_invite_full(struct tl_sip *f, struct tl_dialog *d, const char *sdp, const char *ack_sdp)
+{
     static int serial;
     snprintf(d->callid, sizeof(d->callid), "hostile-%d-%d@127.0.0.1", (int)getpid(), ++serial);
     snprintf(d->from_tag, sizeof(d->from_tag), "t%d", serial);
@@ -247,9 +272,10 @@ int tl_sip_invite_with(struct tl_sip *f, struct tl_dialog *d, const char *sdp)
                      "To: <sip:ivr@127.0.0.1:%d>\r\n"
                      "Call-ID: %s\r\nCSeq: 1 INVITE\r\n"
                      "Contact: <sip:hostile@127.0.0.1:%d>\r\nMax-Forwards: 70\r\n"
-                     "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                     "%sContent-Length: %zu\r\n\r\n%s",
                      f->port, f->sock_port, serial, f->sock_port, d->from_tag, f->port, d->callid,
-                     f->sock_port, strlen(sdp), sdp);
+                     f->sock_port, sdp ? "Content-Type: application/sdp\r\n" : "",
+                     sdp ? strlen(sdp) : 0, sdp ? sdp : "");
     assert_true(n > 0 && (size_t)n < sizeof(msg));
     /* Sent again until answered, as over UDP every caller must (RFC 3261 17.1.1.2: T1 = 500
      * ms, doubling): a flood just before may have filled the service's socket buffer. */
@@ -272,14 +298,18 @@ int tl_sip_invite_with(struct tl_sip *f, struct tl_dialog *d, const char *sdp)
         d->their_rtp = m ? atoi(m + 8) : 0;
         const char *body = strstr(buf, "\r\n\r\n");
         snprintf(d->answer, sizeof(d->answer), "%s", body ? body + 4 : "");
-        char ack[1024];
+        char ack[4096];
+        const char *body_ack = d->status == 200 && ack_sdp ? ack_sdp : NULL;
         n = snprintf(ack, sizeof(ack),
                      "ACK sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
                      "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-%s%d\r\n"
                      "From: <sip:hostile@127.0.0.1:%d>;tag=%s\r\nTo: <sip:ivr@127.0.0.1:%d>;tag=%s\r\n"
-                     "Call-ID: %s\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                     "Call-ID: %s\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\n"
+                     "%sContent-Length: %zu\r\n\r\n%s",
                      f->port, f->sock_port, d->status == 200 ? "ack" : "inv", serial, f->sock_port,
-                     d->from_tag, f->port, d->to_tag, d->callid);
+                     d->from_tag, f->port, d->to_tag, d->callid,
+                     body_ack ? "Content-Type: application/sdp\r\n" : "",
+                     body_ack ? strlen(body_ack) : 0, body_ack ? body_ack : "");
         tl_sip_send_to(f->sock, f->port, ack, (size_t)n);
     }
     return d->status;

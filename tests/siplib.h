@@ -62,6 +62,11 @@ int tl_sip_wait_request(struct tl_sip *f, struct tl_dialog *d, const char *metho
 int tl_sip_notify(struct tl_sip *f, struct tl_dialog *d, const char *sipfrag);
 /** INVITE with this SDP; the final status (0: none in 20 s). A final answer is acknowledged. */
 int tl_sip_invite_with(struct tl_sip *f, struct tl_dialog *d, const char *sdp);
+/** INVITE with this SDP, or none (a late offer: the service offers in its 200), and an ACK
+ *  carrying ack_sdp (the answer to that offer) or nothing. */
+int tl_sip_invite_full(struct tl_sip *f, struct tl_dialog *d, const char *sdp, const char *ack_sdp);
+/** INFO in the call with this content type and body; its final status. */
+int tl_sip_info(struct tl_sip *f, struct tl_dialog *d, const char *ctype, const char *body);
 /** INVITE offering PCMU and telephone-event 101 from a new media socket (d->rtp). */
 int tl_sip_call_up(struct tl_sip *f, struct tl_dialog *d);
 /** BYE, and its 200 (the test fails otherwise); the media socket is closed. */

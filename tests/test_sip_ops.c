@@ -527,6 +527,66 @@ static void the_answer_names_only_the_codec_used_and_telephone_event(void **stat
     tl_sip_hang_up(&f->c, &d);
 }
 
+/* An answer to the service's offer: PCMU and telephone-event 101, media to our socket. */
+static void pcmu_answer(char *sdp, size_t cap, int port)
+{
+    snprintf(sdp, cap,
+             "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+             "m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+             "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n",
+             port);
+}
+
+static void an_invite_without_an_offer_gets_ours_and_the_answer_in_the_ack_starts_the_call(
+    void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    memset(&d, 0, sizeof(d));
+    int rtp = tl_sip_udp_bind(0);
+    char answer[512];
+    pcmu_answer(answer, sizeof(answer), tl_sip_local_port(rtp));
+    assert_int_equal(tl_sip_invite_full(&f->c, &d, NULL, answer), 200);
+    d.rtp = rtp;
+    print_message("the service's offer:\n%s", d.answer);
+    /* wideband first: the phone takes the first it has */
+    assert_non_null(strstr(d.answer, "RTP/AVP 9 0 8 101"));
+    assert_non_null(strstr(d.answer, "telephone-event/8000"));
+    /* the call runs on the answer in the ACK: audio comes, and a key is taken */
+    uint16_t seq = 1;
+    uint8_t silence[160];
+    memset(silence, 0xff, sizeof(silence));
+    tl_sip_rtp(d.rtp, d.their_rtp, 0, seq++, 0, 0x5353, silence, sizeof(silence));
+    assert_true(tl_sip_count_packets(d.rtp, 1.0) >= 25);
+    tl_sip_press_event(d.rtp, d.their_rtp, &seq, 8000, 0x5353, 1);
+    tl_sleep(0.5);
+    tl_sip_hang_up(&f->c, &d);
+    tl_sleep(0.2);
+    expect_nodes(f, &d, "main>info");
+}
+
+static void keys_by_sip_info_count_and_a_body_of_another_kind_gets_415(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    uint16_t seq;
+    call(f, &d, &seq);
+    tl_sleep(0.5);
+    assert_int_equal(tl_sip_info(&f->c, &d, "application/xml", "<dtmf>1</dtmf>"), 415);
+    assert_int_equal(tl_sip_info(&f->c, &d, "application/dtmf-relay", "Signal=1\r\nDuration=160\r\n"),
+                     200); /* main: 1 goes to info */
+    tl_sleep(0.5);
+    assert_int_equal(tl_sip_info(&f->c, &d, "application/dtmf", "1"), 200); /* info: no 1 */
+    tl_sleep(0.5);
+    assert_int_equal(tl_sip_info(&f->c, &d, "application/dtmf-relay", "Signal=x\r\n"), 400);
+    tl_sip_hang_up(&f->c, &d);
+    tl_sleep(0.2);
+    expect_nodes(f, &d, "main>info");
+    char *line = log_line(f, &d);
+    assert_non_null(strstr(line, "invalid=1 "));
+    free(line);
+}
+
 int main(void)
 {
     assert_non_null(getcwd(top, sizeof(top)));
@@ -545,6 +605,11 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(ctrl_c_during_a_drain_cuts_it_short, setup, teardown),
         cmocka_unit_test_setup_teardown(the_answer_names_only_the_codec_used_and_telephone_event,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            an_invite_without_an_offer_gets_ours_and_the_answer_in_the_ack_starts_the_call,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(keys_by_sip_info_count_and_a_body_of_another_kind_gets_415,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_caller_who_sends_no_media_is_hung_up_after_the_media_timeout, setup_short,

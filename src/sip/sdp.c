@@ -31,8 +31,11 @@ int sdp_setup(struct scall *c)
                         sdp_proto_rtpavp);
     if (err)
         return err;
-    for (int id = 0; id < TT_CODEC_COUNT; id++) {
-        const struct tt_codec_info *k = tt_codec_get((enum tt_codec_id)id);
+    /* In our order of preference: when we make the offer (a late offer), the phone takes the
+     * first it has, and wideband first is what a listener should get */
+    static const enum tt_codec_id order[] = {TT_CODEC_G722, TT_CODEC_PCMU, TT_CODEC_PCMA};
+    for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
+        const struct tt_codec_info *k = tt_codec_get(order[i]);
         if (k->audio_rate == 16000 && !c->svc->o->store16k)
             continue; /* no store at its rate: not offered */
         char pt[8];
