@@ -27,7 +27,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sip/sip_int.h"
 
@@ -208,9 +210,27 @@ void media_tick(void *arg)
          * how late the last ones are, and the histogram must show it. */
         (void)call_tick(c, svc_now_us(), now);
     }
-    /* the next phase slot after now */
-    while (s->grid_us <= now_us)
+    /* The next phase slot after now, on a timerfd at its absolute time: libre's own timers
+     * count whole milliseconds (a tick 0-2 ms late), and re-arming one walks all of them. */
+    while (s->grid_us <= svc_now_us())
         s->grid_us += TT_SIP_PHASE_US;
-    uint64_t wait_us = s->grid_us - now_us;
-    tmr_start(&s->tick, (wait_us + 999) / 1000, media_tick, s);
+    media_arm(s);
+}
+
+void media_arm(struct svc *s)
+{
+    uint64_t at = s->t0_us + s->grid_us;
+    struct itimerspec it = {.it_value = {.tv_sec = (time_t)(at / 1000000),
+                                         .tv_nsec = (long)(at % 1000000) * 1000}};
+    (void)timerfd_settime(s->tick_fd, TFD_TIMER_ABSTIME, &it, NULL);
+}
+
+void media_tick_fd(int flags, void *arg)
+{
+    struct svc *s = arg;
+    uint64_t expired;
+    (void)flags;
+    if (read(s->tick_fd, &expired, sizeof(expired)) < 0)
+        return; /* nothing due yet (a spurious wake): the timer is still set */
+    media_tick(s);
 }

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "base/diag.h"
@@ -168,7 +170,7 @@ static int parse_addr(struct sa *sa, const char *text, tt_diag *d, const char *w
 
 int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag)
 {
-    struct svc s = {.o = o, .menus = menus};
+    struct svc s = {.o = o, .menus = menus, .tick_fd = -1};
     s.max_calls = o->max_calls ? o->max_calls : TT_SIP_MAX_CALLS;
     s.reload_seen = o->reload ? *o->reload : 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -225,10 +227,15 @@ int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag
                     o->metrics ? o->metrics : "no page", strerror(err));
         goto out;
     }
-    tmr_init(&s.tick);
     tmr_init(&s.house);
     s.grid_us = 0; /* the phases' own grid (media.c starts each call on it): from t0 */
-    tmr_start(&s.tick, 1, media_tick, &s);
+    s.t0_us = (uint64_t)t0.tv_sec * 1000000u + (uint64_t)t0.tv_nsec / 1000;
+    s.tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (s.tick_fd < 0 || (err = fd_listen(s.tick_fd, FD_READ, media_tick_fd, &s))) {
+        err = s.tick_fd < 0 ? errno : err;
+        goto fail;
+    }
+    media_arm(&s);
     tmr_start(&s.house, HOUSE_MS, house, &s);
     if (o->ready) {
         char where[64], metrics[64];
@@ -250,7 +257,10 @@ out:
         svc_report(&s, d);
         tt_diag_free(d);
     }
-    tmr_cancel(&s.tick);
+    if (s.tick_fd > 0) {
+        fd_close(s.tick_fd);
+        close(s.tick_fd);
+    }
     tmr_cancel(&s.house);
     metrics_close(&s);
     mem_deref(s.sock);
