@@ -49,7 +49,7 @@ rtp_lo=6000
 rtp_hi=15999
 # TT_SIP_PHASES in src/sip/sip_int.h: the floor spreads its streams over as many send slots
 # as the engine spreads its calls, so both send bursts of the same size.
-phases=4
+phases=$(awk '$1 == "#define" && $2 == "TT_SIP_PHASES" { print $3 }' src/sip/sip_int.h)
 menu=tests/data/sip.ini
 scenario=$top/tests/data/sipp/dtmf_call.xml
 cache=$build/sip-test-cache
@@ -311,7 +311,7 @@ for n in $ns; do
     # good to about 5% of a core; under 3% reads "~0%". From 30% on it is marked "!": the
     # window shared the machine's second core with someone else's work, and its figures are
     # not the engine's (nor the floor's).
-    pct() { awk -v v="$1" 'BEGIN { if (v < 3) print "~0%"; else printf "%.0f%%%s\n", v, v >= 30 ? "!" : "" }'; }
+    pct() { awk -v v="$1" 'BEGIN { if (v < 3) print "~0%"; else printf "%.0f%%%s\n", v, (v >= 30 ? "!" : "") }'; }
     others=$(pct "$(echo "$m0 $m1" | awk -v e="$((c1 - c0 + s1 - s0))" -v cap="$(kv "$cap" cpu_s)" \
         -v hz="$hz" -v s="$secs" '{ print 100 * (($3 - $1 - e) / hz - cap) / s }')")
     fsecs=$(echo "$ft0 $ft1" | awk '{ print $2 - $1 }')
