@@ -348,14 +348,27 @@ void tl_sip_hang_up(struct tl_sip *f, struct tl_dialog *d)
     close(d->rtp);
 }
 
-int tl_sip_reinvite(struct tl_sip *f, struct tl_dialog *d, const char *direction)
+/* An offer of PCMU and telephone-event from socket rtp, at this direction. */
+static void pcmu_offer(char *sdp, size_t cap, int version, int rtp, const char *direction)
 {
-    char sdp[512], msg[4096], buf[8192];
-    snprintf(sdp, sizeof(sdp),
+    snprintf(sdp, cap,
              "v=0\r\no=- 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
              "m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
              "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=%s\r\n",
-             d->cseq + 1, tl_sip_local_port(d->rtp), direction);
+             version, tl_sip_local_port(rtp), direction);
+}
+
+int tl_sip_reinvite(struct tl_sip *f, struct tl_dialog *d, const char *direction)
+{
+    char sdp[512];
+    pcmu_offer(sdp, sizeof(sdp), d->cseq + 1, d->rtp, direction);
+    return tl_sip_reinvite_full(f, d, sdp, NULL);
+}
+
+int tl_sip_reinvite_full(struct tl_sip *f, struct tl_dialog *d, const char *sdp,
+                         const char *ack_sdp)
+{
+    char msg[8192], buf[8192];
     int cseq = ++d->cseq;
     int n = snprintf(msg, sizeof(msg),
                      "INVITE sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
@@ -363,23 +376,36 @@ int tl_sip_reinvite(struct tl_sip *f, struct tl_dialog *d, const char *direction
                      "From: <sip:hostile@127.0.0.1:%d>;tag=%s\r\nTo: <sip:ivr@127.0.0.1:%d>;tag=%s\r\n"
                      "Call-ID: %s\r\nCSeq: %d INVITE\r\n"
                      "Contact: <sip:hostile@127.0.0.1:%d>\r\nMax-Forwards: 70\r\n"
-                     "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                     "%sContent-Length: %zu\r\n\r\n%s",
                      f->port, f->sock_port, d->from_tag, cseq, f->sock_port, d->from_tag, f->port,
-                     d->to_tag, d->callid, cseq, f->sock_port, strlen(sdp), sdp);
+                     d->to_tag, d->callid, cseq, f->sock_port,
+                     sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0,
+                     sdp ? sdp : "");
+    assert_true(n > 0 && (size_t)n < sizeof(msg));
     int code = 0;
     for (double wait = 0.5, end = tl_now() + 10.0; !code && tl_now() < end; wait *= 2) {
         tl_sip_send_to(f->sock, f->port, msg, (size_t)n);
         code = tl_sip_final_response(f, d->callid, "INVITE", buf, sizeof(buf), wait);
     }
     if (code >= 200) {
-        char ack[1024];
+        if (code == 200) {
+            const char *body = strstr(buf, "\r\n\r\n");
+            snprintf(d->answer, sizeof(d->answer), "%s", body ? body + 4 : "");
+            const char *m = strstr(d->answer, "m=audio ");
+            if (m)
+                d->their_rtp = atoi(m + 8);
+        }
+        const char *body_ack = code == 200 && ack_sdp ? ack_sdp : NULL;
+        char ack[4096];
         n = snprintf(ack, sizeof(ack),
                      "ACK sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
                      "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-reack%s%d\r\n"
                      "From: <sip:hostile@127.0.0.1:%d>;tag=%s\r\nTo: <sip:ivr@127.0.0.1:%d>;tag=%s\r\n"
-                     "Call-ID: %s\r\nCSeq: %d ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                     "Call-ID: %s\r\nCSeq: %d ACK\r\nMax-Forwards: 70\r\n"
+                     "%sContent-Length: %zu\r\n\r\n%s",
                      f->port, f->sock_port, d->from_tag, cseq, f->sock_port, d->from_tag, f->port,
-                     d->to_tag, d->callid, cseq);
+                     d->to_tag, d->callid, cseq, body_ack ? "Content-Type: application/sdp\r\n" : "",
+                     body_ack ? strlen(body_ack) : 0, body_ack ? body_ack : "");
         tl_sip_send_to(f->sock, f->port, ack, (size_t)n);
     }
     return code;

@@ -74,6 +74,10 @@ void tl_sip_hang_up(struct tl_sip *f, struct tl_dialog *d);
 /** A re-INVITE in the dialog with our offer at this direction ("sendrecv", "sendonly",
  *  "inactive"); the final status, acknowledged. */
 int tl_sip_reinvite(struct tl_sip *f, struct tl_dialog *d, const char *direction);
+/** A re-INVITE with this SDP, or none (the service then offers in its 200, kept in d->answer),
+ *  and an ACK carrying ack_sdp or nothing; the final status. d->their_rtp follows the 200. */
+int tl_sip_reinvite_full(struct tl_sip *f, struct tl_dialog *d, const char *sdp,
+                         const char *ack_sdp);
 /** Wait (bounded) for the service's BYE of this call, answered with 200; true when it came. */
 int tl_sip_wait_bye(struct tl_sip *f, struct tl_dialog *d, double secs);
 /** One RTP packet from socket s to port. */

@@ -14,6 +14,7 @@
  * by its pid; every wait is bounded.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -25,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,7 +45,7 @@ struct fx {
     char *dir;
     char menu[PATH_MAX], log[PATH_MAX], err[PATH_MAX];
     pid_t pid;
-    int port;
+    int port, metrics;
     struct tl_sip c;
 };
 
@@ -82,13 +85,14 @@ static int setup_with(void **state, const char *const *extra)
      * suite on one machine cannot collide; RTP takes any free port of a wide range */
     const char *argv[24] = {"tonetree", "sip", f->menu, "--prompts", prompts,
                             "--listen", "127.0.0.1:0", "--rtp-ports", "30000-59999",
-                            "--log", f->log, "--cache", CACHE, "--speeds", "normal"};
-    for (int i = 15; extra && *extra && i < 23; i++)
+                            "--log", f->log, "--cache", CACHE, "--speeds", "normal",
+                            "--metrics", "127.0.0.1:0"};
+    for (int i = 17; extra && *extra && i < 23; i++)
         argv[i] = *extra++;
     struct tl_proc p = {.argv = argv, .in = -1, .err = f->err, .home = f->dir, .tmp = f->dir};
     f->pid = tl_proc_start(&p);
-    tl_sip_wait_ready(f->pid, f->err, 300.0, &f->port, NULL);
-    tl_sip_open(&f->c, f->port, 0, 0);
+    tl_sip_wait_ready(f->pid, f->err, 300.0, &f->port, &f->metrics);
+    tl_sip_open(&f->c, f->port, 0, f->metrics);
     *state = f;
     return 0;
 }
@@ -587,6 +591,170 @@ static void keys_by_sip_info_count_and_a_body_of_another_kind_gets_415(void **st
     free(line);
 }
 
+/* The audio a socket gets in 0.2 s once what was on its way is read: none, when the service
+ * sends elsewhere. */
+static int packets_now(int s)
+{
+    tl_sip_count_packets(s, 0.2);
+    return tl_sip_count_packets(s, 0.5);
+}
+
+static void a_reinvite_moves_the_media_with_an_offer_or_without_one_and_the_call_goes_on(
+    void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    uint16_t seq;
+    call(f, &d, &seq);
+    int a = d.rtp;
+    assert_true(tl_sip_count_packets(a, 1.0) >= 25);
+    /* a PBX moves the media with an offer: the audio follows to the new port */
+    int b = tl_sip_udp_bind(0);
+    char sdp[512];
+    snprintf(sdp, sizeof(sdp),
+             "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+             "m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+             "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n",
+             tl_sip_local_port(b));
+    assert_int_equal(tl_sip_reinvite_full(&f->c, &d, sdp, NULL), 200);
+    int at_a = packets_now(a);
+    int at_b = tl_sip_count_packets(b, 1.0);
+    uint8_t silence[160];
+    memset(silence, 0xff, sizeof(silence));
+    tl_sip_rtp(b, d.their_rtp, 0, seq++, 8000, 0x4242, silence, sizeof(silence));
+    /* and without one: the service offers in its 200, the answer in the ACK moves it again */
+    int c = tl_sip_udp_bind(0);
+    char answer[512];
+    pcmu_answer(answer, sizeof(answer), tl_sip_local_port(c));
+    assert_int_equal(tl_sip_reinvite_full(&f->c, &d, NULL, answer), 200);
+    print_message("the service's offer in a re-INVITE without one:\n%s", d.answer);
+    assert_non_null(strstr(d.answer, "m=audio "));
+    assert_non_null(strstr(d.answer, "telephone-event/8000"));
+    int at_b2 = packets_now(b);
+    int at_c = tl_sip_count_packets(c, 1.0);
+    print_message("packets: %d at the first port after the move, %d at the second; then %d at "
+                  "the second and %d at the third\n",
+                  at_a, at_b, at_b2, at_c);
+    assert_int_equal(at_a, 0);
+    assert_true(at_b >= 25);
+    assert_int_equal(at_b2, 0);
+    assert_true(at_c >= 25);
+    /* keys from the third place count: the call is the same call, at the same node */
+    tl_sip_rtp(c, d.their_rtp, 0, seq++, 16000, 0x4242, silence, sizeof(silence));
+    tl_sip_press_event(c, d.their_rtp, &seq, 24000, 0x4242, 1);
+    tl_sleep(0.5);
+    close(a);
+    close(b);
+    d.rtp = c;
+    tl_sip_hang_up(&f->c, &d);
+    tl_sleep(0.2);
+    expect_nodes(f, &d, "main>info");
+}
+
+static void before_the_callers_first_packet_media_from_another_address_is_ignored(void **state)
+{
+    struct fx *f = *state;
+    struct tl_dialog d;
+    assert_int_equal(tl_sip_call_up(&f->c, &d), 200);
+    /* 127.0.0.2 is loopback too, but not the address the caller's SDP gave: its packets come
+     * first, and press 1; they must neither take the call's audio nor press a key */
+    int other = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(other >= 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr);
+    assert_int_equal(bind(other, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    uint8_t silence[160];
+    memset(silence, 0xff, sizeof(silence));
+    uint16_t oseq = 1;
+    tl_sip_rtp(other, d.their_rtp, 0, oseq++, 0, 0x7777, silence, sizeof(silence));
+    tl_sip_press_event(other, d.their_rtp, &oseq, 8000, 0x7777, 1);
+    int stolen = tl_sip_count_packets(other, 1.0);
+    /* the caller's own first packet, later: the call is the caller's */
+    uint16_t seq = 1;
+    tl_sip_rtp(d.rtp, d.their_rtp, 0, seq++, 0, 0x4242, silence, sizeof(silence));
+    int own = tl_sip_count_packets(d.rtp, 1.0);
+    print_message("packets a second: %d to the other address, %d to the caller\n", stolen, own);
+    assert_int_equal(stolen, 0);
+    assert_true(own >= 25);
+    close(other);
+    tl_sip_hang_up(&f->c, &d);
+    tl_sleep(0.2);
+    expect_nodes(f, &d, "main");
+}
+
+/* A CANCEL that arrives once the service has answered (it answers at once: there is no ringing
+ * to cancel) changes nothing: the CANCEL gets its own final answer, the call is up and ends
+ * with a BYE as any other, and nothing is left behind. */
+static void a_cancel_after_the_answer_leaves_the_call_up_and_nothing_behind(void **state)
+{
+    struct fx *f = *state;
+    int rtp = tl_sip_udp_bind(0);
+    char sdp[512], inv[4096], cancel[1024], buf[8192];
+    snprintf(sdp, sizeof(sdp),
+             "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+             "m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+             "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n",
+             tl_sip_local_port(rtp));
+    char callid[64];
+    snprintf(callid, sizeof(callid), "cancel-%d@127.0.0.1", (int)getpid());
+    const char *common = "From: <sip:hostile@127.0.0.1:%d>;tag=c1\r\nTo: <sip:ivr@127.0.0.1:%d>\r\n"
+                         "Call-ID: %s\r\n";
+    char hdr[512];
+    snprintf(hdr, sizeof(hdr), common, f->c.sock_port, f->port, callid);
+    int ni = snprintf(inv, sizeof(inv),
+                      "INVITE sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-cancel1\r\n%s"
+                      "CSeq: 1 INVITE\r\nContact: <sip:hostile@127.0.0.1:%d>\r\nMax-Forwards: 70\r\n"
+                      "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                      f->port, f->c.sock_port, hdr, f->c.sock_port, strlen(sdp), sdp);
+    int nc = snprintf(cancel, sizeof(cancel),
+                      "CANCEL sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-cancel1\r\n%s"
+                      "CSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                      f->port, f->c.sock_port, hdr);
+    tl_sip_send_to(f->c.sock, f->port, inv, (size_t)ni);
+    tl_sip_send_to(f->c.sock, f->port, cancel, (size_t)nc);
+    int inv_code = 0, cancel_code = 0;
+    char to_tag[64] = "";
+    for (double end = tl_now() + 5.0; (!inv_code || !cancel_code) && tl_now() < end;) {
+        if (!tl_sip_recv_wait(f->c.sock, buf, sizeof(buf), end - tl_now()))
+            break;
+        char cseq[64], to[256];
+        int code = atoi(buf + 8);
+        if (strncmp(buf, "SIP/2.0 ", 8) || code < 200 || !tl_sip_header(buf, "CSeq", cseq, sizeof(cseq)))
+            continue;
+        if (strstr(cseq, "CANCEL"))
+            cancel_code = code;
+        else if (strstr(cseq, "INVITE") && !inv_code) {
+            inv_code = code;
+            const char *tag = tl_sip_header(buf, "To", to, sizeof(to)) ? strstr(to, "tag=") : NULL;
+            if (tag)
+                snprintf(to_tag, sizeof(to_tag), "%.*s", (int)strcspn(tag + 4, ";>\r\n"), tag + 4);
+        }
+    }
+    print_message("INVITE: %d, CANCEL: %d\n", inv_code, cancel_code);
+    assert_int_equal(inv_code, 200);
+    assert_true(cancel_code == 200 || cancel_code == 481);
+    struct tl_dialog d = {.rtp = rtp, .cseq = 1};
+    snprintf(d.callid, sizeof(d.callid), "%s", callid);
+    snprintf(d.from_tag, sizeof(d.from_tag), "c1");
+    snprintf(d.to_tag, sizeof(d.to_tag), "%s", to_tag);
+    char ack[1024];
+    int na = snprintf(ack, sizeof(ack),
+                      "ACK sip:ivr@127.0.0.1:%d SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-cancelack\r\n"
+                      "From: <sip:hostile@127.0.0.1:%d>;tag=c1\r\nTo: <sip:ivr@127.0.0.1:%d>;tag=%s\r\n"
+                      "Call-ID: %s\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                      f->port, f->c.sock_port, f->c.sock_port, f->port, to_tag, callid);
+    tl_sip_send_to(f->c.sock, f->port, ack, (size_t)na);
+    assert_true(tl_sip_count_packets(rtp, 1.0) >= 25);
+    assert_int_equal(tl_sip_metric(&f->c, "tonetree_calls_active"), 1);
+    tl_sip_hang_up(&f->c, &d);
+    tl_sleep(0.2);
+    assert_int_equal(tl_sip_metric(&f->c, "tonetree_calls_active"), 0);
+    expect_nodes(f, &d, "main");
+}
+
 int main(void)
 {
     assert_non_null(getcwd(top, sizeof(top)));
@@ -611,6 +779,14 @@ int main(void)
             setup, teardown),
         cmocka_unit_test_setup_teardown(keys_by_sip_info_count_and_a_body_of_another_kind_gets_415,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_reinvite_moves_the_media_with_an_offer_or_without_one_and_the_call_goes_on, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            before_the_callers_first_packet_media_from_another_address_is_ignored, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            a_cancel_after_the_answer_leaves_the_call_up_and_nothing_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_caller_who_sends_no_media_is_hung_up_after_the_media_timeout, setup_short,
             teardown),
