@@ -124,13 +124,23 @@ enum tt_key {
     TT_KEY_FASTER,
     TT_KEY_PAUSE,      /* pause, and resume */
     TT_KEY_EXIT,       /* as the end key (9) */
-    TT_KEY_LAST = TT_KEY_EXIT
+    TT_KEY_SKIP,       /* as the skip key (#): a keypad's "next", a text caller's N or Enter */
+    TT_KEY_LAST = TT_KEY_SKIP
 };
 
 /** A key's name as keymaps and transcripts write it: "1", "*", "#", "up", "louder", ... */
 TT_API const char *tt_key_name(int key);
 /** The key a name stands for, or -1. */
 TT_API int tt_key_parse(const char *name);
+/**
+ * The key a character typed by a text caller (a TTY, real-time text) stands for, or -1 for a
+ * character that is no key (it is ignored). Digits, * and # are themselves; letters, in either
+ * case, are the engine's keys by their English initials: H help, R repeat, B back, N on (skip),
+ * Q leave (end). Enter (CR, LF, or T.140's line separator U+2028) and N end a digit entry while
+ * one is typed (typing: tt_session_typing; both are then #), and Enter is no key otherwise.
+ * ch is a Unicode code point.
+ */
+TT_API int tt_text_key(unsigned long ch, bool typing);
 
 /* ---- Sessions ------------------------------------------------------------------------------ */
 
@@ -266,6 +276,11 @@ TT_API bool tt_session_asleep(const tt_session *s);
 /** True while the listener is typing digits at an input node: every digit is then data, the
  *  end key's digit (9) too, and only a named exit key ends. */
 TT_API bool tt_session_typing(const tt_session *s);
+/** The listener reads and types from now on (a TTY was recognized, or the call is real-time
+ *  text): waits are the menu's text_timeout, the listener is told how to answer in text, and
+ *  a prompt under way is said again from its start. Once set, it stays for the session. */
+TT_API void tt_session_text(tt_session *s, tt_ms now);
+TT_API bool tt_session_text_mode(const tt_session *s);
 /** A transfer to a person was asked of the driver and is not answered yet. */
 TT_API bool tt_session_transferring(const tt_session *s);
 /** True while the listener has paused (the one silence with no deadline: they asked for it). */
@@ -395,6 +410,15 @@ enum tt_call_volume {
                               * a change is heard at once, not after what is queued (kiosk) */
 };
 
+/* How a call gives its words: as audio, as text beside the audio, or as text alone. */
+enum tt_call_text {
+    TT_CALL_TEXT_OFF,    /* audio only */
+    TT_CALL_TEXT_BESIDE, /* audio, and the same words as text as each is said (real-time text
+                          * with audio): the audio decides when a SAY is done */
+    TT_CALL_TEXT_ONLY    /* text alone (a TTY, real-time text without audio): no audio is
+                          * made, and a SAY is done when the driver has sent its text */
+};
+
 struct tt_call_opts {
     int rate;                  /* frames per second pulled: must be the store's */
     int lang;                  /* starting language index */
@@ -408,6 +432,10 @@ struct tt_call_opts {
                                 * service): it gets TRANSFER events and answers them with
                                 * tt_call_transfer_done; without, a transfer fails at once and
                                 * the listener hears so */
+    enum tt_call_text text;    /* from the start; tt_call_text switches later */
+    /* For text: written when the engine has finished its turn and waits for the caller (a
+     * TTY's "GA", go ahead), and when the call ends (a TTY's "SK", stop keying); NULL: none. */
+    const char *text_turn, *text_end;
     FILE *transcript;          /* every event as a transcript line (tt_event_line), or NULL */
     /* Called for every event of the session, after the call has acted on its audio (a SAY's
      * clip is asked for just after): for a driver's screen, log and line watch. ev is valid
@@ -438,6 +466,25 @@ TT_API int tt_call_start(tt_call *c, tt_ms now);
 TT_API int tt_call_key(tt_call *c, int key, tt_ms now);
 /** The answer to a TRANSFER event (see tt_session_transfer_done). */
 TT_API int tt_call_transfer_done(tt_call *c, bool ok, tt_ms now);
+/** From now on the words go as text too, or only (a driver recognized a TTY): the session
+ *  is told (tt_session_text: longer waits, the letter keys said, the prompt under way said
+ *  again from its start as text). Audio under way is cut when the text replaces it. */
+TT_API int tt_call_text(tt_call *c, enum tt_call_text mode, tt_ms now);
+/**
+ * Text to send to the caller, up to cap bytes (UTF-8, never cut inside a character): the words
+ * of each SAY as they may be shown (a sensitive entry masked with *, never in clear), a new
+ * prompt on a new line ("
+": the driver writes a line end its way), and the turn and end
+ * marks of the options. A cut (a key) drops what was not taken yet. Returns the bytes given.
+ */
+TT_API size_t tt_call_text_take(tt_call *c, char *buf, size_t cap);
+/** Bytes of text waiting to be taken. */
+TT_API size_t tt_call_text_left(const tt_call *c);
+/** TT_CALL_TEXT_ONLY: everything taken so far has reached the caller (a TTY's modem has sent
+ *  it, RTT's packets are out); when all of a SAY's text has, the session goes on. */
+TT_API int tt_call_text_sent(tt_call *c, tt_ms now);
+/** Characters the caller typed (UTF-8): each that is a key (tt_text_key) is pressed. */
+TT_API int tt_call_text_in(tt_call *c, const char *utf8, size_t n, tt_ms now);
 /** Take what background work has finished and fire the session's timers that are due. Call
  *  when now reaches tt_call_deadline, when a descriptor of tt_call_fds is readable, and at the
  *  latest tt_call_poll_ms after the last step while tt_call_busy. */

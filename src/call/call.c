@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/strbuf.h"
 #include "core/menu.h"
 #include "lookup/lookup.h"
 #include "prompt/player.h"
@@ -57,6 +58,13 @@ struct tt_call {
     bool job_started;         /* false: waits for room in the store's queue */
     int work_done[2];         /* a worker writes a byte here when a job of ours is made */
     float gain;               /* the listener's volume as a linear gain */
+    /* words as text (TT_CALL_TEXT_BESIDE, _ONLY): out holds what the driver has not taken
+     * from `taken` on; it may hold a listener's own words (an answer), so it is wiped */
+    enum tt_call_text text;
+    struct tt_strbuf out;
+    size_t taken;
+    bool text_said;   /* words have gone out: a new prompt starts on a new line */
+    bool turn_marked; /* the turn mark follows the last words said */
 };
 
 static int drain(tt_call *c, tt_ms now);
@@ -138,6 +146,46 @@ static int start_lookup(tt_call *c, const struct tt_event *ev, tt_ms now)
     return err == ENOMEM ? err : 0;
 }
 
+/* ---- words as text ------------------------------------------------------------------------ */
+
+static void text_add(tt_call *c, const char *s)
+{
+    tt_sb_add(&c->out, s);
+}
+
+/* A SAY's words, as they may be shown: a new prompt on a new line, the parts of one prompt
+ * run on as sentences. */
+static void text_say(tt_call *c, const struct tt_event *ev)
+{
+    if (c->text_said)
+        text_add(c, ev->first ? "\n" : " ");
+    text_add(c, tt_event_words(ev));
+    c->text_said = true;
+    c->turn_marked = false;
+}
+
+/* What was not taken yet is not wanted now (a key cut the prompt): the next words start on a
+ * line of their own. Wiped, as it may have been someone's own. */
+static void text_drop(tt_call *c)
+{
+    if (c->out.len > c->taken)
+        memset(c->out.s + c->taken, 0, c->out.len - c->taken);
+    c->out.len = c->taken;
+    if (c->out.s)
+        c->out.s[c->out.len] = '\0';
+}
+
+/* The engine has said its piece and waits for the caller: the turn mark (a TTY's GA). */
+static void text_turn(tt_call *c)
+{
+    if (c->text == TT_CALL_TEXT_OFF || !c->o.text_turn || c->turn_marked || !c->text_said ||
+        !tt_session_waiting(c->s) || tt_session_ended(c->s) || c->lookup)
+        return;
+    text_add(c, " ");
+    text_add(c, c->o.text_turn);
+    c->turn_marked = true;
+}
+
 static void set_volume(tt_call *c, int level)
 {
     double g = tt_volume_gain(level);
@@ -166,9 +214,12 @@ static int drain(tt_call *c, tt_ms now)
         }
         switch (ev.type) {
         case TT_EV_SAY: /* a new clip replaces what plays */
+            cut(c);
+            break;
         case TT_EV_STOP:
         case TT_EV_RESET:
             cut(c);
+            text_drop(c);
             break;
         case TT_EV_VOLUME:
             set_volume(c, ev.count);
@@ -180,7 +231,18 @@ static int drain(tt_call *c, tt_ms now)
             c->o.on_event(c->o.arg, &ev, now);
         switch (ev.type) {
         case TT_EV_SAY:
-            err = play(c, &ev, now);
+            if (c->text != TT_CALL_TEXT_OFF)
+                text_say(c, &ev);
+            if (c->text == TT_CALL_TEXT_ONLY)
+                c->playing = true; /* until the driver has sent the words */
+            else
+                err = play(c, &ev, now);
+            break;
+        case TT_EV_END:
+            if (c->text != TT_CALL_TEXT_OFF && c->o.text_end) {
+                text_add(c, c->text_said ? "\n" : "");
+                text_add(c, c->o.text_end);
+            }
             break;
         case TT_EV_LOOKUP:
             err = start_lookup(c, &ev, now);
@@ -200,7 +262,9 @@ static int drain(tt_call *c, tt_ms now)
             break;
         }
     }
-    return err;
+    if (!err)
+        text_turn(c);
+    return err ? err : c->out.err;
 }
 
 int tt_call_new(tt_call **cp, const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
@@ -219,11 +283,15 @@ int tt_call_new(tt_call **cp, const tt_menu *m, tt_phrases *const *phrases, tt_s
     c->o = *o;
     c->clip_end = -1;
     c->work_done[0] = c->work_done[1] = -1;
+    c->text = o->text;
+    tt_sb_init_secret(&c->out);
     tt_player_init(&c->player, o->rate);
     set_volume(c, TT_VOLUME_DEFAULT);
     struct tt_session_opts so = {.lang = o->lang, .end_mode = o->end_mode, .idle_ms = o->idle_ms,
                                .asleep = o->asleep};
     int err = tt_session_new(&c->s, m, phrases, &so);
+    if (!err && c->text != TT_CALL_TEXT_OFF)
+        tt_session_text(c->s, 0); /* not started: the first prompt tells them how to type */
     if (!err && pipe(c->work_done) < 0)
         err = errno;
     for (int i = 0; !err && i < 2; i++)
@@ -252,6 +320,7 @@ void tt_call_free(tt_call *c)
     tt_player_drop(&c->player);
     clip_over(c);
     tt_session_free(c->s);
+    tt_sb_free(&c->out);
     free(c);
 }
 
@@ -271,6 +340,81 @@ int tt_call_transfer_done(tt_call *c, bool ok, tt_ms now)
 {
     tt_session_transfer_done(c->s, ok, now);
     return drain(c, now);
+}
+
+int tt_call_text(tt_call *c, enum tt_call_text mode, tt_ms now)
+{
+    if (mode == TT_CALL_TEXT_OFF || mode == c->text)
+        return 0; /* a caller found to read is not taken back to audio */
+    c->text = mode;
+    tt_session_text(c->s, now);
+    return drain(c, now);
+}
+
+/* The length of a UTF-8 sequence from its first byte (1 for a stray continuation byte). */
+static size_t utf8_len(unsigned char b)
+{
+    return b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+}
+
+size_t tt_call_text_take(tt_call *c, char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (c->taken + n < c->out.len) {
+        size_t k = utf8_len((unsigned char)c->out.s[c->taken + n]);
+        if (c->taken + n + k > c->out.len)
+            k = c->out.len - c->taken - n;
+        if (n + k > cap)
+            break;
+        n += k;
+    }
+    memcpy(buf, c->out.s + c->taken, n);
+    c->taken += n;
+    if (c->taken == c->out.len) { /* all taken: start the buffer again, wiped */
+        if (c->out.s)
+            memset(c->out.s, 0, c->out.len);
+        c->out.len = c->taken = 0;
+    }
+    return n;
+}
+
+size_t tt_call_text_left(const tt_call *c)
+{
+    return c->out.len - c->taken;
+}
+
+int tt_call_text_sent(tt_call *c, tt_ms now)
+{
+    if (c->text != TT_CALL_TEXT_ONLY || !c->playing || c->out.len > c->taken)
+        return 0;
+    c->playing = false;
+    tt_session_done(c->s, now);
+    return drain(c, now);
+}
+
+int tt_call_text_in(tt_call *c, const char *utf8, size_t n, tt_ms now)
+{
+    const unsigned char *p = (const unsigned char *)utf8;
+    int err = 0;
+    for (size_t i = 0; i < n && !err;) {
+        unsigned long ch = p[i];
+        size_t k = utf8_len(p[i]);
+        if (k == 1 && ch >= 0x80) {
+            ch = 0; /* a stray continuation byte: nothing */
+        } else if (k > 1) { /* a sequence: its value, or nothing if it is broken */
+            ch = k == 2 ? ch & 0x1f : k == 3 ? ch & 0x0f : ch & 0x07;
+            for (size_t j = 1; j < k; j++)
+                if (i + j >= n || (p[i + j] & 0xc0) != 0x80)
+                    ch = 0, k = j;
+                else
+                    ch = ch << 6 | (p[i + j] & 0x3f);
+        }
+        i += k;
+        int key = tt_text_key(ch, tt_session_typing(c->s));
+        if (key >= 0)
+            err = tt_call_key(c, key, now);
+    }
+    return err;
 }
 
 /* The waiting SAY's clip: played if the store's workers have made it. */

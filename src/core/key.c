@@ -20,6 +20,7 @@ static const char *const names[] = {
     [TT_KEY_FASTER - TT_KEY_UP] = "faster",
     [TT_KEY_PAUSE - TT_KEY_UP] = "pause",
     [TT_KEY_EXIT - TT_KEY_UP] = "exit",
+    [TT_KEY_SKIP - TT_KEY_UP] = "skip",
 };
 
 static const char digits[] = "0123456789*#";

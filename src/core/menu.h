@@ -66,6 +66,7 @@ struct tt_menu {
     tt_ms gap;                   /* pause between the parts of a prompt */
     int tries;                   /* silent or invalid tries before help */
     tt_ms digit_timeout;         /* in digit entry, silence after a digit that ends the entry */
+    tt_ms text_timeout;          /* both waits, for a caller who reads and types */
     struct tt_node *nodes;
     size_t nnodes;
     void *index;                 /* id -> node lookup (menu_load.c's private hash) */

@@ -594,7 +594,7 @@ static void suggest_msg(const struct tt_suggest *s, char *buf, size_t size)
 static const char *const setting_names[] = {
     "title",   "start",   "language", "languages", "prompts",  "timeout",  "tries",
     "gap",     "key.repeat", "key.back", "key.skip", "key.help", "key.end", "digit_timeout",
-    "safety",
+    "safety", "text_timeout",
 };
 static const char *const node_names[] = {"title",     "text",    "short",  "next",
                                          "input",     "min",     "max",    "sensitive",
@@ -887,7 +887,8 @@ static int settings_key(struct build *b, const struct tt_scan_key *k)
     const char *v = NULL;
     bool known = !strcmp(n, "start") || !strcmp(n, "prompts") || !strcmp(n, "timeout") ||
                  !strcmp(n, "tries") || !strcmp(n, "gap") || !strncmp(n, "key.", 4) ||
-                 !strcmp(n, "digit_timeout") || !strcmp(n, "safety");
+                 !strcmp(n, "digit_timeout") || !strcmp(n, "safety") ||
+                 !strcmp(n, "text_timeout");
     if (!known) {
         unknown_key(b, k, -1);
         return 0;
@@ -920,6 +921,9 @@ static int settings_key(struct build *b, const struct tt_scan_key *k)
     } else if (!strcmp(n, "digit_timeout")) {
         set_seconds(b, k, v, &b->m->digit_timeout, 1000, 60000,
                     "the silence after a digit that ends an entry");
+    } else if (!strcmp(n, "text_timeout")) {
+        set_seconds(b, k, v, &b->m->text_timeout, 5000, 600000,
+                    "the wait for a caller who reads and types");
     } else if (!strcmp(n, "tries")) {
         set_tries(b, k, v);
     } else {
@@ -1337,6 +1341,9 @@ static tt_menu *menu_new(const char *name)
     m->gap = 400;
     m->tries = 3;
     m->digit_timeout = 5000;
+    /* A TTY sends about six characters a second: a caller reads the prompt as it comes, then
+     * types. Half a minute for each wait, against seven seconds by ear. */
+    m->text_timeout = 30000;
     return m;
 }
 

@@ -97,6 +97,7 @@ static const struct {
     [TT_PH_RESULT_ANOTHER] = {"result_another", A_KEY, A_KEY},
     [TT_PH_END_HINT] = {"end_hint", A_END, A_END},
     [TT_PH_TRANSFER_FAILED] = {"transfer_failed", 0, 0},
+    [TT_PH_TEXT_MODE] = {"text_mode", A_N, A_N},
 };
 
 static const struct {

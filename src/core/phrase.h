@@ -65,6 +65,8 @@ enum tt_phrase_id {
     TT_PH_RESULT_ANOTHER, /* {key} */
     TT_PH_END_HINT,      /* {end}: the first words of a session: how to leave at once */
     TT_PH_TRANSFER_FAILED, /* a transfer to a person did not go through (the way back follows) */
+    TT_PH_TEXT_MODE,     /* {n}: said first to a caller who reads and types: the letter keys, and
+                          * the seconds of each wait */
     TT_PH_COUNT
 };
 

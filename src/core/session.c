@@ -23,7 +23,7 @@
 #include "core/menu.h"
 #include "core/phrase.h"
 
-#define MAX_PARTS (4 + TT_MAX_LANGS)
+#define MAX_PARTS (5 + TT_MAX_LANGS) /* a text caller's first prompt has one part more */
 
 /* Speech speeds in percent of normal, slowest first: small steps near normal, where most
  * listeners settle, and the default in the middle. */
@@ -86,6 +86,7 @@ struct tt_session {
     bool asleep;  /* left idle at a kiosk: silent at the start until a key */
     bool transfer_due; /* the prompt is a transfer node's: when it has been heard, transfer */
     bool transferring; /* a transfer was asked of the driver, and not answered yet */
+    bool text;    /* the listener reads and types (a TTY, real-time text): longer waits */
     enum { EN_NONE, EN_COLLECT, EN_CONFIRM, EN_LOOKUP, EN_RESULT } en; /* digit entry */
     char entry[TT_ENTRY_MAX + 1];
     size_t nentry;
@@ -112,6 +113,7 @@ struct tt_session {
 /* ---- events out ------------------------------------------------------------------------------ */
 
 static void start_transfer(tt_session *s, tt_ms now);
+static char *text_intro(const tt_session *s);
 
 static void emit(tt_session *s, enum tt_event_type type, tt_ms at, int node)
 {
@@ -230,11 +232,18 @@ static void say_part(tt_session *s, tt_ms now)
     s->deadline = TT_NEVER;
 }
 
+/* How long a try lasts: a caller who reads and types needs longer than one who listens and
+ * presses (a TTY sends about six characters a second, and the prompt is read, not heard). */
+static tt_ms wait_ms(const tt_session *s)
+{
+    return s->text ? s->m->text_timeout : s->m->timeout;
+}
+
 static void wait_for_key(tt_session *s, tt_ms now)
 {
     s->st = ST_WAITING;
     /* Paused or asleep, silence is what the listener asked for: no try is counted. */
-    s->deadline = s->paused || s->asleep ? TT_NEVER : now + s->m->timeout;
+    s->deadline = s->paused || s->asleep ? TT_NEVER : now + wait_ms(s);
 }
 
 /* Start saying the current prompt from part `from`, after `delay` ms of quiet. */
@@ -278,6 +287,8 @@ static void say_node(tt_session *s, tt_ms now, tt_ms delay)
     const struct tt_node *n = &m->nodes[s->node];
     bool full = s->full || !s->seen[s->node] || !n->brief[s->lang];
     prompt_new(s);
+    if (s->greet && s->text)
+        prompt_add(s, TT_PART_ENGINE, s->node, s->lang, text_intro(s));
     if (s->greet) {
         prompt_add(s, TT_PART_ENGINE, s->node, s->lang,
                    tt_compose_phrase(m, s->ph[s->lang], TT_PH_END_HINT, 0));
@@ -415,6 +426,7 @@ static void wipe(tt_session *s)
     s->transferring = s->transfer_due = false;
     s->browse = -1;
     s->paused = false;
+    s->text = false; /* the next person at a kiosk may listen */
     prompt_clear(&s->saved);
     entry_forget(s);
     s->lang = s->opts.lang;
@@ -907,7 +919,7 @@ static bool entry_key(tt_session *s, int key, tt_ms now, tt_ms delay)
             } else {
                 /* While someone is keying, the wait is the short inter-digit one, from now. */
                 s->st = ST_WAITING;
-                s->deadline = now + s->m->digit_timeout;
+                s->deadline = now + (s->text ? s->m->text_timeout : s->m->digit_timeout);
             }
             return true;
         }
@@ -1062,6 +1074,8 @@ static int engine_key(const tt_menu *m, int key)
         return m->keys.repeat;
     case TT_KEY_EXIT:
         return m->keys.end;
+    case TT_KEY_SKIP:
+        return m->keys.skip;
     default:
         return key;
     }
@@ -1277,6 +1291,51 @@ void tt_session_key(tt_session *s, int key, tt_ms now)
         break;
     }
     node_key(s, key, interrupted, now, delay);
+}
+
+/* ---- a caller who reads and types ------------------------------------------------------- */
+
+/* What a text caller is told first: how to answer in text, and how long each wait is. */
+static char *text_intro(const tt_session *s)
+{
+    return phrase_n(s, TT_PH_TEXT_MODE, (int)((wait_ms(s) + 500) / 1000));
+}
+
+/*
+ * The listener reads and types from now on (a driver recognized a TTY, or the call is real-time
+ * text). The words stay the same; the waits grow, and the listener is told how to answer in
+ * text and how long they have. A prompt under way is said again from its beginning after that,
+ * as text: the part already spoken went to someone who could not hear it. Not started yet, the
+ * first prompt begins with it. A transfer under way, a kiosk asleep, a pause: the flag alone
+ * (the words come with the next prompt, the waits are the text caller's at once).
+ */
+void tt_session_text(tt_session *s, tt_ms now)
+{
+    if (s->text)
+        return;
+    s->text = true;
+    enum mode mode = mode_of(s);
+    if (mode == MODE_OFF || mode == MODE_ASLEEP || mode == MODE_TRANSFER || mode == MODE_PAUSED)
+        return;
+    if (s->st == ST_SPEAKING)
+        emit(s, TT_EV_STOP, now, prompt_now(s)->part[s->part].node);
+    struct prompt again = {0};
+    copy_rest(s, 0, &again);
+    prompt_new(s);
+    prompt_add(s, TT_PART_ENGINE, s->in_help ? HELP_NODE : s->node, s->lang, text_intro(s));
+    struct prompt *p = prompt_now(s);
+    for (size_t i = 0; i < again.n; i++)
+        if (p->n < MAX_PARTS)
+            p->part[p->n++] = again.part[i];
+        else
+            free_words(again.part[i].text, again.part[i].privacy),
+                free_words(again.part[i].shown, again.part[i].privacy);
+    prompt_start(s, 0, now, 0);
+}
+
+bool tt_session_text_mode(const tt_session *s)
+{
+    return s->text;
 }
 
 void tt_session_done(tt_session *s, tt_ms now)
