@@ -128,12 +128,19 @@ void media_start(struct scall *c)
     (void)tt_pace_init(&c->pace, slot, TT_PACE_PERIOD_US, c->codec->frame_ticks, 0, c->ts0,
                        &s->late); /* libre numbers the packets itself */
     c->pacing = true;
+    s->pacing++;
+    if (!s->armed) { /* the first call after a quiet spell: the tick starts again */
+        s->grid_us = (now / TT_SIP_PHASE_US + 1) * TT_SIP_PHASE_US;
+        media_arm(s);
+    }
 }
 
 void media_close(struct scall *c)
 {
-    if (c->pacing)
+    if (c->pacing) {
         c->svc->phase_calls[c->phase]--;
+        c->svc->pacing--;
+    }
     c->pacing = false;
     c->rtp = mem_deref(c->rtp);
     tt_codec_enc_free(c->enc);
@@ -214,11 +221,16 @@ void media_tick(void *arg)
      * count whole milliseconds (a tick 0-2 ms late), and re-arming one walks all of them. */
     while (s->grid_us <= svc_now_us())
         s->grid_us += TT_SIP_PHASE_US;
-    media_arm(s);
+    if (s->pacing)
+        media_arm(s);
+    else
+        s->armed = false; /* no call: no tick (an idle service does not wake 1000 times a
+                           * second); the next call's media_start arms it again */
 }
 
 void media_arm(struct svc *s)
 {
+    s->armed = true;
     uint64_t at = s->t0_us + s->grid_us;
     struct itimerspec it = {.it_value = {.tv_sec = (time_t)(at / 1000000),
                                          .tv_nsec = (long)(at % 1000000) * 1000}};

@@ -235,7 +235,7 @@ int tt_sip_serve(tt_menu_slot *menus, const struct tt_sip_opts *o, tt_diag *diag
         err = s.tick_fd < 0 ? errno : err;
         goto fail;
     }
-    media_arm(&s);
+    /* (armed by the first call: media_start) */
     tmr_start(&s.house, HOUSE_MS, house, &s);
     if (o->ready) {
         char where[64], metrics[64];

@@ -71,6 +71,8 @@ struct svc {
     uint64_t grid_us;             /* the next phase slot's time (monotonic microseconds) */
     unsigned grid_phase;          /* which phase it is */
     unsigned phase_calls[TT_SIP_PHASES];
+    unsigned pacing;              /* calls on the grid: the tick runs only while there are */
+    bool armed;                   /* the tick's timerfd is set */
     bool draining, stopping;
     tt_ms bye_at;                 /* when the engine last hung up a call itself (0: never) */
     struct tt_reload_bg *reloading;
