@@ -636,6 +636,10 @@ static void a_packet_built_by_hand_from_the_rfc_example_is_read(void **state)
     /* plain t140 beside red, as a peer may switch */
     assert_int_equal(tt_t140_rx_packet(&l->rx, 13, PT, (const uint8_t *)"x", 1, 0), 0);
     assert_string_equal(l->text, "hey!?.x");
+    /* what was handed on is not kept: the caller may have typed a secret */
+    for (unsigned i = 0; i < TT_T140_RX_SLOTS; i++)
+        for (unsigned b = 0; b < TT_T140_BLOCK_MAX; b++)
+            assert_int_equal(l->rx.slot[i].data[b], 0);
     free(l);
 }
 

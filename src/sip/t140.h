@@ -65,6 +65,8 @@
  *    0, 1, 2 and stops) counts the missing ones as empty blocks (§5.3: a sender
  *    only leaves out empty blocks that became too old to send, after an idle period), so
  *    the loss of the empty blocks at the end of an idle period is not marked as lost text.
+ *    Until a packet with every generation has come, the usual number is not known, and
+ *    such a loss is marked (the first burst of a call, if exactly its empty tail is lost);
  *    The marker bit is not used: §5.3 allows it to refine loss detection, but a sender that
  *    sets it on every packet (linphone's plain t140 sender does, from its source) would
  *    then hide real losses;

@@ -7,8 +7,10 @@
  * bits move the clock on (0 to 555 ms, in 37 ms steps) and whose low two bits say what
  * follows:
  *   0  a packet for the first receiver: sequence number (2 bytes), payload type (1 byte:
- *      0 t140, 1 red, else that byte itself), length (1 byte), the payload
- *   1  the first receiver's wait is over at the clock, if it is
+ *      0 t140, 1 red, else that byte itself), length (1 byte, or 2 when bit 2 of the lead
+ *      byte is set, for blocks longer than the receiver keeps), the payload
+ *   1  the first receiver's wait is over at the clock, if it is: after it, no gap waits
+ *      for a time already past
  *   2  text for the sender: length (1 byte), the bytes; bits 2-3 of the lead byte: how many
  *      of the next packets the second receiver loses (at most the generations in a row)
  *   3  bit 2: the sender drops what it has not sent; bit 3: the first receiver is reset
@@ -313,8 +315,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             seq |= byte(&in);
             uint8_t t = byte(&in);
             int pt = t == 0 ? PT : t == 1 ? RED : t;
+            size_t len = byte(&in);
+            if (lead & 4)
+                len = (len << 8 | byte(&in)) & 0x7FF;
             size_t n;
-            const uint8_t *p = take(&in, byte(&in), &n);
+            const uint8_t *p = take(&in, len, &n);
             uint8_t *copy = malloc(n ? n : 1); /* its own, so that ASan sees a read past n */
             if (!copy)
                 abort();
@@ -325,9 +330,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             break;
         }
-        case 1:
+        case 1: {
             tt_t140_rx_tick(&st.rx1, st.now);
+            tt_ms when;
+            if (tt_t140_rx_due(&st.rx1, &when) && when <= st.now)
+                abort();
             break;
+        }
         case 2: {
             size_t n, taken;
             const uint8_t *p = take(&in, byte(&in), &n);
