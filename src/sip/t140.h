@@ -7,7 +7,7 @@
  * Pure, like telev.h: no socket, no clock, no libre. The caller owns both structs (no
  * allocation anywhere), passes the time in (its own ms clock, tt_ms), and moves payloads in
  * and out of its RTP stream; the SDP (m=text, t140/1000, red/1000, a=fmtp cps=) is the
- * caller's too. /work/notes/t140-facts.md lists what the RFCs say, with their sections.
+ * caller's too.
  *
  * The sender (RFC 4103 §4, §5.1, §5.2, §6):
  *  - text put in is queued; a packet is due when text is queued and the stream is idle (at
@@ -22,8 +22,10 @@
  *    first, as many as `generations` (2 is §4's recommendation), empty ones included (§5.2:
  *    the receiver counts back from the sequence number to place them, §4.2). A generation
  *    whose timestamp offset would not fit RFC 2198's 14 bits (older than 16383 ms) is left
- *    out (§4.1 forbids sending it); by the rule below it is always an empty block unless the
- *    caller stopped asking for packets for 16 s while some were due. A primary block holds
+ *    out (§4.1 forbids sending it); by the rule above it is always an empty block unless the
+ *    caller stopped asking for packets for 16 s while some were due. The first packets of a
+ *    stream carry fewer generations: there were no blocks before them (§4.2: a redundant
+ *    block is one sent before, so none is made up). A primary block holds
  *    at most 1023 bytes (RFC 2198's 10-bit block length), so that it can always be sent
  *    again as a redundant generation; a payload is at most TT_T140_PAYLOAD_MAX bytes;
  *  - the characters sent in any 10 s are at most 10 x cps (§6: cps is the receiver's limit,
