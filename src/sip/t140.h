@@ -90,6 +90,13 @@
  *
  * What the caller types may be a sensitive entry: the receiver wipes each block once it has
  * handed it on, and tt_t140_rx_reset wipes everything it holds.
+ *
+ * In a driver: tt_t140_tx_put a prompt's words when it starts (tt_t140_tx_flush when it is
+ * cut short); on each tick, while tt_t140_tx_due says a packet is due by now, make it with
+ * tt_t140_tx_packet and send it (pt, marker, ts as given, the next sequence number); arm the
+ * next tick by tt_t140_tx_due's time. Each RTP packet of the m=text stream goes to
+ * tt_t140_rx_packet; call tt_t140_rx_tick at tt_t140_rx_due's time; tt_t140_rx_reset on a
+ * new SSRC and at the end of the call.
  */
 #ifndef TT_SIP_T140_H
 #define TT_SIP_T140_H
