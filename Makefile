@@ -172,6 +172,12 @@ $(BUILD)/fuzz/fuzz_sip_keys: tests/fuzz/fuzz_sip_keys.c $(SIP_KEYS_SRC) $(wildca
 	$(CLANG) $(CPPFLAGS_ALL) $(WARN) -O1 -g $(FUZZ_SAN) \
 	    -o $@ $< $(SIP_KEYS_SRC)
 
+# Real-time text (tests/fuzz/fuzz_sip_t140.c): the RFC 4103 sender and receiver are pure code
+# of one file, so the target is built from it alone.
+$(BUILD)/fuzz/fuzz_sip_t140: tests/fuzz/fuzz_sip_t140.c src/sip/t140.c src/sip/t140.h | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS_ALL) $(WARN) -O1 -g $(FUZZ_SAN) -o $@ $< src/sip/t140.c
+
 $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libtonetree.a $(LIBS)
@@ -292,21 +298,24 @@ FUZZ_RUN = run() { echo "fuzzing $$4 ($$1) for $$2 s"; \
 	    grep -E "^(Done|stat::number_of_executed_units)|ERROR|SUMMARY" $(BUILD)/fuzz/$$1.log; \
 	    [ $$rc -eq 0 ] || { tail -n 60 $(BUILD)/fuzz/$$1.log; echo "fuzz: FAILED"; return 1; }; }
 fuzz: $(BUILD)/fuzz/fuzz_menu $(BUILD)/fuzz/fuzz_menu_cuts $(BUILD)/fuzz/fuzz_phrase \
-      $(BUILD)/fuzz/fuzz_keymap $(BUILD)/fuzz/fuzz_sip_keys $(BUILD)/fuzz/fuzz_sip_sdp
+      $(BUILD)/fuzz/fuzz_keymap $(BUILD)/fuzz/fuzz_sip_keys $(BUILD)/fuzz/fuzz_sip_sdp \
+      $(BUILD)/fuzz/fuzz_sip_t140
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_phrase $(BUILD)/fuzz/corpus_keymap \
-	    $(BUILD)/fuzz/corpus_sip_keys $(BUILD)/fuzz/corpus_sip_sdp
+	    $(BUILD)/fuzz/corpus_sip_keys $(BUILD)/fuzz/corpus_sip_sdp $(BUILD)/fuzz/corpus_sip_t140
 	@cp menus/*.ini tests/data/*.ini $(BUILD)/fuzz/corpus/ 2>/dev/null || true
 	@for f in prompts/*/phrases.ini tests/prompts/*/phrases.ini; do \
 	    cp "$$f" "$(BUILD)/fuzz/corpus_phrase/$$(echo "$$f" | tr / _)"; done
 	@cp keymaps/*.ini $(BUILD)/fuzz/corpus_keymap/
 	@cp tests/fuzz/sip_keys/* $(BUILD)/fuzz/corpus_sip_keys/
 	@cp tests/fuzz/sip_sdp/* $(BUILD)/fuzz/corpus_sip_sdp/
+	@cp tests/fuzz/sip_t140/* $(BUILD)/fuzz/corpus_sip_t140/
 	@$(FUZZ_RUN); run fuzz_menu $(FUZZ_SECONDS) corpus "the menu loader" && \
 	    run fuzz_menu_cuts $(FUZZ_SECONDS) corpus "the menu loader" && \
 	    run fuzz_phrase $(FUZZ_SMALL_SECONDS) corpus_phrase "the phrase loader" && \
 	    run fuzz_keymap $(FUZZ_SMALL_SECONDS) corpus_keymap "the keymap loader" && \
 	    run fuzz_sip_keys $(FUZZ_SIP_SECONDS) corpus_sip_keys "the SIP key parsers" && \
-	    run fuzz_sip_sdp $(FUZZ_SIP_SECONDS) corpus_sip_sdp "a call's offer and answer"
+	    run fuzz_sip_sdp $(FUZZ_SIP_SECONDS) corpus_sip_sdp "a call's offer and answer" && \
+	    run fuzz_sip_t140 $(FUZZ_SIP_SECONDS) corpus_sip_t140 "real-time text"
 
 # Benchmarks also need what only they use (spandsp as the reference, the talk-off corpus,
 # valgrind, pocketsphinx and its model): scripts/bench-deps.sh installs it.
