@@ -599,8 +599,11 @@ static void the_queue_takes_what_fits_and_flush_drops_what_was_not_sent(void **s
     size_t taken;
     assert_int_equal(tt_t140_tx_put(&l->tx, big, sizeof(big) - 1, &taken), ENOSPC);
     assert_int_equal(taken, TT_T140_TX_QUEUE);
+    assert_int_equal(tt_t140_tx_queued(&l->tx), TT_T140_TX_QUEUE);
     assert_int_equal(make(l, 0), 0);
+    assert_int_equal(tt_t140_tx_queued(&l->tx), TT_T140_TX_QUEUE - 9);
     assert_int_equal(tt_t140_tx_flush(&l->tx), TT_T140_TX_QUEUE - 9);
+    assert_int_equal(tt_t140_tx_queued(&l->tx), 0);
     run(l, 0, 10000);
     assert_int_equal(l->np, 3); /* the 9 sent, and their redundancy */
     free(l);

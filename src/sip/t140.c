@@ -200,6 +200,11 @@ size_t tt_t140_tx_flush(struct tt_t140_tx *tx)
     return n;
 }
 
+size_t tt_t140_tx_queued(const struct tt_t140_tx *tx)
+{
+    return tx->qlen;
+}
+
 /* The characters of the last 10 s (RFC 4103 §6's window, ends included) at time t, and when
  * the oldest of them leaves it. */
 static unsigned sent_in_window(const struct tt_t140_tx *tx, tt_ms t, tt_ms *frees_at)

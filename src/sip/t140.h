@@ -215,6 +215,10 @@ int tt_t140_tx_put(struct tt_t140_tx *tx, const char *utf8, size_t n, size_t *ta
  *  @return the bytes dropped */
 size_t tt_t140_tx_flush(struct tt_t140_tx *tx);
 
+/** Bytes queued and not yet in any packet (0: every word put has gone out at least once, which
+ *  is when a driver of text alone may count a prompt as said). */
+size_t tt_t140_tx_queued(const struct tt_t140_tx *tx);
+
 /**
  * When the next packet is due.
  * @param now   the caller's clock
