@@ -149,6 +149,7 @@ static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
         c->timeouts++;
         c->svc->timeouts_total++;
         break;
+    case TT_EV_STOP: text_cut(c); break;
     case TT_EV_TRANSFER:
         free(c->transfer_to);
         c->transfer_to = ev->text ? strdup(ev->text) : NULL;
@@ -198,6 +199,7 @@ static void scall_destructor(void *arg)
     if (c->counted && !c->established)
         c->svc->unacked--;
     media_close(c);
+    text_close(c);
     callkeys_free(c);
     tt_call_free(c->call);
     if (c->ed)
@@ -246,6 +248,9 @@ static int call_begin(struct scall *c)
      * heard before the engine hangs up. */
     struct tt_call_opts co = {.rate = c->rate, .lang = c->ed->lang, .end_mode = TT_END_GOODBYE,
                               .volume = TT_CALL_VOLUME_LEVEL, .transfers = true,
+                              .text = !text_on(c)     ? TT_CALL_TEXT_OFF
+                                      : c->text_only ? TT_CALL_TEXT_ONLY
+                                                     : TT_CALL_TEXT_BESIDE,
                               .on_event = on_event, .arg = c};
     return tt_call_new(&c->call, c->ed->menu, c->ed->phrases, store, &co, c->said);
 }
@@ -256,6 +261,11 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *a
     int err;
     if (mbuf_get_left(msg->mb)) {
         if ((err = sdp_decode(c->sdp, msg->mb, true)) || (err = sdp_choose(c)))
+            return err;
+        /* text added to a call under way: from now on its words go as text too */
+        if (text_on(c) && c->call &&
+            (err = tt_call_text(c->call, c->text_only ? TT_CALL_TEXT_ONLY : TT_CALL_TEXT_BESIDE,
+                                svc_now_ms())))
             return err;
         return sdp_answer(c, descp);
     }

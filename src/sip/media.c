@@ -125,8 +125,9 @@ void media_start(struct scall *c)
     uint64_t slot = (now / period) * period + best * TT_SIP_PHASE_US;
     if (slot < now)
         slot += period;
-    (void)tt_pace_init(&c->pace, slot, TT_PACE_PERIOD_US, c->codec->frame_ticks, 0, c->ts0,
-                       &s->late); /* libre numbers the packets itself */
+    /* (a call with text alone has no codec: its grid only ticks, for the text and timers) */
+    (void)tt_pace_init(&c->pace, slot, TT_PACE_PERIOD_US, c->codec ? c->codec->frame_ticks : 160,
+                       0, c->ts0, &s->late); /* libre numbers the packets itself */
     c->pacing = true;
     s->pacing++;
     if (!s->armed) { /* the first call after a quiet spell: the tick starts again */
@@ -173,7 +174,7 @@ static bool call_tick(struct scall *c, uint64_t now_us, tt_ms now)
 {
     /* On hold nobody hears us: nothing is pulled, so the prompt waits where it was and the
      * session's timers (which run from a prompt's end) wait with it; the schedule moves on. */
-    if (c->held || !sa_isset(&c->peer, SA_ALL)) {
+    if (c->held || !c->codec || !sa_isset(&c->peer, SA_ALL)) {
         (void)tt_pace_silence(&c->pace, now_us);
     } else {
         struct tt_pace_pkt pk;
@@ -183,6 +184,7 @@ static bool call_tick(struct scall *c, uint64_t now_us, tt_ms now)
             send_packet(c, &pk, now);
         }
     }
+    text_tick(c, now);
     (void)tt_call_step(c->call, now);
     svc_report(c->svc, c->said);
     if (tt_call_ended(c->call)) {
@@ -192,7 +194,7 @@ static bool call_tick(struct scall *c, uint64_t now_us, tt_ms now)
     const struct tt_sip_opts *o = c->svc->o;
     tt_ms silent = o->rtp_timeout_ms ? o->rtp_timeout_ms : TT_SIP_RTP_TIMEOUT_MS;
     tt_ms longest = o->max_call_ms ? o->max_call_ms : TT_SIP_MAX_CALL_MS;
-    if (!c->held && now - c->t_last_rtp > silent) {
+    if (!c->held && !c->text_only && now - c->t_last_rtp > silent) {
         scall_end(c, END_SILENT);
         return false;
     }

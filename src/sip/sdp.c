@@ -1,6 +1,6 @@
 /*
  * Offer and answer (RFC 3264) for one call: the audio formats tonetree speaks, in the order it
- * prefers them, and telephone-event for keys.
+ * prefers them, telephone-event for keys, and real-time text (text.c has its m=text line).
  *
  * libre's SDP session does the matching: our formats are added to the media line, sdp_decode
  * marks those the other side also has, and sdp_encode writes an answer with only those. What is
@@ -49,10 +49,12 @@ int sdp_setup(struct scall *c)
     if (err)
         return err;
     /* 20 ms packets: what we send, and a hint of what we would like */
-    return sdp_media_set_lattr(c->sdpm, true, sdp_attr_ptime, "%d", TT_SIP_PTIME_MS);
+    err = sdp_media_set_lattr(c->sdpm, true, sdp_attr_ptime, "%d", TT_SIP_PTIME_MS);
+    return err ? err : text_sdp_setup(c);
 }
 
-int sdp_choose(struct scall *c)
+/* The audio of an offer or answer: the codec, telephone-event, hold, where media goes. */
+static int choose_audio(struct scall *c)
 {
     /* Ours that the other side also has, with its payload type numbers (libre wrote them
      * into our formats when it decoded the offer or answer). Once the call has its audio at
@@ -99,7 +101,6 @@ int sdp_choose(struct scall *c)
     c->held = !(dir & SDP_SENDONLY);
     if (was_held && !c->held)
         c->t_last_rtp = svc_now_ms(); /* a phone on hold may send nothing: count afresh */
-    c->answered = true;
     /* Where media goes: the SDP's address, until the caller's first packet fixes it. A new
      * address in a later offer (a PBX moving the media) is followed, and latched afresh. */
     const struct sa *ra = sdp_media_raddr(c->sdpm);
@@ -108,6 +109,32 @@ int sdp_choose(struct scall *c)
         c->peer = *ra;
         c->latched = false;
     }
+    return 0;
+}
+
+/*
+ * Audio, text, or both. A call may begin with text alone (a deaf caller's app may offer no
+ * audio): it is made at 8000 Hz, makes no audio, and stays without it (audio offered later is
+ * declined). A call with audio must keep it: an offer without it is refused, as before.
+ */
+int sdp_choose(struct scall *c)
+{
+    int terr = text_choose(c);
+    if (terr && terr != ENOENT)
+        return terr;
+    int aerr = c->text_only ? ENOENT : choose_audio(c);
+    if (aerr && (aerr != ENOENT || terr || c->codec))
+        return aerr;
+    if (aerr) { /* text alone: no audio format is answered (its line gets port 0) */
+        for (struct le *le = list_head(sdp_media_format_lst(c->sdpm, true)); le; le = le->next)
+            ((struct sdp_format *)le->data)->sup = false;
+        if (!c->call) {
+            c->text_only = true;
+            c->rate = 8000;
+        }
+        c->held = false;
+    }
+    c->answered = true;
     return 0;
 }
 
@@ -126,5 +153,6 @@ int sdp_offer(struct scall *c, struct mbuf **descp)
         const struct tt_codec_info *k = tt_codec_find(f->name, f->srate, f->ch);
         f->sup = !k || !c->call || (int)k->audio_rate == c->rate;
     }
-    return sdp_encode(descp, c->sdp, true);
+    int err = text_offer(c);
+    return err ? err : sdp_encode(descp, c->sdp, true);
 }

@@ -11,6 +11,7 @@
  *   media.c   RTP: the send tick and its schedule, what a caller sends us
  *   callkeys.c  keys from RFC 4733 events, in-band tones and SIP INFO, counted once
  *   metrics.c the counters, and their page for Prometheus
+ *   text.c    real-time text (RFC 4103): the m=text line, the words out, what is typed in
  */
 #ifndef TT_SIP_SIP_INT_H
 #define TT_SIP_SIP_INT_H
@@ -92,6 +93,9 @@ struct scall {
     struct rtp_sock *rtp;
     struct sdp_session *sdp;
     struct sdp_media *sdpm;
+    struct sdp_media *sdpt;       /* m=text (real-time text), declined unless offered */
+    struct sip_text *text;        /* its stream (text.c) */
+    bool text_only;               /* no audio: the call began with text alone */
     const struct tt_edition *ed;
     tt_call *call;
     tt_diag *said;
@@ -169,6 +173,20 @@ void media_tick_fd(int flags, void *arg);
 void media_arm(struct svc *s);
 /* The codec's encoder and decoder made, then put in place with c->codec and c->rate. */
 int media_codec_set(struct scall *c, const struct tt_codec_info *k);
+
+/* text.c */
+int text_sdp_setup(struct scall *c);
+/* Before our own offer (a late offer): the text socket, so the offer has a port for it. */
+int text_offer(struct scall *c);
+/* After an offer or an answer was decoded: 0 when text is on, ENOENT when the caller has
+ * none. */
+int text_choose(struct scall *c);
+bool text_on(const struct scall *c);
+/* At the call's send tick: the call's text out, the caller's waits given up. */
+void text_tick(struct scall *c, tt_ms now);
+/* A key cut the prompt: its words not sent yet are dropped. */
+void text_cut(struct scall *c);
+void text_close(struct scall *c);
 
 /* metrics.c: the page is served when addr is set */
 int metrics_open(struct svc *s, const struct sa *addr);

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for a SIP call's offer and answer: any bytes are an SDP offer to the call's
- * own code (src/sip/sdp.c, on libre's SDP parser), exactly as an INVITE's body reaches it:
+ * own code (src/sip/sdp.c and text.c, on libre's SDP parser), as an INVITE's body reaches it:
  * the call's formats are set up, the offer decoded, a codec and telephone-event chosen, and
  * the answer written. Then the same bytes once more as a re-INVITE's offer to the same call,
  * where only a codec of the call's rate will do.
@@ -10,7 +10,8 @@
  *    the offer could have used (0-127) and a telephone-event type of -1 or 0-127;
  *  - a chosen call has its encoder and decoder, at the codec's rate;
  *  - a re-offer keeps the call at its rate;
- *  - a chosen call's answer offers its audio over RTP/AVP.
+ *  - a chosen call's answer offers its audio (or its text, for a call of text alone) over
+ *    RTP/AVP.
  *
  * Build: make build/fuzz/fuzz_sip_sdp; run: make fuzz (FUZZ_SIP_SECONDS=600 for longer).
  */
@@ -40,8 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int err = sdp_choose(&c);
     if (err == ENOENT)
         goto out;
-    if (err || !c.codec || c.pt_send < 0 || c.pt_send > 127 || c.pt_telev < -1 ||
-        c.pt_telev > 127 || !c.enc || !c.dec || c.rate != (int)c.codec->audio_rate)
+    /* audio, or text alone (then at 8000 Hz, with no codec) */
+    if (err || (!c.codec && (!text_on(&c) || !c.text_only || c.rate != 8000)))
+        abort();
+    if (c.codec && (c.pt_send < 0 || c.pt_send > 127 || c.pt_telev < -1 || c.pt_telev > 127 ||
+                    !c.enc || !c.dec || c.rate != (int)c.codec->audio_rate))
         abort();
     if (sdp_answer(&c, &answer))
         abort();
@@ -61,6 +65,7 @@ out:
     mem_deref(mb);
     tt_codec_enc_free(c.enc);
     tt_codec_dec_free(c.dec);
+    text_close(&c); /* its socket, if the offer had text */
     mem_deref(c.sdp); /* and its media, which it owns */
     return 0;
 }
