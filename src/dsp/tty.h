@@ -120,7 +120,7 @@ struct tt_tty_stats {
     uint64_t clean;      /* ... whose bits hold the right tones (decoded once detected) */
     uint64_t pure;       /* ... that count towards detection */
     uint64_t chars_in;   /* characters handed out by tt_tty_rx */
-    uint64_t lost_in;    /* characters lost because tt_tty_rx was given too little room */
+    uint64_t lost_in;    /* characters lost because tt_tty_rx was not given room for them */
     uint64_t replaced;   /* characters tt_tty_put had to replace */
     uint64_t detected_at; /* input samples (counted from the first) when the caller was
                              detected; 0 while not detected */
@@ -160,9 +160,10 @@ bool tt_tty_sending(const tt_tty *t);
 void tt_tty_flush(tt_tty *t);
 
 /**
- * Hear n samples.
- * @param out  decoded characters (ASCII: A-Z, 0-9, the US figures above, space, CR, LF,
- *             BEL) are appended here, at most cap of them; more are counted in lost_in
+ * Hear n samples (any number: a period of a duplex callback, typically 20 ms).
+ * @param out  the characters decoded (ASCII: A-Z, 0-9, the US figures above, space, CR, LF,
+ *             BEL) are appended here, at most cap of them; the rest wait for the next call
+ *             (up to 256: beyond that they are lost, and counted in lost_in)
  * @return how many were appended
  */
 size_t tt_tty_rx(tt_tty *t, const int16_t *in, size_t n, char *out, size_t cap);
