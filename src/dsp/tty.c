@@ -123,7 +123,7 @@ static int code_of(char c, enum tx_case *need)
  * the start bit to hold from 30% to 100% of a bit's phase (560000 / rate100 samples), takes
  * the start bit one sample later, and then one bit every bit time: the stop bit, the
  * seventh, 6 bits after that. Measured on our own frames, where the edges are known: within
- * a few samples (tests/test_tty.c decodes noisy and quiet signals through these checks). */
+ * 2 samples at both rates; the bit middles leave 35 (or 32) samples either way. */
 static double report_delay(int rate100)
 {
     return 64.0 + ceil(560000.0 / rate100) + 1.0 + 6.0 * 800000.0 / rate100;
@@ -440,6 +440,7 @@ static int next_code(tt_tty *t)
         t->tx_case = need;
         return need == CASE_LETTERS ? CODE_LTRS : CODE_FIGS;
     }
+    t->q[t->qhead] = 0; /* a read-back of an entry may pass through here: not kept */
     t->qhead = (t->qhead + 1) % TT_TTY_QUEUE;
     t->qlen--;
     /* A TTY returns to letters on a space (unshift on space); one that does not stays in
@@ -543,6 +544,7 @@ bool tt_tty_sending(const tt_tty *t)
 
 void tt_tty_flush(tt_tty *t)
 {
+    explicit_bzero(t->q, sizeof(t->q));
     t->qlen = 0;
     t->qhead = 0;
     if (t->phase != TX_IDLE)
@@ -732,6 +734,7 @@ size_t tt_tty_rx(tt_tty *t, const int16_t *in, size_t n, char *out, size_t cap)
     size_t k = 0;
     while (k < cap && t->out_len) {
         out[k++] = t->outq[t->out_head];
+        t->outq[t->out_head] = 0; /* what the caller typed is theirs once handed over */
         t->out_head = (t->out_head + 1) % OUTQ;
         t->out_len--;
     }
@@ -808,5 +811,8 @@ void tt_tty_free(tt_tty *t)
         fsk_tx_free(t->ftx);
     if (t->frx)
         fsk_rx_free(t->frx);
+    /* the last half second of the caller's tones and what is queued for them may hold an
+     * entry (a case number typed, its read-back): wiped, not left in freed memory */
+    explicit_bzero(t, sizeof(*t));
     free(t);
 }

@@ -78,7 +78,10 @@
  * right tone still held 40% of each bit and stayed 22 dB or more above the other tone
  * (bench_tty measures the detection rate down to an echo as loud as the tones). The
  * characters of the frames that detected the caller are handed over too, so the first
- * keystroke is not lost.
+ * keystroke is not lost. A TTY at the other rate (50 baud heard by a 45.45 baud modem, or
+ * the reverse) is a TTY too, but its text comes out wrong: a single keystroke was not
+ * detected in our tries (five keys each way), a sentence was. A line that may carry both
+ * needs a modem for each.
  *
  * Half duplex. Like a TTY, we do not listen while we send: from the first tone sample
  * tt_tty_tx gives until the echo guard (250 ms by default; the driver knows its line's echo
@@ -88,6 +91,11 @@
  * tt_tty_receiving says whether one of the two tones holds the line now: on after 20 ms of
  * tone, off within 100 ms of its end (a TTY holds its carrier about 150 ms after its last
  * character, so it stays on between quick keystrokes).
+ *
+ * Privacy: nothing is written anywhere. What the caller typed, and what we send them (which
+ * may read an entry back), is kept only until it is handed over or sent (the characters are
+ * wiped from the queues then, and by tt_tty_flush); the last half second of heard samples and
+ * everything else is wiped by tt_tty_free.
  *
  * Threads: a tt_tty belongs to one thread at a time; tt_tty_tx and tt_tty_rx are called in
  * turn, each with the samples of one period (a duplex sound card callback's in and out), so
