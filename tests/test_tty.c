@@ -577,6 +577,28 @@ static void synthesized_speech_is_never_a_tty(void **state)
     assert_true(seconds > 60);
 }
 
+/* White noise, at a quiet and at a loud level, a minute each: spandsp's framing finds no
+ * character in it, so nothing is detected. */
+static void white_noise_is_never_a_tty(void **state)
+{
+    (void)state;
+    for (int loud = 0; loud <= 1; loud++) {
+        struct pcm p = {0};
+        pcm_silence(&p, 60);
+        rng = 0x853c49e6748fea9bULL + (uint64_t)loud;
+        double sigma = 32768.0 * pow(10.0, ((loud ? -10 : -40) - 3.14) / 20.0) / sqrt(2.0);
+        for (size_t i = 0; i < p.n; i++) {
+            double x = sigma * gauss();
+            p.s[i] = (int16_t)lrint(x > 32767 ? 32767 : x < -32768 ? -32768 : x);
+        }
+        struct heard h;
+        our_hear(TT_TTY_45, p.s, p.n, &h);
+        assert_false(h.detected);
+        assert_int_equal(h.st.frames, 0);
+        free(p.s);
+    }
+}
+
 /* A caller pressing keys is never taken for a TTY: every digit, held 40 ms to 2 s, in quick
  * runs and alone, at -10 and -25 dBm0 per tone, with twist. */
 static void dtmf_digits_are_never_a_tty(void **state)
@@ -957,6 +979,7 @@ int main(void)
         cmocka_unit_test(a_keystroke_over_our_speech_is_detected),
         cmocka_unit_test(the_talk_off_corpus_is_never_a_tty),
         cmocka_unit_test(synthesized_speech_is_never_a_tty),
+        cmocka_unit_test(white_noise_is_never_a_tty),
         cmocka_unit_test(dtmf_digits_are_never_a_tty),
         cmocka_unit_test(receiving_follows_the_callers_carrier),
         cmocka_unit_test(flush_empties_the_queue_and_ends_the_burst_within_a_character),

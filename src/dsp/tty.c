@@ -35,9 +35,10 @@
 #define CODE_LTRS 0x1F
 
 /* What each of the 32 codes shows in each case (0: nothing shown). The letters are ITA2's
- * and every TTY's; the figures are the US TTY set (TIA-825-A), where ITA2 differs at six
- * codes: S is a bell (ITA2: '), J is ' (ITA2: bell), F ! G & H # are unassigned in ITA2, D is
- * $ (ITA2: who-are-you), Z is " (ITA2: +) and V is ; (ITA2: =). */
+ * and every TTY's; the figures are the US TTY set (minimodem's, and the US column of the
+ * Baudot tables), which differs from ITA2 at eight codes: S is a bell (ITA2: '), J is '
+ * (ITA2: bell), D is $ (ITA2: who-are-you), F ! G & H # (unassigned in ITA2), Z is " (ITA2:
+ * +) and V is ; (ITA2: =). */
 static const char letters[32] = {
     0,   'E', '\n', 'A', ' ', 'S', 'I', 'U', '\r', 'D', 'R', 'J', 'N', 'F', 'C', 'K',
     'T', 'Z', 'L',  'W', 'H', 'Y', 'P', 'Q', 'O',  'B', 'G', 0,   'M', 'X', 'V', 0};
@@ -52,10 +53,8 @@ enum tx_case { CASE_NEW, CASE_LETTERS, CASE_FIGURES, CASE_UNSURE };
 static int code_of(char c, enum tx_case *need)
 {
     *need = CASE_NEW;
-    if (c == ' ' || c == '\r' || c == '\n') {
-        *need = CASE_NEW;
+    if (c == ' ' || c == '\r' || c == '\n')
         return c == ' ' ? CODE_SPACE : c == '\r' ? CODE_CR : CODE_LF;
-    }
     for (int i = 0; i < 32; i++) {
         if (letters[i] == c) {
             *need = CASE_LETTERS;
@@ -82,9 +81,10 @@ static int code_of(char c, enum tx_case *need)
 #define LEAD_MS 150
 #define HOLD_MS 150
 
-/* fsk_rx's level cutoff: a TTY maker gives -50 dBm as the weakest input a TTY must take; at
- * -45 dBm0 we are 5 dB above that and still well above the noise of a line (-60 dBm0 and
- * below). The carrier meter and the frame checks use the same floor. */
+/* fsk_rx's level cutoff (its default for these tones is -30 dBm0): a TTY maker gives -50 dBm
+ * as the weakest input a TTY must take, and a caller's -13 dBm after a long loop and a hybrid
+ * can be 30 dB down. -45 dBm0 keeps 5 dB of the maker's range; the frame checks, not the
+ * level, keep noise out. The carrier meter and the frame checks use the same floor. */
 #define CUTOFF_DBM0 (-45)
 
 /* ---- the frame checks (tty.h, "Receiving" and "Detection") ---- */
@@ -96,7 +96,7 @@ static int code_of(char c, enum tx_case *need)
 #define MID_LEN 0.6
 
 /* spandsp's framing is strict already: it framed no character in the 45 minutes of the
- * talk-off corpus, nor in a minute of white noise (tests/test_tty.c, bench/bench_tty.c). So
+ * talk-off corpus, nor in a minute of white noise (tests/test_tty.c). So
  * the checks add what it does not look at: that each bit's power is in its tone, not merely
  * more in it than in the other.
  * Clean (decoded once the caller is detected): the bit's tone holds a tenth of the bit's power
