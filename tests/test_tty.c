@@ -633,8 +633,8 @@ static void dtmf_digits_are_never_a_tty(void **state)
 
 /* ---- half duplex ---- */
 
-/* tt_tty_receiving is on while the caller's carrier is (from 20 ms after it starts) and off
- * within 100 ms of its end. */
+/* tt_tty_receiving is on while the caller's carrier is (within 40 ms of its start, and all
+ * along from 50 ms) and off within 100 ms of its end. */
 static void receiving_follows_the_callers_carrier(void **state)
 {
     (void)state;

@@ -34,9 +34,10 @@
  *   - letters are sent in upper case; a newline (LF, CR or CR LF) as CR LF; a tab as a space;
  *   - the US figures are 0-9 - $ ! & # ' ( ) " / : ; ? , . and a space, CR and LF work in
  *     either case;
- *   - every burst starts with 150 ms of mark and an explicit shift, and ends with 150 ms of
- *     mark (a TTY of the 1980s: carrier 180 ms before data, held 156 ms after), so a
- *     receiver that has just woken or has just been typed on is in the right case;
+ *   - every burst starts with about 165 ms of mark and an explicit shift, and ends with
+ *     about 150 ms of mark (a TTY of the 1980s: carrier 180 ms before data, held 156 ms
+ *     after), so a receiver that has just woken or has just been typed on is in the right
+ *     case;
  *   - after a space, CR or LF that followed figures, the next letter or figure is preceded
  *     by its shift: a TTY that unshifts on space and one that does not then both read it
  *     right. (Only after figures: after letters both kinds are in letters already.)
@@ -88,8 +89,8 @@
  * delay and sets it) after the last, tt_tty_rx ignores what it hears, which is mostly our own
  * tones coming back. What the caller types meanwhile is lost, as it would be between two
  * TTYs; the engine should send in short bursts and look at tt_tty_receiving between them.
- * tt_tty_receiving says whether one of the two tones holds the line now: on after 20 ms of
- * tone, off within 100 ms of its end (a TTY holds its carrier about 150 ms after its last
+ * tt_tty_receiving says whether one of the two tones holds the line now: on within 30 ms of
+ * the tone's start, off within 100 ms of its end (a TTY holds its carrier about 150 ms after its last
  * character, so it stays on between quick keystrokes).
  *
  * Privacy: nothing is written anywhere. What the caller typed, and what we send them (which
@@ -154,7 +155,8 @@ int tt_tty_put(tt_tty *t, const char *utf8, size_t n);
  */
 size_t tt_tty_tx(tt_tty *t, int16_t *out, size_t n);
 
-/** Characters queued and not yet begun (shifts are not counted). */
+/** Characters queued and not yet begun, as they will be sent (a replacement word counts its
+ *  letters and spaces; shifts are not counted). */
 size_t tt_tty_pending(const tt_tty *t);
 
 /** Whether a burst is on the line (its lead, characters or hold). */
