@@ -115,7 +115,6 @@ static int code_of(char c, enum tx_case *need)
 #define LEAD_BITS 4
 /* Rule (a): the next pure frame starts within 1.5 s of the end of the one before. */
 #define CHAIN_GAP_S 1.5
-#define CHAIN_MAX 16
 
 /* Where a frame began, from the sample at which fsk_rx reports it. fsk_rx correlates over
  * min(one bit, 128 samples) = 128 samples (FSK_MAX_WINDOW_LEN), so it sees the start bit's
@@ -149,7 +148,6 @@ struct gz {
 };
 
 struct tt_tty {
-    enum tt_tty_baud baud;
     double bit; /* samples */
 
     /* sending */
@@ -179,7 +177,7 @@ struct tt_tty {
     struct gz gm, gs; /* mark and space, for the frame checks */
     bool rx_figures;
     bool detected;
-    int chain[CHAIN_MAX];
+    int chain[2];      /* the pure frames not yet handed over, before detection */
     size_t chain_n;
     int64_t chain_end; /* where the last pure frame's first stop bit ends */
     char outq[OUTQ];
@@ -528,7 +526,8 @@ size_t tt_tty_tx(tt_tty *t, int16_t *out, size_t n)
             t->phase = TX_IDLE;
         }
     }
-    memset(out + done, 0, (n - done) * sizeof(*out));
+    if (done < n)
+        memset(out + done, 0, (n - done) * sizeof(*out));
     return tone;
 }
 
@@ -649,12 +648,10 @@ static void on_frame(tt_tty *t, int code)
     if (code == CODE_BLANK || !check_frame(t, edge, code, PURE_SHARE, PURE_RATIO))
         return;
     t->st.pure++;
+    /* the pure frame before this one, if it was close enough: there is at most one, since a
+     * second detects */
     if (t->chain_n && edge > t->chain_end + (int64_t)(CHAIN_GAP_S * TT_TTY_RATE))
         t->chain_n = 0;
-    if (t->chain_n == CHAIN_MAX) {
-        memmove(t->chain, t->chain + 1, sizeof(t->chain[0]) * (CHAIN_MAX - 1));
-        t->chain_n--;
-    }
     t->chain[t->chain_n++] = code;
     t->chain_end = edge + (int64_t)lrint(7 * t->bit);
     if (t->chain_n >= 2 || has_lead(t, edge)) {
@@ -775,7 +772,6 @@ tt_tty *tt_tty_new(enum tt_tty_baud baud)
         errno = ENOMEM;
         return NULL;
     }
-    t->baud = baud;
     int rate100 = baud == TT_TTY_45 ? 4545 : 5000;
     /* 45.4545 baud exactly (22 ms bits) for sending; fsk_rx's 45.45 differs by 0.01% */
     t->bit = baud == TT_TTY_45 ? 176.0 : 160.0;
