@@ -61,7 +61,8 @@
  * Detection ("the caller is a TTY"), from the tones alone, also while our own speech echoes
  * back under them. A frame is "pure" when each of those eight bit middles has its tone at
  * -45 dBm0 or more, holding a fifth of the bit's power and 30 times (15 dB) the other tone's,
- * and its code is not 0 (blank, which a TTY does not send: a lone 130 ms beep at 1800 Hz
+ * within 20 Hz of its frequency (TTYs keep 5 Hz; the nearest musical note to 1800 Hz is 40 Hz
+ * off), and its code is not 0 (blank, which a TTY does not send: a lone 130 ms beep at 1800 Hz
  * would otherwise be one). The caller is detected at
  *   (a) a second pure frame starting within 1.5 s of the end of the one before: a TTY's
  *       first keystroke is usually two frames (a shift, then the character; minimodem sends
@@ -71,9 +72,10 @@
  * Why this is not speech, music or DTMF: it takes 14 bit times (or 8 and a held mark) in
  * which one of two exact tones, 400 Hz apart, switching on a 22 ms grid, is 15 dB above the
  * other every time, on top of spandsp's framing. A voice spreads its power over harmonics
- * and formants, so the two bins 400 Hz apart are rarely 15 dB apart bit after bit; a note of
- * music is one tone, not two alternating on the grid; DTMF is two tones at once, neither
- * within 60 Hz of these. The talk-off corpus, synthesized speech and every DTMF digit give
+ * and formants, so the two bins 400 Hz apart are rarely 15 dB apart bit after bit; music
+ * has no note near enough to 1800 Hz; DTMF is two tones at once, neither within 60 Hz of
+ * these. (Pure tones switching at random between exactly 1400 and 1800 Hz are detected: that
+ * is FSK on the TTY's tones.) The talk-off corpus, synthesized speech and every DTMF digit give
  * no detection (tests/test_tty.c). Why it works under speech: the caller's tones are 5 to 25
  * dB above the echo of our prompt on a real line, and with the echo 6 dB under the tones the
  * right tone still held 40% of each bit and stayed 22 dB or more above the other tone
