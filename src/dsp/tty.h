@@ -76,10 +76,12 @@
  * has no note near enough to 1800 Hz; DTMF is two tones at once, neither within 60 Hz of
  * these. (Pure tones switching at random between exactly 1400 and 1800 Hz are detected: that
  * is FSK on the TTY's tones.) The talk-off corpus, synthesized speech and every DTMF digit give
- * no detection (tests/test_tty.c). Why it works under speech: the caller's tones are 5 to 25
- * dB above the echo of our prompt on a real line, and with the echo 6 dB under the tones the
- * right tone still held 40% of each bit and stayed 22 dB or more above the other tone
- * (bench_tty measures the detection rate down to an echo as loud as the tones). The
+ * no detection (tests/test_tty.c). Why it works under speech: on a line the caller's tones
+ * (sent at -13 to -9 dBm, a few dB lost on the loop) should arrive well above the echo of our
+ * prompt (near -20 dBm0, returned 6 to 20 dB down by the hybrid): about 8 dB or more, by
+ * that estimate. With the echo 6 dB under the tones the right tone still held 40% of each
+ * bit and stayed 22 dB or more above the other tone; bench_tty measures the share of
+ * keystrokes detected as the echo grows: all of 24 at 10 dB under, 23 at 6, 12 at 0. The
  * characters of the frames that detected the caller are handed over too, so the first
  * keystroke is not lost. A TTY at the other rate (50 baud heard by a 45.45 baud modem, or
  * the reverse) is a TTY too, but its text comes out wrong: a single keystroke was not
@@ -92,8 +94,8 @@
  * tones coming back. What the caller types meanwhile is lost, as it would be between two
  * TTYs; the engine should send in short bursts and look at tt_tty_receiving between them.
  * tt_tty_receiving says whether one of the two tones holds the line now: on within 30 ms of
- * the tone's start, off within 100 ms of its end (a TTY holds its carrier about 150 ms after its last
- * character, so it stays on between quick keystrokes).
+ * the tone's start, off within 100 ms of its end (a TTY holds its carrier about 150 ms after
+ * its last character, so it stays on between quick keystrokes).
  *
  * Privacy: nothing is written anywhere. What the caller typed, and what we send them (which
  * may read an entry back), is kept only until it is handed over or sent (the characters are
