@@ -95,7 +95,7 @@ static int code_of(char c, enum tx_case *need)
 #define MID_FROM 0.2
 #define MID_LEN 0.6
 
-/* spandsp's framing is strict already: it framed no character in the 45 minutes of the
+/* spandsp's framing is strict already: it framed no character in the 44 minutes of the
  * talk-off corpus, nor in a minute of white noise (tests/test_tty.c). So
  * the checks add what it does not look at: that each bit's power is in its tone, not merely
  * more in it than in the other.

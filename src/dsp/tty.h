@@ -49,7 +49,7 @@
  *     the inverted ? is left out (Spanish ends the question with ? as well); anything else,
  *     and a byte that is not UTF-8, by ?. The stats count the characters replaced.
  *
- * Receiving. spandsp's framing is strict: it framed no character at all in the 45 minutes of
+ * Receiving. spandsp's framing is strict: it framed no character at all in the 44 minutes of
  * the talk-off corpus, nor in a minute of white noise. Each frame it does frame is looked at
  * again in the samples, by Goertzel filters at 1400 and 1800 Hz over the middle 60% of each
  * of its bits (and of the bit before its start bit, which is mark: a lead or the last stop
