@@ -33,9 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/menu.h"
 #include "device/audio_in.h"
 #include "drivers/drv_line.h"
+#include "drivers/line_tty.h"
 #include "dsp/dtmf.h"
+#include "dsp/tty.h"
 
 #define WATCH_MS 20 /* the hang-up watch's block: 50 Hz bins separate 480 and 620 Hz */
 #define MAX_PERIOD 4800
@@ -63,6 +66,11 @@ struct line {
     tt_ms busy_since;     /* first busy-tone block of the current run, or -1 */
     int other_run;        /* blocks in a row that were sound but not the tone */
     const char *hangup;   /* why the call ended, or NULL */
+
+    /* a caller who types (line_tty.h): found from their tones, then the call is in text */
+    struct line_tty *tty;
+    bool text;
+    tt_ms text_timeout;
 };
 
 static tt_ms now_ms(const struct line *l)
@@ -96,6 +104,8 @@ static void on_event(void *arg, const struct tt_event *ev, tt_ms now)
     struct line *l = arg;
     if (ev->type == TT_EV_TIMEOUT && ev->count == 1)
         l->silent_ms = 0;
+    if (ev->type == TT_EV_STOP && l->text)
+        line_tty_cut(l->tty); /* a key cut the prompt: the modem's queue goes too */
 }
 
 /* What the call had to say (a lookup that failed, with the entry hidden), as it happens: for
@@ -152,6 +162,8 @@ static void watch_block(struct line *l)
         l->busy_since = -1;
     }
     tt_ms limit = l->o->hangup_ms > 0 ? l->o->hangup_ms : TT_LINE_HANGUP_MS;
+    if (l->text) /* a caller who reads and types waits longer, and is told so */
+        limit += l->text_timeout;
     if (tt_call_playing(l->c))
         return; /* the engine speaks: the caller listens (and any echo is ours) */
     if (silent || tone) {
@@ -179,6 +191,12 @@ static void watch(struct line *l, const int16_t *x, int n)
 static int play_period(struct line *l, int n)
 {
     int16_t buf[MAX_PERIOD];
+    if (l->text) { /* the words as TTY characters: done when the modem has sent them */
+        int err = line_tty_say(l->tty, l->c, buf, (size_t)n, now_ms(l));
+        if (!err && (err = tt_in_write(l->in, buf, (size_t)n)))
+            tt_diag_add(l->diag, TT_ERROR, NULL, 0, "the line's audio device failed");
+        return err;
+    }
     tt_call_pull(l->c, buf, (size_t)n);
     int err = tt_in_write(l->in, buf, (size_t)n);
     if (err) {
@@ -188,6 +206,29 @@ static int play_period(struct line *l, int n)
     return tt_call_heard(l->c, (size_t)tt_in_out_latency(l->in), now_ms(l));
 }
 
+/* The caller's tones through the TTY modem: once it has recognized a TTY, the call goes on in
+ * text (the characters that made it sure are not keys: a TTY user's first words are often a
+ * greeting, and the prompt under way starts again as text anyway); after that, every typed
+ * character goes to the call, which takes the ones that are keys. */
+static int hear_tty(struct line *l, const int16_t *buf, int n)
+{
+    if (!l->tty)
+        return 0;
+    char typed[64];
+    size_t k = line_tty_hear(l->tty, buf, (size_t)n, now_ms(l), typed, sizeof(typed));
+    if (!l->text && line_tty_detected(l->tty)) {
+        l->text = true;
+        l->silent_ms = 0;
+        note(l, "text tty");
+        return tt_call_text(l->c, TT_CALL_TEXT_ONLY, now_ms(l));
+    }
+    if (l->text && k) {
+        l->silent_ms = 0;
+        return tt_call_text_in(l->c, typed, k, now_ms(l));
+    }
+    return 0;
+}
+
 static int loop(struct line *l)
 {
     int n = tt_in_period(l->in), err;
@@ -195,7 +236,9 @@ static int loop(struct line *l)
     int16_t buf[MAX_PERIOD];
     if ((err = tt_call_start(l->c, 0)))
         return err;
-    while (!(l->o->stop && *l->o->stop) && !tt_call_ended(l->c)) {
+    /* Once the call has ended, a TTY's last characters (goodbye, SK) still go out. */
+    while (!(l->o->stop && *l->o->stop) &&
+           (!tt_call_ended(l->c) || (l->text && line_tty_busy(l->tty, l->c)))) {
         if ((err = tt_in_read(l->in, buf, (size_t)n))) {
             tt_diag_add(l->diag, TT_ERROR, NULL, 0, "the line's audio device failed");
             return err;
@@ -210,6 +253,8 @@ static int loop(struct line *l)
             if ((err = tt_call_key(l->c, l->digits[i], now_ms(l))))
                 return err;
         }
+        if ((err = hear_tty(l, buf, n)))
+            return err;
         if (l->hangup) {
             note(l, l->hangup);
             return 0;
@@ -246,8 +291,11 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
     l->tone_floor = a1 * a1 / 2;
     l->c480 = 2 * cos(2 * M_PI * 480.0 / o->rate);
     l->c620 = 2 * cos(2 * M_PI * 620.0 / o->rate);
+    l->text_timeout = m->text_timeout;
+    /* A TTY's conventions: GA when it is the caller's turn, SK when the call ends. */
     struct tt_call_opts co = {.rate = o->rate, .lang = o->lang, .end_mode = TT_END_GOODBYE,
                               .volume = TT_CALL_VOLUME_LEVEL, .transcript = o->transcript,
+                              .text_turn = "GA", .text_end = "SK",
                               .on_event = on_event, .arg = l};
     struct tt_in_opts io = {.device = o->device, .rate = o->rate};
     int err = ENOMEM;
@@ -257,6 +305,8 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
         err = errno ? errno : ENOMEM;
         goto out;
     }
+    if ((err = line_tty_new(&l->tty, o->rate)))
+        goto out;
     /* On success the device's note stays in diag, for whoever reports it. */
     if ((err = tt_in_open(&l->in, &io, diag)))
         goto out;
@@ -268,6 +318,10 @@ int tt_line_run(const tt_menu *m, tt_phrases *const *phrases, tt_store *store,
         err = ERANGE;
         goto out;
     }
+    /* The echo of our tones comes back after the device's round trip: the modem does not
+     * listen until it has, as a TTY does not while it sends. */
+    line_tty_set_echo(l->tty, TT_TTY_ECHO_GUARD_MS +
+                                  (unsigned)((int64_t)tt_in_out_latency(l->in) * 1000 / o->rate));
     err = loop(l);
 out:
     tt_call_free(l->c);
@@ -277,6 +331,7 @@ out:
     }
     tt_in_close(l->in);
     tt_dtmf_free(l->dtmf);
+    line_tty_free(l->tty);
     free(l);
     return err;
 }
