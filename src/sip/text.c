@@ -144,11 +144,20 @@ int text_choose(struct scall *c)
         return err;
     const struct sdp_format *red = sdp_media_rformat(c->sdpt, "red");
     int pt_red = red ? red->pt : -1;
-    /* the answer names what is used: red (with t140 under it) or t140 alone */
+    /* The answer names what is used: red (with t140 under it) or t140 alone, by the offer's
+     * numbers (libre has written them into ours). red's fmtp names t140's number too, so it
+     * is written again: liblinphone 5.1 reads no red whose fmtp names another number. */
     for (struct le *le = list_head(sdp_media_format_lst(c->sdpt, true)); le; le = le->next) {
         struct sdp_format *f = le->data;
         if (f->sup)
             f->sup = f->pt == t140->pt || f->pt == pt_red;
+        if (f->sup && f->pt == pt_red) {
+            char gens[32];
+            re_snprintf(gens, sizeof(gens), "%d/%d/%d", t140->pt, t140->pt, t140->pt);
+            f->params = mem_deref(f->params);
+            if ((err = str_dup(&f->params, gens)))
+                return err;
+        }
     }
     if (!t->tx_ready || t->pt_t140 != t140->pt || t->pt_red != pt_red) {
         struct tt_t140_tx_cfg cfg = {.pt_t140 = t140->pt, .pt_red = pt_red,
