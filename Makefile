@@ -22,7 +22,9 @@ TSAN       = -fsanitize=thread -fno-omit-frame-pointer
 LIB_SRC  = $(filter-out src/cli/%,$(wildcard src/*/*.c))
 TEST_SRC = $(wildcard tests/test_*.c)
 # The tests also get the program's signal handlers (test_term checks them on a raw terminal).
-TEST_HELPERS = $(filter-out $(TEST_SRC),$(wildcard tests/*.c)) src/cli/signals.c
+# Programs the tests run as processes, each with its own main (not helpers linked into each test).
+TEST_TOOLS = tests/rtt_caller.c
+TEST_HELPERS = $(filter-out $(TEST_SRC) $(TEST_TOOLS),$(wildcard tests/*.c)) src/cli/signals.c
 CLI_OBJ  = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cli/*.c))
 BENCH_SRC = $(wildcard bench/bench_*.c)
 
@@ -93,6 +95,16 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(TEST_HELPERS) \
 	    $(BUILD)/libtonetree.a -lcmocka $(LIBS)
+
+# The real-time-text caller the SIP tests call with (tests/rtt_caller.c): a program of its own
+# on liblinphone, which nothing else links. Debian 12's linphone.pc requires the libraries
+# under liblinphone but has an empty Libs: line, so liblinphone itself is named here.
+LINPHONE_CFLAGS = $(shell pkg-config --cflags linphone)
+LINPHONE_LIBS   = -llinphone $(shell pkg-config --libs linphone)
+$(BUILD)/tests/rtt_caller: tests/rtt_caller.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(LINPHONE_CFLAGS) -o $@ $< $(LINPHONE_LIBS)
+$(BUILD)/tests/test_rtt_caller: $(BUILD)/tests/rtt_caller
 
 $(BUILD)/asan/obj/%.o: src/%.c | $(DEPS_OK)
 	@mkdir -p $(@D)
