@@ -38,8 +38,9 @@ ASAN_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/asan/obj/%.o)
 # real-time tests of the command (the kiosk on a sound server, the SIP callers, the privacy
 # scans) run once, plain: their sanitizer build would check only the test's own harness, at
 # minutes of the suite, and the sanitized command is too slow for their real-time bounds.
+# (test_rtt_caller runs two liblinphone callers against each other: nothing of ours to sanitize.)
 PROCESS_TESTS = test_kiosk test_kiosk_lookup test_kiosk_stretch test_privacy test_sip \
-                test_sip_balance test_sip_ops test_sip_hostile
+                test_sip_balance test_sip_ops test_sip_hostile test_rtt_caller
 ASAN_TESTS = $(filter-out $(PROCESS_TESTS:%=$(BUILD)/asan/tests/%),\
                           $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%))
 # The tests of code that shares memory between threads run again under ThreadSanitizer.
