@@ -29,7 +29,26 @@
  * or --play's file, and records nothing), nothing written to $HOME (liblinphone's
  * configuration and databases go into --dir, or into a temporary folder removed at exit), and
  * liblinphone's own log silent unless --verbose (then it goes to stderr, never to stdout,
- * which carries the text). /work/notes/linphone-facts.md has what was observed on the wire.
+ * which carries the text).
+ *
+ * Facts about liblinphone 5.1.65 (Debian 12) found while writing this, each relied on below or
+ * worth knowing when reading what it sends (seen in loopback captures):
+ *  - A received character is queued in the call's chat room and announced by the core's
+ *    is_composing_received callback, from inside linphone_core_iterate; get_char returns the
+ *    oldest unread one. On U+2028 or LF the queue is cleared right after the callback, so the
+ *    callback must drain it. BOMs are dropped on receipt; a loss redundancy cannot cover
+ *    comes out as U+FFFD.
+ *  - It offers m=text with red (96, fmtp 97/97/97) and t140 (97). It sends a packet every
+ *    300 ms with 2 redundant generations, starts with a BOM, and never goes idle: once text
+ *    and its redundancy are out it sends another BOM (marker set), so a packet goes every
+ *    300 ms for the whole call. With a t140-only answer every packet has the marker and a BOM.
+ *    Answering red under payload numbers other than the offer's breaks it (it sends plain
+ *    T.140 under the red number and reads nothing).
+ *  - Enter, as its own message sending does it, is U+2028 on the wire.
+ *  - In file mode with no file it sends no audio RTP at all: hence the looped silence.
+ *  - The factory's folders get file names appended without a separator: give a trailing slash.
+ *  - By default it puts another interface's IPv6 address in From (guess_hostname).
+ *  - Nobody answering: it sends the INVITE again for 32 s (ICMP unreachable is ignored).
  */
 #define _GNU_SOURCE /* memmem, nftw's FTW_DEPTH */
 #include <errno.h>
@@ -51,7 +70,7 @@
 
 #define TOOL "rtt_caller"
 
-/* How long liblinphone may take to release a call after our BYE, or to stop. A BYE over
+/* How long liblinphone may take to release a call after our BYE. A BYE over
  * loopback is answered in milliseconds; over UDP, SIP's own retransmission gives up after
  * 32 s, which is longer than any test wants to wait, so the tool stops waiting first. */
 #define RELEASE_S 3.0
@@ -64,8 +83,10 @@ enum op { WAIT, TYPE, SLEEP, HANGUP };
 struct step {
     enum op op;
     char *line;     /* as written, for the log */
-    char *arg;      /* WAIT: UTF-8 to find; TYPE: UTF-8 to send (decoded) */
+    char *arg;      /* WAIT: the UTF-8 to find */
     size_t argn;
+    uint32_t *chars; /* TYPE: the characters to send (ENTER for Enter) */
+    size_t nchars;
     double secs;    /* SLEEP */
 };
 
@@ -88,13 +109,16 @@ struct app {
     /* everything received, UTF-8, for the waits */
     char *rx;
     size_t rxn, rxcap;
-    /* characters to echo (answering), sent from the main loop */
-    uint32_t echo[256];
+    /* characters to echo (answering), sent from the main loop: a packet holds at most
+     * 1024 bytes (mediastreamer's TS_OUTBUF_SIZE), so at most that many characters */
+    uint32_t echo[1024];
     size_t necho;
     bool connected;  /* streams running at least once */
     bool ended;      /* released, failed or ended */
     bool we_hung_up;
     bool greeted;
+    uint32_t *greet; /* the greeting, decoded */
+    size_t ngreet;
     char failure[512]; /* why the call failed, when it did */
 };
 
@@ -157,7 +181,8 @@ static uint32_t utf8_next(const char **p, const char *end)
 {
     const unsigned char *s = (const unsigned char *)*p;
     uint32_t c = s[0];
-    int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+    int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+             : (c & 0xf8) == 0xf0 ? 3 : -1;
     if (more < 0 || (const char *)s + 1 + more > end) {
         (*p)++;
         return 0xfffd;
@@ -174,55 +199,40 @@ static uint32_t utf8_next(const char **p, const char *end)
     return c;
 }
 
-/* ENTER stands for Enter in a decoded TYPE argument: a code point no one can type. */
-#define ENTER 0xffffffffu
+/* Enter in a decoded step: above every Unicode code point, so no typed character is taken for
+ * it. Typed, it sends the line as liblinphone's own message sending does (put_char). */
+#define ENTER 0x110000u
+/* What liblinphone's Enter puts on the wire (U+2028 LINE SEPARATOR): what a wait for \n
+ * looks for. */
+#define LINE_SEP 0x2028u
 
-/* Decode the script's escapes into UTF-8 (and Enter into ENTER's marker). Returns NULL, with
- * a message, on a bad escape. */
-static char *unescape(const char *s, size_t *n, bool for_typing)
+/* A step's text (UTF-8 with the escapes \n \\ \uXXXX) as characters, into out (room for
+ * strlen(s)); their number, or -1 with a message on a bad escape. */
+static long decode(const char *s, uint32_t *out)
 {
-    size_t len = strlen(s);
-    char *out = malloc(len * 4 + 8), *o = out;
-    if (!out)
-        return NULL;
-    for (const char *p = s; *p;) {
+    long n = 0;
+    for (const char *p = s, *end = s + strlen(s); p < end;) {
         if (*p != '\\') {
-            *o++ = *p++;
+            out[n++] = utf8_next(&p, end);
             continue;
         }
-        p++;
-        if (*p == '\\') {
-            *o++ = '\\';
-            p++;
-        } else if (*p == 'n') {
-            if (for_typing) {
-                /* A marker that cannot be UTF-8 (0xff never is), turned into Enter when sent. */
-                *o++ = (char)0xff;
-            } else {
-                o += utf8_put(0x2028, o); /* what liblinphone's Enter sends */
-            }
-            p++;
-        } else if (*p == 'u') {
-            char hex[5] = {0};
-            unsigned v;
-            if (strlen(p + 1) < 4 || (memcpy(hex, p + 1, 4), sscanf(hex, "%4x", &v) != 1) ||
-                strspn(hex, "0123456789abcdefABCDEF") != 4 || v == 0) {
-                fprintf(stderr, TOOL ": bad escape \\u in '%s' (want \\u and 4 hex digits, not 0000)\n", s);
-                free(out);
-                return NULL;
-            }
-            o += utf8_put(v, o);
-            p += 5;
+        unsigned v;
+        char hex[5] = {0};
+        if (p[1] == '\\' || p[1] == 'n') {
+            out[n++] = p[1] == 'n' ? ENTER : '\\';
+            p += 2;
+        } else if (p[1] == 'u' && strlen(p + 2) >= 4 && memcpy(hex, p + 2, 4) &&
+                   strspn(hex, "0123456789abcdefABCDEF") == 4 && sscanf(hex, "%x", &v) == 1 &&
+                   v != 0) {
+            out[n++] = v;
+            p += 6;
         } else {
-            fprintf(stderr, TOOL ": unknown escape \\%c in '%s' (known: \\n \\\\ \\uXXXX)\n",
-                    *p ? *p : ' ', s);
-            free(out);
-            return NULL;
+            fprintf(stderr, TOOL ": bad escape in '%s' (known: \\n \\\\ \\uXXXX, not \\u0000)\n",
+                    s);
+            return -1;
         }
     }
-    *n = (size_t)(o - out);
-    *o = '\0';
-    return out;
+    return n;
 }
 
 /* Text in: to stdout at once, and kept for the waits. */
@@ -246,8 +256,12 @@ static void received(uint32_t c)
     A.rxn += k;
     if (A.o.verbose)
         say("received U+%04X", (unsigned)c);
-    if (A.o.answer && A.necho < sizeof(A.echo) / sizeof(A.echo[0]))
-        A.echo[A.necho++] = c;
+    if (A.o.answer) {
+        if (A.necho == sizeof(A.echo) / sizeof(A.echo[0]))
+            fail("more text came at once than the echo can hold (%zu characters)", A.necho);
+        else
+            A.echo[A.necho++] = c;
+    }
 }
 
 /* ---- the call ---- */
@@ -499,15 +513,21 @@ static int parse_step(const char *line, struct step *s)
     s->line = strdup(line);
     if (!s->line)
         return -1;
-    if (!strncmp(line, "wait ", 5) && line[5]) {
-        s->op = WAIT;
-        s->arg = unescape(line + 5, &s->argn, false);
-        return s->arg ? 0 : -1;
-    }
-    if (!strncmp(line, "type ", 5) && line[5]) {
-        s->op = TYPE;
-        s->arg = unescape(line + 5, &s->argn, true);
-        return s->arg ? 0 : -1;
+    if ((!strncmp(line, "wait ", 5) || !strncmp(line, "type ", 5)) && line[5]) {
+        s->op = line[0] == 'w' ? WAIT : TYPE;
+        s->chars = malloc(strlen(line) * sizeof(*s->chars));
+        long n = s->chars ? decode(line + 5, s->chars) : -1;
+        if (n <= 0)
+            return -1;
+        s->nchars = (size_t)n;
+        if (s->op == TYPE)
+            return 0;
+        s->arg = malloc(s->nchars * 4 + 1);
+        if (!s->arg)
+            return -1;
+        for (size_t i = 0; i < s->nchars; i++)
+            s->argn += utf8_put(s->chars[i] == ENTER ? LINE_SEP : s->chars[i], s->arg + s->argn);
+        return 0;
     }
     if (!strncmp(line, "sleep ", 6)) {
         char *end;
@@ -520,7 +540,8 @@ static int parse_step(const char *line, struct step *s)
         s->op = HANGUP;
         return 0;
     }
-    fprintf(stderr, TOOL ": not a step: '%s' (steps: wait TEXT, type CHARS, sleep SECONDS, hangup)\n",
+    fprintf(stderr,
+            TOOL ": not a step: '%s' (steps: wait TEXT, type CHARS, sleep SECONDS, hangup)\n",
             line);
     return -1;
 }
@@ -591,7 +612,7 @@ static int run_steps(struct step *steps, size_t n, double deadline)
         double until = s->op == WAIT ? now_s() + A.o.wait_timeout
                        : s->op == SLEEP ? now_s() + s->secs
                                         : 0;
-        const char *p = s->arg, *end = s->arg ? s->arg + s->argn : NULL;
+        size_t next = 0; /* TYPE: the next character to send */
         double next_char = now_s();
         for (;;) {
             if (A.failure[0])
@@ -618,9 +639,9 @@ static int run_steps(struct step *steps, size_t n, double deadline)
                 if (t >= until)
                     break;
             } else if (s->op == TYPE && t >= next_char) {
-                if (p >= end)
+                if (next == s->nchars)
                     break;
-                uint32_t c = (unsigned char)*p == 0xff ? (p++, ENTER) : utf8_next(&p, end);
+                uint32_t c = s->chars[next++];
                 if (put_char(c) != 0) {
                     fail("liblinphone refused to send U+%04X", (unsigned)c);
                     return -1;
@@ -650,8 +671,8 @@ static int run_answer(double deadline)
         if (A.connected && !A.greeted && A.o.text) {
             A.greeted = true;
             say("greeting: \"%s\"", A.o.greeting);
-            for (const char *p = A.o.greeting, *e = p + strlen(p); p < e;)
-                if (put_char(utf8_next(&p, e)) != 0)
+            for (size_t i = 0; i < A.ngreet; i++)
+                if (put_char(A.greet[i]) != 0)
                     fail("liblinphone refused to send the greeting");
         }
         for (size_t i = 0; i < A.necho; i++)
@@ -698,7 +719,8 @@ static void usage(void)
             "options:\n"
             "  --script FILE        the steps, one a line (instead of argv)\n"
             "  --answer             wait for one call, answer it, greet, echo what comes\n"
-            "  --greeting TEXT      what the answerer sends first (default \"Hello.\")\n"
+            "  --greeting TEXT      what the answerer sends first, escapes as in steps\n"
+            "                       (default \"Hello.\")\n"
             "  --no-audio           a text-only call (no audio stream offered or accepted)\n"
             "  --no-text            real-time text off (to see how the other side copes)\n"
             "  --play WAV           the audio we send, in a loop (default: silence)\n"
@@ -734,7 +756,10 @@ static int parse_args(int argc, char **argv, struct step **steps, size_t *n)
     for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double d;
-        if (!strcmp(a, "--answer"))
+        if (!strcmp(a, "--help")) {
+            usage();
+            exit(0);
+        } else if (!strcmp(a, "--answer"))
             o->answer = true;
         else if (!strcmp(a, "--no-audio"))
             o->audio = false;
@@ -782,6 +807,11 @@ static int parse_args(int argc, char **argv, struct step **steps, size_t *n)
         fprintf(stderr, TOOL ": --answer takes no steps (it greets and echoes)\n");
         return -1;
     }
+    A.greet = malloc((strlen(o->greeting) + 1) * sizeof(*A.greet));
+    long ng = A.greet ? decode(o->greeting, A.greet) : -1;
+    if (ng < 0)
+        return -1;
+    A.ngreet = (size_t)ng;
     if (script)
         return read_script(script, steps, n);
     *steps = calloc((size_t)(argc - i) + 1, sizeof(**steps));
@@ -809,7 +839,7 @@ int main(int argc, char **argv)
     struct step *steps = NULL;
     size_t nsteps = 0;
     if (parse_args(argc, argv, &steps, &nsteps) != 0) {
-        usage();
+        fprintf(stderr, TOOL ": the options and steps: " TOOL " --help\n");
         return 2;
     }
     /* A test stops us with SIGTERM: the default action ends the process, and the kernel
@@ -833,7 +863,8 @@ int main(int argc, char **argv)
 
     LinphoneLoggingService *log = linphone_logging_service_get();
     if (A.o.verbose) {
-        LinphoneLoggingServiceCbs *lcbs = linphone_factory_create_logging_service_cbs(linphone_factory_get());
+        LinphoneLoggingServiceCbs *lcbs =
+            linphone_factory_create_logging_service_cbs(linphone_factory_get());
         linphone_logging_service_cbs_set_log_message_written(lcbs, on_log);
         linphone_logging_service_add_callbacks(log, lcbs);
         linphone_logging_service_cbs_unref(lcbs);
@@ -888,9 +919,11 @@ out:
         nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     for (size_t i = 0; i < nsteps; i++) {
         free(steps[i].arg);
+        free(steps[i].chars);
         free(steps[i].line);
     }
     free(steps);
     free(A.rx);
+    free(A.greet);
     return rc;
 }
