@@ -22,7 +22,9 @@ TSAN       = -fsanitize=thread -fno-omit-frame-pointer
 LIB_SRC  = $(filter-out src/cli/%,$(wildcard src/*/*.c))
 TEST_SRC = $(wildcard tests/test_*.c)
 # The tests also get the program's signal handlers (test_term checks them on a raw terminal).
-TEST_HELPERS = $(filter-out $(TEST_SRC),$(wildcard tests/*.c)) src/cli/signals.c
+# Programs the tests run as processes, each with its own main (not helpers linked into each test).
+TEST_TOOLS = tests/rtt_caller.c
+TEST_HELPERS = $(filter-out $(TEST_SRC) $(TEST_TOOLS),$(wildcard tests/*.c)) src/cli/signals.c
 CLI_OBJ  = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cli/*.c))
 BENCH_SRC = $(wildcard bench/bench_*.c)
 
@@ -36,8 +38,9 @@ ASAN_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/asan/obj/%.o)
 # real-time tests of the command (the kiosk on a sound server, the SIP callers, the privacy
 # scans) run once, plain: their sanitizer build would check only the test's own harness, at
 # minutes of the suite, and the sanitized command is too slow for their real-time bounds.
+# (test_rtt_caller runs two liblinphone callers against each other: nothing of ours to sanitize.)
 PROCESS_TESTS = test_kiosk test_kiosk_lookup test_kiosk_stretch test_privacy test_sip \
-                test_sip_balance test_sip_ops test_sip_hostile
+                test_sip_balance test_sip_ops test_sip_hostile test_rtt_caller
 ASAN_TESTS = $(filter-out $(PROCESS_TESTS:%=$(BUILD)/asan/tests/%),\
                           $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%))
 # The tests of code that shares memory between threads run again under ThreadSanitizer.
@@ -93,6 +96,16 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(BUILD)/libtonetree.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(TEST_HELPERS) \
 	    $(BUILD)/libtonetree.a -lcmocka $(LIBS)
+
+# The real-time-text caller the SIP tests call with (tests/rtt_caller.c): a program of its own
+# on liblinphone, which nothing else links. Debian 12's linphone.pc requires the libraries
+# under liblinphone but has an empty Libs: line, so liblinphone itself is named here.
+LINPHONE_CFLAGS = $(shell pkg-config --cflags linphone)
+LINPHONE_LIBS   = -llinphone $(shell pkg-config --libs linphone)
+$(BUILD)/tests/rtt_caller: tests/rtt_caller.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(LINPHONE_CFLAGS) -o $@ $< $(LINPHONE_LIBS)
+$(BUILD)/tests/test_rtt_caller: $(BUILD)/tests/rtt_caller
 
 $(BUILD)/asan/obj/%.o: src/%.c | $(DEPS_OK)
 	@mkdir -p $(@D)

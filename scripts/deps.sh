@@ -10,7 +10,7 @@
 # are the real SIP software its tests call it with and balance it behind. minimodem is the TTY
 # that the TTY modem's tests talk with; asterisk-core-sounds-en-wav and asterisk-moh-opsound-wav,
 # 45 minutes of recorded prompts and music on hold, are what its detector must never take for
-# a TTY.)
+# a TTY; liblinphone is the real-time-text caller's, tests/rtt_caller.c.)
 set -eu
 
 pkgs="build-essential pkg-config clang libclang-rt-14-dev
@@ -19,7 +19,7 @@ libevdev-dev librubberband-dev libebur128-dev
 pulseaudio pulseaudio-utils libasound2-plugins
 flite1-dev libespeak-ng-dev espeak-ng-data libcmocka-dev
 chromium fonts-dejavu-core groff-base
-libre-dev libspandsp-dev baresip kamailio sip-tester
+libre-dev libspandsp-dev baresip kamailio sip-tester liblinphone-dev
 minimodem asterisk-core-sounds-en-wav asterisk-moh-opsound-wav"
 
 # Node and npm only when there are none: a newer Node installed another way (its own package
