@@ -40,7 +40,7 @@ ASAN_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/asan/obj/%.o)
 # minutes of the suite, and the sanitized command is too slow for their real-time bounds.
 # (test_rtt_caller runs two liblinphone callers against each other: nothing of ours to sanitize.)
 PROCESS_TESTS = test_kiosk test_kiosk_lookup test_kiosk_stretch test_privacy test_sip \
-                test_sip_balance test_sip_ops test_sip_hostile test_rtt_caller
+                test_sip_balance test_sip_ops test_sip_hostile test_rtt_caller test_sip_text
 ASAN_TESTS = $(filter-out $(PROCESS_TESTS:%=$(BUILD)/asan/tests/%),\
                           $(TEST_SRC:tests/%.c=$(BUILD)/asan/tests/%))
 # The tests of code that shares memory between threads run again under ThreadSanitizer.
@@ -105,7 +105,7 @@ LINPHONE_LIBS   = -llinphone $(shell pkg-config --libs linphone)
 $(BUILD)/tests/rtt_caller: tests/rtt_caller.c | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) $(CFLAGS) $(LINPHONE_CFLAGS) -o $@ $< $(LINPHONE_LIBS)
-$(BUILD)/tests/test_rtt_caller: $(BUILD)/tests/rtt_caller
+$(BUILD)/tests/test_rtt_caller $(BUILD)/tests/test_sip_text: $(BUILD)/tests/rtt_caller
 
 $(BUILD)/asan/obj/%.o: src/%.c | $(DEPS_OK)
 	@mkdir -p $(@D)
