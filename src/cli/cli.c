@@ -95,7 +95,8 @@ static const struct command commands[NCMD] = {
                   "A telephone line: prompts out and DTMF keys in on one duplex audio device. The\n"
                   "call ends at goodbye, when the caller hangs up (silence, or a busy tone), after\n"
                   "an hour, or on Ctrl-C (status 130) or SIGTERM (status 0). SIGHUP loads the menu\n"
-                  "file again before the next call; a file with errors is refused.\n",
+                  "file again before the next call; a file with errors is refused. A TTY caller is\n"
+                  "recognized from its tones, and the call goes on in text.\n",
                   "  --device NAME|INDEX    the line's device (default: the system's default)\n"
                   "  --hangup SECONDS       silence this long while waiting for a key means the\n"
                   "                         caller is gone, 1 to 3600 (default 10)\n"
@@ -113,7 +114,8 @@ static const struct command commands[NCMD] = {
                  "a SIP telephone service: many calls at once",
                  "A SIP telephone service: answers calls over SIP (UDP) with the menu, many at\n"
                  "once, in G.722 when the phone offers it and in G.711 (PCMU, PCMA) otherwise.\n"
-                 "Keys come as RFC 4733 events, SIP INFO, or tones in the audio. Each ended call\n"
+                 "Keys come as RFC 4733 events, SIP INFO, or tones in the audio; a phone that\n"
+                 "offers real-time text (RFC 4103) gets the words as text too. Each ended call\n"
                  "writes one line to the log (no caller's number unless --log-caller).\n"
                  "SIGHUP loads the menu file again (running calls finish on the old one; a file\n"
                  "with errors is refused); SIGTERM drains: new calls get 503, running calls\n"
