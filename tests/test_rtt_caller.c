@@ -143,6 +143,8 @@ static void answerer_start(struct fx *f, const char *extra1, const char *extra2)
     f->answerer = run(f, argv, f->a_out, f->a_err);
     const char *what = "listening on sip:127.0.0.1:";
     size_t at = tl_wait_file(f->a_err, what, 0, READY_S);
+    /* the whole line, to its end, so that the port is never read half written */
+    tl_wait_file(f->a_err, "\n", at, READY_S);
     size_t n;
     char *b = tl_read_file(f->a_err, &n);
     f->port = atoi(b + at + strlen(what));
@@ -253,7 +255,8 @@ static void echo_call(void **state, const char *opt, bool script)
     double secs;
     int rc = caller_run(f, opts, script ? none : steps, &secs);
     if (rc != 0)
-        fail_msg("the caller exited %d; its stderr:\n%s", rc, contents(f->c_err));
+        fail_msg("the caller exited %d; its stderr:\n%s\nthe answerer's:\n%s", rc,
+                 contents(f->c_err), contents(f->a_err));
     print_message("call, greeting, \"1#\" typed and echoed, hangup: %.2f s\n", secs);
     /* What each side received, exactly: the greeting and then the echo, nothing lost,
      * reordered or added (the BOMs liblinphone sends are its receiver's to drop). */
