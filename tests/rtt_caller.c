@@ -44,6 +44,9 @@
  *    300 ms for the whole call. With a t140-only answer every packet has the marker and a BOM.
  *    Answering red under payload numbers other than the offer's breaks it (it sends plain
  *    T.140 under the red number and reads nothing).
+ *  - Its receiver empties its socket when its stream starts and skips the redundancy of the
+ *    first packet it reads: text sent before the far end's stream runs is lost for good
+ *    (see caller_text_running).
  *  - Enter, as its own message sending does it, is U+2028 on the wire.
  *  - In file mode with no file it sends no audio RTP at all: hence the looped silence.
  *  - The factory's folders get file names appended without a separator: give a trailing slash.
