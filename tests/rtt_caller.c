@@ -12,6 +12,8 @@
  *   type CHARS    send CHARS as real-time text, one character every --type-ms, as a person types
  *   sleep SECS    let the call run
  *   hangup        end the call (and wait, bounded, for it to be released)
+ *   ended         until the other side ends the call, at most --wait-timeout seconds (the
+ *                 call ending during any other step fails the run)
  * In TEXT and CHARS, \n is Enter, \\ a backslash, \uXXXX any character. Enter is what
  * liblinphone's own "send" of a real-time message does (it ends the line with U+2028, LINE
  * SEPARATOR); \u000a sends a bare line feed instead.
@@ -86,7 +88,7 @@
  * packet 300 ms after its stream starts. */
 #define GREET_ANYWAY_S 2.0
 
-enum op { WAIT, TYPE, SLEEP, HANGUP };
+enum op { WAIT, TYPE, SLEEP, HANGUP, ENDED };
 
 struct step {
     enum op op;
@@ -105,6 +107,7 @@ struct opts {
     const char *dir;
     const char *greeting;
     const char *play;
+    uint32_t bye_on; /* answering: the character that makes us hang up (0: none) */
     double timeout, wait_timeout, type_s;
 };
 
@@ -126,6 +129,7 @@ struct app {
     bool ended;      /* released, failed or ended */
     bool we_hung_up;
     bool greeted;
+    bool bye_heard; /* answering: bye_on came */
     uint32_t *greet; /* the greeting, decoded */
     size_t ngreet;
     char failure[512]; /* why the call failed, when it did */
@@ -271,6 +275,8 @@ static void received(uint32_t c)
     A.rxn += k;
     if (A.o.verbose)
         say("received U+%04X", (unsigned)c);
+    if (A.o.answer && c == A.o.bye_on)
+        A.bye_heard = true;
     if (A.o.answer) {
         if (A.necho == sizeof(A.echo) / sizeof(A.echo[0]))
             fail("more text came at once than the echo can hold (%zu characters)", A.necho);
@@ -389,8 +395,7 @@ static void on_call_state(LinphoneCore *lc, LinphoneCall *call, LinphoneCallStat
         A.ended = true;
         break;
     case LinphoneCallStateEnd:
-        if (call == A.call && !A.we_hung_up && !A.o.answer)
-            fail("the other side ended the call");
+        /* whether that was expected is the step's to say (an "ended" step, or any other) */
         if (call == A.call)
             A.ended = true;
         break;
@@ -556,8 +561,12 @@ static int parse_step(const char *line, struct step *s)
         s->op = HANGUP;
         return 0;
     }
+    if (!strcmp(line, "ended")) {
+        s->op = ENDED;
+        return 0;
+    }
     fprintf(stderr,
-            TOOL ": not a step: '%s' (steps: wait TEXT, type CHARS, sleep SECONDS, hangup)\n",
+            TOOL ": not a step: '%s' (steps: wait, type, sleep, hangup, ended; see --help)\n",
             line);
     return -1;
 }
@@ -625,16 +634,19 @@ static int run_steps(struct step *steps, size_t n, double deadline)
             }
             continue;
         }
-        double until = s->op == WAIT ? now_s() + A.o.wait_timeout
-                       : s->op == SLEEP ? now_s() + s->secs
-                                        : 0;
+        double until = s->op == SLEEP ? now_s() + s->secs : now_s() + A.o.wait_timeout;
         size_t next = 0; /* TYPE: the next character to send */
         double next_char = now_s();
         for (;;) {
             if (A.failure[0])
                 return -1;
-            if (A.ended && s->op != SLEEP) {
-                fail("the call ended during step %zu (%s)", i + 1, name);
+            /* text that came with the end of the call still meets a wait */
+            if (s->op == WAIT && A.rxn >= s->argn && memmem(A.rx, A.rxn, s->arg, s->argn))
+                break;
+            if (s->op == ENDED && A.ended)
+                break;
+            if (A.ended) {
+                fail("the other side ended the call during step %zu (%s)", i + 1, name);
                 return -1;
             }
             double t = now_s();
@@ -643,14 +655,14 @@ static int run_steps(struct step *steps, size_t n, double deadline)
                      A.o.timeout, i + 1, name);
                 return -1;
             }
-            if (s->op == WAIT) {
-                if (A.rxn >= s->argn && memmem(A.rx, A.rxn, s->arg, s->argn))
-                    break;
-                if (t >= until) {
-                    fail("timeout: waited %.1f s for \"%.*s\"; received so far: \"%.*s\"",
-                         A.o.wait_timeout, (int)s->argn, s->arg, (int)A.rxn, A.rx ? A.rx : "");
-                    return -1;
-                }
+            if (s->op == WAIT && t >= until) {
+                fail("timeout: waited %.1f s for \"%.*s\"; received so far: \"%.*s\"",
+                     A.o.wait_timeout, (int)s->argn, s->arg, (int)A.rxn, A.rx ? A.rx : "");
+                return -1;
+            } else if (s->op == ENDED && t >= until) {
+                fail("timeout: waited %.1f s for the other side to end the call",
+                     A.o.wait_timeout);
+                return -1;
             } else if (s->op == SLEEP) {
                 if (t >= until)
                     break;
@@ -714,6 +726,15 @@ static int run_answer(double deadline)
             if (put_char(A.echo[i]) != 0)
                 fail("liblinphone refused to echo U+%04X", (unsigned)A.echo[i]);
         A.necho = 0;
+        if (A.bye_heard) {
+            /* as a menu's end key does: the echo goes out with the next packet, 300 ms at
+             * most, and then the call ends */
+            double until = now_s() + 0.5;
+            while (now_s() < until && !A.ended)
+                iterate();
+            hang_up();
+            break;
+        }
         iterate();
     }
     return A.failure[0] ? -1 : 0;
@@ -750,7 +771,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: " TOOL " [options] sip:URI [STEP...]\n"
             "       " TOOL " --answer [options]\n"
-            "steps: 'wait TEXT' 'type CHARS' 'sleep SECONDS' 'hangup' (escapes: \\n \\\\ \\uXXXX)\n"
+            "steps: 'wait TEXT' 'type CHARS' 'sleep SECONDS' 'hangup' 'ended'\n"
+            "       (escapes in TEXT and CHARS: \\n \\\\ \\uXXXX)\n"
             "options:\n"
             "  --script FILE        the steps, one a line (instead of argv)\n"
             "  --answer             wait for one call, answer it, greet, echo what comes\n"
@@ -759,6 +781,7 @@ static void usage(void)
             "  --no-audio           a text-only call (no audio stream offered or accepted)\n"
             "  --no-text            real-time text off (to see how the other side copes)\n"
             "  --play WAV           the audio we send, in a loop (default: silence)\n"
+            "  --bye-on CHAR        answering: hang up when CHAR comes (after echoing it)\n"
             "  --port N             our SIP port on 127.0.0.1 (default 0: the system chooses)\n"
             "  --text-port N        our text RTP port (default 0: the system chooses)\n"
             "  --audio-port N       our audio RTP port (default 0: the system chooses)\n"
@@ -808,7 +831,15 @@ static int parse_args(int argc, char **argv, struct step **steps, size_t *n)
             o->greeting = argv[++i];
         else if (!strcmp(a, "--play") && v)
             o->play = argv[++i];
-        else if (!strcmp(a, "--dir") && v)
+        else if (!strcmp(a, "--bye-on") && v) {
+            uint32_t c[8];
+            if (strlen(v) >= 8 || decode(v, c) != 1 || c[0] == ENTER) {
+                fprintf(stderr, TOOL ": --bye-on takes one character\n");
+                return -1;
+            }
+            o->bye_on = c[0];
+            i++;
+        } else if (!strcmp(a, "--dir") && v)
             o->dir = argv[++i];
         else if (!strcmp(a, "--port") && num(v, 0, 65535, &d))
             o->sip_port = d > 0 ? (int)d : -1, i++;
@@ -933,6 +964,8 @@ int main(int argc, char **argv)
         }
         iterate();
     }
+    if (A.ended && !A.connected && !A.failure[0])
+        fail("the call ended before it was up");
     if (A.connected && !A.failure[0] && run_steps(steps, nsteps, deadline) == 0)
         rc = 0;
 
