@@ -450,8 +450,8 @@ static int make_core(void)
     linphone_factory_set_config_dir(f, dir);
     linphone_factory_set_download_dir(f, dir);
 
-    /* No ALSA or PulseAudio card is looked for, so none is opened: the audio stream then
-     * plays from and records to files (none given: silence). */
+    /* No ALSA or PulseAudio card is looked for, so none is opened; the audio stream uses
+     * liblinphone's file mode instead (set below). */
     ms_snd_card_manager_bypass_soundcard_detection(TRUE);
 
     char path[PATH_MAX];
