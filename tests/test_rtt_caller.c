@@ -5,8 +5,9 @@
  *
  * What is asserted is what a test of the service will rely on: the greeting arrives whole and
  * in order, typed characters come back, a wait that is not met fails with the text it waited
- * for, a call answered without text fails, a call to nobody fails, each within its bound, and
- * nothing is written under $HOME. Never timing to the millisecond: the machine is shared.
+ * for, a call answered without text fails, the far end hanging up passes an "ended" step and
+ * fails any other, a call to nobody fails, each within its bound, and nothing is written
+ * under $HOME. Never timing to the millisecond: the machine is shared.
  *
  * Each test gets a private folder (its HOME, TMPDIR, and liblinphone's folders) removed at
  * the end unless TT_RTT_KEEP=1; both processes are stopped by their pids with bounded waits.
@@ -140,9 +141,15 @@ static void answerer_start(struct fx *f, const char *extra1, const char *extra2)
 {
     const char *argv[] = {"rtt_caller", "--answer", "--dir", f->a_dir, "--timeout", TIMEOUT,
                           "--greeting", GREETING, extra1, extra2, NULL};
+    /* a test's second answerer must not be taken for its first: its stderr is truncated by
+     * the child, after the fork, so the first one's port line could be read meanwhile */
+    unlink(f->a_err);
+    unlink(f->a_out);
     f->answerer = run(f, argv, f->a_out, f->a_err);
     const char *what = "listening on sip:127.0.0.1:";
     size_t at = tl_wait_file(f->a_err, what, 0, READY_S);
+    /* the whole line, to its end, so that the port is never read half written */
+    tl_wait_file(f->a_err, "\n", at, READY_S);
     size_t n;
     char *b = tl_read_file(f->a_err, &n);
     f->port = atoi(b + at + strlen(what));
@@ -253,7 +260,8 @@ static void echo_call(void **state, const char *opt, bool script)
     double secs;
     int rc = caller_run(f, opts, script ? none : steps, &secs);
     if (rc != 0)
-        fail_msg("the caller exited %d; its stderr:\n%s", rc, contents(f->c_err));
+        fail_msg("the caller exited %d; its stderr:\n%s\nthe answerer's:\n%s", rc,
+                 contents(f->c_err), contents(f->a_err));
     print_message("call, greeting, \"1#\" typed and echoed, hangup: %.2f s\n", secs);
     /* What each side received, exactly: the greeting and then the echo, nothing lost,
      * reordered or added (the BOMs liblinphone sends are its receiver's to drop). */
@@ -311,6 +319,30 @@ static void test_answer_without_text(void **state)
     answerer_ends(f, 0);
 }
 
+/* The far end hangs up, as a menu's end key makes it do: an "ended" step waits for that and
+ * the run passes; the same hang-up during any other step fails the run, naming the step. */
+static void test_far_end_hangs_up(void **state)
+{
+    struct fx *f = *state;
+    answerer_start(f, "--bye-on", "9");
+    const char *steps[] = {"wait " GREETING, "type 9", "wait 9", "ended", NULL};
+    double secs;
+    int rc = caller_run(f, NULL, steps, &secs);
+    if (rc != 0)
+        fail_msg("the caller exited %d; its stderr:\n%s\nthe answerer's:\n%s", rc,
+                 contents(f->c_err), contents(f->a_err));
+    expect_exactly(f->c_out, GREETING "9");
+    answerer_ends(f, 0);
+
+    answerer_start(f, "--bye-on", "9");
+    const char *unexpected[] = {"wait " GREETING, "type 9", "sleep 8", "hangup", NULL};
+    rc = caller_run(f, NULL, unexpected, &secs);
+    assert_int_equal(rc, 1);
+    expect_in(f->c_err, "FAILED: the other side ended the call during step 3 (sleep 8)");
+    assert_true(secs < 8); /* it failed when the call ended, not after the sleep */
+    answerer_ends(f, 0);
+}
+
 /* Nobody at the address: the call fails, the caller says so and exits 1 within its bound. */
 static void test_nobody_there(void **state)
 {
@@ -347,6 +379,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_echo_text_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_times_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answer_without_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_far_end_hangs_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nobody_there, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
