@@ -2,8 +2,9 @@
  * Real-time text on `tonetree sip` (issue 13's benchmark): how soon a caller reads a prompt, and
  * how soon a typed key is answered, in text.
  *
- *  - prompt to text: from our ACK (the call begins, and the first prompt with it) to the first
- *    RTP packet of the text stream that carries characters. EN 301 549 asks for 500 ms or less
+ *  - prompt to text: from our ACK (the call begins, and the first prompt with it; our text
+ *    stream's first packet, a BOM, goes with it, as a phone's does) to the first RTP packet of
+ *    the text stream that carries characters. EN 301 549 asks for 500 ms or less
  *    between text being entered and being sent; the engine's text is entered when a prompt
  *    starts, so that is the bound this is held against, printed beside it.
  *  - key to answer: half a second into the first prompt's text, a "1" is sent as one T.140
@@ -149,12 +150,17 @@ static struct result one_call(int sip_port, bool audio, int serial)
                  sip_port, sp, serial, sp, serial, to, callid);
     double t_ack = bench_now_ms();
     send_to(sip, sip_port, msg, (size_t)m);
+    /* as a real-time-text phone does when its stream starts (liblinphone: a BOM): the service
+     * sends its first words once it has the caller's first packet */
+    uint16_t seq = 1;
+    uint8_t bom[12 + 4] = {0x80, 96, 0, (uint8_t)seq++, 0, 0, 0, 0, 0, 0, 0x42, 0x42,
+                           97, 0xef, 0xbb, 0xbf};
+    send_to(trtp, their_text, bom, sizeof(bom));
     struct screen sc = {0};
     struct tt_t140_rx rx;
     tt_t140_rx_init(&rx, 97, 96, 0, on_text, &sc);
     double t_first = 0, t_key = 0, t_answer = 0;
     size_t at_key = 0;
-    uint16_t seq = 1;
     for (double end = t_ack + 60000; bench_now_ms() < end && !t_answer;) {
         uint8_t pkt[2048];
         ssize_t k = recv_wait(trtp, pkt, sizeof(pkt), 100);

@@ -34,6 +34,7 @@
 #define PT_T140 98
 #define PT_RED 100
 #define REDUNDANCY 2 /* generations besides the primary (RFC 4103 section 4) */
+#define FIRST_WAIT_MS 2000
 
 struct sip_text {
     struct rtp_sock *rtp;
@@ -83,8 +84,18 @@ static void text_rtp_handler(const struct sa *src, const struct rtp_header *hdr,
     (void)tt_t140_rx_packet(&t->rx, hdr->seq, hdr->pt, p, n, svc_now_ms());
 }
 
+static void text_destructor(void *arg);
+
+/* The stream's state and socket, made when text is first offered (by the caller, or in our own
+ * offer): some 17 KB of sender and receiver that a voice call never needs. */
 static int text_socket(struct scall *c)
 {
+    if (!c->text) {
+        c->text = mem_zalloc(sizeof(*c->text), text_destructor);
+        if (!c->text)
+            return ENOMEM;
+        c->text->ts0 = rand_u32();
+    }
     struct sip_text *t = c->text;
     if (t->rtp)
         return 0;
@@ -110,10 +121,6 @@ static void text_destructor(void *arg)
 
 int text_sdp_setup(struct scall *c)
 {
-    c->text = mem_zalloc(sizeof(*c->text), text_destructor);
-    if (!c->text)
-        return ENOMEM;
-    c->text->ts0 = rand_u32();
     int err = sdp_media_add(&c->sdpt, c->sdp, "text", 0, sdp_proto_rtpavp);
     if (!err)
         err = sdp_format_add(NULL, c->sdpt, false, "100", "red", 1000, 1, NULL, NULL, NULL,
@@ -131,17 +138,18 @@ int text_offer(struct scall *c)
 
 int text_choose(struct scall *c)
 {
-    struct sip_text *t = c->text;
     const struct sdp_format *t140 = sdp_media_rport(c->sdpt)
                                         ? sdp_media_rformat(c->sdpt, "t140")
                                         : NULL;
     if (!t140) {
-        t->on = false;
+        if (c->text)
+            c->text->on = false;
         return ENOENT;
     }
     int err = text_socket(c);
     if (err)
         return err;
+    struct sip_text *t = c->text;
     const struct sdp_format *red = sdp_media_rformat(c->sdpt, "red");
     int pt_red = red ? red->pt : -1;
     /* The answer names what is used: red (with t140 under it) or t140 alone, by the offer's
@@ -219,6 +227,12 @@ void text_tick(struct scall *c, tt_ms now)
     if (t->rx_ready && tt_t140_rx_due(&t->rx, &when) && when <= now)
         tt_t140_rx_tick(&t->rx, now);
     feed(c);
+    /* The first words wait for the caller's first text packet (2 s at most): liblinphone
+     * drops text that comes before its own text stream has started, and with it the two
+     * copies that follow (its facts, docs/text-callers.md). A client that sends nothing
+     * first gets its text 2 s into the call. */
+    if (!t->latched && now - c->t_start < FIRST_WAIT_MS)
+        return;
     uint8_t buf[RTP_HEADER_SIZE + TT_T140_PAYLOAD_MAX];
     struct tt_t140_packet pk;
     while (!c->held && sa_isset(&t->peer, SA_ALL) &&
