@@ -13,7 +13,8 @@
  * test_tty.c's talk-off corpus, hold that too).
  *
  * At 8000 Hz, the telephone's rate and the modem's, and at 16000 Hz, the rate `tonetree line`
- * runs at by default, where the line's audio is resampled for the modem both ways. Every run
+ * runs at by default, where the line's audio is resampled for the modem both ways; and with a
+ * 50-baud TTY (outside the US), which the line recognizes and answers at its own rate. Every run
  * is bounded in line time (max_ms) and in wall time (alarm). TT_LINE_KEEP=1 keeps the folder.
  */
 #define _GNU_SOURCE
@@ -57,6 +58,7 @@ struct fx {
     char *dir;
     char conf[600], in[600], out[600], menu[600];
     int rate;
+    int baud; /* the caller's TTY: 45 (45.45, the US) or 50 */
     tt_menu *m;
     tt_phrases *ph[8];
     tt_store *store;
@@ -64,11 +66,12 @@ struct fx {
     size_t n, cap;
 };
 
-static int setup_at(void **state, int rate)
+static int setup_at(void **state, int rate, int baud)
 {
     struct fx *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     f->rate = rate;
+    f->baud = baud;
     f->dir = tl_tmpdir();
     snprintf(f->conf, sizeof(f->conf), "%s/asound.conf", f->dir);
     snprintf(f->in, sizeof(f->in), "%s/IN.raw", f->dir);
@@ -94,12 +97,23 @@ static int setup_at(void **state, int rate)
 
 static int setup8(void **state)
 {
-    return setup_at(state, 8000);
+    return setup_at(state, 8000, 45);
 }
 
 static int setup16(void **state)
 {
-    return setup_at(state, 16000);
+    return setup_at(state, 16000, 45);
+}
+
+static int setup8_50(void **state)
+{
+    return setup_at(state, 8000, 50);
+}
+
+/* minimodem's mode for the caller's TTY (1.5 stop bits, as TTYs send) */
+static const char *mode(const struct fx *f)
+{
+    return f->baud == 50 ? "--baudot -M 1400 -S 1800 --stopbits 1.5 50" : "--stopbits 1.5 tdd";
 }
 
 static int teardown(void **state)
@@ -146,8 +160,8 @@ static void tty_types(struct fx *f, const char *text)
     char wav[700], cmd[1400];
     snprintf(wav, sizeof(wav), "%s/keys.wav", f->dir);
     snprintf(cmd, sizeof(cmd),
-             "printf '%%s' '%s' | timeout 30 minimodem --tx -q -R %d -f %s --stopbits 1.5 tdd",
-             text, f->rate, wav);
+             "printf '%%s' '%s' | timeout 30 minimodem --tx -q -R %d -f %s %s", text, f->rate,
+             wav, mode(f));
     assert_int_equal(system(cmd), 0);
     size_t n;
     int rate;
@@ -211,7 +225,7 @@ static void run_call(struct fx *f, struct call *r)
     tl_write_wav(wav, at8 ? at8 : (const int16_t *)raw, n8, 8000);
     free(at8);
     free(raw);
-    snprintf(cmd, sizeof(cmd), "timeout 60 minimodem --rx -q -f %s --stopbits 1.5 tdd", wav);
+    snprintf(cmd, sizeof(cmd), "timeout 60 minimodem --rx -q -f %s %s", wav, mode(f));
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t cap = 1 << 16, len = 0;
@@ -297,6 +311,11 @@ static void the_same_on_a_line_at_16000_hz(void **state)
     tty_call(state);
 }
 
+static void the_same_with_a_50_baud_tty(void **state)
+{
+    tty_call(state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +323,7 @@ int main(void)
             a_tty_caller_is_recognized_reads_the_menu_and_types_choices_at_8000_hz, setup8,
             teardown),
         cmocka_unit_test_setup_teardown(the_same_on_a_line_at_16000_hz, setup16, teardown),
+        cmocka_unit_test_setup_teardown(the_same_with_a_50_baud_tty, setup8_50, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*
  * A TTY caller on the telephone line (see line_tty.h): the Baudot modem (dsp/tty.h) between
- * the line's audio and a call in text.
+ * the line's audio and a call in text, at the rate of the caller's TTY (45.45 or 50 baud:
+ * both are listened for, and the one recognized answers).
  *
  * The modem works at 8000 Hz, the telephone's own rate; a line device that runs faster has its
  * audio brought down to 8000 Hz for the modem's receiver and the modem's tones brought up to
@@ -31,7 +32,10 @@
 #define OUTQ 9600 /* line frames queued: 200 ms at 48 kHz */
 
 struct line_tty {
-    tt_tty *modem;
+    /* Until a TTY is recognized, one modem listens at each rate: 45.45 baud (the US) and 50
+     * (elsewhere). The one that recognizes it is the call's from then on; the other stops. */
+    tt_tty *by_rate[2];
+    tt_tty *modem; /* the call's, once recognized; before, the 45.45 one (it sends nothing) */
     int rate;
     soxr_t down, up; /* NULL at 8000 Hz */
     int16_t outq[OUTQ];
@@ -58,9 +62,12 @@ int line_tty_new(struct line_tty **ltp, int rate)
     if (!lt)
         return ENOMEM;
     lt->rate = rate;
-    lt->modem = tt_tty_new(TT_TTY_45);
-    if (!lt->modem || (rate != TTY_RATE && (!(lt->down = stream(rate, TTY_RATE)) ||
-                                            !(lt->up = stream(TTY_RATE, rate))))) {
+    lt->by_rate[0] = tt_tty_new(TT_TTY_45);
+    lt->by_rate[1] = tt_tty_new(TT_TTY_50);
+    lt->modem = lt->by_rate[0];
+    if (!lt->by_rate[0] || !lt->by_rate[1] ||
+        (rate != TTY_RATE &&
+         (!(lt->down = stream(rate, TTY_RATE)) || !(lt->up = stream(TTY_RATE, rate))))) {
         line_tty_free(lt);
         return ENOMEM;
     }
@@ -72,7 +79,8 @@ void line_tty_free(struct line_tty *lt)
 {
     if (!lt)
         return;
-    tt_tty_free(lt->modem);
+    tt_tty_free(lt->by_rate[0]);
+    tt_tty_free(lt->by_rate[1]);
     if (lt->down)
         soxr_delete(lt->down);
     if (lt->up)
@@ -96,14 +104,25 @@ size_t line_tty_hear(struct line_tty *lt, const int16_t *in, size_t n, tt_ms now
             take = idone ? idone : take;
             x = buf;
         }
-        got += tt_tty_rx(lt->modem, x, made, typed + got, cap - got);
+        if (lt->detected) {
+            got += tt_tty_rx(lt->modem, x, made, typed + got, cap - got);
+        } else {
+            /* both listen; what they heard before one was sure is not kept (the driver takes
+             * no key from it) */
+            char junk[64];
+            for (int r = 0; r < 2; r++) {
+                (void)tt_tty_rx(lt->by_rate[r], x, made, junk, sizeof(junk));
+                if (!lt->detected && tt_tty_detected(lt->by_rate[r])) {
+                    lt->detected = true;
+                    lt->modem = lt->by_rate[r];
+                }
+            }
+        }
         in += take;
         n -= take;
     }
     if (tt_tty_receiving(lt->modem))
         lt->hold_until = now + HOLD_MS;
-    if (!lt->detected && tt_tty_detected(lt->modem))
-        lt->detected = true;
     return got;
 }
 
@@ -162,7 +181,8 @@ bool line_tty_busy(const struct line_tty *lt, const tt_call *c)
 
 void line_tty_set_echo(struct line_tty *lt, unsigned ms)
 {
-    tt_tty_set_echo_guard(lt->modem, ms);
+    tt_tty_set_echo_guard(lt->by_rate[0], ms);
+    tt_tty_set_echo_guard(lt->by_rate[1], ms);
 }
 
 void line_tty_cut(struct line_tty *lt)
