@@ -187,7 +187,8 @@ $(BUILD)/fuzz/fuzz_sip_keys: tests/fuzz/fuzz_sip_keys.c $(SIP_KEYS_SRC) $(wildca
 
 # Real-time text (tests/fuzz/fuzz_sip_t140.c): the RFC 4103 sender and receiver are pure code
 # of one file, so the target is built from it alone.
-$(BUILD)/fuzz/fuzz_sip_t140: tests/fuzz/fuzz_sip_t140.c src/sip/t140.c src/sip/t140.h | $(DEPS_OK)
+$(BUILD)/fuzz/fuzz_sip_t140: tests/fuzz/fuzz_sip_t140.c tests/fuzz/fuzz_text.h src/sip/t140.c \
+    src/sip/t140.h | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS_ALL) $(WARN) -O1 -g $(FUZZ_SAN) -o $@ $< src/sip/t140.c
 

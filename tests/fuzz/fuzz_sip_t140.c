@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "sip/t140.h"
 
 #define PT 98
@@ -79,31 +80,9 @@ static long check_utf8(const uint8_t *s, size_t n, bool clean)
 {
     long chars = 0;
     for (size_t i = 0; i < n; chars++) {
-        unsigned c = s[i], cp, len;
-        if (c < 0x80) {
-            cp = c;
-            len = 1;
-        } else if (c >= 0xC2 && c < 0xE0) {
-            cp = c & 0x1F;
-            len = 2;
-        } else if (c >= 0xE0 && c < 0xF0) {
-            cp = c & 0x0F;
-            len = 3;
-        } else if (c >= 0xF0 && c < 0xF5) {
-            cp = c & 0x07;
-            len = 4;
-        } else {
-            return -1;
-        }
-        if (i + len > n)
-            return -1;
-        for (unsigned k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return -1;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+        unsigned cp;
+        size_t len = fuzz_utf8_next(s + i, n - i, &cp);
+        if (!len)
             return -1;
         if (clean) {
             bool ok_control = cp == '\n' || cp == 0x08;
