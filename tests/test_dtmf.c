@@ -34,29 +34,14 @@ static const int rates[] = {8000, 16000, 44100, 48000};
 #define NRATES (sizeof(rates) / sizeof(rates[0]))
 static const char all_digits[] = "123A456B789C*0#D";
 
-/* ---- a seeded random source ---- */
-
-static uint64_t rng = 1;
+/* ---- the seeded random source (testlib's) ---- */
 
 /* Each test starts from the same seed, so each sees the same signals however it is run. */
 static int reseed(void **state)
 {
     (void)state;
-    rng = 0x2545f4914f6cdd1dULL;
+    tl_seed(0x2545f4914f6cdd1dULL);
     return 0;
-}
-
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double gauss(void)
-{
-    return sqrt(-2.0 * log(urand())) * cos(2.0 * M_PI * urand());
 }
 
 /* ---- signals ---- */
@@ -93,7 +78,7 @@ static void sig_silence(struct sig *s, double ms)
 static void sig_start(struct sig *s, int rate)
 {
     *s = (struct sig){.rate = rate};
-    sig_silence(s, 100.0 + 13.0 * urand());
+    sig_silence(s, 100.0 + 13.0 * tl_urand());
 }
 
 static void sig_tone(struct sig *s, struct tt_dtmf_tone t, double ms)
@@ -101,8 +86,8 @@ static void sig_tone(struct sig *s, struct tt_dtmf_tone t, double ms)
     size_t k = ms_to_samples(s->rate, ms);
     sig_room(s, k);
     memset(s->pcm + s->n, 0, k * sizeof(*s->pcm));
-    t.low_phase = 2.0 * M_PI * urand();
-    t.high_phase = 2.0 * M_PI * urand();
+    t.low_phase = 2.0 * M_PI * tl_urand();
+    t.high_phase = 2.0 * M_PI * tl_urand();
     assert_int_equal(tt_dtmf_gen(s->pcm + s->n, k, s->rate, &t), 0);
     s->n += k;
 }
@@ -119,7 +104,7 @@ static void sig_noise(struct sig *s, double low_dbm0, double high_dbm0, double s
     double al = tt_dtmf_dbm0_to_amplitude(low_dbm0), ah = tt_dtmf_dbm0_to_amplitude(high_dbm0);
     double sd = sqrt((al * al + ah * ah) / 2.0 / pow(10.0, snr_db / 10.0));
     for (size_t i = 0; i < s->n; i++) {
-        double v = s->pcm[i] + sd * gauss();
+        double v = s->pcm[i] + sd * tl_gauss();
         s->pcm[i] = v >= 32767 ? 32767 : v <= -32768 ? -32768 : (int16_t)lrint(v);
     }
 }
@@ -338,7 +323,7 @@ static void a_10_ms_break_in_a_key_does_not_make_two(void **state)
                 sig_start(&s, rates[r]);
                 size_t at = s.n;
                 sig_tone(&s, tone(*d, -10, -10), 150);
-                size_t from = at + ms_to_samples(s.rate, 60 + 13 * urand());
+                size_t from = at + ms_to_samples(s.rate, 60 + 13 * tl_urand());
                 memset(s.pcm + from, 0, ms_to_samples(s.rate, 10) * sizeof(*s.pcm));
                 char want[2] = {*d, '\0'};
                 expect(&s, want, "150 ms with a 10 ms break, digit %c", *d);
@@ -595,7 +580,7 @@ static void write_file(const char *path, int format, int rate, int channels, con
     for (size_t i = 0; i < s.n; i++) {
         frames[i * (size_t)channels] = s.pcm[i];
         for (int c = 1; c < channels; c++)
-            frames[i * (size_t)channels + (size_t)c] = (int16_t)lrint(30 * gauss());
+            frames[i * (size_t)channels + (size_t)c] = (int16_t)lrint(30 * tl_gauss());
     }
     assert_int_equal(sf_writef_short(f, frames, (sf_count_t)s.n), (sf_count_t)s.n);
     sf_close(f);

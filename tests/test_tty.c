@@ -44,23 +44,6 @@
 
 static char *dir; /* this run's temporary folder */
 
-/* ---- a seeded random source ---- */
-
-static uint64_t rng = 1;
-
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double gauss(void)
-{
-    return sqrt(-2.0 * log(urand())) * cos(2.0 * M_PI * urand());
-}
-
 /* ---- sample buffers ---- */
 
 struct pcm {
@@ -118,7 +101,7 @@ static void pcm_degrade(struct pcm *p, double gain_db, double snr_db, bool only_
     if (only_tones)
         tone_span(p, &from, &to);
     for (size_t i = from; i < to; i++) {
-        double x = p->s[i] + sigma * gauss();
+        double x = p->s[i] + sigma * tl_gauss();
         p->s[i] = (int16_t)lrint(x > 32767 ? 32767 : x < -32768 ? -32768 : x);
     }
 }
@@ -295,7 +278,7 @@ static void minimodem_reads_what_we_send(void **state)
                 struct pcm p = {0};
                 our_send(modes[m]->baud, texts[i], strlen(texts[i]), &p);
                 if (noisy) {
-                    rng = 0x2545f4914f6cdd1dULL + i;
+                    tl_seed(0x2545f4914f6cdd1dULL + i);
                     pcm_degrade(&p, -20, 13, true);
                 }
                 char *got = mm_hear(modes[m], &p);
@@ -322,7 +305,7 @@ static void we_read_what_minimodem_sends(void **state)
                 mm_send(modes[m], texts[i], &p);
                 pcm_silence(&p, 0.3);
                 if (noisy) {
-                    rng = 0x9e3779b97f4a7c15ULL + i;
+                    tl_seed(0x9e3779b97f4a7c15ULL + i);
                     pcm_degrade(&p, -20, 13, false);
                 }
                 struct heard h;
@@ -588,13 +571,13 @@ static void a_melody_near_the_tones_is_never_a_tty_but_a_tty_off_by_10_hz_is(voi
     for (int tr = 0; tr < 20; tr++) {
         struct pcm p = {0};
         pcm_silence(&p, 10);
-        rng = 0x1234567ULL + (uint64_t)tr;
+        tl_seed(0x1234567ULL + (uint64_t)tr);
         double ph = 0, hz = 1397;
         size_t left = 0;
         for (size_t i = 0; i < p.n; i++) {
             if (!left--) {
-                hz = urand() < 0.5 ? 1397 : 1760;
-                left = 400 + (size_t)(urand() * 2000);
+                hz = tl_urand() < 0.5 ? 1397 : 1760;
+                left = 400 + (size_t)(tl_urand() * 2000);
             }
             ph += 2 * M_PI * hz / RATE;
             p.s[i] = (int16_t)lrint(3000 * sin(ph));
@@ -634,10 +617,10 @@ static void white_noise_is_never_a_tty(void **state)
     for (int loud = 0; loud <= 1; loud++) {
         struct pcm p = {0};
         pcm_silence(&p, 60);
-        rng = 0x853c49e6748fea9bULL + (uint64_t)loud;
+        tl_seed(0x853c49e6748fea9bULL + (uint64_t)loud);
         double sigma = 32768.0 * pow(10.0, ((loud ? -10 : -40) - 3.14) / 20.0) / sqrt(2.0);
         for (size_t i = 0; i < p.n; i++) {
-            double x = sigma * gauss();
+            double x = sigma * tl_gauss();
             p.s[i] = (int16_t)lrint(x > 32767 ? 32767 : x < -32768 ? -32768 : x);
         }
         struct heard h;
@@ -807,15 +790,15 @@ static void the_whole_repertoire_survives_our_own_round_trip(void **state)
 static void any_bytes_can_be_queued(void **state)
 {
     (void)state;
-    rng = 0xdeadbeefULL;
+    tl_seed(0xdeadbeefULL);
     tt_tty *t = tt_tty_new(TT_TTY_45);
     int16_t buf[PERIOD];
     size_t refused = 0;
     for (int i = 0; i < 3000; i++) {
         char s[64];
-        size_t n = (size_t)(urand() * sizeof(s));
+        size_t n = (size_t)(tl_urand() * sizeof(s));
         for (size_t k = 0; k < n; k++)
-            s[k] = (char)(urand() * 256);
+            s[k] = (char)(tl_urand() * 256);
         size_t before = tt_tty_pending(t);
         int rc = tt_tty_put(t, s, n);
         if (rc == ENOSPC) {

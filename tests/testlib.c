@@ -313,6 +313,26 @@ char *tl_slurp(const char *path)
     return s;
 }
 
+static uint64_t rng = 1;
+
+void tl_seed(uint64_t seed)
+{
+    rng = seed;
+}
+
+double tl_urand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
+}
+
+double tl_gauss(void)
+{
+    return sqrt(-2.0 * log(tl_urand())) * cos(2.0 * M_PI * tl_urand());
+}
+
 int16_t *tl_warble(double seconds, int rate, uint32_t seed)
 {
     size_t n = (size_t)(seconds * rate);

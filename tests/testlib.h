@@ -96,3 +96,8 @@ char *tl_slurp(const char *path);
 /** Seconds of a stand-in for a recording: a wavering tone with some noise (caller frees).
  *  Time-stretching and decoding treat it like speech; the seed picks the noise. */
 int16_t *tl_warble(double seconds, int rate, uint32_t seed);
+/** A seeded random source (xorshift64), for signals a test can make again: the seed, a
+ *  uniform number in (0, 1), a normal one (mean 0, deviation 1). */
+void tl_seed(uint64_t seed);
+double tl_urand(void);
+double tl_gauss(void);
