@@ -301,6 +301,65 @@ static void tty_call(void **state)
     call_free(&r);
 }
 
+/* The root mean square of what the line sent between two line times. */
+static double sent_rms(const struct fx *f, double from, double to)
+{
+    size_t n = 0;
+    char *raw = tl_read_file(f->out, &n);
+    const int16_t *x = (const int16_t *)raw;
+    size_t a = (size_t)(from * f->rate), b = (size_t)(to * f->rate);
+    if (b > n / 2)
+        b = n / 2;
+    double rms = a < b ? tl_rms(x, a, b) : 0;
+    free(raw);
+    return rms;
+}
+
+/* The first 100 ms window from `from` on in which the line sent nothing, or -1. */
+static double first_quiet(const struct fx *f, double from, double to)
+{
+    for (double t = from; t + 0.1 <= to; t += 0.02)
+        if (sent_rms(f, t, t + 0.1) < 10)
+            return t;
+    return -1;
+}
+
+/* TTY is half duplex: a caller who starts typing words (no keys among them) in the middle of
+ * the menu's text is heard at the end of the burst under way (a sentence, at most 48
+ * characters), and the engine then sends nothing until they have stopped, then goes on. */
+static void the_engine_does_not_send_while_the_caller_types(void **state)
+{
+    struct fx *f = *state;
+    quiet_until(f, 1.5);
+    tty_types(f, "HELLO GA");
+    quiet_until(f, 9.0);
+    double t0 = (double)f->n / f->rate;
+    tty_types(f, "I SEE IT AT SIX. I SEE IT AT SIX. I SEE IT."); /* no letter of it is a key */
+    double t1 = (double)f->n / f->rate;
+    quiet_until(f, 60);
+    tty_types(f, "Q");
+    quiet_until(f, 66);
+    struct call r;
+    run_call(f, &r);
+    /* the burst under way ends within 48 characters (8 s at most), and stays ended */
+    double quiet = first_quiet(f, t0, t0 + 8.5);
+    print_message("the caller typed from %.2f to %.2f s; the line sent rms %.0f before, went "
+                  "quiet at %.2f s, rms %.0f from then until the caller stopped, %.0f after\n",
+                  t0, t1, sent_rms(f, t0 - 1.0, t0), quiet, sent_rms(f, quiet, t1),
+                  sent_rms(f, t1 + 1.0, t1 + 2.0));
+    print_message("the caller's TTY printed:\n%s\n", r.printed);
+    assert_true(sent_rms(f, t0 - 1.0, t0) > 300); /* sending when the caller began */
+    assert_true(quiet > 0);
+    assert_true(sent_rms(f, quiet, t1) < 10);    /* nothing more while they typed */
+    assert_true(sent_rms(f, t1 + 1.0, t1 + 2.0) > 300); /* and on again after */
+    /* and nothing of the menu's text was lost or broken by the pause */
+    const char *intro = printed(&r, NULL, "TEXT MODE.");
+    const char *w = printed(&r, intro, "WELCOME TO THE COURT LINE.");
+    printed(&r, w, "TO HEAR THE HOURS, PRESS 1.");
+    assert_null(strstr(r.transcript, " invalid "));
+    call_free(&r);
+}
+
 static void a_tty_caller_is_recognized_reads_the_menu_and_types_choices_at_8000_hz(void **state)
 {
     tty_call(state);
@@ -324,6 +383,8 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(the_same_on_a_line_at_16000_hz, setup16, teardown),
         cmocka_unit_test_setup_teardown(the_same_with_a_50_baud_tty, setup8_50, teardown),
+        cmocka_unit_test_setup_teardown(the_engine_does_not_send_while_the_caller_types, setup8,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

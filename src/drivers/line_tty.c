@@ -10,10 +10,14 @@
  * exactly the frames it asks for.
  *
  * Half duplex: a TTY cannot receive while it sends, and two TTYs that send at once garble each
- * other. So a character is handed to the modem only when it has nothing queued, and never while
- * the caller's carrier is on or within HOLD_MS after it stopped (a TTY user pauses between
- * words; the engine does not barge into a sentence). A character already on the wire is
- * finished: a Baudot character cut in half is a wrong character on the caller's paper.
+ * other. The modem does not listen while it sends, nor for the echo guard after (its own tones
+ * come back on a line): so the engine sends in bursts of a sentence (or BURST_MAX characters,
+ * some 8 s) and listens between them, for the echo guard and LISTEN_MS more. A caller who has
+ * started typing is heard there, and the engine sends nothing more until they have stopped,
+ * and HOLD_MS after (a TTY user pauses between words; the engine does not barge into a
+ * sentence). A character is handed to the modem only when it has none queued, so a burst ends
+ * or pauses between two characters: a Baudot character cut in half is a wrong character on the
+ * caller's paper. What the caller types while a burst goes out is lost, as between two TTYs.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,6 +34,9 @@
  * gap between a typist's characters at 45.45 baud (one character is 165 ms). */
 #define HOLD_MS 500
 #define OUTQ 9600 /* line frames queued: 200 ms at 48 kHz */
+#define BURST_MAX 48 /* characters sent before the engine listens, if no sentence ends first */
+#define LISTEN_MS 100 /* listening between bursts, after the echo guard: the modem knows a
+                       * caller's carrier within 30 ms */
 
 struct line_tty {
     /* Until a TTY is recognized, one modem listens at each rate: 45.45 baud (the US) and 50
@@ -42,6 +49,10 @@ struct line_tty {
     size_t outn;
     bool detected;
     tt_ms hold_until;
+    unsigned echo_ms;   /* the modem's echo guard */
+    unsigned burst;     /* characters handed to the modem in this burst */
+    bool burst_over;    /* a burst has ended: listen before the next */
+    tt_ms listen_until; /* the end of the listening after a burst, once its tones stopped */
 };
 
 static soxr_t stream(int from, int to)
@@ -65,6 +76,7 @@ int line_tty_new(struct line_tty **ltp, int rate)
     lt->by_rate[0] = tt_tty_new(TT_TTY_45);
     lt->by_rate[1] = tt_tty_new(TT_TTY_50);
     lt->modem = lt->by_rate[0];
+    lt->echo_ms = TT_TTY_ECHO_GUARD_MS;
     if (!lt->by_rate[0] || !lt->by_rate[1] ||
         (rate != TTY_RATE &&
          (!(lt->down = stream(rate, TTY_RATE)) || !(lt->up = stream(TTY_RATE, rate))))) {
@@ -148,16 +160,27 @@ static void make_block(struct line_tty *lt)
 
 int line_tty_say(struct line_tty *lt, tt_call *c, int16_t *out, size_t n, tt_ms now)
 {
-    /* A character from the call when the modem has none queued and the caller is quiet: the
-     * burst goes on character by character, and stops between two when the caller types. */
-    if (!tt_tty_pending(lt->modem) && !tt_tty_receiving(lt->modem) && now >= lt->hold_until &&
-        tt_call_text_left(c)) {
+    /* After a burst: once its tones have stopped, listen (the echo guard, then LISTEN_MS); a
+     * caller heard typing meanwhile holds the next burst back (hold_until). */
+    bool sending = tt_tty_sending(lt->modem);
+    if (lt->burst_over && !sending && !lt->listen_until)
+        lt->listen_until = now + lt->echo_ms + LISTEN_MS;
+    if (lt->burst_over && lt->listen_until && now >= lt->listen_until) {
+        lt->burst_over = false;
+        lt->listen_until = 0;
+        lt->burst = 0;
+    }
+    /* A character from the call when the modem has none queued and the caller is quiet. */
+    if (!lt->burst_over && !tt_tty_pending(lt->modem) && !tt_tty_receiving(lt->modem) &&
+        now >= lt->hold_until && tt_call_text_left(c)) {
         char ch[4];
         size_t k = tt_call_text_take(c, ch, 1);
         if (!k)
             k = tt_call_text_take(c, ch, sizeof(ch)); /* a character of several bytes */
         if (tt_tty_put(lt->modem, ch, k) < 0)
             return ENOMEM;
+        if (++lt->burst >= BURST_MAX || (k == 1 && strchr(".?!\n", ch[0])))
+            lt->burst_over = true;
     }
     /* (the resampler gives nothing for its first blocks, while it fills its delay line) */
     while (lt->outn < n && lt->outn + BLOCK * 6 + 64 <= OUTQ)
@@ -181,6 +204,7 @@ bool line_tty_busy(const struct line_tty *lt, const tt_call *c)
 
 void line_tty_set_echo(struct line_tty *lt, unsigned ms)
 {
+    lt->echo_ms = ms;
     tt_tty_set_echo_guard(lt->by_rate[0], ms);
     tt_tty_set_echo_guard(lt->by_rate[1], ms);
 }
