@@ -233,14 +233,21 @@ void text_tick(struct scall *c, tt_ms now)
      * first gets its text 2 s into the call. */
     if (!t->latched && now - c->t_start < FIRST_WAIT_MS)
         return;
-    uint8_t buf[RTP_HEADER_SIZE + TT_T140_PAYLOAD_MAX];
-    struct tt_t140_packet pk;
-    while (!c->held && sa_isset(&t->peer, SA_ALL) &&
-           !tt_t140_tx_packet(&t->tx, now, buf + RTP_HEADER_SIZE, TT_T140_PAYLOAD_MAX, &pk) &&
-           pk.made) {
-        struct mbuf mb = {.buf = buf, .size = sizeof(buf), .pos = RTP_HEADER_SIZE,
-                          .end = RTP_HEADER_SIZE + pk.len};
-        (void)rtp_send(t->rtp, &t->peer, false, pk.marker, (uint8_t)pk.pt, t->ts0 + pk.ts, &mb);
+    /* libre's own buffer, as media.c's packets: rtp_send writes the header in front of the
+     * payload, and its transport may keep a reference to what it sends */
+    while (!c->held && sa_isset(&t->peer, SA_ALL)) {
+        struct mbuf *mb = mbuf_alloc(RTP_HEADER_SIZE + TT_T140_PAYLOAD_MAX);
+        struct tt_t140_packet pk;
+        if (!mb)
+            return;
+        mb->pos = mb->end = RTP_HEADER_SIZE;
+        if (tt_t140_tx_packet(&t->tx, now, mbuf_buf(mb), TT_T140_PAYLOAD_MAX, &pk) || !pk.made) {
+            mem_deref(mb);
+            break;
+        }
+        mb->end += pk.len;
+        (void)rtp_send(t->rtp, &t->peer, false, pk.marker, (uint8_t)pk.pt, t->ts0 + pk.ts, mb);
+        mem_deref(mb);
         feed(c);
     }
     /* Text alone: a SAY is done when all of its words have gone out in a packet. */
