@@ -55,7 +55,8 @@ CACHE   ?= $(BUILD)/cache
 # The sample walk `make demo` renders: the steps, two pages on, where am I, then end.
 RUN_KEYS ?= 3 \# \# 0 1 9
 
-.PHONY: all run demo test test-build unit asan tsan fuzz check-layers check-menus check-install review-page \
+.PHONY: all run demo test test-build unit asan tsan fuzz check-layers check-menus check-install \
+        review-page \
         conformance bench bench-compare bench-sip deps clean install uninstall FORCE
 all: $(BUILD)/libtonetree.a $(BUILD)/libtonetree.so $(BUILD)/tonetree
 
@@ -179,7 +180,8 @@ $(BUILD)/fuzz/fuzz_sip_sdp: tests/fuzz/fuzz_sip_sdp.c $(BUILD)/fuzz/libtonetree.
 	$(CLANG) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(WARN) -O1 -g $(FUZZ_SAN) \
 	    -o $@ $< $(BUILD)/fuzz/libtonetree.a $(LIBS)
 
-$(BUILD)/fuzz/fuzz_sip_keys: tests/fuzz/fuzz_sip_keys.c $(SIP_KEYS_SRC) $(wildcard src/sip/*.h) \
+$(BUILD)/fuzz/fuzz_sip_keys: tests/fuzz/fuzz_sip_keys.c tests/fuzz/fuzz_input.h $(SIP_KEYS_SRC) \
+    $(wildcard src/sip/*.h) \
     | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS_ALL) $(WARN) -O1 -g $(FUZZ_SAN) \
@@ -187,8 +189,8 @@ $(BUILD)/fuzz/fuzz_sip_keys: tests/fuzz/fuzz_sip_keys.c $(SIP_KEYS_SRC) $(wildca
 
 # Real-time text (tests/fuzz/fuzz_sip_t140.c): the RFC 4103 sender and receiver are pure code
 # of one file, so the target is built from it alone.
-$(BUILD)/fuzz/fuzz_sip_t140: tests/fuzz/fuzz_sip_t140.c tests/fuzz/fuzz_text.h src/sip/t140.c \
-    src/sip/t140.h | $(DEPS_OK)
+$(BUILD)/fuzz/fuzz_sip_t140: tests/fuzz/fuzz_sip_t140.c tests/fuzz/fuzz_input.h \
+    tests/fuzz/fuzz_text.h src/sip/t140.c src/sip/t140.h | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CLANG) $(CPPFLAGS_ALL) $(WARN) -O1 -g $(FUZZ_SAN) -o $@ $< src/sip/t140.c
 

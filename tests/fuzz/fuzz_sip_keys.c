@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "sip/info.h"
 #include "sip/keys.h"
 #include "sip/telev.h"
@@ -50,34 +51,11 @@ static const char *const ctypes[] = {
 };
 #define NCTYPES (sizeof(ctypes) / sizeof(ctypes[0]))
 
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t byte(struct in *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-/* Up to want bytes, as many as are left. */
-static const uint8_t *take(struct in *in, size_t want, size_t *got)
-{
-    *got = want < in->n ? want : in->n;
-    const uint8_t *p = in->p;
-    in->p += *got;
-    in->n -= *got;
-    return p;
-}
-
-static uint32_t u32(struct in *in)
+static uint32_t u32(struct fuzz_in *in)
 {
     uint32_t v = 0;
     for (int i = 0; i < 4; i++)
-        v = v << 8 | byte(in);
+        v = v << 8 | fuzz_byte(in);
     return v;
 }
 
@@ -130,12 +108,12 @@ static void on_note(void *user, const struct tt_telev_note *n)
 }
 
 /* A payload and its copies: only the first may tell anything. */
-static void payload(struct call *c, struct in *in, uint8_t lead, bool red)
+static void payload(struct call *c, struct fuzz_in *in, uint8_t lead, bool red)
 {
     uint32_t ts = u32(in);
-    uint8_t pt = red ? byte(in) : 0;
+    uint8_t pt = red ? fuzz_byte(in) : 0;
     size_t len;
-    const uint8_t *p = take(in, red ? byte(in) : byte(in) & 31u, &len);
+    const uint8_t *p = fuzz_take(in, red ? fuzz_byte(in) : fuzz_byte(in) & 31u, &len);
     /* a copy of its own, so that ASan sees any read past its length */
     uint8_t *copy = malloc(len ? len : 1);
     if (!copy)
@@ -155,19 +133,19 @@ static void payload(struct call *c, struct in *in, uint8_t lead, bool red)
     free(copy);
 }
 
-static void info(struct call *c, struct in *in)
+static void info(struct call *c, struct fuzz_in *in)
 {
-    uint8_t t = byte(in);
+    uint8_t t = fuzz_byte(in);
     size_t clen;
     const char *ctype;
     if (t < NCTYPES) {
         ctype = ctypes[t];
         clen = strlen(ctype);
     } else {
-        ctype = (const char *)take(in, t - NCTYPES, &clen);
+        ctype = (const char *)fuzz_take(in, t - NCTYPES, &clen);
     }
     size_t blen;
-    const uint8_t *b = take(in, byte(in), &blen);
+    const uint8_t *b = fuzz_take(in, fuzz_byte(in), &blen);
     char *body = malloc(blen ? blen : 1);
     if (!body)
         abort();
@@ -194,9 +172,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (tt_telev_init(&c.rx, on_note, &c))
         abort();
     tt_keys_init(&c.keys, 0);
-    struct in in = {data, size};
+    struct fuzz_in in = {data, size};
     while (in.n) {
-        uint8_t lead = byte(&in);
+        uint8_t lead = fuzz_byte(&in);
         c.now += (lead >> 4) * 25;
         switch (lead & 3) {
         case 0:
@@ -207,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             info(&c, &in);
             break;
         default: {
-            uint8_t b = byte(&in);
+            uint8_t b = fuzz_byte(&in);
             offer(&c, TT_KEYS_TONE, b < 224 ? valid[b % 16] : b);
         }
         }

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "fuzz_text.h"
 #include "sip/t140.h"
 
@@ -51,28 +52,6 @@
 
 static const unsigned cps_table[16] = {1,  2,  5,  10,  20,  30,  30,  30,
                                        30, 40, 60, 100, 200, 500, 999, 1000};
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t byte(struct in *in)
-{
-    if (!in->n)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static const uint8_t *take(struct in *in, size_t want, size_t *got)
-{
-    *got = want < in->n ? want : in->n;
-    const uint8_t *p = in->p;
-    in->p += *got;
-    in->n -= *got;
-    return p;
-}
 
 /* Strict UTF-8 (RFC 3629), whole characters; the number of characters, or -1. With `clean`,
  * also none of the characters the receiver promises never to hand on. */
@@ -270,8 +249,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st.put = putbuf;
     st.exact = true;
     st.now = 1000;
-    struct in in = {data, size};
-    uint8_t set = byte(&in);
+    struct fuzz_in in = {data, size};
+    uint8_t set = fuzz_byte(&in);
     st.cfg.pt_t140 = PT;
     st.cfg.pt_red = set & 1 ? RED : -1;
     st.cfg.generations = (set >> 1) & 3;
@@ -286,19 +265,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st.seq2 = (uint16_t)(65530 + set); /* the numbers wrap early in some inputs */
 
     while (in.n) {
-        uint8_t lead = byte(&in);
+        uint8_t lead = fuzz_byte(&in);
         st.now += (lead >> 4) * 37;
         switch (lead & 3) {
         case 0: {
-            uint16_t seq = (uint16_t)(byte(&in) << 8);
-            seq |= byte(&in);
-            uint8_t t = byte(&in);
+            uint16_t seq = (uint16_t)(fuzz_byte(&in) << 8);
+            seq |= fuzz_byte(&in);
+            uint8_t t = fuzz_byte(&in);
             int pt = t == 0 ? PT : t == 1 ? RED : t;
-            size_t len = byte(&in);
+            size_t len = fuzz_byte(&in);
             if (lead & 4)
-                len = (len << 8 | byte(&in)) & 0x7FF;
+                len = (len << 8 | fuzz_byte(&in)) & 0x7FF;
             size_t n;
-            const uint8_t *p = take(&in, len, &n);
+            const uint8_t *p = fuzz_take(&in, len, &n);
             uint8_t *copy = malloc(n ? n : 1); /* its own, so that ASan sees a read past n */
             if (!copy)
                 abort();
@@ -318,7 +297,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 2: {
             size_t n, taken;
-            const uint8_t *p = take(&in, byte(&in), &n);
+            const uint8_t *p = fuzz_take(&in, fuzz_byte(&in), &n);
             int err = tt_t140_tx_put(&st.tx, (const char *)p, n, &taken);
             if ((err && err != ENOSPC) || taken > n || (!err && taken != n))
                 abort();
