@@ -556,6 +556,14 @@ static void an_invite_without_an_offer_gets_ours_and_the_answer_in_the_ack_start
     /* wideband first: the phone takes the first it has */
     assert_non_null(strstr(d.answer, "RTP/AVP 9 0 8 101"));
     assert_non_null(strstr(d.answer, "telephone-event/8000"));
+    /* and real-time text (RFC 4103), red first, its fmtp naming t140's number */
+    const char *text = strstr(d.answer, "m=text ");
+    assert_non_null(text);
+    assert_true(atoi(text + 7) > 0); /* a port: offered, not declined */
+    assert_non_null(strstr(text, "RTP/AVP 100 98"));
+    assert_non_null(strstr(text, "a=rtpmap:100 red/1000"));
+    assert_non_null(strstr(text, "a=fmtp:100 98/98/98"));
+    assert_non_null(strstr(text, "a=rtpmap:98 t140/1000"));
     /* the call runs on the answer in the ACK: audio comes, and a key is taken */
     uint16_t seq = 1;
     uint8_t silence[160];

@@ -79,6 +79,8 @@ static void text_rtp_handler(const struct sa *src, const struct rtp_header *hdr,
             return;
         n -= p[n - 1];
     }
+    /* the caller's text is media too: a caller with audio muted who types is not gone */
+    c->t_last_rtp = svc_now_ms();
     if (!c->established && c->answered && !scall_establish(c))
         return;
     (void)tt_t140_rx_packet(&t->rx, hdr->seq, hdr->pt, p, n, svc_now_ms());
